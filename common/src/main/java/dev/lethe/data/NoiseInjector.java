@@ -1,0 +1,139 @@
+package dev.lethe.data;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.Seeds;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Injects the configured noise into a training set and records it per row.
+ *
+ * <p>Which rows are corrupted is decided per class: the {@code round(rate * n_c)} rows of class c (by original
+ * label) with the smallest keys {@code Seeds.derive(seed, kind, id)} are chosen. The count is therefore exact,
+ * and the choice depends only on the seed and the ids, not on row order. Label flips are applied first; input
+ * noise (salt-and-pepper, then Gaussian) only touches rows that are still clean, so each row carries at most one
+ * corruption and the {@code corruption} column is unambiguous. Pixel noise draws from a generator seeded by
+ * (seed, kind, id).
+ */
+public final class NoiseInjector {
+  private NoiseInjector() {}
+
+  /**
+   * @param numClasses labels and configured classes must lie in [0, numClasses)
+   * @return a new example set (the input is not modified); features of untouched rows are shared
+   */
+  public static ExampleSet apply(ExampleSet set, NoiseOptions options, int numClasses, long seed) {
+    checkClasses(options, numClasses);
+    int n = set.size();
+    int[] labels = set.labels().clone();
+    Corruption[] corruption = set.corruptions().clone();
+    float[][] features = set.features().clone();
+
+    NoiseOptions.LabelFlip flip = options.labelFlip();
+    if (flip.rate() > 0) {
+      int[] target = new int[numClasses];
+      Arrays.fill(target, -1);
+      for (int[] p : flip.pairs()) {
+        target[p[0]] = p[1];
+        if (flip.symmetric()) {
+          target[p[1]] = p[0];
+        }
+      }
+      for (int c = 0; c < numClasses; c++) {
+        if (target[c] < 0) {
+          continue;
+        }
+        for (int row : choose(set, corruption, c, flip.rate(), Seeds.derive(seed, "noise.label-flip"))) {
+          labels[row] = target[c];
+          corruption[row] = Corruption.LABEL_FLIP;
+        }
+      }
+    }
+
+    NoiseOptions.SaltPepper sp = options.saltPepper();
+    if (sp.fraction() > 0) {
+      long s = Seeds.derive(seed, "noise.salt-pepper");
+      for (int c : sp.classes()) {
+        for (int row : choose(set, corruption, c, sp.fraction(), s)) {
+          SplittableRandom rnd = new SplittableRandom(Seeds.derive(s, "pixels", set.id(row)));
+          float[] f = features[row].clone();
+          for (int j = 0; j < f.length; j++) {
+            if (rnd.nextDouble() < sp.amount()) {
+              f[j] = rnd.nextBoolean() ? 1f : 0f;
+            }
+          }
+          features[row] = f;
+          corruption[row] = Corruption.SALT_PEPPER;
+        }
+      }
+    }
+
+    NoiseOptions.Gaussian g = options.gaussian();
+    if (g.fraction() > 0) {
+      long s = Seeds.derive(seed, "noise.gaussian");
+      for (int c : g.classes()) {
+        for (int row : choose(set, corruption, c, g.fraction(), s)) {
+          SplittableRandom rnd = new SplittableRandom(Seeds.derive(s, "pixels", set.id(row)));
+          float[] f = features[row].clone();
+          for (int j = 0; j < f.length; j++) {
+            f[j] = (float) Math.min(1.0, Math.max(0.0, f[j] + g.sigma() * gaussian(rnd)));
+          }
+          features[row] = f;
+          corruption[row] = Corruption.GAUSSIAN;
+        }
+      }
+    }
+    return new ExampleSet(set.ids(), features, labels, set.originalLabels(), corruption, set.numFeatures());
+  }
+
+  /**
+   * The rows of original class {@code c} still clean, of which the {@code round(fraction * n_c)} with the
+   * smallest per-id keys are returned (n_c counts every row of class c, clean or not).
+   */
+  private static List<Integer> choose(ExampleSet set, Corruption[] corruption, int c, double fraction, long seed) {
+    List<Integer> rows = new ArrayList<>();
+    int total = 0;
+    for (int i = 0; i < set.size(); i++) {
+      if (set.originalLabel(i) == c) {
+        total++;
+        if (corruption[i] == Corruption.NONE) {
+          rows.add(i);
+        }
+      }
+    }
+    int want = (int) Math.min(rows.size(), Math.round(fraction * total));
+    rows.sort(Comparator.comparingLong((Integer i) -> Seeds.derive(seed, "choose", set.id(i)))
+        .thenComparingLong(set::id));
+    return rows.subList(0, want);
+  }
+
+  private static double gaussian(SplittableRandom rnd) {
+    // Box-Muller; deterministic for the generator's state (java.util.Random#nextGaussian is not on SplittableRandom)
+    double u1 = 1.0 - rnd.nextDouble();
+    double u2 = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  private static void checkClasses(NoiseOptions o, int numClasses) {
+    for (int[] p : o.labelFlip().pairs()) {
+      for (int c : p) {
+        checkClass("noise.label-flip.pairs", c, numClasses);
+      }
+    }
+    for (int c : o.saltPepper().classes()) {
+      checkClass("noise.salt-pepper.classes", c, numClasses);
+    }
+    for (int c : o.gaussian().classes()) {
+      checkClass("noise.gaussian.classes", c, numClasses);
+    }
+  }
+
+  private static void checkClass(String key, int c, int numClasses) {
+    if (c < 0 || c >= numClasses) {
+      throw LetheInputException.of("config key '%s': class %d is outside [0, %d)", key, c, numClasses);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.lethe.model;
+
+import dev.lethe.LetheInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Model files: DL4J ModelSerializer zips (configuration + parameters; no updater state), and fingerprints. */
+public final class ModelStore {
+  private ModelStore() {}
+
+  /** Writes {@code net} (configuration and parameters) to {@code out}; the stream is not closed. */
+  public static void write(MultiLayerNetwork net, OutputStream out) throws IOException {
+    ModelSerializer.writeModel(net, new java.io.FilterOutputStream(out) {
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    }, false);
+  }
+
+  /**
+   * Reads a model written by {@link #write}.
+   *
+   * @param source names the file in error messages
+   * @throws LetheInputException if the bytes are not a DL4J multi-layer network
+   */
+  public static MultiLayerNetwork read(InputStream in, String source) {
+    try {
+      return ModelSerializer.restoreMultiLayerNetwork(in, false);
+    } catch (Exception | ExceptionInInitializerError e) {
+      String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      throw new LetheInputException(source + ": not a readable model file (" + firstLine(msg) + ")", e);
+    }
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl > 0 ? s.substring(0, nl) : s;
+  }
+
+  /** A short content hash of the configuration and parameters: equal models, equal fingerprints. */
+  public static String fingerprint(MultiLayerNetwork net) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(net.getLayerWiseConfigurations().toJson().getBytes(StandardCharsets.UTF_8));
+      md.update(Nd4j.toByteArray(net.params()));
+      return HexFormat.of().formatHex(md.digest()).substring(0, 16);
+    } catch (NoSuchAlgorithmException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

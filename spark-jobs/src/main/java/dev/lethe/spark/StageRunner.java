@@ -1,0 +1,150 @@
+package dev.lethe.spark;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.cli.StageArgs;
+import dev.lethe.spark.io.Workdir;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one stage from command-line arguments: parses them, loads the config, gets or creates the Spark session,
+ * runs the stage and maps the outcome to an exit code (0 success, 2 bad input/config, 1 internal error).
+ *
+ * <p>Launcher policy: a master given with {@code --master} is used; otherwise a master set by the launcher
+ * ({@code spark-submit}, Databricks) is kept; only when there is none does {@code spark.default-master} apply.
+ * A session that already exists (Databricks, tests) is reused and never stopped.
+ */
+public final class StageRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+  public static final String DEMO_WORKDIR = "lethe-demo";
+  public static final String DEMO_CONFIG = "lethe-conf/demo.conf";
+
+  private StageRunner() {}
+
+  /** Entry point body for every main class: exits with the stage's code (on Databricks, throws instead). */
+  public static void main(String fixedStage, String[] args) {
+    int code = run(fixedStage, args, Console.system());
+    if (System.getenv("DATABRICKS_RUNTIME_VERSION") != null) {
+      // Databricks treats System.exit as a failure and reports thrown exceptions: return or throw.
+      if (code != 0) {
+        throw new IllegalStateException("lethe failed with exit code " + code + " (see the error above)");
+      }
+      return;
+    }
+    System.exit(code);
+  }
+
+  /** Runs a stage and returns its exit code; never exits the JVM. */
+  public static int run(String fixedStage, String[] args, Console console) {
+    StageArgs a;
+    Stage stage;
+    try {
+      a = StageArgs.parse(fixedStage, args);
+      if (a.help()) {
+        console.line("%s", StageArgs.USAGE);
+        return 0;
+      }
+      stage = Stage.byName(a.stage());
+    } catch (LetheInputException e) {
+      console.error("lethe: error: %s", e.getMessage());
+      return 2;
+    }
+    boolean existing = SparkSession.getDefaultSession().isDefined() || SparkSession.getActiveSession().isDefined();
+    SparkSession spark = null;
+    long start = System.nanoTime();
+    try {
+      if (stage == Stage.DEMO) {
+        a = a.withWorkdir(a.workdir() == null ? DEMO_WORKDIR : a.workdir(), true);
+      }
+      Configuration hadoopConf = existing ? activeSession().sparkContext().hadoopConfiguration() : new Configuration();
+      LetheConfig config = loadConfig(a, stage, hadoopConf);
+      spark = session(a, config, stage);
+      Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
+      JobContext ctx = new JobContext(spark, config, workdir, a, console);
+      stage.body().run(ctx);
+      LOG.info("lethe {} finished in {} s", stage.cliName(), String.format("%.1f", (System.nanoTime() - start) / 1e9));
+      return 0;
+    } catch (Throwable t) {
+      LetheInputException bad = inputCause(t);
+      if (bad != null) {
+        console.error("lethe %s: error: %s", stage.cliName(), bad.getMessage());
+        return 2;
+      }
+      LOG.error("lethe {} failed", stage.cliName(), t);
+      console.error("lethe %s: internal error: %s (stack trace in the log above)", stage.cliName(), t);
+      return 1;
+    } finally {
+      if (spark != null && !existing) {
+        spark.stop();
+      }
+    }
+  }
+
+  private static SparkSession activeSession() {
+    return SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
+        : SparkSession.getDefaultSession().get();
+  }
+
+  static LetheConfig loadConfig(StageArgs a, Stage stage, Configuration hadoopConf) {
+    List<LetheConfig.Source> layers = new ArrayList<>();
+    if (stage == Stage.DEMO) {
+      layers.add(LetheConfig.classpathSource(DEMO_CONFIG));
+    }
+    if (a.configFile().isPresent()) {
+      String f = a.configFile().get();
+      layers.add(new LetheConfig.Source(f,
+          new String(Workdir.readFile(f, hadoopConf, "--config"), StandardCharsets.UTF_8)));
+    }
+    List<String> overrides = new ArrayList<>(a.overrides());
+    Optional<String> method = a.method();
+    if (method.isPresent()) {
+      switch (stage) {
+        default -> throw LetheInputException.of("--method is not an option of stage %s", stage.cliName());
+      }
+    }
+    return LetheConfig.load(layers, overrides);
+  }
+
+  private static SparkSession session(StageArgs a, LetheConfig config, Stage stage) {
+    SparkSession.Builder b = SparkSession.builder().appName(config.getString("spark.app-name") + "-" + stage.cliName());
+    SparkConf launcher = new SparkConf();
+    String master = a.master().orElse(launcher.contains("spark.master") ? null : config.getString("spark.default-master"));
+    if (master != null) {
+      b.master(master);
+      if (master.startsWith("local")) {
+        b.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
+        if (!launcher.contains("spark.ui.enabled")) {
+          b.config("spark.ui.enabled", "false");
+        }
+      }
+    }
+    return b.getOrCreate();
+  }
+
+  /** The {@link LetheInputException} behind a failure, also when Spark wrapped it in task failures. */
+  static LetheInputException inputCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof LetheInputException e) {
+        return e;
+      }
+    }
+    // Spark's task failure messages carry the executor's exception as text only.
+    String msg = t.getMessage();
+    String marker = LetheInputException.class.getName() + ": ";
+    if (msg != null && msg.contains(marker)) {
+      String rest = msg.substring(msg.indexOf(marker) + marker.length());
+      int end = rest.indexOf("\n\tat ");
+      return new LetheInputException((end > 0 ? rest.substring(0, end) : rest).trim());
+    }
+    return null;
+  }
+}

@@ -1,0 +1,29 @@
+package dev.lethe.spark.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** The one place that writes to the terminal: stage summaries to stdout, errors to stderr. */
+public final class Console {
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public Console(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  public static Console system() {
+    return new Console(System.out, System.err);
+  }
+
+  public void line(String format, Object... args) {
+    out.println(String.format(Locale.ROOT, format, args));
+    out.flush();
+  }
+
+  public void error(String format, Object... args) {
+    err.println(String.format(Locale.ROOT, format, args));
+    err.flush();
+  }
+}

@@ -1,0 +1,96 @@
+package dev.lethe.spark.cli;
+
+import dev.lethe.LetheInputException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The command-line contract shared by every stage:
+ * {@code <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M] [--method NAME] [--overwrite]}.
+ * The same arguments work from bin/lethe, spark-submit application arguments, Airflow and Databricks.
+ */
+public record StageArgs(String stage, String workdir, Optional<String> configFile, List<String> overrides,
+    Optional<String> master, Optional<String> method, boolean overwrite, boolean help) {
+
+  public static final String USAGE = String.join("\n",
+      "usage: lethe <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M]",
+      "                     [--method NAME] [--overwrite]",
+      "stages: prepare train failures fisher identify repair report pipeline demo",
+      "  --workdir DIR     where stage inputs and outputs live (any Hadoop path: file:/, hdfs://, s3a://, dbfs:/)",
+      "  --config FILE     HOCON file layered over conf/reference.conf",
+      "  --set key=value   override one config key (repeatable), e.g. --set train.max-epochs=10",
+      "  --master M        Spark master; omit under spark-submit/Databricks (bin/lethe defaults to local[*])",
+      "  --method NAME     identify: identify.method; repair: repair.method",
+      "  --overwrite       replace existing outputs (otherwise a stage refuses to overwrite)",
+      "exit codes: 0 success, 2 bad input or config (message on stderr), 1 internal error");
+
+  /**
+   * Parses {@code args}; {@code stage} is given when the entry point fixes it (one main class per stage),
+   * otherwise the first argument names it.
+   */
+  public static StageArgs parse(String fixedStage, String[] args) {
+    int i = 0;
+    String stage = fixedStage;
+    if (stage == null) {
+      if (args.length == 0 || args[0].startsWith("-")) {
+        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+          return new StageArgs("", "", Optional.empty(), List.of(), Optional.empty(), Optional.empty(), false, true);
+        }
+        throw new LetheInputException("missing stage name\n" + USAGE);
+      }
+      stage = args[0];
+      i = 1;
+    }
+    String workdir = null;
+    String config = null;
+    String master = null;
+    String method = null;
+    boolean overwrite = false;
+    boolean help = false;
+    List<String> sets = new ArrayList<>();
+    for (; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--workdir" -> workdir = value(args, ++i, a);
+        case "--config" -> config = value(args, ++i, a);
+        case "--set" -> sets.add(value(args, ++i, a));
+        case "--master" -> master = value(args, ++i, a);
+        case "--method" -> method = value(args, ++i, a);
+        case "--overwrite" -> overwrite = true;
+        case "--help", "-h" -> help = true;
+        default -> {
+          if (a.startsWith("--set=")) {
+            sets.add(a.substring("--set=".length()));
+          } else if (a.startsWith("--workdir=")) {
+            workdir = a.substring("--workdir=".length());
+          } else {
+            throw LetheInputException.of("unknown argument '%s'%n%s", a, USAGE);
+          }
+        }
+      }
+    }
+    if (workdir == null && !help && !stage.equals("demo")) {
+      throw LetheInputException.of("stage %s: --workdir is required%n%s", stage, USAGE);
+    }
+    return new StageArgs(stage, workdir, Optional.ofNullable(config), List.copyOf(sets),
+        Optional.ofNullable(master), Optional.ofNullable(method), overwrite, help);
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length || args[i].startsWith("--")) {
+      throw LetheInputException.of("%s needs a value%n%s", flag, USAGE);
+    }
+    return args[i];
+  }
+
+  /** A copy naming another stage (the pipeline runs each stage with the pipeline's arguments). */
+  public StageArgs withStage(String other) {
+    return new StageArgs(other, workdir, configFile, overrides, master, method, overwrite, help);
+  }
+
+  /** A copy with another workdir and overwrite flag (the demo picks its own). */
+  public StageArgs withWorkdir(String dir, boolean overwriteOutputs) {
+    return new StageArgs(stage, dir, configFile, overrides, master, method, overwriteOutputs, help);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.lethe.spark.io;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.data.Corruption;
+import dev.lethe.data.ExampleSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.collection.mutable.ArraySeq;
+
+/**
+ * The Parquet contracts of shared/DESIGN.md and their conversion to and from {@link ExampleSet}:
+ * <ul>
+ *   <li>data/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, original_label INT, corruption STRING</li>
+ *   <li>failures/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, predicted INT</li>
+ *   <li>culprits/&lt;method&gt;.parquet: id, score, rank, label, logp_before, logp_after, method</li>
+ * </ul>
+ */
+public final class ExampleTables {
+  public static final StructType DATA = new StructType(new StructField[] {
+      DataTypes.createStructField("id", DataTypes.LongType, false),
+      DataTypes.createStructField("features", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+      DataTypes.createStructField("label", DataTypes.IntegerType, false),
+      DataTypes.createStructField("original_label", DataTypes.IntegerType, false),
+      DataTypes.createStructField("corruption", DataTypes.StringType, false)});
+
+  public static final StructType FAILURES = new StructType(new StructField[] {
+      DataTypes.createStructField("id", DataTypes.LongType, false),
+      DataTypes.createStructField("features", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+      DataTypes.createStructField("label", DataTypes.IntegerType, false),
+      DataTypes.createStructField("predicted", DataTypes.IntegerType, false)});
+
+  public static final StructType CULPRITS = new StructType(new StructField[] {
+      DataTypes.createStructField("id", DataTypes.LongType, false),
+      DataTypes.createStructField("score", DataTypes.DoubleType, false),
+      DataTypes.createStructField("rank", DataTypes.LongType, false),
+      DataTypes.createStructField("label", DataTypes.IntegerType, false),
+      DataTypes.createStructField("logp_before", DataTypes.DoubleType, true),
+      DataTypes.createStructField("logp_after", DataTypes.DoubleType, true),
+      DataTypes.createStructField("method", DataTypes.StringType, false)});
+
+  private ExampleTables() {}
+
+  /**
+   * Reads a Parquet table and checks that it has every column of {@code required} with a compatible type
+   * (extra columns are allowed and ignored).
+   */
+  public static Dataset<Row> read(SparkSession spark, String path, StructType required, String name) {
+    Dataset<Row> df;
+    try {
+      df = spark.read().parquet(path);
+    } catch (Exception e) {
+      throw new LetheInputException(name + " (" + path + "): unreadable Parquet table: " + firstLine(e), e);
+    }
+    requireSchema(df.schema(), required, name + " (" + path + ")");
+    return df.select(required.fieldNames()[0], tail(required.fieldNames()));
+  }
+
+  private static String[] tail(String[] a) {
+    String[] t = new String[a.length - 1];
+    System.arraycopy(a, 1, t, 0, t.length);
+    return t;
+  }
+
+  static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl > 0 ? m.substring(0, nl) : m;
+  }
+
+  /** Checks column names and types; names the table, the column and the types in the error. */
+  public static void requireSchema(StructType actual, StructType required, String name) {
+    for (StructField want : required.fields()) {
+      scala.Option<Object> idx = actual.getFieldIndex(want.name());
+      if (idx.isEmpty()) {
+        throw LetheInputException.of("%s: missing column '%s' (expected %s; found %s)", name, want.name(),
+            want.dataType().simpleString(), actual.simpleString());
+      }
+      DataType got = actual.fields()[(Integer) idx.get()].dataType();
+      if (!compatible(got, want.dataType())) {
+        throw LetheInputException.of("%s: column '%s' has type %s, expected %s", name, want.name(),
+            got.simpleString(), want.dataType().simpleString());
+      }
+    }
+  }
+
+  private static boolean compatible(DataType got, DataType want) {
+    if (got instanceof ArrayType g && want instanceof ArrayType w) {
+      return g.elementType().equals(w.elementType());
+    }
+    return got.equals(want);
+  }
+
+  /** Rows of the data schema for an example set. */
+  public static List<Row> dataRows(ExampleSet s) {
+    List<Row> rows = new ArrayList<>(s.size());
+    for (int i = 0; i < s.size(); i++) {
+      rows.add(RowFactory.create(s.id(i), boxed(s.features(i)), s.label(i), s.originalLabel(i),
+          s.corruption(i).code()));
+    }
+    return rows;
+  }
+
+  /** Rows of the failures schema. */
+  public static List<Row> failureRows(ExampleSet s, int[] predicted) {
+    List<Row> rows = new ArrayList<>(s.size());
+    for (int i = 0; i < s.size(); i++) {
+      rows.add(RowFactory.create(s.id(i), boxed(s.features(i)), s.label(i), predicted[i]));
+    }
+    return rows;
+  }
+
+  public static Dataset<Row> dataFrame(SparkSession spark, List<Row> rows, StructType schema, int partitions) {
+    return spark.createDataFrame(rows, schema).repartition(partitions);
+  }
+
+  private static Float[] boxed(float[] f) {
+    Float[] b = new Float[f.length];
+    for (int i = 0; i < f.length; i++) {
+      b[i] = f[i];
+    }
+    return b;
+  }
+
+  /** The features of a row (column 1 in both the data and failures schemas) as a float[]. */
+  public static float[] features(Row r, int column) {
+    Object o = r.get(column);
+    if (o instanceof ArraySeq<?> seq) {
+      Object arr = seq.array();
+      if (arr instanceof float[] f) {
+        return f.clone();
+      }
+    }
+    List<Object> list = r.getList(column);
+    float[] f = new float[list.size()];
+    for (int i = 0; i < f.length; i++) {
+      Object v = list.get(i);
+      if (v == null) {
+        throw LetheInputException.of("row id %d: features contains a null at position %d", r.getLong(0), i);
+      }
+      f[i] = (Float) v;
+    }
+    return f;
+  }
+
+  /**
+   * Converts rows of the data schema (id, features, label, original_label, corruption) or the failures schema
+   * (id, features, label, predicted) to an example set, validating feature length, labels and finiteness.
+   */
+  public static ExampleSet toExamples(Iterator<Row> rows, boolean dataSchema, int numFeatures, int numClasses,
+      String source) {
+    List<Long> ids = new ArrayList<>();
+    List<float[]> feats = new ArrayList<>();
+    List<Integer> labels = new ArrayList<>();
+    List<Integer> originals = new ArrayList<>();
+    List<Corruption> corr = new ArrayList<>();
+    while (rows.hasNext()) {
+      Row r = rows.next();
+      ids.add(r.getLong(0));
+      feats.add(features(r, 1));
+      labels.add(r.getInt(2));
+      originals.add(dataSchema ? r.getInt(3) : r.getInt(2));
+      corr.add(dataSchema ? Corruption.parse(r.getString(4), source) : Corruption.NONE);
+    }
+    int n = ids.size();
+    long[] idArr = new long[n];
+    int[] lab = new int[n];
+    int[] orig = new int[n];
+    for (int i = 0; i < n; i++) {
+      idArr[i] = ids.get(i);
+      lab[i] = labels.get(i);
+      orig[i] = originals.get(i);
+    }
+    for (int i = 0; i < n; i++) {
+      if (feats.get(i).length != numFeatures) {
+        throw LetheInputException.of("%s: id %d has %d features, but the model takes %d", source, idArr[i],
+            feats.get(i).length, numFeatures);
+      }
+    }
+    ExampleSet s = new ExampleSet(idArr, feats.toArray(new float[0][]), lab, orig, corr.toArray(new Corruption[0]),
+        numFeatures);
+    s.validate(source, numClasses);
+    return s;
+  }
+
+  /** Collects a whole table to the driver (for small tables: Fq, the test set, training on the driver). */
+  public static ExampleSet collect(Dataset<Row> df, boolean dataSchema, int numFeatures, int numClasses,
+      String source) {
+    List<Row> rows = df.orderBy("id").collectAsList();
+    if (rows.isEmpty()) {
+      throw LetheInputException.of("%s: the table is empty", source);
+    }
+    return toExamples(rows.iterator(), dataSchema, numFeatures, numClasses, source);
+  }
+}

@@ -1,0 +1,83 @@
+package dev.lethe.spark.io;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import dev.lethe.config.LetheConfig;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * What produced an output: stage, time, seed, the effective configuration, library versions and the identity
+ * (path, size, modification time, and where known a content fingerprint) of every input. Written as
+ * {@code <output>.provenance.json}.
+ */
+public final class Provenance {
+  private final Map<String, Object> fields = new LinkedHashMap<>();
+  private final List<Map<String, Object>> inputs = new ArrayList<>();
+
+  public Provenance(String stage, LetheConfig config) {
+    fields.put("stage", stage);
+    fields.put("created", Instant.now().toString());
+    fields.put("seed", config.getLong("seed"));
+    Map<String, Object> versions = new LinkedHashMap<>();
+    versions.put("lethe", versionOf(Provenance.class, "dev"));
+    versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+    versions.put("dl4j", versionOf(org.deeplearning4j.nn.multilayer.MultiLayerNetwork.class, "1.0.0-M2.1"));
+    versions.put("java", System.getProperty("java.version"));
+    fields.put("versions", versions);
+    fields.put("config", ConfigFactory.parseString(config.toJson()).root().unwrapped());
+  }
+
+  private static String versionOf(Class<?> c, String fallback) {
+    String v = c.getPackage() == null ? null : c.getPackage().getImplementationVersion();
+    return v == null ? fallback : v;
+  }
+
+  /** Records an input file or table by path, size and modification time. */
+  public Provenance input(Workdir workdir, String rel) {
+    return input(workdir, workdir.path(rel), null);
+  }
+
+  /** Records an input with a content fingerprint (for example a model's parameter hash). */
+  public Provenance input(Workdir workdir, Path p, String fingerprint) {
+    Map<String, Object> in = new LinkedHashMap<>();
+    in.put("path", p.toString());
+    try {
+      FileStatus st = workdir.fileSystem().getFileStatus(p);
+      in.put("bytes", st.isDirectory() ? workdir.fileSystem().getContentSummary(p).getLength() : st.getLen());
+      in.put("modified", Instant.ofEpochMilli(st.getModificationTime()).toString());
+    } catch (IOException e) {
+      in.put("error", e.getMessage());
+    }
+    if (fingerprint != null) {
+      in.put("fingerprint", fingerprint);
+    }
+    inputs.add(in);
+    return this;
+  }
+
+  /** Records an input outside the workdir that is not a file (e.g. the bundled data set). */
+  public Provenance input(String description) {
+    inputs.add(Map.of("path", description));
+    return this;
+  }
+
+  /** Adds a field (counts, timings, metrics). */
+  public Provenance put(String key, Object value) {
+    fields.put(key, value);
+    return this;
+  }
+
+  public String toJson() {
+    Map<String, Object> all = new LinkedHashMap<>(fields);
+    all.put("inputs", inputs);
+    return ConfigValueFactory.fromMap(all).render(ConfigRenderOptions.concise().setFormatted(true));
+  }
+}

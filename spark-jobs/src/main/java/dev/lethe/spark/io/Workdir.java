@@ -1,0 +1,243 @@
+package dev.lethe.spark.io;
+
+import dev.lethe.LetheInputException;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A run's working directory on any Hadoop file system (file:/, hdfs://, s3a://, dbfs:/). Stages read their
+ * inputs here and publish outputs atomically: everything is written under a private staging directory
+ * ({@code _staging/<stage>-<uuid>/}) and renamed into place only when the whole stage succeeded, so a failed or
+ * killed stage leaves no output that a later stage would accept.
+ */
+public final class Workdir {
+  public static final String SUCCESS = "_SUCCESS";
+  public static final String PROVENANCE_SUFFIX = ".provenance.json";
+
+  private final FileSystem fs;
+  private final Path root;
+  private final boolean overwrite;
+
+  private Workdir(FileSystem fs, Path root, boolean overwrite) {
+    this.fs = fs;
+    this.root = root;
+    this.overwrite = overwrite;
+  }
+
+  public static Workdir open(String dir, Configuration hadoopConf, boolean overwrite) {
+    try {
+      Path p = new Path(dir);
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      Path qualified = fs.makeQualified(p);
+      if (fs.exists(qualified) && !fs.getFileStatus(qualified).isDirectory()) {
+        throw LetheInputException.of("--workdir %s: exists and is not a directory", dir);
+      }
+      return new Workdir(fs, qualified, overwrite);
+    } catch (IOException e) {
+      throw new LetheInputException("--workdir " + dir + ": cannot open: " + e.getMessage(), e);
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public FileSystem fileSystem() {
+    return fs;
+  }
+
+  public boolean overwrite() {
+    return overwrite;
+  }
+
+  /** A path inside the workdir, e.g. {@code path("data/train.parquet")}. */
+  public Path path(String rel) {
+    return new Path(root, rel);
+  }
+
+  public boolean exists(String rel) {
+    try {
+      return fs.exists(path(rel));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Refuses to start a stage whose outputs exist, unless {@code --overwrite} was given. Checked before any work.
+   */
+  public void requireWritable(List<String> outputs) {
+    if (overwrite) {
+      return;
+    }
+    for (String rel : outputs) {
+      if (exists(rel)) {
+        throw LetheInputException.of("output %s already exists; pass --overwrite to replace it", path(rel));
+      }
+    }
+  }
+
+  /**
+   * Checks that a stage input exists and is complete: a Parquet table (a directory) must hold Spark's
+   * {@code _SUCCESS}; a file must be non-empty.
+   *
+   * @param producer the stage that writes it, for the hint in the error message
+   */
+  public void requireInput(String rel, String producer) {
+    Path p = path(rel);
+    try {
+      FileStatus st = fs.getFileStatus(p);
+      if (st.isDirectory()) {
+        if (!fs.exists(new Path(p, SUCCESS))) {
+          throw LetheInputException.of("input %s is incomplete (no %s marker): rerun `lethe %s`", p, SUCCESS,
+              producer);
+        }
+      } else if (st.getLen() == 0) {
+        throw LetheInputException.of("input %s is empty: rerun `lethe %s`", p, producer);
+      }
+    } catch (FileNotFoundException e) {
+      throw LetheInputException.of("input %s is missing: run `lethe %s` first", p, producer);
+    } catch (IOException e) {
+      throw new LetheInputException("input " + p + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  public byte[] readBytes(String rel) {
+    try (InputStream in = fs.open(path(rel))) {
+      return in.readAllBytes();
+    } catch (FileNotFoundException e) {
+      throw LetheInputException.of("input %s is missing", path(rel));
+    } catch (IOException e) {
+      throw new LetheInputException("input " + path(rel) + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads a file given by any Hadoop path (not necessarily inside the workdir). */
+  public static byte[] readFile(String location, Configuration hadoopConf, String what) {
+    Path p = new Path(location);
+    try (InputStream in = p.getFileSystem(hadoopConf).open(p)) {
+      return in.readAllBytes();
+    } catch (FileNotFoundException e) {
+      throw LetheInputException.of("%s %s: file not found", what, location);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new LetheInputException(what + " " + location + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Opens a staging area for one stage's outputs. Use with try-with-resources; call {@link Staging#commit}. */
+  public Staging stage(String stageName) {
+    Path dir = new Path(root, "_staging/" + stageName + "-" + UUID.randomUUID());
+    return new Staging(dir);
+  }
+
+  /** The outputs of one stage while they are being written. */
+  public final class Staging implements AutoCloseable {
+    private final Path dir;
+    private final List<String> outputs = new ArrayList<>();
+    private boolean committed;
+
+    private Staging(Path dir) {
+      this.dir = dir;
+    }
+
+    /** Where to write output {@code rel} now; it is published at {@code path(rel)} on commit. */
+    public Path path(String rel) {
+      if (!outputs.contains(rel)) {
+        outputs.add(rel);
+      }
+      return new Path(dir, rel);
+    }
+
+    /** Writes a small file output (model, Fisher, JSON) in one go. */
+    public void writeBytes(String rel, byte[] bytes) {
+      try (FSDataOutputStream out = fs.create(path(rel), true)) {
+        out.write(bytes);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + path(rel), e);
+      }
+    }
+
+    /** Writes {@code <rel>.provenance.json} next to the output. */
+    public void writeProvenance(String rel, String json) {
+      Path p = new Path(dir, rel + PROVENANCE_SUFFIX);
+      try (FSDataOutputStream out = fs.create(p, true)) {
+        out.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + p, e);
+      }
+    }
+
+    /**
+     * Publishes every output: each staged path (and its provenance file) replaces the target, provenance first so
+     * that a published output always has one.
+     */
+    public void commit() {
+      try {
+        for (String rel : outputs) {
+          Path staged = new Path(dir, rel);
+          if (!fs.exists(staged)) {
+            throw new IllegalStateException("stage output " + rel + " was never written");
+          }
+        }
+        for (String rel : outputs) {
+          publish(new Path(dir, rel + PROVENANCE_SUFFIX), Workdir.this.path(rel + PROVENANCE_SUFFIX));
+          publish(new Path(dir, rel), Workdir.this.path(rel));
+        }
+        committed = true;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot publish outputs from " + dir, e);
+      }
+    }
+
+    private void publish(Path from, Path to) throws IOException {
+      if (!fs.exists(from)) {
+        return;
+      }
+      if (fs.exists(to)) {
+        if (!overwrite) {
+          throw new LetheInputException("output " + to + " appeared while the stage ran; pass --overwrite");
+        }
+        fs.delete(to, true);
+      }
+      fs.mkdirs(to.getParent());
+      if (!fs.rename(from, to)) {
+        throw new IOException("rename " + from + " -> " + to + " failed");
+      }
+    }
+
+    /** Removes the staging directory; after a failure nothing of this stage is published. */
+    @Override
+    public void close() {
+      try {
+        fs.delete(dir, true);
+        Path parent = dir.getParent();
+        FileStatus[] left = fs.exists(parent) ? fs.listStatus(parent) : new FileStatus[0];
+        if (left.length == 0) {
+          fs.delete(parent, true);
+        }
+      } catch (IOException e) {
+        // best effort: a leftover staging directory is never read by a stage
+      }
+    }
+
+    public boolean committed() {
+      return committed;
+    }
+  }
+
+  /** The URI of the workdir, for provenance. */
+  public URI uri() {
+    return root.toUri();
+  }
+}
