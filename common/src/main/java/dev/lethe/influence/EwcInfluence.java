@@ -49,7 +49,7 @@ public final class EwcInfluence implements InfluenceMethod {
     diag.put("bestEpoch", r.bestEpoch());
     diag.put("bestValidationObjective", r.bestValidationObjective());
     diag.put("updateMillis", r.millis());
-    diag.put("paramDistance", after.params().sub(model.params()).norm2Number().doubleValue());
+    diag.put("paramDistance", after.params().reshape(-1).sub(model.params().reshape(-1)).norm2Number().doubleValue());
     diag.put("queryMeanLogpBefore", LogLikelihood.mean(model, in.query(), o.scoreBatchSize()));
     diag.put("queryMeanLogpAfter", LogLikelihood.mean(after, in.query(), o.scoreBatchSize()));
     return new PreparedInfluence(spec, after, diag);

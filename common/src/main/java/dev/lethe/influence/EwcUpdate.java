@@ -90,7 +90,7 @@ public final class EwcUpdate {
     }
     MultiLayerNetwork net = trainableCopy(thetaHat, o.learningRate());
     DataType type = net.params().dataType();
-    INDArray anchor = thetaHat.params().dup();
+    INDArray anchor = net.params().dup();
     // penalty gradient coefficient c = (2/gamma) F + lambda; penalty value = 0.5 sum c delta^2
     double[] coef = new double[fisher.size()];
     for (int j = 0; j < coef.length; j++) {
@@ -141,9 +141,9 @@ public final class EwcUpdate {
         // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
         g.muli(sign / rows.length);
         INDArray params = net.params();
-        g.addi(params.sub(anchor).muli(c));
+        g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
         net.getUpdater().update(net, net.gradient(), iteration++, epoch, 1, mgr);
-        params.subi(g);
+        params.subi(g.reshape(params.shape()));
       }
       double v = objective(net, val, anchor, c, sign, bs);
       if (!Double.isFinite(v)) {
