@@ -35,7 +35,7 @@ class SolversTest {
       a[i][i] += 0.05 * (1 + i);  // uneven diagonal: Jacobi helps
     }
     double[] b = rng.doubles(n).toArray();
-    double[] exact = solveExact(a, b);
+    double[] exact = DenseSolve.solve(a, b);
     LinearOperator op = dense(a);
     ConjugateGradient.Result plain = ConjugateGradient.solve(op, b, 500, 1e-12);
     double[] diag = new double[n];
@@ -61,7 +61,7 @@ class SolversTest {
     int p = (int) op.size();
     double[][] a = materialise(op);
     double[] b = PerExampleGradients.sumArray(net, TestNets.randomSet(12, 5, 3, 77, 1000), 256);
-    double[] exact = solveExact(a, b);
+    double[] exact = DenseSolve.solve(a, b);
 
     ConjugateGradient.Result cg = ConjugateGradient.solve(op, b, 200, 1e-10, op.diagonal());
     double cgErr = relError(cg.x(), exact);
@@ -145,46 +145,6 @@ class SolversTest {
         }
       }
     };
-  }
-
-  /** Gaussian elimination with partial pivoting. */
-  public static double[] solveExact(double[][] a0, double[] b0) {
-    int n = b0.length;
-    double[][] a = new double[n][];
-    for (int i = 0; i < n; i++) {
-      a[i] = a0[i].clone();
-    }
-    double[] b = b0.clone();
-    for (int c = 0; c < n; c++) {
-      int piv = c;
-      for (int r = c + 1; r < n; r++) {
-        if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) {
-          piv = r;
-        }
-      }
-      double[] t = a[c];
-      a[c] = a[piv];
-      a[piv] = t;
-      double tb = b[c];
-      b[c] = b[piv];
-      b[piv] = tb;
-      for (int r = c + 1; r < n; r++) {
-        double f = a[r][c] / a[c][c];
-        for (int k = c; k < n; k++) {
-          a[r][k] -= f * a[c][k];
-        }
-        b[r] -= f * b[c];
-      }
-    }
-    double[] x = new double[n];
-    for (int i = n - 1; i >= 0; i--) {
-      double s = b[i];
-      for (int k = i + 1; k < n; k++) {
-        s -= a[i][k] * x[k];
-      }
-      x[i] = s / a[i][i];
-    }
-    return x;
   }
 
   static double relError(double[] x, double[] ref) {
