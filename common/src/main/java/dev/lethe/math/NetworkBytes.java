@@ -51,12 +51,17 @@ public final class NetworkBytes {
 
   /**
    * Identifies a trained model: the first 16 hex characters of SHA-256(config JSON || parameter bytes). Artefacts
-   * computed from a model (the Fisher diagonal) record it, so that they are not used with another model.
+   * computed from a model (the Fisher diagonal) record it, so that they are not used with another model. The
+   * training counters stored in the configuration (iteration and epoch count) are zeroed first: they do not
+   * change the function the model computes.
    */
   public static String fingerprint(MultiLayerNetwork net) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(configBytes(net));
+      MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+      conf.setIterationCount(0);
+      conf.setEpochCount(0);
+      sha.update(conf.toJson().getBytes(StandardCharsets.UTF_8));
       sha.update(paramBytes(net.params()));
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {

@@ -226,16 +226,20 @@ class ConvexInfluenceCheckTest {
     return ExampleSet.clean(ids, f, y, D);
   }
 
-  static double[] probs(double[] t, float[] x) {
+  static double[] logits(double[] t, float[] x) {
     double[] z = new double[K];
-    double max = Double.NEGATIVE_INFINITY;
     for (int c = 0; c < K; c++) {
       z[c] = t[D * K + c];
       for (int j = 0; j < D; j++) {
         z[c] += x[j] * t[j * K + c];
       }
-      max = Math.max(max, z[c]);
     }
+    return z;
+  }
+
+  static double[] probs(double[] t, float[] x) {
+    double[] z = logits(t, x);
+    double max = Arrays.stream(z).max().orElseThrow();
     double s = 0;
     for (int c = 0; c < K; c++) {
       z[c] = Math.exp(z[c] - max);
@@ -248,15 +252,8 @@ class ConvexInfluenceCheckTest {
   }
 
   static double logp(double[] t, float[] x, int y) {
-    double[] z = new double[K];
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < K; c++) {
-      z[c] = t[D * K + c];
-      for (int j = 0; j < D; j++) {
-        z[c] += x[j] * t[j * K + c];
-      }
-      max = Math.max(max, z[c]);
-    }
+    double[] z = logits(t, x);
+    double max = Arrays.stream(z).max().orElseThrow();
     double s = 0;
     for (int c = 0; c < K; c++) {
       s += Math.exp(z[c] - max);
