@@ -6,6 +6,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gradients of log p(y | x, theta) with respect to the flattened parameters (same order as {@code net.params()}):
@@ -20,6 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * input and labels are restored afterwards.
  */
 public final class PerExampleGradients {
+  private static final Logger LOG = LoggerFactory.getLogger(PerExampleGradients.class);
+
   private PerExampleGradients() {}
 
   /** Receives one gradient per row. */
@@ -44,6 +48,7 @@ public final class PerExampleGradients {
     INDArray oldLabels = net.getLabels();
     try {
       int[] labels = s.labels();
+      Progress progress = new Progress("per-example gradients", s.size());
       for (int i = 0; i < s.size(); i++) {
         net.setInput(Batches.features(s, i, i + 1, 1, type));
         net.setLabels(Batches.oneHot(labels, i, i + 1, k, 1, type));
@@ -51,6 +56,7 @@ public final class PerExampleGradients {
         INDArray g = net.getFlattenedGradients();
         g.negi();
         v.accept(i, g);
+        progress.done(i + 1);
       }
     } finally {
       net.setInput(oldInput);
@@ -117,6 +123,29 @@ public final class PerExampleGradients {
       if (l instanceof BatchNormalization) {
         throw new IllegalArgumentException("layer " + i + " is batch normalisation, whose training-mode gradient"
             + " differs from the inference-mode model; per-example gradients are not supported for it");
+      }
+    }
+  }
+
+  /** INFO progress (done/total, rate, ETA) about every 10% for loops of at least 10,000 rows. */
+  static final class Progress {
+    private final String what;
+    private final int total;
+    private final long t0 = System.nanoTime();
+    private final int every;
+
+    Progress(String what, int total) {
+      this.what = what;
+      this.total = total;
+      this.every = total >= 10_000 ? Math.max(1, total / 10) : Integer.MAX_VALUE;
+    }
+
+    void done(int n) {
+      if (n % every == 0) {
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double rate = n / Math.max(secs, 1e-9);
+        LOG.info("{}: {}/{} rows, {} rows/s, ETA {} s", what, n, total, String.format("%.1f", rate),
+            String.format("%.0f", (total - n) / rate));
       }
     }
   }
