@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  */
 public record PreparedInfluence(ScorerSpec spec, MultiLayerNetwork updatedModel, Map<String, Object> diagnostics) {
   public PreparedInfluence {
-    diagnostics = Map.copyOf(diagnostics);
+    // keep the method's insertion order for the run record
+    diagnostics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(diagnostics));
   }
 }
