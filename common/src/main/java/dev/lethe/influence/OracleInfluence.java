@@ -28,14 +28,8 @@ public final class OracleInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      return block -> {
-        double[] s = new double[block.size()];
-        for (int i = 0; i < s.length; i++) {
-          double base = block.corruption(i) == Corruption.NONE ? 0.0 : 1.0;
-          s[i] = base + TIE_BREAK * RandomInfluence.uniform(seed, "oracle-tie-break", block.id(i));
-        }
-        return ScoredBlock.scoresOnly(s);
-      };
+      return block -> ScoredBlock.ofRows(block.size(), i -> (block.corruption(i) == Corruption.NONE ? 0.0 : 1.0)
+          + TIE_BREAK * RandomInfluence.uniform(seed, "oracle-tie-break", block.id(i)));
     }
   }
 }

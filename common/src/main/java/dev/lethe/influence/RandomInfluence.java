@@ -30,13 +30,7 @@ public final class RandomInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      return block -> {
-        double[] s = new double[block.size()];
-        for (int i = 0; i < s.length; i++) {
-          s[i] = uniform(seed, "random-influence", block.id(i));
-        }
-        return ScoredBlock.scoresOnly(s);
-      };
+      return block -> ScoredBlock.ofRows(block.size(), i -> uniform(seed, "random-influence", block.id(i)));
     }
   }
 

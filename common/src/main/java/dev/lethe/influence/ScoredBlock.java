@@ -19,6 +19,15 @@ public record ScoredBlock(double[] score, double[] logpBefore, double[] logpAfte
     return new ScoredBlock(score, nan(score.length), nan(score.length));
   }
 
+  /** Scores only, row i scored by {@code f.applyAsDouble(i)}. */
+  static ScoredBlock ofRows(int n, java.util.function.IntToDoubleFunction f) {
+    double[] s = new double[n];
+    for (int i = 0; i < n; i++) {
+      s[i] = f.applyAsDouble(i);
+    }
+    return scoresOnly(s);
+  }
+
   static double[] nan(int n) {
     double[] a = new double[n];
     java.util.Arrays.fill(a, Double.NaN);
