@@ -1,0 +1,77 @@
+package dev.lethe.influence;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.NetworkBytes;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * "ewc-influence" (Tanno et al. 2022, Eq. 10 and Algorithm 1): theta* = the EWC update that LEARNS the failures Fq
+ * from theta_hat ({@link EwcUpdate}); the responsibility of a training example z is
+ *
+ * <pre>  r(z) = log p(z | theta_hat) - log p(z | theta*)</pre>
+ *
+ * <p>— examples whose likelihood has to drop for the model to fix Fq conflict with the failures (r > 0: culprits).
+ * Both log-likelihoods are exact ({@link LogLikelihood}, fixed batch shape), so scores do not depend on
+ * partitioning.
+ */
+public final class EwcInfluence implements InfluenceMethod {
+  public static final String NAME = "ewc-influence";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public PreparedInfluence prepare(InfluenceInputs in) {
+    if (in.fisher() == null) {
+      throw LetheInputException.of("%s needs the Fisher diagonal of the model (run the fisher stage first)", NAME);
+    }
+    if (in.query().size() == 0) {
+      throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", NAME);
+    }
+    MultiLayerNetwork model = in.model();
+    in.fisher().requireMatches(model.numParams(), NetworkBytes.fingerprint(model), "Fisher diagonal");
+    InfluenceOptions o = in.options();
+    EwcUpdate.Result r = EwcUpdate.run(model, in.fisher(), in.trainSize(), in.query(), EwcUpdate.Objective.LEARN,
+        o.ewc(), dev.lethe.Seeds.derive(in.seed(), NAME));
+    MultiLayerNetwork after = r.model();
+    byte[] conf = NetworkBytes.configBytes(model);
+    Spec spec = new Spec(conf, NetworkBytes.paramBytes(model.params()), NetworkBytes.paramBytes(after.params()),
+        o.scoreBatchSize());
+    Map<String, Object> diag = new LinkedHashMap<>();
+    diag.put("method", NAME);
+    diag.put("epochsRun", r.epochsRun());
+    diag.put("bestEpoch", r.bestEpoch());
+    diag.put("bestValidationObjective", r.bestValidationObjective());
+    diag.put("updateMillis", r.millis());
+    diag.put("paramDistance", after.params().reshape(-1).sub(model.params().reshape(-1)).norm2Number().doubleValue());
+    diag.put("queryMeanLogpBefore", LogLikelihood.mean(model, in.query(), o.scoreBatchSize()));
+    diag.put("queryMeanLogpAfter", LogLikelihood.mean(after, in.query(), o.scoreBatchSize()));
+    return new PreparedInfluence(spec, after, diag);
+  }
+
+  private record Spec(byte[] config, byte[] paramsBefore, byte[] paramsAfter, int batchSize)
+      implements ScorerSpec {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Scorer open() {
+      MultiLayerNetwork before = NetworkBytes.rebuild(config, paramsBefore);
+      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter);
+      return (ExampleSet block) -> {
+        double[] lb = LogLikelihood.perExample(before, block, batchSize);
+        double[] la = LogLikelihood.perExample(after, block, batchSize);
+        double[] s = new double[lb.length];
+        for (int i = 0; i < s.length; i++) {
+          s[i] = lb[i] - la[i];
+        }
+        return new ScoredBlock(s, lb, la);
+      };
+    }
+  }
+}

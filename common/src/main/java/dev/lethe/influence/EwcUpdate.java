@@ -1,0 +1,231 @@
+package dev.lethe.influence;
+
+import dev.lethe.Seeds;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.Batches;
+import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.PerExampleGradients;
+import java.util.ArrayList;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The EWC-regularised Bayesian update of Tanno et al. 2022, Eq. 10: starting from theta_hat, maximise
+ *
+ * <pre>
+ *   J(theta) = +/- mean_{z in target} log p(z | theta)
+ *              - (N s / 2) sum_j F_j (theta_j - theta_hat_j)^2 - (lambda / 2) ||theta - theta_hat||^2,
+ *   s = 2 / (gamma N),  i.e. the EWC term is (1 / gamma) sum_j F_j (theta_j - theta_hat_j)^2,
+ * </pre>
+ *
+ * <p>with F the diagonal empirical Fisher at theta_hat over the N training examples (the Laplace approximation of
+ * the posterior p(theta | D) has precision N F, and the update is one step of size s in the paper's
+ * parameterisation). {@link Objective#LEARN} (+) adds the evidence of the target, e.g. the failures Fq for
+ * EWC-influence; {@link Objective#UNLEARN} (-) removes it (EWC deletion of culprits). The data term is the MEAN
+ * over the target (not the sum), so gamma is independent of |target|.
+ *
+ * <p>Optimiser: Adam(learningRate) on -J with seeded minibatches of the target, one manual step per batch
+ * (computeGradientAndScore, raw gradient / batch size, plus the penalty gradient (2/gamma F + lambda) (theta -
+ * theta_hat), then the updater and params -= update). The copy being trained has the model's own
+ * regularisation (L1/L2/weight decay), weight noise and gradient clipping removed, so exactly J is optimised.
+ * Early stopping: J is evaluated on a seeded validation split of the target after every epoch (and at theta_hat);
+ * training stops after {@code patience} epochs without improvement and the best parameters are returned. A
+ * target of fewer than 10 rows (or validationFraction 0) is used for both training and validation.
+ */
+public final class EwcUpdate {
+  private static final Logger LOG = LoggerFactory.getLogger(EwcUpdate.class);
+
+  /** Targets smaller than this are not split for validation. */
+  public static final int MIN_ROWS_FOR_VALIDATION_SPLIT = 10;
+
+  private EwcUpdate() {}
+
+  /** Sign of the data term. */
+  public enum Objective {
+    /** Maximise + mean log p(target): learn the target (identification, Eq. 10). */
+    LEARN,
+    /** Maximise - mean log p(target): forget the target (repair). */
+    UNLEARN
+  }
+
+  /**
+   * @param model the updated network (a new network; theta_hat is not modified)
+   * @param epochsRun epochs trained
+   * @param bestEpoch the epoch whose parameters were kept (0 = theta_hat itself)
+   * @param bestValidationObjective J on the validation rows at the kept parameters
+   * @param millis wall-clock time
+   */
+  public record Result(MultiLayerNetwork model, int epochsRun, int bestEpoch, double bestValidationObjective,
+      long millis) {}
+
+  /**
+   * Runs the update. Deterministic: same inputs and seed give the same parameters.
+   *
+   * @param fisher the Fisher diagonal at theta_hat (size must equal the parameter count)
+   * @param trainSize N, the number of training examples F was computed over
+   */
+  public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
+      Objective obj, EwcOptions o, long seed) {
+    long t0 = System.nanoTime();
+    PerExampleGradients.requireInferenceEquivalent(thetaHat);
+    fisher.requireMatches(thetaHat.numParams(), null, "EWC update Fisher");
+    if (trainSize < 1) {
+      throw new IllegalArgumentException("trainSize must be >= 1, got " + trainSize);
+    }
+    if (target.size() == 0) {
+      throw new IllegalArgumentException("EWC update on an empty target set");
+    }
+    MultiLayerNetwork net = trainableCopy(thetaHat, o.learningRate());
+    DataType type = net.params().dataType();
+    INDArray anchor = net.params().dup();
+    // penalty gradient coefficient c = (2/gamma) F + lambda; penalty value = 0.5 sum c delta^2
+    double[] coef = new double[fisher.size()];
+    for (int j = 0; j < coef.length; j++) {
+      coef[j] = 2.0 / o.gamma() * fisher.values()[j] + o.lambda();
+    }
+    INDArray c = Nd4j.createFromArray(coef).reshape(anchor.shape()).castTo(type);
+    double sign = obj == Objective.LEARN ? 1.0 : -1.0;
+
+    int n = target.size();
+    int[] trainRows;
+    int[] valRows;
+    int nVal = (int) Math.round(o.validationFraction() * n);
+    if (n < MIN_ROWS_FOR_VALIDATION_SPLIT || nVal == 0 || nVal >= n) {
+      trainRows = range(n);
+      valRows = trainRows;
+      LOG.info("EWC update: target of {} rows is not split; training and validating on all rows", n);
+    } else {
+      int[] perm = permutation(n, Seeds.derive(seed, "ewc.validation"));
+      valRows = java.util.Arrays.copyOfRange(perm, 0, nVal);
+      trainRows = java.util.Arrays.copyOfRange(perm, nVal, n);
+      java.util.Arrays.sort(valRows);
+    }
+    ExampleSet val = target.select(valRows);
+    int k = numClasses(net);
+    int bs = Math.min(o.batchSize(), trainRows.length);
+
+    double best = objective(net, val, anchor, c, sign, bs);
+    INDArray bestParams = net.params().dup();
+    int bestEpoch = 0;
+    int epoch = 0;
+    int since = 0;
+    int iteration = 0;
+    LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    while (epoch < o.maxEpochs() && since < o.patience()) {
+      epoch++;
+      int[] order = permutation(trainRows.length, Seeds.derive(seed, "ewc.shuffle", epoch));
+      for (int from = 0; from < order.length; from += bs) {
+        int to = Math.min(order.length, from + bs);
+        int[] rows = new int[to - from];
+        for (int i = from; i < to; i++) {
+          rows[i - from] = trainRows[order[i]];
+        }
+        ExampleSet batch = target.select(rows);
+        net.setInput(Batches.features(batch, 0, rows.length, 0, type));
+        net.setLabels(Batches.oneHot(batch.labels(), 0, rows.length, k, 0, type));
+        net.computeGradientAndScore();
+        INDArray g = net.getFlattenedGradients();
+        // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
+        g.muli(sign / rows.length);
+        INDArray params = net.params();
+        g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
+        net.getUpdater().update(net, net.gradient(), iteration++, epoch, 1, mgr);
+        params.subi(g.reshape(params.shape()));
+      }
+      double v = objective(net, val, anchor, c, sign, bs);
+      if (!Double.isFinite(v)) {
+        LOG.warn("EWC update: validation objective is {} at epoch {}; stopping", v, epoch);
+        break;
+      }
+      if (v > best) {
+        best = v;
+        bestParams = net.params().dup();
+        bestEpoch = epoch;
+        since = 0;
+      } else {
+        since++;
+      }
+      LOG.debug("EWC update epoch {}: validation J {} (best {} at epoch {})", epoch, v, best, bestEpoch);
+    }
+    net.setInput(null);
+    net.setLabels(null);
+    net.setParams(bestParams);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    LOG.info("EWC update ({}): {} target rows, {} epochs, best epoch {}, validation J {}, {} ms", obj, n, epoch,
+        bestEpoch, best, millis);
+    return new Result(net, epoch, bestEpoch, best, millis);
+  }
+
+  /** J on {@code rows}: sign * mean log p - 0.5 sum c (theta - anchor)^2, in double. */
+  private static double objective(MultiLayerNetwork net, ExampleSet rows, INDArray anchor, INDArray c,
+      double sign, int batchSize) {
+    double data = LogLikelihood.mean(net, rows, batchSize);
+    double[] delta = net.params().sub(anchor).castTo(DataType.DOUBLE).toDoubleVector();
+    double[] cc = c.castTo(DataType.DOUBLE).toDoubleVector();
+    double pen = 0;
+    for (int j = 0; j < delta.length; j++) {
+      pen += cc[j] * delta[j] * delta[j];
+    }
+    return sign * data - 0.5 * pen;
+  }
+
+  /**
+   * A new network with theta_hat's configuration and parameters, Adam(learningRate) on every layer, and no
+   * regularisation, weight noise or gradient normalisation.
+   */
+  static MultiLayerNetwork trainableCopy(MultiLayerNetwork thetaHat, double learningRate) {
+    MultiLayerConfiguration conf = thetaHat.getLayerWiseConfigurations().clone();
+    for (NeuralNetConfiguration layerConf : conf.getConfs()) {
+      if (layerConf.getLayer() instanceof BaseLayer l) {
+        l.setIUpdater(new Adam(learningRate));
+        l.setBiasUpdater(null);
+        l.setRegularization(new ArrayList<>());
+        l.setRegularizationBias(new ArrayList<>());
+        l.setWeightNoise(null);
+        l.setGradientNormalization(GradientNormalization.None);
+      }
+    }
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init(thetaHat.params().dup(), false);
+    return net;
+  }
+
+  static int numClasses(MultiLayerNetwork net) {
+    return (int) ((FeedForwardLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer())
+        .getNOut();
+  }
+
+  static int[] range(int n) {
+    int[] r = new int[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = i;
+    }
+    return r;
+  }
+
+  /** A seeded Fisher-Yates permutation of 0..n-1. */
+  static int[] permutation(int n, long seed) {
+    int[] p = range(n);
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}

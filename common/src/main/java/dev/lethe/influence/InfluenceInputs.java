@@ -1,0 +1,30 @@
+package dev.lethe.influence;
+
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.DiagonalFisher;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * What a method needs to prepare its scorer.
+ *
+ * @param model theta_hat, the trained model (not modified)
+ * @param fisher the Fisher diagonal at theta_hat (needed by ewc-influence and by diagonal curvature; may be null
+ *     for other methods)
+ * @param query Fq, the failures to explain
+ * @param curvatureSample the training rows over which "full" curvature is estimated (may be null otherwise)
+ * @param trainSize N, the number of training examples
+ * @param options method options
+ * @param seed the run's seed (methods derive their own streams from it)
+ */
+public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
+    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed) {
+
+  public InfluenceInputs {
+    if (model == null || query == null || options == null) {
+      throw new IllegalArgumentException("model, query and options must be given");
+    }
+    if (trainSize < 1) {
+      throw new IllegalArgumentException("trainSize must be >= 1, got " + trainSize);
+    }
+  }
+}

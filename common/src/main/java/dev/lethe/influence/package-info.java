@@ -1,0 +1,17 @@
+/**
+ * Cause identification: which training examples are responsible for a set of failures Fq (Tanno et al. 2022,
+ * "Repairing Neural Networks by Leaving the Right Past Behind", Section 4). Engine-free and pluggable: an
+ * {@link dev.lethe.influence.InfluenceMethod} prepares a serialisable {@link dev.lethe.influence.ScorerSpec}
+ * once (on the driver), and the spec is shipped to wherever the training set lives (Spark executors) and opened
+ * there to score blocks of examples. A higher score means "more responsible for the failures".
+ *
+ * <ul>
+ *   <li>{@link dev.lethe.influence.EwcInfluence} ("ewc-influence", Eq. 10): learn Fq under an EWC penalty
+ *       ({@link dev.lethe.influence.EwcUpdate}) and score r(z) = log p(z | theta_hat) - log p(z | theta*).
+ *   <li>{@link dev.lethe.influence.LinearInfluence} ("linear-cg", "linear-lissa", Eq. 9): the first-order
+ *       approximation r(z) = -gamma grad log p(z)^T (F + damping I)^-1 grad log p(Fq).
+ *   <li>{@link dev.lethe.influence.RandomInfluence} ("random") and {@link dev.lethe.influence.OracleInfluence}
+ *       ("oracle", evaluation only): baselines.
+ * </ul>
+ */
+package dev.lethe.influence;

@@ -1,0 +1,158 @@
+package dev.lethe.math;
+
+import dev.lethe.data.ExampleSet;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gradients of log p(y | x, theta) with respect to the flattened parameters (same order as {@code net.params()}):
+ * the g_i of the empirical Fisher F = (1/N) sum g_i g_i^T (Tanno et al. 2022, Eq. 10) and of the linear
+ * influence (Eq. 9).
+ *
+ * <p>DL4J has no vectorised per-example gradient, so {@link #forEach} runs one backward pass per row (batch size
+ * 1). After {@code computeGradientAndScore()} the raw gradient is the gradient of the summed loss -log p over the
+ * minibatch (the updater divides by the batch size, and applies L1/L2, later), so grad log p = -raw gradient.
+ * Backward passes run in training mode; networks with dropout or batch normalisation (whose training-mode
+ * gradient is not that of the inference-mode model) are rejected. Parameters are never changed; the network's
+ * input and labels are restored afterwards.
+ */
+public final class PerExampleGradients {
+  private static final Logger LOG = LoggerFactory.getLogger(PerExampleGradients.class);
+
+  private PerExampleGradients() {}
+
+  /** Receives one gradient per row. */
+  @FunctionalInterface
+  public interface Visitor {
+    /**
+     * @param row the row of the example set
+     * @param gradLogLik grad log p(y_row | x_row, theta), shape [1, numParams], in the network's data type. It is a
+     *     view of the network's gradient buffer and is overwritten by the next row: consume it immediately (or
+     *     {@code dup()} it); never keep a reference
+     */
+    void accept(int row, INDArray gradLogLik);
+  }
+
+  /** Calls {@code v} with grad log p(y_i | x_i) for every row i of {@code s}, in row order. */
+  public static void forEach(MultiLayerNetwork net, ExampleSet s, Visitor v) {
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    int k = numClasses(net);
+    DataType type = net.params().dataType();
+    INDArray oldInput = net.getInput();
+    INDArray oldLabels = net.getLabels();
+    try {
+      int[] labels = s.labels();
+      Progress progress = new Progress("per-example gradients", s.size());
+      for (int i = 0; i < s.size(); i++) {
+        net.setInput(Batches.features(s, i, i + 1, 1, type));
+        net.setLabels(Batches.oneHot(labels, i, i + 1, k, 1, type));
+        net.computeGradientAndScore();
+        INDArray g = net.getFlattenedGradients();
+        g.negi();
+        v.accept(i, g);
+        progress.done(i + 1);
+      }
+    } finally {
+      net.setInput(oldInput);
+      net.setLabels(oldLabels);
+    }
+  }
+
+  /**
+   * sum_i grad log p(y_i | x_i) over {@code s}, in double precision, shape [1, numParams]. Computed with one
+   * batched backward pass per chunk of rows (the raw minibatch gradient is the sum of the per-example gradients;
+   * the test suite checks this against {@link #forEach}).
+   */
+  public static INDArray sum(MultiLayerNetwork net, ExampleSet s) {
+    return Nd4j.createFromArray(sumArray(net, s, 256)).reshape(1, net.numParams());
+  }
+
+  /** As {@link #sum} as a plain array, with backward passes over {@code chunk} rows at a time. */
+  public static double[] sumArray(MultiLayerNetwork net, ExampleSet s, int chunk) {
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    int k = numClasses(net);
+    DataType type = net.params().dataType();
+    double[] total = new double[(int) net.numParams()];
+    double[] comp = new double[total.length];
+    INDArray oldInput = net.getInput();
+    INDArray oldLabels = net.getLabels();
+    try {
+      for (int from = 0; from < s.size(); from += chunk) {
+        int to = Math.min(s.size(), from + chunk);
+        net.setInput(Batches.features(s, from, to, 0, type));
+        net.setLabels(Batches.oneHot(s.labels(), from, to, k, 0, type));
+        net.computeGradientAndScore();
+        double[] g = net.getFlattenedGradients().toDoubleVector();
+        for (int j = 0; j < g.length; j++) {
+          double x = -g[j];
+          double t = total[j] + x;
+          comp[j] += Math.abs(total[j]) >= Math.abs(x) ? (total[j] - t) + x : (x - t) + total[j];
+          total[j] = t;
+        }
+      }
+    } finally {
+      net.setInput(oldInput);
+      net.setLabels(oldLabels);
+    }
+    for (int j = 0; j < total.length; j++) {
+      total[j] += comp[j];
+    }
+    return total;
+  }
+
+  /**
+   * Rejects networks whose training-mode backward pass differs from the inference-mode model: any layer with
+   * dropout, or batch normalisation (which uses batch statistics in training mode).
+   *
+   * @throws IllegalArgumentException naming the offending layer
+   */
+  public static void requireInferenceEquivalent(MultiLayerNetwork net) {
+    for (int i = 0; i < net.getnLayers(); i++) {
+      org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(i).getLayer();
+      if (l.getIDropout() != null) {
+        throw new IllegalArgumentException("layer " + i + " (" + l.getClass().getSimpleName() + ") has dropout;"
+            + " per-example gradients need an inference-equivalent network: remove dropout first");
+      }
+      if (l instanceof BatchNormalization) {
+        throw new IllegalArgumentException("layer " + i + " is batch normalisation, whose training-mode gradient"
+            + " differs from the inference-mode model; per-example gradients are not supported for it");
+      }
+    }
+  }
+
+  /** INFO progress (done/total, rate, ETA) about every 10% for loops of at least 10,000 rows. */
+  static final class Progress {
+    private final String what;
+    private final int total;
+    private final long t0 = System.nanoTime();
+    private final int every;
+
+    Progress(String what, int total) {
+      this.what = what;
+      this.total = total;
+      this.every = total >= 10_000 ? Math.max(1, total / 10) : Integer.MAX_VALUE;
+    }
+
+    void done(int n) {
+      if (n % every == 0) {
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double rate = n / Math.max(secs, 1e-9);
+        LOG.info("{}: {}/{} rows, {} rows/s, ETA {} s", what, n, total, String.format("%.1f", rate),
+            String.format("%.0f", (total - n) / rate));
+      }
+    }
+  }
+
+  static int numClasses(MultiLayerNetwork net) {
+    org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1)
+        .getLayer();
+    return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).getNOut();
+  }
+}

@@ -1,0 +1,103 @@
+package dev.lethe.influence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.EmpiricalFisher;
+import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.TestNets;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+class EwcUpdateTest {
+  private static MultiLayerNetwork thetaHat;
+  private static DiagonalFisher fisher;
+  private static ExampleSet train;
+
+  @BeforeAll
+  static void trainModel() {
+    train = TestNets.randomSet(200, 6, 3, 1, 0);
+    thetaHat = TestNets.mlp(6, 3, 2, DataType.DOUBLE);
+    DataSet ds = new DataSet(dev.lethe.math.Batches.features(train, 0, 200, 0, DataType.DOUBLE),
+        dev.lethe.math.Batches.oneHot(train.labels(), 0, 200, 3, 0, DataType.DOUBLE));
+    for (int i = 0; i < 100; i++) {
+      thetaHat.fit(ds);
+    }
+    fisher = EmpiricalFisher.compute(thetaHat, train);
+  }
+
+  private static EwcOptions options(double gamma) {
+    // 8-row target: trained and validated on all rows
+    return new EwcOptions(gamma, 1e-3, 1e-2, 4, 200, 10, 0.1);
+  }
+
+  @Test
+  void learnRaisesTargetLikelihoodWithinThePenaltyBudget() {
+    ExampleSet target = TestNets.randomSet(8, 6, 3, 99, 1000);
+    INDArray before = thetaHat.params().dup();
+    double lp0 = LogLikelihood.mean(thetaHat, target, 8);
+    double previousDistance = 0;
+    for (double gamma : new double[] {0.003, 0.03, 0.3}) {
+      EwcUpdate.Result r = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN,
+          options(gamma), 5);
+      assertThat(thetaHat.params()).isEqualTo(before);
+      double lp1 = LogLikelihood.mean(r.model(), target, 8);
+      INDArray delta = r.model().params().reshape(-1).sub(before.reshape(-1));
+      double penalty = 0;
+      for (int j = 0; j < fisher.size(); j++) {
+        double dj = delta.getDouble(j);
+        penalty += (fisher.values()[j] / gamma + 1e-3 / 2) * dj * dj;
+      }
+      double distance = delta.norm2Number().doubleValue();
+      System.err.printf("gamma %.3g: mean log p(target) %.4f -> %.4f, penalty %.4g, ||delta|| %.4g,"
+          + " epochs %d (best %d), %d ms%n", gamma, lp0, lp1, penalty, distance, r.epochsRun(), r.bestEpoch(),
+          r.millis());
+      assertThat(lp1).isGreaterThan(lp0);
+      // J(theta*) >= J(theta_hat) = lp0 (validation = all rows) bounds the penalty by the likelihood gain
+      assertThat(penalty).isLessThanOrEqualTo(lp1 - lp0 + 1e-12);
+      assertThat(r.bestValidationObjective()).isCloseTo(lp1 - penalty, org.assertj.core.data.Offset.offset(1e-9));
+      // the penalty keeps the move bounded: (lambda/2) ||delta||^2 <= penalty <= -lp0
+      assertThat(distance).isLessThanOrEqualTo(Math.sqrt(2 * -lp0 / 1e-3));
+      // larger gamma allows a larger move
+      assertThat(distance).isGreaterThan(previousDistance);
+      previousDistance = distance;
+    }
+  }
+
+  @Test
+  void unlearnLowersTargetLikelihood() {
+    ExampleSet target = train.select(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19});
+    EwcUpdate.Result r = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.UNLEARN,
+        new EwcOptions(0.3, 1e-3, 1e-2, 8, 50, 5, 0.2), 3);
+    assertThat(LogLikelihood.mean(r.model(), target, 8)).isLessThan(LogLikelihood.mean(thetaHat, target, 8));
+  }
+
+  @Test
+  void sameSeedGivesIdenticalParameters() {
+    ExampleSet target = TestNets.randomSet(30, 6, 3, 98, 1000);
+    EwcOptions o = new EwcOptions(0.03, 1e-3, 1e-2, 8, 30, 5, 0.2);
+    INDArray a = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN, o, 11).model().params();
+    INDArray b = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN, o, 11).model().params();
+    INDArray c = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN, o, 12).model().params();
+    assertThat(a).isEqualTo(b);
+    assertThat(a).isNotEqualTo(c);
+  }
+
+  @Test
+  void optionsNameTheBadField() {
+    assertThatThrownBy(() -> new EwcOptions(0, 1e-3, 1e-3, 64, 10, 5, 0.1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gamma");
+    assertThatThrownBy(() -> new EwcOptions(1, -1, 1e-3, 64, 10, 5, 0.1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lambda");
+    assertThatThrownBy(() -> new EwcOptions(1, 1, 1e-3, 64, 10, 5, 1.0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validationFraction");
+    assertThatThrownBy(() -> InfluenceOptions.defaults().withCurvature("kfac", 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("curvature");
+  }
+}

@@ -1,0 +1,125 @@
+package dev.lethe.math;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.data.ExampleSet;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Analytic per-example gradients of log p(y|x) vs central differences of {@link LogLikelihood} in double
+ * precision. Pass criterion per parameter (as DL4J's GradientCheckUtil): |a - n| / (|a| + |n|) < 1e-5, or
+ * |a - n| < 1e-8 (absolute floor).
+ */
+class PerExampleGradientsTest {
+  private static final double REL = 1e-5;
+  private static final double ABS = 1e-8;
+  private static final double H = 1e-6;
+
+  @Test
+  void mlpGradientsMatchCentralDifferences() {
+    MultiLayerNetwork net = TestNets.mlp(6, 3, 7, DataType.DOUBLE);
+    checkAgainstFiniteDifferences(net, TestNets.randomSet(4, 6, 3, 11, 0));
+  }
+
+  @Test
+  void cnnGradientsMatchCentralDifferences() {
+    MultiLayerNetwork net = TestNets.cnn(3, 5, DataType.DOUBLE);
+    checkAgainstFiniteDifferences(net, TestNets.randomSet(4, 36, 3, 13, 0));
+  }
+
+  private static void checkAgainstFiniteDifferences(MultiLayerNetwork net, ExampleSet s) {
+    INDArray before = net.params().dup();
+    List<double[]> analytic = new ArrayList<>();
+    PerExampleGradients.forEach(net, s, (row, g) -> analytic.add(g.dup().toDoubleVector()));
+    assertThat(net.params()).isEqualTo(before);
+    assertThat(analytic).hasSize(s.size());
+    INDArray p = net.params();
+    double worst = 0;
+    double worstAbs = 0;
+    int checked = 0;
+    for (int i = 0; i < s.size(); i++) {
+      ExampleSet one = s.select(new int[] {i});
+      for (int j = 0; j < p.length(); j++) {
+        double v = p.getDouble(j);
+        p.putScalar(j, v + H);
+        double up = LogLikelihood.perExample(net, one, 1)[0];
+        p.putScalar(j, v - H);
+        double down = LogLikelihood.perExample(net, one, 1)[0];
+        p.putScalar(j, v);
+        double numeric = (up - down) / (2 * H);
+        double a = analytic.get(i)[j];
+        double abs = Math.abs(a - numeric);
+        double rel = abs == 0 ? 0 : abs / (Math.abs(a) + Math.abs(numeric));
+        assertThat(rel < REL || abs < ABS).as("row %d param %d: analytic %s numeric %s", i, j, a, numeric)
+            .isTrue();
+        if (Math.abs(a) + Math.abs(numeric) > 1e-4) {
+          worst = Math.max(worst, rel);
+        }
+        worstAbs = Math.max(worstAbs, abs);
+        checked++;
+      }
+    }
+    System.err.printf("gradient check: %d entries, worst relative error (|a|+|n| > 1e-4) %.3g,"
+        + " worst absolute error %.3g%n", checked, worst, worstAbs);
+    // the gradients differ between rows (no stale reused buffer)
+    assertThat(analytic.get(0)).isNotEqualTo(analytic.get(1));
+  }
+
+  @Test
+  void sumEqualsSumOfPerExampleGradients() {
+    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
+        TestNets.cnn(3, 4, DataType.DOUBLE))) {
+      int d = net.getnLayers() == 2 ? 6 : 36;
+      ExampleSet s = TestNets.randomSet(23, d, 3, 17, 0);
+      double[] expected = new double[(int) net.numParams()];
+      PerExampleGradients.forEach(net, s, (row, g) -> {
+        double[] v = g.toDoubleVector();
+        for (int j = 0; j < v.length; j++) {
+          expected[j] += v[j];
+        }
+      });
+      double[] batched = PerExampleGradients.sumArray(net, s, 10);
+      double[] viaInd = PerExampleGradients.sum(net, s).toDoubleVector();
+      for (int j = 0; j < expected.length; j++) {
+        assertThat(batched[j]).isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-12 + 1e-10
+            * Math.abs(expected[j])));
+        assertThat(viaInd[j]).isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-12 + 1e-10
+            * Math.abs(expected[j])));
+      }
+    }
+  }
+
+  @Test
+  void restoresInputAndLabels() {
+    MultiLayerNetwork net = TestNets.mlp(6, 3, 3, DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(3, 6, 3, 1, 0);
+    INDArray x = Batches.features(s, 0, 3, 0, DataType.DOUBLE);
+    INDArray y = Batches.oneHot(s.labels(), 0, 3, 3, 0, DataType.DOUBLE);
+    net.setInput(x);
+    net.setLabels(y);
+    PerExampleGradients.forEach(net, s, (row, g) -> { });
+    PerExampleGradients.sum(net, s);
+    assertThat(net.getInput()).isSameAs(x);
+    assertThat(net.getLabels()).isSameAs(y);
+  }
+
+  @Test
+  void rejectsDropout() {
+    org.deeplearning4j.nn.conf.MultiLayerConfiguration conf =
+        new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+            .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(4).nOut(3).dropOut(0.5).build())
+            .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(3).nOut(2)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+            .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    assertThatThrownBy(() -> PerExampleGradients.forEach(net, TestNets.randomSet(2, 4, 2, 1, 0), (r, g) -> { }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dropout");
+  }
+}
