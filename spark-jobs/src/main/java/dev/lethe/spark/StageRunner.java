@@ -40,6 +40,10 @@ public final class StageRunner {
       }
       return;
     }
+    if (code == 0 && "cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+      // YARN (and Kubernetes) cluster mode run main in a driver thread and report System.exit as a failure.
+      return;
+    }
     System.exit(code);
   }
 
