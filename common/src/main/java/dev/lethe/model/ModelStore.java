@@ -1,16 +1,12 @@
 package dev.lethe.model;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.math.NetworkBytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** Model files: DL4J ModelSerializer zips (configuration + parameters; no updater state), and fingerprints. */
 public final class ModelStore {
@@ -46,15 +42,11 @@ public final class ModelStore {
     return nl > 0 ? s.substring(0, nl) : s;
   }
 
-  /** A short content hash of the configuration and parameters: equal models, equal fingerprints. */
+  /**
+   * A short content hash of the configuration and parameters: equal models, equal fingerprints (see
+   * {@link NetworkBytes#fingerprint}).
+   */
   public static String fingerprint(MultiLayerNetwork net) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(net.getLayerWiseConfigurations().toJson().getBytes(StandardCharsets.UTF_8));
-      md.update(Nd4j.toByteArray(net.params()));
-      return HexFormat.of().formatHex(md.digest()).substring(0, 16);
-    } catch (NoSuchAlgorithmException | IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return NetworkBytes.fingerprint(net);
   }
 }
