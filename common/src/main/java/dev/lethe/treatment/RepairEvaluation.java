@@ -54,6 +54,9 @@ public final class RepairEvaluation {
    * @param maxRemainingDropPoints the largest acceptable drop, in points (>= 0; 1.0 = one percentage point)
    */
   public record Guardrail(double maxRemainingDropPoints) {
+    /** Drops within this many points of the threshold count as at the threshold (binary rounding). */
+    public static final double ROUNDING_POINTS = 1e-9;
+
     public Guardrail {
       if (!(maxRemainingDropPoints >= 0) || Double.isInfinite(maxRemainingDropPoints)) {
         throw new IllegalArgumentException("repair.max-remaining-drop must be finite and >= 0, got "
@@ -71,12 +74,13 @@ public final class RepairEvaluation {
     }
 
     /**
-     * True if the drop exceeds the threshold. An unmeasurable drop (T \ F empty: NaN) does not reject: there is
-     * nothing left to protect.
+     * True if the drop exceeds the threshold by more than {@link #ROUNDING_POINTS} (accuracies are binary
+     * fractions: 100 * (0.50 - 0.49) is 1.0000000000000009, and an exact one-point drop must not count as more
+     * than one point). An unmeasurable drop (T \ F empty: NaN) does not reject: there is nothing left to protect.
      */
     public boolean rejects(Accuracies before, Accuracies after) {
       double drop = dropPoints(before, after);
-      return !Double.isNaN(drop) && drop > maxRemainingDropPoints;
+      return !Double.isNaN(drop) && drop > maxRemainingDropPoints + ROUNDING_POINTS;
     }
   }
 }
