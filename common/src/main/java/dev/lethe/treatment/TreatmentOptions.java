@@ -46,7 +46,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
 
     /** gamma with 0 resolved to 2|C|/N. */
     public double effectiveGamma(int culprits, int trainSize) {
-      return gamma > 0 ? gamma : 2.0 * culprits / trainSize;
+      return resolveGamma(gamma, culprits, trainSize);
     }
 
     /** The {@link EwcOptions} of the update (no internal validation split: early stopping watches Fq). */
@@ -109,7 +109,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
 
     /** gamma with 0 resolved to 2|C|/N. */
     public double effectiveGamma(int culprits, int trainSize) {
-      return gamma > 0 ? gamma : 2.0 * culprits / trainSize;
+      return resolveGamma(gamma, culprits, trainSize);
     }
 
     public Newton withSolver(String s) {
@@ -181,6 +181,11 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
 
   public TreatmentOptions withFinetune(Finetuning x) {
     return new TreatmentOptions(ewc, newton, x);
+  }
+
+  /** gamma, or 2|C|/N (exact removal of C under the Laplace approximation, precision N F) when gamma is 0. */
+  static double resolveGamma(double gamma, int culprits, int trainSize) {
+    return gamma > 0 ? gamma : 2.0 * culprits / trainSize;
   }
 
   private static void positive(String key, double v) {
