@@ -110,8 +110,8 @@ class NewtonRemovalTest {
     Treated diag = run(options("lissa", "diagonal"), 1);
     double eFull = relError(step(full), referenceStep(false));
     double eDiag = relError(step(diag), referenceStep(true));
-    System.err.printf("newton-removal LiSSA (depth 5000, 64-row minibatches, 4 repeats, automatic scale) vs dense solve:"
-        + " full %.3g (%s); diagonal (deterministic curvature) %.3g%n", eFull, full.diagnostics(), eDiag);
+    System.err.printf("newton-removal LiSSA (depth 5000, 64-row minibatches, 4 repeats, automatic scale) vs dense"
+        + " solve: full %.3g (%s); diagonal (deterministic curvature) %.3g%n", eFull, full.diagnostics(), eDiag);
     // measured: full 0.079 (0.27 with 16-row minibatches and 1 repeat): minibatch curvature leaves a noise floor;
     // on the deterministic diagonal LiSSA converges to the CG solution (3.7e-8, the float-rounded Fisher diagonal)
     assertThat(eFull).isLessThan(0.15);
