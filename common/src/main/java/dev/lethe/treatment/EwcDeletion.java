@@ -62,8 +62,7 @@ public final class EwcDeletion implements TreatmentMethod {
     d.put("gamma", o.effectiveGamma(c, n));
     d.put("lambda", o.lambda());
     d.put("earlyStopping", onQuery ? "mean log p(Fq)" : "EWC objective on C (Fq empty)");
-    d.put("epochsRun", r.epochsRun());
-    d.put("bestEpoch", r.bestEpoch());
+    TreatmentDiagnostics.keptEpoch(d, NAME, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
     TreatmentDiagnostics.finish(d, in, r.model());
     long millis = (System.nanoTime() - t0) / 1_000_000;

@@ -29,8 +29,7 @@ final class L2Finetuning {
     Map<String, Object> d = TreatmentDiagnostics.start(method, in);
     d.put("trainedOn", target.size());
     d.put("l2", o.l2());
-    d.put("epochsRun", r.epochsRun());
-    d.put("bestEpoch", r.bestEpoch());
+    TreatmentDiagnostics.keptEpoch(d, method, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
     TreatmentDiagnostics.finish(d, in, r.model());
     return new Treated(r.model(), d, (System.nanoTime() - t0) / 1_000_000);

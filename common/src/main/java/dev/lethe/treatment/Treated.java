@@ -10,7 +10,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *
  * @param model the repaired network (a new network, never theta_hat's instance)
  * @param diagnostics what the method did, in insertion order (method, epochs, distances, solver residuals,
- *     log-likelihoods before and after; {@code noOp = true} when the model was returned unchanged)
+ *     log-likelihoods before and after; {@code noOp = true} when the treatment did not run, e.g. an empty C;
+ *     {@code keptThetaHat = true} when an early-stopped update ran but no epoch beat theta_hat itself)
  * @param millis wall-clock time
  */
 public record Treated(MultiLayerNetwork model, Map<String, Object> diagnostics, long millis) {

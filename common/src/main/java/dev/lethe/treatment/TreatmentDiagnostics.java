@@ -42,6 +42,19 @@ final class TreatmentDiagnostics {
     }
   }
 
+  /**
+   * Records the epoch the early-stopped update kept; epoch 0 is theta_hat itself (no epoch improved the
+   * criterion): {@code keptThetaHat = true} and a warning, so reports do not present it as a repair.
+   */
+  static void keptEpoch(Map<String, Object> d, String method, int epochsRun, int bestEpoch) {
+    d.put("epochsRun", epochsRun);
+    d.put("bestEpoch", bestEpoch);
+    d.put("keptThetaHat", bestEpoch == 0);
+    if (bestEpoch == 0) {
+      LOG.warn("{}: no epoch improved the early-stopping criterion; the result equals theta_hat", method);
+    }
+  }
+
   /** theta_hat unchanged (as a copy), with {@code noOp = true} and the reason. */
   static Treated unchanged(String method, TreatmentInputs in, String reason, long t0) {
     Map<String, Object> d = start(method, in);
