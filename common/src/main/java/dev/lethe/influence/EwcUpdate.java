@@ -79,7 +79,27 @@ public final class EwcUpdate {
    */
   public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, EwcOptions o, long seed) {
+    return run(thetaHat, fisher, trainSize, target, obj, null, null, o, seed);
+  }
+
+  /**
+   * As {@link #run(MultiLayerNetwork, DiagonalFisher, long, ExampleSet, Objective, EwcOptions, long)}, but early
+   * stopping watches an explicit validation set instead of a split of the target: every target row is trained
+   * on ({@code o.validationFraction()} is ignored) and the criterion is the DATA term alone, {@code +/- mean
+   * log p(validation | theta)} with the sign of {@code validationObjective} (no penalty: the validation set
+   * measures what the update is for, the penalty is only the update's regulariser). Used by EWC deletion
+   * (Tanno et al. 2022, Eq. 15), which unlearns the culprits C and stops on the failures Fq
+   * ({@link Objective#LEARN}). {@link Result#bestValidationObjective()} is that criterion.
+   *
+   * @param validation the rows early stopping evaluates (non-empty), or null for the target split
+   * @param validationObjective the sign of the criterion on {@code validation} (ignored when it is null)
+   */
+  public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
+      Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed) {
     long t0 = System.nanoTime();
+    if (validation != null && (validation.size() == 0 || validationObjective == null)) {
+      throw new IllegalArgumentException("an explicit validation set must be non-empty and have an objective");
+    }
     PerExampleGradients.requireInferenceEquivalent(thetaHat);
     fisher.requireMatches(thetaHat.numParams(), null, "EWC update Fisher");
     if (trainSize < 1) {
@@ -103,7 +123,10 @@ public final class EwcUpdate {
     int[] trainRows;
     int[] valRows;
     int nVal = (int) Math.round(o.validationFraction() * n);
-    if (n < MIN_ROWS_FOR_VALIDATION_SPLIT || nVal == 0 || nVal >= n) {
+    if (validation != null) {
+      trainRows = range(n);
+      valRows = null;
+    } else if (n < MIN_ROWS_FOR_VALIDATION_SPLIT || nVal == 0 || nVal >= n) {
       trainRows = range(n);
       valRows = trainRows;
       LOG.info("EWC update: target of {} rows is not split; training and validating on all rows", n);
@@ -113,11 +136,14 @@ public final class EwcUpdate {
       trainRows = java.util.Arrays.copyOfRange(perm, nVal, n);
       java.util.Arrays.sort(valRows);
     }
-    ExampleSet val = target.select(valRows);
+    ExampleSet val = validation != null ? validation : target.select(valRows);
+    // explicit validation: data term only (zero penalty coefficients), with its own sign
+    INDArray valCoef = validation != null ? Nd4j.zeros(type, anchor.shape()) : c;
+    double valSign = validation == null ? sign : validationObjective == Objective.LEARN ? 1.0 : -1.0;
     int k = numClasses(net);
     int bs = Math.min(o.batchSize(), trainRows.length);
 
-    double best = objective(net, val, anchor, c, sign, bs);
+    double best = objective(net, val, anchor, valCoef, valSign, bs);
     INDArray bestParams = net.params().dup();
     int bestEpoch = 0;
     int epoch = 0;
@@ -145,7 +171,7 @@ public final class EwcUpdate {
         net.getUpdater().update(net, net.gradient(), iteration++, epoch, 1, mgr);
         params.subi(g.reshape(params.shape()));
       }
-      double v = objective(net, val, anchor, c, sign, bs);
+      double v = objective(net, val, anchor, valCoef, valSign, bs);
       if (!Double.isFinite(v)) {
         LOG.warn("EWC update: validation objective is {} at epoch {}; stopping", v, epoch);
         break;

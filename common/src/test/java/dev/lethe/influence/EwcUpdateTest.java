@@ -79,6 +79,22 @@ class EwcUpdateTest {
   }
 
   @Test
+  void explicitValidationSetDrivesEarlyStoppingOnTheDataTermAlone() {
+    ExampleSet target = train.select(java.util.stream.IntStream.range(0, 20).toArray());
+    ExampleSet validation = train.select(java.util.stream.IntStream.range(100, 140).toArray());
+    EwcUpdate.Result r = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.UNLEARN, validation,
+        EwcUpdate.Objective.LEARN, new EwcOptions(0.3, 1e-3, 1e-2, 8, 30, 3, 0.2), 3);
+    double after = LogLikelihood.mean(r.model(), validation, 8);
+    // the criterion is + mean log p(validation), without the penalty (tolerance: rounding of the double sums)
+    assertThat(r.bestValidationObjective()).isCloseTo(after, org.assertj.core.data.Offset.offset(1e-12));
+    // theta_hat (epoch 0) is a candidate, so the kept model is never worse on the validation rows
+    assertThat(after).isGreaterThanOrEqualTo(LogLikelihood.mean(thetaHat, validation, 8));
+    assertThatThrownBy(() -> EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.UNLEARN,
+        validation.select(new int[0]), EwcUpdate.Objective.LEARN, EwcOptions.defaults(), 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validation");
+  }
+
+  @Test
   void sameSeedGivesIdenticalParameters() {
     ExampleSet target = TestNets.randomSet(30, 6, 3, 98, 1000);
     EwcOptions o = new EwcOptions(0.03, 1e-3, 1e-2, 8, 30, 5, 0.2);

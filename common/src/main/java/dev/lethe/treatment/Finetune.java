@@ -1,0 +1,48 @@
+package dev.lethe.treatment;
+
+import dev.lethe.Seeds;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.model.TrainOptions;
+import dev.lethe.model.TrainResult;
+import dev.lethe.model.Trainer;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * "finetune" (Tanno et al. 2022, Section 5, the reference that needs the whole training set): continue training
+ * theta_hat on D \ C with {@link Trainer} (Adam, the model's own regularisation, fresh optimiser state, early
+ * stopping on a seeded {@code repair.finetune.validation-fraction} split of D \ C). An empty C is a no-op.
+ */
+public final class Finetune implements TreatmentMethod {
+  private static final Logger LOG = LoggerFactory.getLogger(Finetune.class);
+  public static final String NAME = "finetune";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Treated apply(TreatmentInputs in) {
+    long t0 = System.nanoTime();
+    if (in.culprits().size() == 0) {
+      return TreatmentDiagnostics.unchanged(NAME, in, "empty culprit set", t0);
+    }
+    ExampleSet remaining = in.remaining();
+    TreatmentOptions.Finetuning o = in.options().finetune();
+    MultiLayerNetwork net = in.copyOfModel();
+    TrainResult r = Trainer.fit(net, remaining, new TrainOptions(o.learningRate(), o.batchSize(), o.maxEpochs(),
+        o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)));
+    Map<String, Object> d = TreatmentDiagnostics.start(NAME, in);
+    d.put("trainedOn", remaining.size());
+    d.put("epochsRun", r.epochsRun());
+    d.put("bestEpoch", r.bestEpoch());
+    d.put("bestValidationLoss", r.bestValidationLoss());
+    TreatmentDiagnostics.finish(d, in, net);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    LOG.info("{}: {}", NAME, d);
+    return new Treated(net, d, millis);
+  }
+}

@@ -1,0 +1,57 @@
+package dev.lethe.treatment;
+
+import dev.lethe.Seeds;
+import dev.lethe.data.Corruption;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.EwcOptions;
+import dev.lethe.influence.EwcUpdate;
+import dev.lethe.math.DiagonalFisher;
+import java.util.Map;
+
+/**
+ * Fine-tuning with an L2 pull towards theta_hat: maximise mean_{z in target} log p(z | theta) - (l2/2)
+ * ||theta - theta_hat||^2, i.e. {@link EwcUpdate} LEARN with a zero Fisher and lambda = l2 (Adam, early stopping
+ * on a seeded {@code repair.finetune.validation-fraction} split of the target, theta_hat itself a candidate). Shared
+ * by {@link FinetuneQuery} and {@link FinetuneCombined}.
+ */
+final class L2Finetuning {
+  private L2Finetuning() {}
+
+  static Treated run(String method, TreatmentInputs in, ExampleSet target, long t0) {
+    TreatmentOptions.Finetuning o = in.options().finetune();
+    int p = Math.toIntExact(in.model().numParams());
+    DiagonalFisher zero = new DiagonalFisher(new double[p], in.trainSize(), "");
+    // gamma only scales the (zero) Fisher term
+    EwcOptions eo = new EwcOptions(1.0, o.l2(), o.learningRate(), o.batchSize(), o.maxEpochs(), o.patience(),
+        o.validationFraction());
+    EwcUpdate.Result r = EwcUpdate.run(in.model(), zero, in.trainSize(), target, EwcUpdate.Objective.LEARN, eo,
+        Seeds.derive(in.seed(), method));
+    Map<String, Object> d = TreatmentDiagnostics.start(method, in);
+    d.put("trainedOn", target.size());
+    d.put("l2", o.l2());
+    TreatmentDiagnostics.keptEpoch(d, method, r.epochsRun(), r.bestEpoch());
+    d.put("bestValidationObjective", r.bestValidationObjective());
+    TreatmentDiagnostics.finish(d, in, r.model());
+    return new Treated(r.model(), d, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** a followed by b, with positional ids (training sets and failure sets may reuse ids; ids are not trained on). */
+  static ExampleSet join(ExampleSet a, ExampleSet b) {
+    int n = a.size() + b.size();
+    long[] ids = new long[n];
+    float[][] f = new float[n][];
+    int[] y = new int[n];
+    int[] orig = new int[n];
+    Corruption[] c = new Corruption[n];
+    for (int i = 0; i < n; i++) {
+      ExampleSet s = i < a.size() ? a : b;
+      int r = i < a.size() ? i : i - a.size();
+      ids[i] = i;
+      f[i] = s.features(r);
+      y[i] = s.label(r);
+      orig[i] = s.originalLabel(r);
+      c[i] = s.corruption(r);
+    }
+    return new ExampleSet(ids, f, y, orig, c, a.numFeatures());
+  }
+}

@@ -1,0 +1,38 @@
+package dev.lethe.treatment;
+
+import java.util.Locale;
+
+/** Which ranked training examples become the culprits C that a treatment erases (key {@code repair.selection}). */
+public enum SelectionPolicy {
+  /** Every example with r(z) > 0 (Tanno et al. 2022, Algorithm 1). */
+  POSITIVE("positive"),
+  /** The k highest-ranked examples ({@code repair.top-k}). */
+  TOP_K("top-k"),
+  /** The ceil(fraction * N) highest-ranked examples ({@code repair.top-fraction}; the paper removes 15%). */
+  TOP_FRACTION("top-fraction");
+
+  private final String configName;
+
+  SelectionPolicy(String configName) {
+    this.configName = configName;
+  }
+
+  /** The name used in configuration files. */
+  public String configName() {
+    return configName;
+  }
+
+  /**
+   * @throws IllegalArgumentException naming {@code repair.selection} and the known names
+   */
+  public static SelectionPolicy parse(String name) {
+    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+    for (SelectionPolicy p : values()) {
+      if (p.configName.equals(n)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("repair.selection: unknown selection policy '" + name
+        + "' (known: positive, top-k, top-fraction)");
+  }
+}

@@ -1,0 +1,74 @@
+package dev.lethe.treatment;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.DiagonalFisher;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * What a treatment needs.
+ *
+ * @param model theta_hat, the trained model (never modified)
+ * @param fisher the Fisher diagonal at theta_hat over D (needed by ewc-deletion and diagonal newton-removal; may
+ *     be null otherwise)
+ * @param train D, the training set theta_hat was fitted on (N = its size)
+ * @param culprits C, a subset of D (matched by id; may be empty)
+ * @param query Fq, the failures to fix (may be empty)
+ * @param options method options
+ * @param seed the run's seed (methods derive their own streams from it)
+ */
+public record TreatmentInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
+    ExampleSet query, TreatmentOptions options, long seed) {
+
+  /**
+   * @throws IllegalArgumentException if a required part is missing
+   * @throws LetheInputException if D is empty or a culprit id is not in D
+   */
+  public TreatmentInputs {
+    if (model == null || train == null || culprits == null || query == null || options == null) {
+      throw new IllegalArgumentException("model, train, culprits, query and options must be given");
+    }
+    if (train.size() == 0) {
+      throw LetheInputException.of("repair: the training set D is empty");
+    }
+    Set<Long> ids = idSet(train);
+    for (long id : culprits.ids()) {
+      if (!ids.contains(id)) {
+        throw LetheInputException.of("repair: culprit id %d is not in the training set", id);
+      }
+    }
+  }
+
+  /** N = |D|. */
+  public int trainSize() {
+    return train.size();
+  }
+
+  /** D \ C, the training rows whose id is not a culprit, in training order. */
+  public ExampleSet remaining() {
+    Set<Long> c = idSet(culprits);
+    return train.select(java.util.stream.IntStream.range(0, train.size()).filter(i -> !c.contains(train.id(i)))
+        .toArray());
+  }
+
+  /**
+   * A new network with theta_hat's configuration (its own updater, regularisation) and a copy of its parameters;
+   * the optimiser state starts fresh.
+   */
+  public MultiLayerNetwork copyOfModel() {
+    MultiLayerConfiguration conf = model.getLayerWiseConfigurations().clone();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init(model.params().dup(), false);
+    return net;
+  }
+
+  private static Set<Long> idSet(ExampleSet s) {
+    Set<Long> ids = new HashSet<>(s.size() * 2);
+    Arrays.stream(s.ids()).forEach(ids::add);
+    return ids;
+  }
+}

@@ -1,0 +1,33 @@
+package dev.lethe.treatment;
+
+import dev.lethe.LetheInputException;
+import java.util.List;
+
+/** The registry of treatments by configuration name ({@code lethe.repair.method}). */
+public final class TreatmentMethods {
+  private static final List<String> NAMES = List.of(EwcDeletion.NAME, NewtonRemoval.NAME, Finetune.NAME,
+      FinetuneQuery.NAME, FinetuneCombined.NAME);
+
+  private TreatmentMethods() {}
+
+  /**
+   * @throws LetheInputException for an unknown name, listing the known ones
+   */
+  public static TreatmentMethod byName(String name) {
+    String n = name == null ? "" : name.trim();
+    return switch (n) {
+      case EwcDeletion.NAME -> new EwcDeletion();
+      case NewtonRemoval.NAME -> new NewtonRemoval();
+      case Finetune.NAME -> new Finetune();
+      case FinetuneQuery.NAME -> new FinetuneQuery();
+      case FinetuneCombined.NAME -> new FinetuneCombined();
+      default -> throw LetheInputException.of("lethe.repair.method: unknown treatment method '%s' (known: %s)",
+          name, String.join(", ", NAMES));
+    };
+  }
+
+  /** The known names. */
+  public static List<String> names() {
+    return NAMES;
+  }
+}

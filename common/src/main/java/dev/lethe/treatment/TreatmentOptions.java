@@ -1,0 +1,208 @@
+package dev.lethe.treatment;
+
+import dev.lethe.config.LetheConfig;
+import dev.lethe.config.Options;
+import dev.lethe.influence.EwcOptions;
+import java.util.Locale;
+
+/**
+ * The knobs of every treatment (keys under {@code lethe.repair} in conf/reference.conf). Every check throws
+ * {@link IllegalArgumentException} naming the config key; {@link #from} turns that into bad input (exit 2).
+ *
+ * @param ewc {@link EwcDeletion} ({@code repair.ewc-deletion.*})
+ * @param newton {@link NewtonRemoval} ({@code repair.newton-removal.*})
+ * @param finetune {@link Finetune}, {@link FinetuneQuery}, {@link FinetuneCombined} ({@code repair.finetune.*})
+ */
+public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
+
+  public TreatmentOptions {
+    if (ewc == null || newton == null || finetune == null) {
+      throw new IllegalArgumentException("repair: ewc-deletion, newton-removal and finetune options must be given");
+    }
+  }
+
+  /**
+   * EWC deletion, Tanno et al. 2022, Eq. 15, in the scaling of {@link dev.lethe.influence.EwcUpdate}: maximise
+   * -mean_{z in C} log p(z | theta) - (1/gamma) (theta - theta_hat)^T diag(F) (theta - theta_hat)
+   * - (lambda/2) ||theta - theta_hat||^2.
+   *
+   * @param gamma step size (> 0), or 0 for 2|C|/N, the value at which the objective is |C|^-1 times the Laplace
+   *     posterior of D without C (log p(theta | D) - log p(C | theta), precision N F)
+   * @param lambda isotropic pull (>= 0)
+   * @param learningRate Adam learning rate (> 0)
+   * @param batchSize culprit rows per step (>= 1)
+   * @param maxEpochs passes over C (>= 1)
+   * @param patience epochs without a better log p(Fq) before stopping (>= 1)
+   */
+  public record Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience) {
+    public Ewc {
+      nonNegative("repair.ewc-deletion.gamma", gamma);
+      nonNegative("repair.ewc-deletion.lambda", lambda);
+      positive("repair.ewc-deletion.learning-rate", learningRate);
+      atLeastOne("repair.ewc-deletion.batch-size", batchSize);
+      atLeastOne("repair.ewc-deletion.max-epochs", maxEpochs);
+      atLeastOne("repair.ewc-deletion.patience", patience);
+    }
+
+    /** gamma with 0 resolved to 2|C|/N. */
+    public double effectiveGamma(int culprits, int trainSize) {
+      return resolveGamma(gamma, culprits, trainSize);
+    }
+
+    /** The {@link EwcOptions} of the update (no internal validation split: early stopping watches Fq). */
+    public EwcOptions update(int culprits, int trainSize) {
+      return new EwcOptions(effectiveGamma(culprits, trainSize), lambda, learningRate, batchSize, maxEpochs,
+          patience, 0.0);
+    }
+  }
+
+  /**
+   * Newton removal, Tanno et al. 2022, Eq. 14 (see {@link NewtonRemoval} for the exact step).
+   *
+   * @param gamma step size as in {@link Ewc#gamma()} (> 0), or 0 for 2|C|/N (the one-step Newton removal of C with
+   *     curvature N F)
+   * @param damping added to the curvature, (F + damping I) (>= 0)
+   * @param solver "cg" (Jacobi-preconditioned conjugate gradients) or "lissa"
+   * @param curvature "full" (empirical Fisher over a seeded sample of D, matrix-free) or "diagonal" (the Fisher
+   *     diagonal of the fisher stage)
+   * @param curvatureSamples rows of D in the "full" sample (>= 0; 0 = all of D)
+   * @param cgMaxIterations CG iteration cap (>= 1)
+   * @param cgTolerance CG relative residual target (> 0)
+   * @param lissaScale LiSSA scale (> largest eigenvalue of the damped curvature), 0 = automatic (1.5 x a
+   *     power-iteration estimate)
+   * @param lissaDepth LiSSA recursion depth (>= 1)
+   * @param lissaRepeats LiSSA recursions averaged (>= 1)
+   * @param lissaBatchSize curvature-sample rows per LiSSA step (>= 1)
+   */
+  public record Newton(double gamma, double damping, String solver, String curvature, int curvatureSamples,
+      int cgMaxIterations, double cgTolerance, double lissaScale, int lissaDepth, int lissaRepeats,
+      int lissaBatchSize) {
+    public static final String CG = "cg";
+    public static final String LISSA = "lissa";
+    public static final String FULL = "full";
+    public static final String DIAGONAL = "diagonal";
+
+    public Newton {
+      nonNegative("repair.newton-removal.gamma", gamma);
+      nonNegative("repair.newton-removal.damping", damping);
+      solver = solver == null ? "" : solver.trim().toLowerCase(Locale.ROOT);
+      if (!CG.equals(solver) && !LISSA.equals(solver)) {
+        throw new IllegalArgumentException("repair.newton-removal.solver must be 'cg' or 'lissa', got '" + solver
+            + "'");
+      }
+      curvature = curvature == null ? "" : curvature.trim().toLowerCase(Locale.ROOT);
+      if (!FULL.equals(curvature) && !DIAGONAL.equals(curvature)) {
+        throw new IllegalArgumentException("repair.newton-removal.curvature must be 'full' or 'diagonal', got '"
+            + curvature + "'");
+      }
+      if (curvatureSamples < 0) {
+        throw new IllegalArgumentException("repair.newton-removal.curvature-samples must be >= 0, got "
+            + curvatureSamples);
+      }
+      atLeastOne("repair.newton-removal.cg.max-iterations", cgMaxIterations);
+      positive("repair.newton-removal.cg.tolerance", cgTolerance);
+      nonNegative("repair.newton-removal.lissa.scale", lissaScale);
+      atLeastOne("repair.newton-removal.lissa.depth", lissaDepth);
+      atLeastOne("repair.newton-removal.lissa.repeats", lissaRepeats);
+      atLeastOne("repair.newton-removal.lissa.batch-size", lissaBatchSize);
+    }
+
+    /** gamma with 0 resolved to 2|C|/N. */
+    public double effectiveGamma(int culprits, int trainSize) {
+      return resolveGamma(gamma, culprits, trainSize);
+    }
+
+    public Newton withSolver(String s) {
+      return new Newton(gamma, damping, s, curvature, curvatureSamples, cgMaxIterations, cgTolerance, lissaScale,
+          lissaDepth, lissaRepeats, lissaBatchSize);
+    }
+
+    public Newton withCurvature(String c, int samples) {
+      return new Newton(gamma, damping, solver, c, samples, cgMaxIterations, cgTolerance, lissaScale, lissaDepth,
+          lissaRepeats, lissaBatchSize);
+    }
+  }
+
+  /**
+   * Fine-tuning baselines.
+   *
+   * @param learningRate Adam learning rate (> 0)
+   * @param batchSize rows per step (>= 1)
+   * @param maxEpochs epoch cap (>= 1)
+   * @param patience epochs without a better validation loss before stopping (>= 1)
+   * @param validationFraction share of the fine-tuning data held out for early stopping, in [0, 0.5]
+   * @param l2 pull (l2/2) ||theta - theta_hat||^2 of finetune-fq and finetune-combined (>= 0)
+   */
+  public record Finetuning(double learningRate, int batchSize, int maxEpochs, int patience,
+      double validationFraction, double l2) {
+    public Finetuning {
+      positive("repair.finetune.learning-rate", learningRate);
+      atLeastOne("repair.finetune.batch-size", batchSize);
+      atLeastOne("repair.finetune.max-epochs", maxEpochs);
+      atLeastOne("repair.finetune.patience", patience);
+      if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
+        throw new IllegalArgumentException("repair.finetune.validation-fraction must be in [0, 0.5], got "
+            + validationFraction);
+      }
+      nonNegative("repair.finetune.l2", l2);
+    }
+  }
+
+  /** The defaults of conf/reference.conf. */
+  public static TreatmentOptions defaults() {
+    return new TreatmentOptions(new Ewc(0.03, 1e-3, 1e-3, 64, 20, 5),
+        new Newton(0.03, 1e-3, Newton.CG, Newton.FULL, 1000, 100, 1e-6, 10.0, 1000, 1, 16),
+        new Finetuning(1e-3, 64, 30, 5, 0.1, 1e-2));
+  }
+
+  /** From the {@code repair.*} keys; a bad value is a {@link dev.lethe.LetheInputException} naming its key. */
+  public static TreatmentOptions from(LetheConfig c) {
+    String e = "repair.ewc-deletion.";
+    String n = "repair.newton-removal.";
+    String f = "repair.finetune.";
+    return Options.valid(() -> new TreatmentOptions(
+        new Ewc(c.getDouble(e + "gamma"), c.getDouble(e + "lambda"), c.getDouble(e + "learning-rate"),
+            c.getInt(e + "batch-size"), c.getInt(e + "max-epochs"), c.getInt(e + "patience")),
+        new Newton(c.getDouble(n + "gamma"), c.getDouble(n + "damping"), c.getString(n + "solver"),
+            c.getString(n + "curvature"), c.getInt(n + "curvature-samples"), c.getInt(n + "cg.max-iterations"),
+            c.getDouble(n + "cg.tolerance"), c.getDouble(n + "lissa.scale"), c.getInt(n + "lissa.depth"),
+            c.getInt(n + "lissa.repeats"), c.getInt(n + "lissa.batch-size")),
+        new Finetuning(c.getDouble(f + "learning-rate"), c.getInt(f + "batch-size"), c.getInt(f + "max-epochs"),
+            c.getInt(f + "patience"), c.getDouble(f + "validation-fraction"), c.getDouble(f + "l2"))));
+  }
+
+  public TreatmentOptions withEwc(Ewc x) {
+    return new TreatmentOptions(x, newton, finetune);
+  }
+
+  public TreatmentOptions withNewton(Newton x) {
+    return new TreatmentOptions(ewc, x, finetune);
+  }
+
+  public TreatmentOptions withFinetune(Finetuning x) {
+    return new TreatmentOptions(ewc, newton, x);
+  }
+
+  /** gamma, or 2|C|/N (exact removal of C under the Laplace approximation, precision N F) when gamma is 0. */
+  static double resolveGamma(double gamma, int culprits, int trainSize) {
+    return gamma > 0 ? gamma : 2.0 * culprits / trainSize;
+  }
+
+  private static void positive(String key, double v) {
+    if (!(v > 0) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(key + " must be finite and > 0, got " + v);
+    }
+  }
+
+  private static void nonNegative(String key, double v) {
+    if (!(v >= 0) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(key + " must be finite and >= 0, got " + v);
+    }
+  }
+
+  private static void atLeastOne(String key, int v) {
+    if (v < 1) {
+      throw new IllegalArgumentException(key + " must be >= 1, got " + v);
+    }
+  }
+}

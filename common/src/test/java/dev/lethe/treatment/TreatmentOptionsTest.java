@@ -1,0 +1,61 @@
+package dev.lethe.treatment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TreatmentOptionsTest {
+  @Test
+  void referenceConfMatchesTheDefaults() {
+    LetheConfig c = LetheConfig.defaults();
+    assertThat(TreatmentOptions.from(c)).isEqualTo(TreatmentOptions.defaults());
+    assertThat(Selection.from(c)).isEqualTo(Selection.paper());
+    assertThat(RepairEvaluation.Guardrail.from(c)).isEqualTo(new RepairEvaluation.Guardrail(1.0));
+    assertThat(TreatmentMethods.byName(c.getString("repair.method")).name()).isEqualTo(EwcDeletion.NAME);
+  }
+
+  @Test
+  void badValuesNameTheirKey() {
+    for (String[] kv : new String[][] {
+        {"repair.ewc-deletion.gamma=-1", "repair.ewc-deletion.gamma"},
+        {"repair.ewc-deletion.patience=0", "repair.ewc-deletion.patience"},
+        {"repair.newton-removal.solver=gmres", "repair.newton-removal.solver"},
+        {"repair.newton-removal.curvature=kfac", "repair.newton-removal.curvature"},
+        {"repair.newton-removal.cg.tolerance=0", "repair.newton-removal.cg.tolerance"},
+        {"repair.newton-removal.lissa.depth=0", "repair.newton-removal.lissa.depth"},
+        {"repair.finetune.l2=-0.1", "repair.finetune.l2"},
+        {"repair.finetune.validation-fraction=0.9", "repair.finetune.validation-fraction"}}) {
+      LetheConfig c = LetheConfig.load(null, null, List.of(kv[0]));
+      assertThatThrownBy(() -> TreatmentOptions.from(c)).as(kv[0]).isInstanceOf(LetheInputException.class)
+          .hasMessageContaining(kv[1]);
+    }
+    LetheConfig sel = LetheConfig.load(null, null, List.of("repair.selection=best"));
+    assertThatThrownBy(() -> Selection.from(sel)).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("repair.selection");
+  }
+
+  @Test
+  void gammaZeroMeansTheExactRemovalStep() {
+    TreatmentOptions.Ewc e = new TreatmentOptions.Ewc(0, 0, 1e-3, 64, 1, 1);
+    assertThat(e.effectiveGamma(30, 200)).isEqualTo(0.3);
+    assertThat(e.update(30, 200).gamma()).isEqualTo(0.3);
+    assertThat(TreatmentOptions.defaults().ewc().effectiveGamma(30, 200)).isEqualTo(0.03);
+    assertThat(TreatmentOptions.defaults().newton().withSolver("LiSSA").solver()).isEqualTo("lissa");
+  }
+
+  @Test
+  void methodsByName() {
+    for (String n : TreatmentMethods.names()) {
+      assertThat(TreatmentMethods.byName(n).name()).isEqualTo(n);
+    }
+    assertThat(TreatmentMethods.names()).containsExactly("ewc-deletion", "newton-removal", "finetune",
+        "finetune-fq", "finetune-combined");
+    assertThatThrownBy(() -> TreatmentMethods.byName("retrain")).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("lethe.repair.method").hasMessageContaining("retrain")
+        .hasMessageContaining("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined");
+  }
+}
