@@ -28,7 +28,11 @@ public final class TaskThreads {
     return new Setting(env.maxThreads(), env.maxMasterThreads(), Nd4j.factory().blas().getMaxThreads());
   }
 
-  /** In a task: limits ND4J to {@code threads} native threads (0 = leave ND4J's default). */
+  /**
+   * In a task: limits ND4J to {@code threads} native threads (0 = leave ND4J's default). Called at the start of
+   * every task: libnd4j's limits are process-wide, but the BLAS (OpenMP) thread count is a per-thread setting of
+   * the calling thread, and Spark may run the next task on another pool thread.
+   */
   public static synchronized void limit(int threads) {
     if (threads <= 0) {
       return;
@@ -37,9 +41,9 @@ public final class TaskThreads {
     if (env.maxThreads() != threads || env.maxMasterThreads() != threads) {
       env.setMaxThreads(threads);
       env.setMaxMasterThreads(threads);
-      Nd4j.factory().blas().setMaxThreads(threads);
       LOG.info("ND4J limited to {} native thread(s) per task", threads);
     }
+    Nd4j.factory().blas().setMaxThreads(threads);
   }
 
   /** Restores settings taken with {@link #current()}. */
