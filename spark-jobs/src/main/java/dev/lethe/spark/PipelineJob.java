@@ -9,7 +9,8 @@ import java.util.List;
  */
 public final class PipelineJob {
   /** The stages the pipeline runs, in order. */
-  public static final List<Stage> STAGES = List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES);
+  public static final List<Stage> STAGES = List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER,
+      Stage.IDENTIFY);
 
   private PipelineJob() {}
 

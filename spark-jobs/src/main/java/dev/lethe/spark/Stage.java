@@ -9,6 +9,8 @@ public enum Stage {
   PREPARE("prepare", PrepareJob::run),
   TRAIN("train", TrainJob::run),
   FAILURES("failures", FailuresJob::run),
+  FISHER("fisher", FisherJob::run),
+  IDENTIFY("identify", IdentifyJob::run),
   PIPELINE("pipeline", PipelineJob::run),
   DEMO("demo", PipelineJob::run);
 

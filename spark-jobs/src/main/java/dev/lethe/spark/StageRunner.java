@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
+import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.io.Workdir;
@@ -112,6 +113,11 @@ public final class StageRunner {
     Optional<String> method = a.method();
     if (method.isPresent()) {
       switch (stage) {
+        case IDENTIFY, PIPELINE, DEMO -> {
+          // fail before a Spark session starts; the message lists the known methods
+          InfluenceMethods.byName(method.get());
+          overrides.add("identify.method=" + method.get().trim());
+        }
         default -> throw LetheInputException.of("--method is not an option of stage %s", stage.cliName());
       }
     }

@@ -192,6 +192,35 @@ public final class ExampleTables {
     return s;
   }
 
+  /**
+   * Streams rows as example sets of at most {@code blockSize} rows (the last may be shorter), so a partition is
+   * never held in memory whole; each block is validated as in {@link #toExamples}.
+   */
+  public static Iterator<ExampleSet> blocks(Iterator<Row> rows, int blockSize, boolean dataSchema, int numFeatures,
+      int numClasses, String source) {
+    if (blockSize < 1) {
+      throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+    }
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public ExampleSet next() {
+        List<Row> block = new ArrayList<>(blockSize);
+        while (block.size() < blockSize && rows.hasNext()) {
+          block.add(rows.next());
+        }
+        if (block.isEmpty()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return toExamples(block.iterator(), dataSchema, numFeatures, numClasses, source);
+      }
+    };
+  }
+
   /** Collects a whole table to the driver (for small tables: Fq, the test set, training on the driver). */
   public static ExampleSet collect(Dataset<Row> df, boolean dataSchema, int numFeatures, int numClasses,
       String source) {

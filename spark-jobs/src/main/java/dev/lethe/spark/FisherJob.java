@@ -1,0 +1,149 @@
+package dev.lethe.spark;
+
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.EmpiricalFisher;
+import dev.lethe.math.NetworkBytes;
+import dev.lethe.math.PerExampleGradients;
+import dev.lethe.spark.exec.ModelBytes;
+import dev.lethe.spark.exec.RowProgress;
+import dev.lethe.spark.exec.TaskThreads;
+import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.Workdir;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.LongAccumulator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stage {@code fisher}: the diagonal of the empirical Fisher at theta_hat over the training set (Tanno et al. 2022,
+ * Eq. 10), F_j = (1/N) sum_i (d/d theta_j log p(y_i | x_i, theta_hat))^2 with the observed labels y_i.
+ *
+ * <p>The model travels to the executors as bytes (broadcast); each partition streams its rows in blocks, runs one
+ * backward pass per row and accumulates the squared gradients in an {@link EmpiricalFisher}; the per-partition
+ * accumulators are merged with {@code treeReduce}. {@link EmpiricalFisher#toDiagonal} makes the published values
+ * independent of the partitioning. Output: fisher/diag.bin ({@link DiagonalFisher} bytes, carrying the base
+ * model's fingerprint) and its provenance.
+ */
+public final class FisherJob {
+  private static final Logger LOG = LoggerFactory.getLogger(FisherJob.class);
+  public static final String DIAG = "fisher/diag.bin";
+  /** Rows per block streamed from a partition. */
+  static final int BLOCK_ROWS = 256;
+
+  private FisherJob() {}
+
+  public static void main(String[] args) {
+    StageRunner.main("fisher", args);
+  }
+
+  static void run(JobContext ctx) {
+    Workdir wd = ctx.workdir();
+    wd.requireWritable(List.of(DIAG));
+    wd.requireInput(PrepareJob.TRAIN, "prepare");
+    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    int numClasses = ctx.config().positiveInt("data.num-classes");
+    int partitions = ctx.partitions("fisher.partitions");
+    int threads = ctx.config().nonNegativeInt("spark.nd4j-task-threads");
+    int numFeatures = ModelFiles.numInputs(net);
+    int numParams = Math.toIntExact(net.numParams());
+    String fingerprint = NetworkBytes.fingerprint(net);
+    String source = wd.path(PrepareJob.TRAIN).toString();
+    try {
+      PerExampleGradients.requireInferenceEquivalent(net);
+    } catch (IllegalArgumentException e) {
+      throw new dev.lethe.LetheInputException(wd.path(ModelFiles.BASE) + ": " + e.getMessage(), e);
+    }
+
+    long t0 = System.nanoTime();
+    Dataset<Row> train = ExampleTables.read(ctx.spark(), source, ExampleTables.DATA, PrepareJob.TRAIN);
+    long n = train.count();
+    if (n == 0) {
+      throw dev.lethe.LetheInputException.of("%s: the training table is empty", source);
+    }
+    Broadcast<ModelBytes> model = ctx.jsc().broadcast(ModelBytes.of(net));
+    TaskThreads.Setting driverThreads = TaskThreads.current();
+    EmpiricalFisher total;
+    ctx.describe("empirical Fisher diagonal over " + n + " rows, " + partitions + " partitions");
+    try (RowProgress progress = new RowProgress(ctx.jsc(), "fisher", n, 15)) {
+      LongAccumulator done = progress.rows();
+      JavaRDD<EmpiricalFisher> perPartition = train.repartition(partitions).javaRDD().mapPartitions(
+          rows -> List.of(accumulate(rows, model.value(), numParams, numFeatures, numClasses, threads, source,
+              done)).iterator());
+      total = perPartition.treeReduce(EmpiricalFisher::merge);
+    } finally {
+      TaskThreads.restore(driverThreads);
+      model.destroy();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    DiagonalFisher diag = total.toDiagonal(fingerprint);
+    if (diag.count() != n) {
+      throw new IllegalStateException("Fisher accumulated " + diag.count() + " gradients for " + n + " rows");
+    }
+    double[] v = diag.values();
+    double sum = 0;
+    double max = 0;
+    int nonFinite = 0;
+    for (double x : v) {
+      if (!Double.isFinite(x)) {
+        nonFinite++;
+      }
+      sum += x;
+      max = Math.max(max, x);
+    }
+    if (nonFinite > 0) {
+      throw new IllegalStateException("Fisher diagonal has " + nonFinite + " non-finite values");
+    }
+    double mean = sum / v.length;
+
+    try (Workdir.Staging out = wd.stage("fisher")) {
+      out.writeBytes(DIAG, diag.toBytes());
+      out.writeProvenance(DIAG, ctx.provenance("fisher").input(wd, PrepareJob.TRAIN)
+          .input(wd, wd.path(ModelFiles.BASE), fingerprint)
+          .put("model_fingerprint", fingerprint).put("examples", n).put("num_params", numParams)
+          .put("partitions", partitions).put("nd4j_task_threads", threads).put("seconds", seconds)
+          .put("diagonal_mean", mean).put("diagonal_max", max).toJson());
+      out.commit();
+    }
+    LOG.info("Fisher diagonal of {} parameters over {} examples in {} s", numParams, n, String.format("%.1f",
+        seconds));
+    ctx.console().line("fisher: %d examples, %d parameters, %d partitions, %.1f s (%.1f examples/s); diagonal"
+        + " mean %.3e, max %.3e -> %s", n, numParams, partitions, seconds, n / seconds, mean, max, wd.path(DIAG));
+  }
+
+  /** One partition's squared per-example gradients. */
+  static EmpiricalFisher accumulate(Iterator<Row> rows, ModelBytes model, int numParams, int numFeatures,
+      int numClasses, int threads, String source, LongAccumulator done) {
+    TaskThreads.limit(threads);
+    int partition = TaskContext.getPartitionId();
+    long start = System.nanoTime();
+    EmpiricalFisher f = new EmpiricalFisher(numParams);
+    if (!rows.hasNext()) {
+      return f;
+    }
+    MultiLayerNetwork net = model.rebuild();
+    long count = 0;
+    long lastLog = start;
+    Iterator<ExampleSet> blocks = ExampleTables.blocks(rows, BLOCK_ROWS, true, numFeatures, numClasses, source);
+    while (blocks.hasNext()) {
+      ExampleSet block = blocks.next();
+      PerExampleGradients.forEach(net, block, (row, g) -> f.add(g));
+      count += block.size();
+      done.add(block.size());
+      if (System.nanoTime() - lastLog > 30_000_000_000L) {
+        lastLog = System.nanoTime();
+        RowProgress.taskLog(LOG, "fisher", partition, count, start, false);
+      }
+    }
+    RowProgress.taskLog(LOG, "fisher", partition, count, start, true);
+    return f;
+  }
+}

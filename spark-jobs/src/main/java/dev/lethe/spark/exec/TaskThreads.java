@@ -1,0 +1,56 @@
+package dev.lethe.spark.exec;
+
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ND4J's native thread count inside Spark tasks. A Spark executor already runs one task per core, and ND4J by
+ * default also parallelises every op over all cores: with small per-example ops (batch size 1 backward passes)
+ * the threads mostly contend. Limiting each task's ND4J ops to one thread roughly doubles per-example gradient
+ * throughput on 2 cores (see conf/reference.conf, {@code spark.nd4j-threads-per-task}).
+ *
+ * <p>ND4J's settings are process-wide (libnd4j's Environment and the BLAS thread count), not per thread: tasks
+ * set them idempotently on the executor, and the driver restores its own values after a distributed pass (in
+ * local mode the driver and the tasks share one JVM).
+ */
+public final class TaskThreads {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskThreads.class);
+
+  private TaskThreads() {}
+
+  /** ND4J's current thread settings. */
+  public record Setting(int maxThreads, int maxMasterThreads, int blasThreads) {}
+
+  /** The process's current settings (call on the driver before a distributed pass). */
+  public static Setting current() {
+    var env = Nd4j.getEnvironment();
+    return new Setting(env.maxThreads(), env.maxMasterThreads(), Nd4j.factory().blas().getMaxThreads());
+  }
+
+  /**
+   * In a task: limits ND4J to {@code threads} native threads (0 = leave ND4J's default). Called at the start of
+   * every task: libnd4j's limits are process-wide, but the BLAS (OpenMP) thread count is a per-thread setting of
+   * the calling thread, and Spark may run the next task on another pool thread.
+   */
+  public static synchronized void limit(int threads) {
+    if (threads <= 0) {
+      return;
+    }
+    var env = Nd4j.getEnvironment();
+    if (env.maxThreads() != threads || env.maxMasterThreads() != threads) {
+      env.setMaxThreads(threads);
+      env.setMaxMasterThreads(threads);
+      LOG.info("ND4J limited to {} native thread(s) per task", threads);
+    }
+    Nd4j.factory().blas().setMaxThreads(threads);
+  }
+
+  /** Restores settings taken with {@link #current()}. */
+  public static void restore(Setting s) {
+    var env = Nd4j.getEnvironment();
+    env.setMaxThreads(s.maxThreads());
+    env.setMaxMasterThreads(s.maxMasterThreads());
+    Nd4j.factory().blas().setMaxThreads(s.blasThreads());
+  }
+}
