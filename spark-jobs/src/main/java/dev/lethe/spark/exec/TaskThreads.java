@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * ND4J's native thread count inside Spark tasks. A Spark executor already runs one task per core, and ND4J by
  * default also parallelises every op over all cores: with small per-example ops (batch size 1 backward passes)
- * the threads mostly contend. Limiting each task's ND4J ops to one thread roughly doubles per-example gradient
- * throughput on 2 cores (see conf/reference.conf, {@code spark.nd4j-threads-per-task}).
+ * the threads may contend. This limits each task's ND4J ops ({@code spark.nd4j-task-threads} in
+ * conf/reference.conf, which records the measurements).
  *
  * <p>ND4J's settings are process-wide (libnd4j's Environment and the BLAS thread count), not per thread: tasks
  * set them idempotently on the executor, and the driver restores its own values after a distributed pass (in
