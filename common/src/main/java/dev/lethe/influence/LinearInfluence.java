@@ -13,7 +13,6 @@ import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
@@ -72,7 +71,7 @@ public final class LinearInfluence implements InfluenceMethod {
     diag.put("method", name());
     diag.put("curvature", o.curvature());
     diag.put("damping", o.damping());
-    diag.put("queryGradientNorm", norm(b));
+    diag.put("queryGradientNorm", ConjugateGradient.norm(b));
 
     LinearOperator damped;
     LongFunction<LinearOperator> minibatch;
@@ -97,7 +96,7 @@ public final class LinearInfluence implements InfluenceMethod {
       damped = f;
       int m = sample.size();
       int k = o.lissaBatchSize();
-      minibatch = seed -> f.subset(sampleRows(seed, m, k), 0);
+      minibatch = seed -> f.randomMinibatch(seed, k);
       jacobi = useLissa ? null : f.diagonal();
       diag.put("curvatureSampleSize", m);
       diag.put("gradientsPrecomputed", f.precomputed());
@@ -120,7 +119,7 @@ public final class LinearInfluence implements InfluenceMethod {
       for (int j = 0; j < s.length; j++) {
         res += (b[j] - as[j]) * (b[j] - as[j]);
       }
-      diag.put("relResidual", Math.sqrt(res) / Math.max(norm(b), Double.MIN_NORMAL));
+      diag.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(b), Double.MIN_NORMAL));
     } else {
       ConjugateGradient.Result r = ConjugateGradient.solve(damped, b, o.cgMaxIterations(), o.cgTolerance(), jacobi);
       s = r.x();
@@ -132,7 +131,7 @@ public final class LinearInfluence implements InfluenceMethod {
       }
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
-    diag.put("solutionNorm", norm(s));
+    diag.put("solutionNorm", ConjugateGradient.norm(s));
     diag.put("prepareMillis", millis);
     LOG.info("{}: solved the {} curvature system for {} parameters in {} ms ({})", name(), o.curvature(), s.length,
         millis, diag);
@@ -141,22 +140,7 @@ public final class LinearInfluence implements InfluenceMethod {
     return new PreparedInfluence(spec, null, diag);
   }
 
-  private static int[] sampleRows(long seed, int m, int k) {
-    SplittableRandom rng = new SplittableRandom(seed);
-    int[] r = new int[k];
-    for (int i = 0; i < k; i++) {
-      r[i] = rng.nextInt(m);
-    }
-    return r;
-  }
 
-  private static double norm(double[] v) {
-    double s = 0;
-    for (double x : v) {
-      s += x * x;
-    }
-    return Math.sqrt(s);
-  }
 
   private record Spec(byte[] config, byte[] params, double[] s, double gamma, int batchSize) implements ScorerSpec {
     private static final long serialVersionUID = 1L;

@@ -94,7 +94,8 @@ public final class ConjugateGradient {
     return s;
   }
 
-  static double norm(double[] a) {
+  /** The Euclidean norm. */
+  public static double norm(double[] a) {
     return Math.sqrt(dot(a, a));
   }
 }

@@ -83,6 +83,19 @@ public final class EmpiricalFisherOperator implements LinearOperator {
     return new EmpiricalFisherOperator(this, sampleRows.clone(), subsetDamping);
   }
 
+  /**
+   * The undamped empirical Fisher over {@code k} rows drawn uniformly with replacement from the sample by a
+   * generator seeded with {@code seed}: one minibatch curvature for {@link Lissa}.
+   */
+  public EmpiricalFisherOperator randomMinibatch(long seed, int k) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+    int[] r = new int[k];
+    for (int i = 0; i < k; i++) {
+      r[i] = rng.nextInt(sample.size());
+    }
+    return subset(r, 0);
+  }
+
   /** Number of examples in the (full) sample. */
   public int sampleSize() {
     return sample.size();

@@ -70,7 +70,7 @@ public final class NewtonRemoval implements TreatmentMethod {
     d.put("curvature", o.curvature());
     d.put("damping", o.damping());
     d.put("solver", o.solver());
-    d.put("culpritGradientNorm", norm(g));
+    d.put("culpritGradientNorm", ConjugateGradient.norm(g));
 
     LinearOperator damped;
     LongFunction<LinearOperator> minibatch;
@@ -93,7 +93,7 @@ public final class NewtonRemoval implements TreatmentMethod {
       damped = f;
       int m = sample.size();
       int k = o.lissaBatchSize();
-      minibatch = s -> f.subset(minibatchRows(s, m, k), 0);
+      minibatch = s -> f.randomMinibatch(s, k);
       jacobi = TreatmentOptions.Newton.CG.equals(o.solver()) ? f.diagonal() : null;
       d.put("curvatureSampleSize", m);
     }
@@ -115,7 +115,7 @@ public final class NewtonRemoval implements TreatmentMethod {
       for (int j = 0; j < x.length; j++) {
         res += (g[j] - ax[j]) * (g[j] - ax[j]);
       }
-      d.put("relResidual", Math.sqrt(res) / Math.max(norm(g), Double.MIN_NORMAL));
+      d.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(g), Double.MIN_NORMAL));
     } else {
       ConjugateGradient.Result r = ConjugateGradient.solve(damped, g, o.cgMaxIterations(), o.cgTolerance(), jacobi);
       x = r.x();
@@ -131,7 +131,7 @@ public final class NewtonRemoval implements TreatmentMethod {
     for (int j = 0; j < theta.length; j++) {
       theta[j] -= gamma / 2 * x[j];
     }
-    d.put("stepNorm", gamma / 2 * norm(x));
+    d.put("stepNorm", gamma / 2 * ConjugateGradient.norm(x));
     MultiLayerNetwork after = in.copyOfModel();
     after.setParams(Nd4j.createFromArray(theta).castTo(model.params().dataType()).reshape(model.params().shape()));
     TreatmentDiagnostics.finish(d, in, after);
@@ -162,20 +162,5 @@ public final class NewtonRemoval implements TreatmentMethod {
     return train.select(rows);
   }
 
-  private static int[] minibatchRows(long seed, int m, int k) {
-    SplittableRandom rng = new SplittableRandom(seed);
-    int[] r = new int[k];
-    for (int i = 0; i < k; i++) {
-      r[i] = rng.nextInt(m);
-    }
-    return r;
-  }
 
-  private static double norm(double[] v) {
-    double s = 0;
-    for (double x : v) {
-      s += x * x;
-    }
-    return Math.sqrt(s);
-  }
 }
