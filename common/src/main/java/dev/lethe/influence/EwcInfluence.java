@@ -7,6 +7,7 @@ import dev.lethe.math.NetworkBytes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * "ewc-influence" (Tanno et al. 2022, Eq. 10 and Algorithm 1): theta* = the EWC update that LEARNS the failures Fq
@@ -15,8 +16,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * <pre>  r(z) = log p(z | theta_hat) - log p(z | theta*)</pre>
  *
  * <p>— examples whose likelihood has to drop for the model to fix Fq conflict with the failures (r > 0: culprits).
- * Both log-likelihoods are exact ({@link LogLikelihood}, fixed batch shape), so scores do not depend on
- * partitioning.
+ * Both log-likelihoods are computed in double precision ({@link NetworkBytes#rebuild(byte[], byte[], DataType)})
+ * with a fixed batch shape ({@link LogLikelihood}), so scores do not depend on partitioning beyond double rounding.
  */
 public final class EwcInfluence implements InfluenceMethod {
   public static final String NAME = "ewc-influence";
@@ -61,8 +62,8 @@ public final class EwcInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      MultiLayerNetwork before = NetworkBytes.rebuild(config, paramsBefore);
-      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter);
+      MultiLayerNetwork before = NetworkBytes.rebuild(config, paramsBefore, DataType.DOUBLE);
+      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE);
       return (ExampleSet block) -> {
         double[] lb = LogLikelihood.perExample(before, block, batchSize);
         double[] la = LogLikelihood.perExample(after, block, batchSize);

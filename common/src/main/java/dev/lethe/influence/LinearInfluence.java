@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,7 +148,9 @@ public final class LinearInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      MultiLayerNetwork net = NetworkBytes.rebuild(config, params);
+      // double precision, as EwcInfluence: per-example gradients and log-likelihoods of the float model, computed
+      // without float32 rounding
+      MultiLayerNetwork net = NetworkBytes.rebuild(config, params, DataType.DOUBLE);
       return (ExampleSet block) -> {
         double[] lb = LogLikelihood.perExample(net, block, batchSize);
         double[] score = new double[block.size()];

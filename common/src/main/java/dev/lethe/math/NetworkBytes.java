@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -47,6 +48,18 @@ public final class NetworkBytes {
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init(params(params), true);
     return net;
+  }
+
+  /**
+   * As {@link #rebuild(byte[], byte[])}, converted to {@code type} ({@link MultiLayerNetwork#convertDataType}).
+   * Scoring rebuilds float32 models in {@link DataType#DOUBLE}: float-to-double is exact, so the double network
+   * computes the same function as the trained one, but its arithmetic no longer depends (at the 1e-7 level) on where
+   * a row sits in a batch, and differences of log-likelihoods between two nearby parameter sets (EWC-influence) do
+   * not drown in float32 cancellation.
+   */
+  public static MultiLayerNetwork rebuild(byte[] config, byte[] params, DataType type) {
+    MultiLayerNetwork net = rebuild(config, params);
+    return net.params().dataType() == type ? net : net.convertDataType(type);
   }
 
   /**

@@ -62,17 +62,17 @@ class IdentifyJobTest {
   }
 
   /**
-   * linear-lissa (one backward pass per row) is bitwise stable: same ids at every rank, scores within 1e-9
-   * relative. ewc-influence's r(z) = log p(z|theta_hat) - log p(z|theta*) comes from batched float forward passes,
-   * and the measured log-likelihoods move by up to ~6.5e-7 (float rounding) when a row lands in a differently
-   * composed batch: scores must agree within 2e-6 absolute, and the top 10% of the ranking must hold the same ids.
+   * Scores are computed in double precision (float models rebuilt as double on the executors), so a row's score
+   * does not depend on the batch or partition it lands in beyond double rounding: every score must agree within
+   * 1e-9 relative (1e-300 absolute for an exact zero) with 1, 3 and 7 partitions and on a rerun, and the top 10%
+   * must hold the same ids. The largest relative deviation seen is printed.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"ewc-influence", "linear-lissa"})
+  @ValueSource(strings = {"ewc-influence", "linear-cg", "linear-lissa"})
   void culpritsDoNotDependOnPartitioningAndRepeatOnRerun(String method) {
     Path wd = StageFixture.small();
-    boolean bitwise = method.equals("linear-lissa");
     List<Row> reference = null;
+    double worst = 0;
     for (int p : new int[] {1, 3, 7, 3}) {
       List<String> sets = new ArrayList<>(FAST);
       sets.add("identify.partitions=" + p);
@@ -89,17 +89,19 @@ class IdentifyJobTest {
         long id = reference.get(i).getLong(0);
         double b = reference.get(i).getDouble(1);
         assertThat(byId).containsKey(id);
-        double tol = bitwise ? 1e-9 * Math.abs(b) : 2e-6;
-        assertThat(Math.abs(byId.get(id) - b)).as("score of id %d with %d partitions", id, p)
-            .isLessThanOrEqualTo(tol);
-        if (bitwise) {
-          assertThat(rows.get(i).getLong(0)).as("id at rank %d with %d partitions", i + 1, p).isEqualTo(id);
+        double dev = Math.abs(byId.get(id) - b);
+        assertThat(dev).as("score of id %d with %d partitions", id, p)
+            .isLessThanOrEqualTo(Math.max(1e-9 * Math.abs(b), 1e-300));
+        if (b != 0) {
+          worst = Math.max(worst, dev / Math.abs(b));
         }
       }
       int top = rows.size() / 10;
       assertThat(rows.subList(0, top).stream().map(r -> r.getLong(0)).toList())
           .containsExactlyInAnyOrderElementsOf(reference.subList(0, top).stream().map(r -> r.getLong(0)).toList());
     }
+    System.out.printf("%s: largest relative score deviation across 1, 3, 7 partitions and rerun: %.3g%n", method,
+        worst);
   }
 
   @Test
