@@ -10,13 +10,12 @@ import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 
 /**
- * End to end on the bundled data (3000 training images) with 20% label flips between similar classes: the
- * pipeline (prepare -> train an MLP -> failures -> fisher -> identify with ewc-influence) must put far more
- * flipped examples among its top of the ranking than chance. Measured with bin/lethe on this configuration (seed
- * 42, MLP 128, 15 epochs, EWC update validated on all of Fq for 30 epochs): base rate 12.0% (360/3000), top 1%
- * 30.0% (9/30), top 10% 21.3% (64/300). With the default identify.ewc.validation-fraction = 0.1 the update kept
- * theta_hat (held-out failures never improved) and every score was 0. Thresholds: top 1% >= 2x and top 10% >=
- * 1.5x the base rate.
+ * End to end on the bundled data (3000 training images) with one-directional label flips between similar classes
+ * (40% of T-shirts labelled Shirt, Pullovers labelled Coat, Sneakers labelled Ankle boot; 360 flips, the demo's
+ * noise): the pipeline (prepare -> train an MLP -> failures -> fisher -> identify with ewc-influence at its default
+ * settings) must put far more flipped examples among its top of the ranking than chance. Measured (seed 42, MLP
+ * 128, 15 epochs): base rate 12.0% (360/3000), top 1% 86.7% (26/30), top 10% 39.7% (119/300). Thresholds: top 1%
+ * >= 4x and top 10% >= 2.5x the base rate.
  */
 class LabelFlipDetectionTest {
 
@@ -39,8 +38,8 @@ class LabelFlipDetectionTest {
     System.err.printf("label flips: base rate %.3f (%d/%d), ewc-influence top 1%% %.3f, top 10%% %.3f%n", base,
         flipped, n, top1, top10);
     assertThat(n).isEqualTo(3000);
-    assertThat(top1).as("flipped share of the top 1%% (base rate %.3f)", base).isGreaterThanOrEqualTo(2 * base);
-    assertThat(top10).as("flipped share of the top 10%% (base rate %.3f)", base).isGreaterThanOrEqualTo(1.5 * base);
+    assertThat(top1).as("flipped share of the top 1%% (base rate %.3f)", base).isGreaterThanOrEqualTo(4 * base);
+    assertThat(top10).as("flipped share of the top 10%% (base rate %.3f)", base).isGreaterThanOrEqualTo(2.5 * base);
   }
 
   private static double flippedShare(Dataset<Row> culprits, Dataset<Row> train, long k) {
