@@ -2,15 +2,18 @@ package dev.lethe.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
+import dev.lethe.math.DiagonalFisher;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,10 +48,22 @@ class BadInputTest {
   }
 
   private static void assertBadInput(SharedSpark.Run r, Path work, String... mentions) {
+    assertBadInput("prepare", r, work, List.of("data"), mentions);
+  }
+
+  /**
+   * Exit 2, one line on stderr from {@code stage} that contains every one of {@code mentions}, none of the stage's
+   * {@code outputs} and no staging directory left in {@code work}.
+   */
+  private static void assertBadInput(String stage, SharedSpark.Run r, Path work, List<String> outputs,
+      String... mentions) {
+    System.out.printf("bad input -> exit %d: %s", r.code(), r.err());
     assertThat(r.code()).as(r.err()).isEqualTo(2);
-    assertThat(r.err()).startsWith("lethe prepare: error: ").contains(mentions);
-    assertThat(r.err().lines().count()).isEqualTo(1);
-    assertThat(work.resolve("data")).doesNotExist();
+    assertThat(r.err()).startsWith("lethe " + stage + ": error: ").contains(mentions);
+    assertThat(r.err().lines().count()).as(r.err()).isEqualTo(1);
+    for (String out : outputs) {
+      assertThat(work.resolve(out)).doesNotExist();
+    }
     assertThat(work.resolve("_staging")).doesNotExist();
   }
 
@@ -117,31 +132,173 @@ class BadInputTest {
   void laterStageWithoutItsInputSaysWhichStageToRun() {
     Path work = dir.resolve("empty");
     SharedSpark.Run r = SharedSpark.run("failures", "--workdir", work.toString());
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("data/test.parquet").contains("lethe prepare");
+    assertBadInput("failures", r, work, List.of("failures"), "data/test.parquet", "is missing",
+        "run `lethe prepare` first");
+  }
+
+  // ---- tables, models and Fisher files of a finished workdir (SmallWorkdir), damaged one way per case ----
+
+  private static final List<String> FISHER_OUT = List.of("fisher/diag.bin", "fisher/diag.bin.provenance.json");
+  private static final List<String> IDENTIFY_OUT = List.of("culprits", "model/ewc-updated.zip");
+
+  /** A copy of the fixture without the outputs of {@code stage} (so the stage may run without --overwrite). */
+  private static Path withoutOutputs(String name, List<String> outputs) {
+    Path work = SmallWorkdir.copy(name);
+    outputs.forEach(o -> SmallWorkdir.delete(work.resolve(o)));
+    return work;
+  }
+
+  private static long firstTrainingId() {
+    return SharedSpark.session().read().parquet(SmallWorkdir.base().resolve("data/train.parquet").toString())
+        .agg(functions.min("id")).first().getLong(0);
+  }
+
+  @Test
+  void missingTrainingTable() {
+    Path work = withoutOutputs("no-train-table", FISHER_OUT);
+    SmallWorkdir.delete(work.resolve("data/train.parquet"));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "is missing", "run `lethe prepare` first");
+  }
+
+  @Test
+  void emptyTrainingTable() {
+    Path work = withoutOutputs("empty-train-table", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.limit(0));
+    assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
+        "the table is empty");
+  }
+
+  /** One part file (not the first: Spark infers the schema from the first only) replaced by garbage. */
+  @Test
+  void corruptParquetPartFile() throws IOException {
+    Path work = withoutOutputs("corrupt-parquet", FISHER_OUT);
+    Path table = work.resolve("data/train.parquet");
+    List<Path> parts;
+    try (var files = Files.list(table)) {
+      parts = files.filter(p -> p.getFileName().toString().startsWith("part-")
+          && p.getFileName().toString().endsWith(".parquet")).sorted().toList();
+    }
+    assertThat(parts).hasSizeGreaterThan(1);
+    SmallWorkdir.overwrite(parts.get(parts.size() - 1), "not a parquet file at all".getBytes(StandardCharsets.UTF_8));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "unreadable Parquet table: ", parts.get(parts.size() - 1).getFileName() + " is not a Parquet file");
+  }
+
+  @Test
+  void missingColumn() {
+    Path work = withoutOutputs("missing-column", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.drop("label"));
+    assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
+        "missing column 'label' (expected int;");
+  }
+
+  @Test
+  void wrongColumnType() {
+    Path work = withoutOutputs("wrong-type", FISHER_OUT);
+    SmallWorkdir.rewriteTable(work, "data/train.parquet",
+        df -> df.withColumn("features", functions.col("features").cast("array<double>")));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "column 'features' has type array<double>, expected array<float>");
+  }
+
+  /** Checked on the executors (the Fisher pass streams partitions); the task's message reaches the console. */
+  @Test
+  void featureLengthDoesNotMatchTheModel() {
+    Path work = withoutOutputs("short-features", FISHER_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features",
+        functions.expr("IF(id = " + id + ", slice(features, 1, 100), features)")));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "id " + id + " has 100 features, but the model takes 784");
+  }
+
+  @Test
+  void nanFeatureOnTheDriver() {
+    Path work = withoutOutputs("nan-feature", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
+        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 3, CAST('NaN' AS FLOAT), x)), features)")));
+    assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
+        "id " + id + " has a non-finite feature (NaN at position 3)");
+  }
+
+  @Test
+  void infiniteFeatureOnTheExecutors() {
+    Path work = withoutOutputs("inf-feature", FISHER_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
+        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 7, CAST('Infinity' AS FLOAT), x)), features)")));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "id " + id + " has a non-finite feature (Infinity at position 7)");
+  }
+
+  @Test
+  void labelOutOfRange() {
+    List<String> out = List.of("failures");
+    Path work = withoutOutputs("label-range", out);
+    long id = SharedSpark.session().read().parquet(SmallWorkdir.base().resolve("data/test.parquet").toString())
+        .agg(functions.max("id")).first().getLong(0);
+    SmallWorkdir.rewriteTable(work, "data/test.parquet",
+        df -> df.withColumn("label", functions.expr("IF(id = " + id + ", 10, label)")));
+    assertBadInput("failures", SmallWorkdir.run("failures", work), work, out, "data/test.parquet",
+        "id " + id + " has label 10, outside [0, 10)");
+  }
+
+  /** A duplicate in another partition: the distributed passes see one block at a time, so the read checks ids. */
+  @Test
+  void duplicateIds() {
+    Path work = withoutOutputs("duplicate-ids", FISHER_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.union(df.filter("id = " + id)));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "duplicate id " + id + " (2 rows); ids must be unique");
+  }
+
+  @Test
+  void emptyFailureQuerySet() {
+    Path work = SmallWorkdir.copy("empty-fq");
+    SmallWorkdir.rewriteTable(work, "failures/query.parquet", df -> df.limit(0));
+    assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+        "failures/query.parquet", "the failure set Fq is empty");
+  }
+
+  @Test
+  void modelFileMissing() {
+    Path work = withoutOutputs("no-model", FISHER_OUT);
+    SmallWorkdir.delete(work.resolve("model/base.zip"));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "model/base.zip", "is missing",
+        "run `lethe train` first");
+  }
+
+  @Test
+  void modelFileCorrupt() {
+    List<String> out = List.of("failures");
+    Path work = withoutOutputs("corrupt-model", out);
+    SmallWorkdir.overwrite(work.resolve("model/base.zip"), "PK\u0003\u0004 truncated".getBytes(StandardCharsets.UTF_8));
+    assertBadInput("failures", SmallWorkdir.run("failures", work), work, out, "model/base.zip",
+        "not a readable model file");
+  }
+
+  @Test
+  void fisherOfAnotherSize() {
+    Path work = SmallWorkdir.copy("fisher-size");
+    DiagonalFisher other = new DiagonalFisher(new double[10], 200, "0123456789abcdef");
+    SmallWorkdir.overwrite(work.resolve("fisher/diag.bin"), other.toBytes());
+    assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+        "fisher/diag.bin", "Fisher from another model: it has 10 values, the model has 7850 parameters");
   }
 
   /** The real launcher path: a separate JVM running the application jar exits with status 2. */
   @Test
   void applicationJarExitsWithStatusTwo() throws Exception {
-    Path root = Path.of(System.getProperty("lethe.repo.root"));
-    Path jar = Path.of(System.getProperty("lethe.app.jar"));
-    String provided = Files.readString(root.resolve("spark-jobs/target/provided-classpath.txt")).trim();
     Path work = dir.resolve("process");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    cmd.addAll(List.of(System.getProperty("lethe.jvm.opens", "").split(" ")));
-    cmd.removeIf(String::isBlank);
-    cmd.addAll(List.of("-Xmx1g", "-cp", jar + ":" + provided, "dev.lethe.spark.LetheMain", "prepare",
+    AppJar.Run r = AppJar.run(List.of("prepare",
         "--workdir", work.toString(), "--set", "data.source=idx", "--set", "data.idx.train-images=/nonexistent/x.gz",
         "--set", "data.idx.train-labels=" + labels, "--set", "data.idx.test-images=" + images,
         "--set", "data.idx.test-labels=" + labels, "--master", "local[1]"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    Process p = pb.start();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    p.getErrorStream().transferTo(err);
-    assertThat(p.waitFor()).isEqualTo(2);
-    assertThat(err.toString()).contains("lethe prepare: error: data.idx.train-images /nonexistent/x.gz: file not found");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("lethe prepare: error: data.idx.train-images /nonexistent/x.gz: file not found");
     assertThat(work.resolve("data")).doesNotExist();
   }
 }

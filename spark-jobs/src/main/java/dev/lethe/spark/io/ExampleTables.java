@@ -10,6 +10,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -51,18 +52,50 @@ public final class ExampleTables {
   private ExampleTables() {}
 
   /**
-   * Reads a Parquet table and checks that it has every column of {@code required} with a compatible type
-   * (extra columns are allowed and ignored).
+   * Reads a Parquet table and checks it before any stage works on it: every file's footer must be readable and
+   * agree on the schema (read with {@code mergeSchema}, so a corrupt or truncated part file is found here and not
+   * halfway through a distributed pass), the table must have every column of {@code required} with a compatible
+   * type (extra columns are allowed and ignored), and its ids must be unique (one pass over the id column).
+   * Feature length, labels and finiteness are checked where rows are converted ({@link #toExamples}).
    */
   public static Dataset<Row> read(SparkSession spark, String path, StructType required, String name) {
+    String where = name + " (" + path + ")";
     Dataset<Row> df;
     try {
-      df = spark.read().parquet(path);
+      df = spark.read().option("mergeSchema", "true").parquet(path);
     } catch (Exception e) {
-      throw new LetheInputException(name + " (" + path + "): unreadable Parquet table: " + firstLine(e), e);
+      throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
     }
-    requireSchema(df.schema(), required, name + " (" + path + ")");
-    return df.select(required.fieldNames()[0], tail(required.fieldNames()));
+    requireSchema(df.schema(), required, where);
+    Dataset<Row> selected = df.select(required.fieldNames()[0], tail(required.fieldNames()));
+    requireUniqueIds(selected, where);
+    return selected;
+  }
+
+  /** Fails naming one duplicate id (and how often it occurs) if the table's ids are not unique. */
+  static void requireUniqueIds(Dataset<Row> df, String where) {
+    List<Row> dup;
+    try {
+      dup = df.groupBy("id").count().filter(functions.col("count").gt(1)).orderBy("id").limit(1).collectAsList();
+    } catch (Exception e) {
+      throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
+    }
+    if (!dup.isEmpty()) {
+      throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, dup.get(0).getLong(0),
+          dup.get(0).getLong(1));
+    }
+  }
+
+  /**
+   * The first line of the innermost cause's message: Spark wraps a file's error in job and task failures several
+   * levels deep, and only the innermost names the file and what is wrong with it.
+   */
+  static String rootLine(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? firstLine(e) : firstLine(root);
   }
 
   private static String[] tail(String[] a) {
