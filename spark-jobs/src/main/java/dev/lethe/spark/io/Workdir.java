@@ -180,7 +180,8 @@ public final class Workdir {
 
     /**
      * Publishes every output: each staged path (and its provenance file) replaces the target, provenance first so
-     * that a published output always has one.
+     * that a published output always has one. A provenance file without its output is what a stage killed between
+     * the two renames leaves; it describes nothing and is replaced.
      */
     public void commit() {
       try {
@@ -191,7 +192,11 @@ public final class Workdir {
           }
         }
         for (String rel : outputs) {
-          publish(new Path(dir, rel + PROVENANCE_SUFFIX), Workdir.this.path(rel + PROVENANCE_SUFFIX));
+          Path provenance = Workdir.this.path(rel + PROVENANCE_SUFFIX);
+          if (!fs.exists(Workdir.this.path(rel)) && fs.exists(provenance)) {
+            fs.delete(provenance, false);
+          }
+          publish(new Path(dir, rel + PROVENANCE_SUFFIX), provenance);
           publish(new Path(dir, rel), Workdir.this.path(rel));
         }
         committed = true;
