@@ -109,6 +109,7 @@ public final class IdentifyJob {
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
     int threads = c.nonNegativeInt("spark.nd4j-task-threads");
     int numClasses = c.positiveInt("data.num-classes");
+    boolean failFirstAttempt = c.getBoolean("identify.test.fail-first-attempt");
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     wd.requireInput(FailuresJob.QUERY, "failures");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
@@ -154,8 +155,8 @@ public final class IdentifyJob {
       LongAccumulator done = progress.rows();
       ctx.describe("score " + n + " training examples with " + name + ", " + partitions + " partitions");
       JavaRDD<Scored> scored = train.repartition(partitions).javaRDD()
-          .mapPartitions(rows -> score(rows, spec.value(), blockRows, numFeatures, numClasses, threads, trainPath,
-              name, done))
+          .mapPartitions(rows -> failFirstAttempt(failFirstAttempt, score(rows, spec.value(), blockRows,
+              numFeatures, numClasses, threads, trainPath, name, done)))
           .persist(StorageLevel.MEMORY_AND_DISK());
       long nonFinite = scored.filter(s -> !Double.isFinite(s.score())).count();
       if (nonFinite > 0) {
@@ -295,6 +296,19 @@ public final class IdentifyJob {
     }
     RowProgress.taskLog(LOG, "identify " + name, partition, out.size(), start, true);
     return out.iterator();
+  }
+
+  /**
+   * Test-only fault injection ({@code identify.test.fail-first-attempt}): a scoring task throws on its first
+   * attempt, after scoring its partition, so Spark must retry it; otherwise passes the scored rows through.
+   */
+  private static Iterator<Scored> failFirstAttempt(boolean inject, Iterator<Scored> scored) {
+    TaskContext task = TaskContext.get();
+    if (inject && task.attemptNumber() == 0) {
+      throw new IllegalStateException("identify.test.fail-first-attempt: injected failure of partition "
+          + task.partitionId() + ", attempt 0");
+    }
+    return scored;
   }
 
   static Row culpritRow(Scored s, long rank, String method) {
