@@ -7,11 +7,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -58,17 +57,9 @@ final class SmallWorkdir {
 
   /** A fresh copy of the fixture. */
   static Path copy(String name) {
-    Path from = base();
     Path to = newDir(name);
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
+    try {
+      FileUtils.copyDirectory(base().toFile(), to.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -92,13 +83,11 @@ final class SmallWorkdir {
     }
   }
 
+  /** Deletes a file or a directory tree, if it exists. */
   static void delete(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
+    try {
+      if (Files.exists(p)) {
+        FileUtils.forceDelete(p.toFile());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
