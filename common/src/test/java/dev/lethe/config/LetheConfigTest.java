@@ -35,7 +35,7 @@ class LetheConfigTest {
     assertThat(LetheConfig.defaults().getStringList("pipeline.repair-methods")).isEmpty();
     LetheConfig finetune = demo.withString("repair.method", "finetune");
     assertThat(finetune.getString("repair.method")).isEqualTo("finetune");
-    assertThat(finetune.getInt("repair.finetune.max-epochs")).isEqualTo(3);
+    assertThat(finetune.getInt("repair.finetune.max-epochs")).isEqualTo(2);
     assertThat(demo.getString("repair.method")).isEqualTo("ewc-deletion");
     assertThat(finetune.toJson()).contains("\"method\":\"finetune\"");
     assertThatThrownBy(() -> demo.withString("repair.methd", "finetune")).isInstanceOf(LetheInputException.class)

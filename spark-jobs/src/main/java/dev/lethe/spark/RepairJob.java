@@ -7,6 +7,7 @@ import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.NetworkBytes;
+import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
@@ -83,7 +84,7 @@ public final class RepairJob {
    * the pipeline) before any work.
    */
   record Plan(TreatmentMethod method, Selection selection, TreatmentOptions options, Guardrail guardrail,
-      String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses) {
+      String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads) {
 
     static Plan of(LetheConfig c) {
       TreatmentMethod method = TreatmentMethods.byName(c.getString("repair.method"));
@@ -101,7 +102,7 @@ public final class RepairJob {
       boolean distributed = c.getBoolean("repair.finetune.distributed");
       int averaging = c.positiveInt("train.averaging-frequency");
       return new Plan(method, selection, options, guardrail, culprits, distributed, averaging,
-          c.positiveInt("data.num-classes"));
+          c.positiveInt("data.num-classes"), c.nonNegativeInt("repair.nd4j-threads"));
     }
 
     String culpritsTable() {
@@ -186,8 +187,15 @@ public final class RepairJob {
     TreatmentMethod method = plan.runsDistributed()
         ? new Finetune((net, data, o) -> DistributedTraining.fit(ctx, net, data, o, plan.averagingFrequency()),
             "dl4j-spark parameter averaging") : plan.method();
-    Treated treated = treat(method, new TreatmentInputs(base, fisher, train, culprits, query, plan.options(),
-        ctx.seed()));
+    TaskThreads.Setting driverThreads = TaskThreads.current();
+    Treated treated;
+    try {
+      TaskThreads.limit(plan.nd4jThreads());
+      treated = treat(method, new TreatmentInputs(base, fisher, train, culprits, query, plan.options(),
+          ctx.seed()));
+    } finally {
+      TaskThreads.restore(driverThreads);
+    }
 
     ctx.describe("evaluate the repaired model on Fq, Fh and T\\F");
     tEval = System.nanoTime();
