@@ -98,7 +98,8 @@ public final class ReportCharts {
     style(plot);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
     r.setSeriesPaint(0, Color.BLACK);
-    r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-6, -6, 12, 12));
+    r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-8, -8, 16, 16));
+    r.setSeriesShapesFilled(0, false); // hollow: repairs that left theta_hat unchanged show inside it
     for (int i = 1; i < data.getSeriesCount(); i++) {
       r.setSeriesPaint(i, PALETTE[(i - 1) % PALETTE.length]);
       r.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
@@ -108,6 +109,9 @@ public final class ReportCharts {
     double maxY = minY;
     double minX = first.before()[RepairSummary.HOLDOUT];
     double maxX = minX;
+    // one label per point: repairs that landed on the same accuracies (e.g. several that left theta_hat
+    // unchanged) share it instead of overprinting each other
+    java.util.Map<java.util.List<Double>, java.util.List<RepairSummary>> byPoint = new java.util.LinkedHashMap<>();
     for (RepairSummary s : repairs) {
       double x = s.after()[RepairSummary.HOLDOUT];
       double y = s.after()[RepairSummary.REMAINING];
@@ -116,13 +120,19 @@ public final class ReportCharts {
         maxX = Math.max(maxX, x);
         minY = Math.min(minY, y);
         maxY = Math.max(maxY, y);
-        XYTextAnnotation label = new XYTextAnnotation("  " + s.method(), x, y);
-        label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
-        label.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        label.setPaint(s.rejected() ? new Color(0xb00020) : Color.DARK_GRAY);
-        plot.addAnnotation(label);
+        byPoint.computeIfAbsent(List.of(x, y), k -> new java.util.ArrayList<>()).add(s);
       }
     }
+    byPoint.forEach((xy, at) -> {
+      String names = String.join(", ", at.stream().map(RepairSummary::method).toList());
+      boolean unchanged = at.stream().allMatch(s -> "unchanged".equals(s.status()));
+      XYTextAnnotation label = new XYTextAnnotation("  " + names + (unchanged ? " (unchanged)" : ""), xy.get(0),
+          xy.get(1));
+      label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+      label.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      label.setPaint(at.stream().anyMatch(RepairSummary::rejected) ? new Color(0xb00020) : Color.DARK_GRAY);
+      plot.addAnnotation(label);
+    });
     // one dashed line per guardrail setting among the reports (normally all share one)
     java.util.SortedSet<Double> limits = new java.util.TreeSet<>();
     repairs.forEach(s -> limits.add(s.maxRemainingDrop()));
@@ -133,7 +143,8 @@ public final class ReportCharts {
       }
       ValueMarker guard = new ValueMarker(limit, new Color(0xb00020), new BasicStroke(1.2f, BasicStroke.CAP_BUTT,
           BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
-      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s points", trim(drop)));
+      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s point%s", trim(drop),
+          drop == 1 ? "" : "s"));
       guard.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       guard.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
       guard.setLabelTextAnchor(TextAnchor.TOP_RIGHT);

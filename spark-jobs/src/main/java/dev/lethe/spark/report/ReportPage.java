@@ -35,7 +35,8 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
         .append("img{max-width:100%;border:1px solid #ddd}\ncode{background:#f3f3f3;padding:0 3px}\n")
         .append("</style>\n</head>\n<body>\n<h1>Lethe report</h1>\n");
     h.append("<p>Workdir <code>").append(esc(workdir)).append("</code>, generated ").append(esc(generated))
-        .append(". Method: Tanno et al. 2022, <i>Repairing Neural Networks by Leaving the Right Past Behind</i>.</p>\n");
+        .append(". Method: Tanno et al. 2022, <i>Repairing Neural Networks by Leaving the Right Past Behind</i>.")
+        .append("</p>\n");
     for (String n : notes) {
       h.append("<p class=\"note\">").append(esc(n)).append("</p>\n");
     }
