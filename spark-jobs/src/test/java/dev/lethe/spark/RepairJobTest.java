@@ -42,8 +42,10 @@ class RepairJobTest {
   static Path wd;
 
   @BeforeAll
-  static void culprits() {
+  static void culprits() throws IOException {
     wd = StageFixture.copy(StageFixture.small());
+    // other test classes leave their culprits tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
   }
 

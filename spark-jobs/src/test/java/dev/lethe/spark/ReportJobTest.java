@@ -26,8 +26,10 @@ class ReportJobTest {
   static StageFixture.Run report;
 
   @BeforeAll
-  static void run() {
+  static void run() throws IOException {
     wd = StageFixture.copy(StageFixture.small());
+    // other test classes leave their culprits tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
     // finetune-fq costs ~30 points of T\F here: accepted only under a generous guardrail
