@@ -208,6 +208,25 @@ public final class LetheConfig implements Serializable {
     }
   }
 
+  public List<String> getStringList(String key) {
+    try {
+      return List.copyOf(config().getStringList(key));
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of strings", e);
+    }
+  }
+
+  /**
+   * A copy with one known key set to a string (the pipeline runs a stage once per value, e.g. repair.method);
+   * the provenance of its outputs then records the value it ran with.
+   */
+  public LetheConfig withString(String key, String value) {
+    if (!config().hasPathOrNull(key)) {
+      throw LetheInputException.of("unknown config key '%s'", key);
+    }
+    return new LetheConfig(config().withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+  }
+
   /** A list of integer lists, e.g. label-flip class pairs {@code [[0, 6], [2, 4]]}. */
   public List<int[]> getIntPairs(String key) {
     List<int[]> pairs = new ArrayList<>();

@@ -14,10 +14,39 @@ import org.slf4j.LoggerFactory;
  * "finetune" (Tanno et al. 2022, Section 5, the reference that needs the whole training set): continue training
  * theta_hat on D \ C with {@link Trainer} (Adam, the model's own regularisation, fresh optimiser state, early
  * stopping on a seeded {@code repair.finetune.validation-fraction} split of D \ C). An empty C is a no-op.
+ *
+ * <p>The training loop is pluggable ({@link Fitter}): on the driver by default, or across executors (the Spark
+ * job passes dl4j-spark parameter averaging when {@code repair.finetune.distributed = true}).
  */
 public final class Finetune implements TreatmentMethod {
   private static final Logger LOG = LoggerFactory.getLogger(Finetune.class);
   public static final String NAME = "finetune";
+
+  /** Trains {@code net} (a copy of theta_hat) on {@code data} and returns the kept model. */
+  @FunctionalInterface
+  public interface Fitter {
+    TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions options);
+  }
+
+  private final Fitter fitter;
+  private final String where;
+
+  /** Fine-tuning on the driver ({@link Trainer#fit}). */
+  public Finetune() {
+    this(Trainer::fit, "driver");
+  }
+
+  /**
+   * @param fitter the training loop
+   * @param where what it is, for the diagnostics ({@code training})
+   */
+  public Finetune(Fitter fitter, String where) {
+    if (fitter == null || where == null) {
+      throw new IllegalArgumentException("a fitter and its description must be given");
+    }
+    this.fitter = fitter;
+    this.where = where;
+  }
 
   @Override
   public String name() {
@@ -32,10 +61,11 @@ public final class Finetune implements TreatmentMethod {
     }
     ExampleSet remaining = in.remaining();
     TreatmentOptions.Finetuning o = in.options().finetune();
-    MultiLayerNetwork net = in.copyOfModel();
-    TrainResult r = Trainer.fit(net, remaining, new TrainOptions(o.learningRate(), o.batchSize(), o.maxEpochs(),
-        o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)));
+    TrainResult r = fitter.fit(in.copyOfModel(), remaining, new TrainOptions(o.learningRate(), o.batchSize(),
+        o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)));
+    MultiLayerNetwork net = r.model();
     Map<String, Object> d = TreatmentDiagnostics.start(NAME, in);
+    d.put("training", where);
     d.put("trainedOn", remaining.size());
     d.put("epochsRun", r.epochsRun());
     d.put("bestEpoch", r.bestEpoch());

@@ -119,6 +119,18 @@ public final class FisherJob {
         + " mean %.3e, max %.3e -> %s", n, numParams, partitions, seconds, n / seconds, mean, max, wd.path(DIAG));
   }
 
+  /**
+   * Reads fisher/diag.bin and checks that it belongs to {@code net} (same parameter count and fingerprint); a
+   * missing, truncated or foreign file is bad input naming the file.
+   */
+  public static DiagonalFisher read(Workdir wd, MultiLayerNetwork net, String fingerprint) {
+    wd.requireInput(DIAG, "fisher");
+    String where = wd.path(DIAG).toString();
+    DiagonalFisher f = DiagonalFisher.fromBytes(wd.readBytes(DIAG), where);
+    f.requireMatches(net.numParams(), fingerprint, where + " (rerun `lethe fisher --overwrite`)");
+    return f;
+  }
+
   /** One partition's squared per-example gradients. */
   static EmpiricalFisher accumulate(Iterator<Row> rows, ModelBytes model, int numParams, int numFeatures,
       int numClasses, int threads, String source, LongAccumulator done) {

@@ -35,6 +35,11 @@ public record JobContext(SparkSession spark, LetheConfig config, Workdir workdir
     return new JobContext(spark, config, workdir, args.withStage(stage), console);
   }
 
+  /** The same context with another configuration (the pipeline runs repair once per method). */
+  public JobContext withConfig(LetheConfig other) {
+    return new JobContext(spark, other, workdir, args, console);
+  }
+
   /** Labels the Spark UI's jobs for this step. */
   public void describe(String description) {
     spark.sparkContext().setJobDescription("lethe " + args.stage() + ": " + description);

@@ -1,16 +1,27 @@
 package dev.lethe.spark;
 
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.treatment.TreatmentMethods;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Stages {@code pipeline} and {@code demo}: every stage in order in one Spark session, stopping at the first
  * failure. {@code demo} is the pipeline on the bundled Fashion-MNIST subset with the {@code conf/demo.conf} layer
  * (chosen by {@link StageRunner}).
+ *
+ * <p>The repair stage runs once per method of {@code pipeline.repair-methods} (in order; an empty list means
+ * {@code repair.method} alone), each with {@code repair.method} set to it; the settings of every method are
+ * validated before the first stage. The last stage, {@code report}, prints the summary table of the repairs.
  */
 public final class PipelineJob {
   /** The stages the pipeline runs, in order. */
   public static final List<Stage> STAGES = List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER,
-      Stage.IDENTIFY);
+      Stage.IDENTIFY, Stage.REPAIR, Stage.REPORT);
+  static final String REPAIR_METHODS = "pipeline.repair-methods";
 
   private PipelineJob() {}
 
@@ -18,14 +29,45 @@ public final class PipelineJob {
     StageRunner.main("pipeline", args);
   }
 
+  /** The treatment methods the repair stage runs: {@code pipeline.repair-methods}, or {@code repair.method}. */
+  static List<String> repairMethods(LetheConfig c) {
+    List<String> given = c.getStringList(REPAIR_METHODS);
+    if (given.isEmpty()) {
+      return List.of(c.getString("repair.method").trim());
+    }
+    List<String> methods = new ArrayList<>(new LinkedHashSet<>(given.stream().map(String::trim).toList()));
+    if (methods.size() != given.size()) {
+      throw LetheInputException.of("config key '%s': a method is listed twice in %s", REPAIR_METHODS, given);
+    }
+    for (String m : methods) {
+      try {
+        TreatmentMethods.byName(m);
+      } catch (LetheInputException e) {
+        throw new LetheInputException("config key '" + REPAIR_METHODS + "': " + e.getMessage(), e);
+      }
+    }
+    return methods;
+  }
+
   static void run(JobContext ctx) throws Exception {
+    List<String> methods = repairMethods(ctx.config());
+    for (String m : methods) {
+      RepairJob.validate(ctx.config().withString("repair.method", m));
+    }
     long start = System.nanoTime();
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {
       long t0 = System.nanoTime();
-      ctx.console().line("== %s", s.cliName());
-      s.body().run(ctx.forStage(s.cliName()));
-      timings.append(String.format(java.util.Locale.ROOT, "%s %.1f s, ", s.cliName(), (System.nanoTime() - t0) / 1e9));
+      if (s == Stage.REPAIR) {
+        for (String m : methods) {
+          ctx.console().line("== %s %s", s.cliName(), m);
+          RepairJob.run(ctx.forStage(s.cliName()).withConfig(ctx.config().withString("repair.method", m)));
+        }
+      } else {
+        ctx.console().line("== %s", s.cliName());
+        s.body().run(ctx.forStage(s.cliName()));
+      }
+      timings.append(String.format(Locale.ROOT, "%s %.1f s, ", s.cliName(), (System.nanoTime() - t0) / 1e9));
     }
     ctx.console().line("%s done in %.1f s (%s) -> %s", ctx.args().stage(), (System.nanoTime() - start) / 1e9,
         timings.substring(0, timings.length() - 2), ctx.workdir().root());

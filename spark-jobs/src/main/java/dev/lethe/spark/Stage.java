@@ -11,6 +11,8 @@ public enum Stage {
   FAILURES("failures", FailuresJob::run),
   FISHER("fisher", FisherJob::run),
   IDENTIFY("identify", IdentifyJob::run),
+  REPAIR("repair", RepairJob::run),
+  REPORT("report", ReportJob::run),
   PIPELINE("pipeline", PipelineJob::run),
   DEMO("demo", PipelineJob::run);
 

@@ -6,6 +6,7 @@ import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.treatment.TreatmentMethods;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,6 +118,10 @@ public final class StageRunner {
           // fail before a Spark session starts; the message lists the known methods
           InfluenceMethods.byName(method.get());
           overrides.add("identify.method=" + method.get().trim());
+        }
+        case REPAIR -> {
+          TreatmentMethods.byName(method.get());
+          overrides.add("repair.method=" + method.get().trim());
         }
         default -> throw LetheInputException.of("--method is not an option of stage %s", stage.cliName());
       }

@@ -254,6 +254,12 @@ public final class ExampleTables {
     };
   }
 
+  /** As {@link #collect}, but an empty table gives an empty example set (Fh or T\F may be empty). */
+  public static ExampleSet collectPossiblyEmpty(Dataset<Row> df, boolean dataSchema, int numFeatures,
+      int numClasses, String source) {
+    return toExamples(df.orderBy("id").collectAsList().iterator(), dataSchema, numFeatures, numClasses, source);
+  }
+
   /** Collects a whole table to the driver (for small tables: Fq, the test set, training on the driver). */
   public static ExampleSet collect(Dataset<Row> df, boolean dataSchema, int numFeatures, int numClasses,
       String source) {

@@ -1,5 +1,6 @@
 package dev.lethe.spark.io;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
@@ -73,6 +75,29 @@ public final class Provenance {
   public Provenance put(String key, Object value) {
     fields.put(key, value);
     return this;
+  }
+
+  /**
+   * The content fingerprint that the provenance of output {@code outputRel} recorded for its input
+   * {@code inputRel} (e.g. the model/base.zip a culprits table was computed with); empty when there is no
+   * provenance file or it recorded none.
+   */
+  public static Optional<String> recordedFingerprint(Workdir workdir, String outputRel, String inputRel) {
+    String rel = outputRel + Workdir.PROVENANCE_SUFFIX;
+    if (!workdir.exists(rel)) {
+      return Optional.empty();
+    }
+    Config prov = Json.parse(workdir.readBytes(rel), workdir.path(rel).toString());
+    if (!prov.hasPath("inputs")) {
+      return Optional.empty();
+    }
+    for (Config in : prov.getConfigList("inputs")) {
+      if (in.hasPath("path") && in.hasPath("fingerprint") && (in.getString("path").endsWith("/" + inputRel)
+          || in.getString("path").equals(inputRel))) {
+        return Optional.of(in.getString("fingerprint"));
+      }
+    }
+    return Optional.empty();
   }
 
   public String toJson() {

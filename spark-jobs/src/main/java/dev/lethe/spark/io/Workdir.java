@@ -168,6 +168,23 @@ public final class Workdir {
       }
     }
 
+    /**
+     * Writes file {@code name} inside the directory output {@code dirRel} (created on first use). The directory is
+     * published as ONE output: on commit it replaces the whole previous directory, so no file of an earlier run
+     * survives next to the new ones.
+     */
+    public void writeInto(String dirRel, String name, byte[] bytes) {
+      if (name.contains("/")) {
+        throw new IllegalArgumentException("a file name, not a path: " + name);
+      }
+      Path p = new Path(path(dirRel), name);
+      try (FSDataOutputStream out = fs.create(p, true)) {
+        out.write(bytes);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + p, e);
+      }
+    }
+
     /** Writes {@code <rel>.provenance.json} next to the output. */
     public void writeProvenance(String rel, String json) {
       Path p = new Path(dir, rel + PROVENANCE_SUFFIX);

@@ -1,0 +1,242 @@
+package dev.lethe.spark;
+
+import com.typesafe.config.Config;
+import dev.lethe.LetheInputException;
+import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.Json;
+import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.report.IdentificationCurve;
+import dev.lethe.spark.report.RepairSummary;
+import dev.lethe.spark.report.ReportCharts;
+import dev.lethe.spark.report.ReportPage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.jfree.chart.JFreeChart;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stage {@code report}: gathers every culprits/*.parquet and every repair/*&#47;report.json of the workdir into
+ * report/index.html (with PNG plots drawn by JFreeChart next to it) and report/summary.json (the same content,
+ * machine-readable), and prints the repair summary table.
+ *
+ * <ul>
+ *   <li>identification.png: for every ranking, the fraction of the corrupted training examples (data/train.parquet
+ *       column corruption != none) found vs the fraction of the training set inspected in rank order, and the
+ *       random baseline. Only computed from the ids and ranks (a join in Spark; the driver collects the ranks of
+ *       the corrupted rows).
+ *   <li>repair-tradeoff.png: accuracy on Fh vs accuracy on T\F for theta_hat and every repaired model.
+ * </ul>
+ *
+ * <p>Without corruption flags or without any repair the page says so instead of the plot; with neither a culprits
+ * table nor a repair report there is nothing to report (bad input, exit 2). The report/ directory is published as
+ * one output (replaced whole under {@code --overwrite}).
+ */
+public final class ReportJob {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
+  public static final String DIR = "report";
+  public static final String INDEX = "index.html";
+  public static final String SUMMARY = "summary.json";
+  public static final String IDENTIFICATION_PNG = "identification.png";
+  public static final String TRADEOFF_PNG = "repair-tradeoff.png";
+
+  private ReportJob() {}
+
+  public static void main(String[] args) {
+    StageRunner.main("report", args);
+  }
+
+  static void run(JobContext ctx) {
+    Workdir wd = ctx.workdir();
+    wd.requireWritable(List.of(DIR));
+    List<String> notes = new ArrayList<>();
+    List<String> culpritTables = completeCulpritTables(wd, notes);
+    List<RepairSummary> repairs = repairReports(wd);
+    if (culpritTables.isEmpty() && repairs.isEmpty()) {
+      throw LetheInputException.of("nothing to report in %s: no culprits/*.parquet (run `lethe identify`) and no"
+          + " repair/*/report.json (run `lethe repair`)", wd.root());
+    }
+    List<IdentificationCurve> curves = curves(ctx, culpritTables, notes);
+    if (!curves.isEmpty() && curves.stream().noneMatch(IdentificationCurve::hasCorruption)) {
+      notes.add("The training data carries no corruption flags (data/train.parquet has corruption = none"
+          + " everywhere): the share of corrupted examples found by each ranking cannot be measured, so there is"
+          + " no identification plot.");
+    }
+    if (repairs.isEmpty()) {
+      notes.add("No repair ran: no repair/*/report.json, so there is no before/after table or trade-off plot.");
+    }
+
+    String identificationPng = null;
+    String tradeoffPng = null;
+    byte[] identification = curves.stream().anyMatch(IdentificationCurve::hasCorruption)
+        ? draw("identification", () -> ReportCharts.identification(curves), notes) : null;
+    byte[] tradeoff = repairs.isEmpty() ? null : draw("repair trade-off", () -> ReportCharts.tradeoff(repairs),
+        notes);
+    ReportPage page;
+    try (Workdir.Staging staging = wd.stage("report")) {
+      if (identification != null) {
+        staging.writeInto(DIR, IDENTIFICATION_PNG, identification);
+        identificationPng = IDENTIFICATION_PNG;
+      }
+      if (tradeoff != null) {
+        staging.writeInto(DIR, TRADEOFF_PNG, tradeoff);
+        tradeoffPng = TRADEOFF_PNG;
+      }
+      page = new ReportPage(wd.root().toString(), Instant.now().toString(), curves, repairs, identificationPng,
+          tradeoffPng, notes);
+      staging.writeInto(DIR, INDEX, page.html().getBytes(StandardCharsets.UTF_8));
+      staging.writeInto(DIR, SUMMARY, Json.render(page.summary()));
+      var prov = ctx.provenance("report");
+      culpritTables.forEach(t -> prov.input(wd, IdentifyJob.culprits(t)));
+      repairs.forEach(r -> prov.input(wd, RepairJob.dir(r.method()) + "/" + RepairJob.REPORT));
+      staging.writeProvenance(DIR, prov.put("identification_methods", culpritTables)
+          .put("repair_methods", repairs.stream().map(RepairSummary::method).toList()).toJson());
+      staging.commit();
+    }
+
+    for (IdentificationCurve c : curves) {
+      if (c.hasCorruption()) {
+        ctx.console().line("report: %s finds %s of the %d corrupted training examples in its top 10%% and %s in"
+            + " its top 20%% (random ranking: 10%% and 20%%); area under the curve %.3f", c.method(),
+            pct(c.foundAt(0.10)), c.corrupted(), pct(c.foundAt(0.20)), c.areaUnderCurve());
+      }
+    }
+    if (!repairs.isEmpty()) {
+      ctx.console().line("report: repairs (accuracy before -> after; T\\F change in points):");
+      page.repairTable().forEach(l -> ctx.console().line("  %s", l));
+      long rejected = repairs.stream().filter(RepairSummary::rejected).count();
+      if (rejected > 0) {
+        ctx.console().line("report: WARNING: %d of %d repairs REJECTED by the guardrail (%s)", rejected,
+            repairs.size(), String.join(", ", repairs.stream().filter(RepairSummary::rejected)
+                .map(RepairSummary::method).toList()));
+      }
+    }
+    notes.forEach(n -> ctx.console().line("report: note: %s", n));
+    ctx.console().line("report: %d identification method(s), %d repair(s) -> %s", curves.size(), repairs.size(),
+        wd.path(DIR + "/" + INDEX));
+  }
+
+  /** The plot as PNG, or null with a note when it cannot be drawn (e.g. no fonts on a headless machine). */
+  private static byte[] draw(String what, Supplier<JFreeChart> chart, List<String> notes) {
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+    try {
+      return ReportCharts.png(chart.get());
+    } catch (RuntimeException | LinkageError | InternalError e) {
+      LOG.warn("cannot draw the {} plot", what, e);
+      notes.add("The " + what + " plot could not be drawn: " + e);
+      return null;
+    }
+  }
+
+  /** The methods of the complete culprits tables (a directory with _SUCCESS), sorted; incomplete ones noted. */
+  private static List<String> completeCulpritTables(Workdir wd, List<String> notes) {
+    List<String> names = new ArrayList<>();
+    for (FileStatus st : glob(wd, "culprits/*.parquet")) {
+      String file = st.getPath().getName();
+      String method = file.substring(0, file.length() - ".parquet".length());
+      if (st.isDirectory() && wd.exists(IdentifyJob.culprits(method) + "/" + Workdir.SUCCESS)) {
+        names.add(method);
+      } else {
+        notes.add("Skipped " + st.getPath() + ": not a complete Parquet table (no " + Workdir.SUCCESS + ").");
+      }
+    }
+    names.sort(Comparator.naturalOrder());
+    return names;
+  }
+
+  /** Every repair/*&#47;report.json, by method name. */
+  private static List<RepairSummary> repairReports(Workdir wd) {
+    List<RepairSummary> out = new ArrayList<>();
+    for (FileStatus st : glob(wd, "repair/*/" + RepairJob.REPORT)) {
+      String source = st.getPath().toString();
+      String rel = "repair/" + st.getPath().getParent().getName() + "/" + RepairJob.REPORT;
+      Config c = Json.parse(wd.readBytes(rel), source);
+      out.add(RepairSummary.of(c, source));
+    }
+    out.sort(Comparator.comparing(RepairSummary::method));
+    return out;
+  }
+
+  private static FileStatus[] glob(Workdir wd, String pattern) {
+    try {
+      FileStatus[] st = wd.fileSystem().globStatus(wd.path(pattern));
+      return st == null ? new FileStatus[0] : st;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + wd.path(pattern), e);
+    }
+  }
+
+  /** The found-vs-inspected curve of every culprits table: a join of its (id, rank) with the corrupted ids. */
+  private static List<IdentificationCurve> curves(JobContext ctx, List<String> tables, List<String> notes) {
+    List<IdentificationCurve> curves = new ArrayList<>();
+    if (tables.isEmpty()) {
+      return curves;
+    }
+    Workdir wd = ctx.workdir();
+    Dataset<Row> corrupted = null;
+    if (wd.exists(PrepareJob.TRAIN)) {
+      wd.requireInput(PrepareJob.TRAIN, "prepare");
+      ctx.describe("read the corruption flags of the training set");
+      corrupted = ExampleTables.read(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(), ExampleTables.DATA,
+          PrepareJob.TRAIN).filter(functions.col("corruption").notEqual("none")).select("id").cache();
+    } else {
+      notes.add("No data/train.parquet: the corruption flags of the training set are unknown.");
+    }
+    try {
+      for (String method : tables) {
+        String rel = IdentifyJob.culprits(method);
+        ctx.describe("rank the corrupted examples of " + rel);
+        Dataset<Row> c = ExampleTables.read(ctx.spark(), wd.path(rel).toString(), ExampleTables.CULPRITS, rel);
+        long rows = c.count();
+        if (rows == 0) {
+          notes.add("Skipped " + rel + ": the table is empty.");
+          continue;
+        }
+        long[] ranks = corrupted == null ? new long[0]
+            : c.join(corrupted, "id").select("rank").as(Encoders.LONG()).collectAsList().stream()
+                .mapToLong(Long::longValue).sorted().toArray();
+        try {
+          curves.add(new IdentificationCurve(method, rows, ranks, seconds(wd, rel)));
+        } catch (IllegalArgumentException e) {
+          throw new LetheInputException(wd.path(rel) + ": " + e.getMessage(), e);
+        }
+      }
+    } finally {
+      if (corrupted != null) {
+        corrupted.unpersist();
+      }
+    }
+    return curves;
+  }
+
+  /** A culprits table's wall time (prepare + score) from its provenance; NaN when not recorded. */
+  private static double seconds(Workdir wd, String rel) {
+    String p = rel + Workdir.PROVENANCE_SUFFIX;
+    if (!wd.exists(p)) {
+      return Double.NaN;
+    }
+    Config prov = Json.parse(wd.readBytes(p), wd.path(p).toString());
+    if (!prov.hasPath("prepare_seconds") || !prov.hasPath("score_seconds")) {
+      return Double.NaN;
+    }
+    return prov.getDouble("prepare_seconds") + prov.getDouble("score_seconds");
+  }
+
+  private static String pct(double v) {
+    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+  }
+}

@@ -1,0 +1,190 @@
+package dev.lethe.spark.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** The report's plots, drawn with JFreeChart and written as PNG. */
+public final class ReportCharts {
+  public static final int WIDTH = 900;
+  public static final int HEIGHT = 600;
+  /** Curve points per identification method (the rest is thinned out). */
+  static final int CURVE_POINTS = 2000;
+  private static final Color BASELINE = new Color(120, 120, 120);
+  private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+      new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
+
+  private ReportCharts() {}
+
+  /**
+   * Fraction of the corrupted training examples found vs fraction of the training set inspected in rank order, one
+   * curve per identification method (those with corruption flags), plus the random baseline (the diagonal).
+   */
+  public static JFreeChart identification(List<IdentificationCurve> curves) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (IdentificationCurve c : curves) {
+      if (!c.hasCorruption()) {
+        continue;
+      }
+      XYSeries s = new XYSeries(String.format(Locale.ROOT, "%s (area %.3f)", c.method(), c.areaUnderCurve()),
+          false, true);
+      for (double[] p : c.points(CURVE_POINTS)) {
+        s.add(p[0], p[1]);
+      }
+      data.addSeries(s);
+    }
+    XYSeries random = new XYSeries("random ranking (area 0.5)", false, true);
+    random.add(0, 0);
+    random.add(1, 1);
+    data.addSeries(random);
+    JFreeChart chart = ChartFactory.createXYLineChart("Corrupted training examples found by each ranking",
+        "fraction of the training set inspected (most harmful first)", "fraction of the corrupted examples found",
+        data, PlotOrientation.VERTICAL, true, false, false);
+    XYPlot plot = chart.getXYPlot();
+    style(plot);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
+    for (int i = 0; i < data.getSeriesCount() - 1; i++) {
+      r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+      r.setSeriesStroke(i, new BasicStroke(2.2f));
+    }
+    int last = data.getSeriesCount() - 1;
+    r.setSeriesPaint(last, BASELINE);
+    r.setSeriesStroke(last, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+        new float[] {6f, 6f}, 0f));
+    plot.setRenderer(r);
+    unitRange((NumberAxis) plot.getDomainAxis());
+    unitRange((NumberAxis) plot.getRangeAxis());
+    return chart;
+  }
+
+  /**
+   * Accuracy on the held-out failures Fh (does the fix generalise?) against accuracy on T\F (what was right
+   * before: did it break anything?), for theta_hat ("before") and every repaired model, with the guardrail's
+   * T\F limit as a dashed line. Rejected repairs are labelled so.
+   */
+  public static JFreeChart tradeoff(List<RepairSummary> repairs) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    XYSeries before = new XYSeries("before (theta_hat)", false, true);
+    RepairSummary first = repairs.get(0);
+    before.add(first.before()[RepairSummary.HOLDOUT], first.before()[RepairSummary.REMAINING]);
+    data.addSeries(before);
+    for (RepairSummary s : repairs) {
+      XYSeries one = new XYSeries(s.method() + (s.rejected() ? " (rejected)" : ""), false, true);
+      one.add(s.after()[RepairSummary.HOLDOUT], s.after()[RepairSummary.REMAINING]);
+      data.addSeries(one);
+    }
+    JFreeChart chart = ChartFactory.createScatterPlot("Repair trade-off: held-out failures vs the rest of the test"
+        + " set", "accuracy on the held-out failures Fh", "accuracy on T\\F (test examples right before repair)",
+        data, PlotOrientation.VERTICAL, true, false, false);
+    XYPlot plot = chart.getXYPlot();
+    style(plot);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
+    r.setSeriesPaint(0, Color.BLACK);
+    r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-8, -8, 16, 16));
+    r.setSeriesShapesFilled(0, false); // hollow: repairs that left theta_hat unchanged show inside it
+    for (int i = 1; i < data.getSeriesCount(); i++) {
+      r.setSeriesPaint(i, PALETTE[(i - 1) % PALETTE.length]);
+      r.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    }
+    plot.setRenderer(r);
+    double minY = first.before()[RepairSummary.REMAINING];
+    double maxY = minY;
+    double minX = first.before()[RepairSummary.HOLDOUT];
+    double maxX = minX;
+    // one label per point: repairs that landed on the same accuracies (e.g. several that left theta_hat
+    // unchanged) share it instead of overprinting each other
+    java.util.Map<java.util.List<Double>, java.util.List<RepairSummary>> byPoint = new java.util.LinkedHashMap<>();
+    for (RepairSummary s : repairs) {
+      double x = s.after()[RepairSummary.HOLDOUT];
+      double y = s.after()[RepairSummary.REMAINING];
+      if (Double.isFinite(x) && Double.isFinite(y)) {
+        minX = Math.min(minX, x);
+        maxX = Math.max(maxX, x);
+        minY = Math.min(minY, y);
+        maxY = Math.max(maxY, y);
+        byPoint.computeIfAbsent(List.of(x, y), k -> new java.util.ArrayList<>()).add(s);
+      }
+    }
+    byPoint.forEach((xy, at) -> {
+      String names = String.join(", ", at.stream().map(RepairSummary::method).toList());
+      boolean unchanged = at.stream().allMatch(s -> "unchanged".equals(s.status()));
+      XYTextAnnotation label = new XYTextAnnotation("  " + names + (unchanged ? " (unchanged)" : ""), xy.get(0),
+          xy.get(1));
+      label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+      label.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      label.setPaint(at.stream().anyMatch(RepairSummary::rejected) ? new Color(0xb00020) : Color.DARK_GRAY);
+      plot.addAnnotation(label);
+    });
+    // one dashed line per guardrail setting among the reports (normally all share one)
+    java.util.SortedSet<Double> limits = new java.util.TreeSet<>();
+    repairs.forEach(s -> limits.add(s.maxRemainingDrop()));
+    for (double drop : limits) {
+      double limit = first.before()[RepairSummary.REMAINING] - drop / 100;
+      if (!Double.isFinite(limit)) {
+        continue;
+      }
+      ValueMarker guard = new ValueMarker(limit, new Color(0xb00020), new BasicStroke(1.2f, BasicStroke.CAP_BUTT,
+          BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
+      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s point%s", trim(drop),
+          drop == 1 ? "" : "s"));
+      guard.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+      guard.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
+      guard.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
+      guard.setLabelPaint(new Color(0xb00020));
+      guard.setLabelBackgroundColor(new Color(255, 255, 255, 0));
+      plot.addRangeMarker(guard);
+      minY = Math.min(minY, limit);
+    }
+    if (Double.isFinite(minX) && Double.isFinite(minY)) {
+      double padX = Math.max(0.02, 0.1 * (maxX - minX));
+      double padY = Math.max(0.01, 0.15 * (maxY - minY));
+      plot.getDomainAxis().setRange(Math.max(-0.03, minX - padX), Math.min(1.03, maxX + 3 * padX));
+      plot.getRangeAxis().setRange(Math.max(-0.03, minY - padY), Math.min(1.03, maxY + padY));
+    }
+    return chart;
+  }
+
+  /** The chart as PNG bytes. */
+  public static byte[] png(JFreeChart chart) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+    try {
+      ChartUtils.writeChartAsPNG(out, chart, WIDTH, HEIGHT);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static String trim(double v) {
+    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+  }
+
+  private static void style(XYPlot plot) {
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(new Color(220, 220, 220));
+    plot.setRangeGridlinePaint(new Color(220, 220, 220));
+  }
+
+  private static void unitRange(NumberAxis axis) {
+    axis.setRange(0, 1);
+    axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(0.1));
+  }
+}

@@ -1,0 +1,312 @@
+package dev.lethe.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.model.ModelStore;
+import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.treatment.RepairEvaluation.Accuracies;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.functions;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The repair stage on a copy of the small fixture (400 training rows, 72 of them label flips; MLP) with the oracle
+ * ranking (corrupted rows first), so the selection's corrupted count is known exactly.
+ */
+class RepairJobTest {
+  /** Cheap settings for every treatment on the 400-row fixture. */
+  static final List<String> FAST = Stream.concat(StageFixture.SMALL.stream(), Stream.of(
+      "repair.culprits=oracle", "repair.selection=top-k", "repair.top-k=50", "repair.ewc-deletion.max-epochs=5",
+      "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
+      "repair.finetune.max-epochs=3")).toList();
+  /** Label flips in the fixture: 6 source classes x round(0.3 x 40). */
+  static final int FLIPS = 72;
+
+  static Path wd;
+
+  @BeforeAll
+  static void culprits() throws IOException {
+    wd = StageFixture.copy(StageFixture.small());
+    // other test classes leave their culprits tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
+    StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
+  }
+
+  static List<String> with(List<String> base, String... more) {
+    List<String> l = new ArrayList<>(base);
+    l.addAll(List.of(more));
+    return l;
+  }
+
+  static Config report(Path workdir, String method) {
+    Path p = workdir.resolve("repair/" + method + "/report.json");
+    assertThat(p).exists();
+    return ConfigFactory.parseFile(p.toFile());
+  }
+
+  static ExampleSet failures(Path workdir, String rel) {
+    Dataset<Row> df = ExampleTables.read(SharedSpark.get(), workdir.resolve(rel).toString(), ExampleTables.FAILURES,
+        rel);
+    return ExampleTables.collectPossiblyEmpty(df, false, 784, 10, rel);
+  }
+
+  static MultiLayerNetwork model(Path p) throws IOException {
+    try (InputStream in = Files.newInputStream(p)) {
+      return ModelStore.read(in, p.toString());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined"})
+  void everyMethodWritesAReportConsistentWithItsModel(String method) throws IOException {
+    StageFixture.Run r = StageFixture.ok("repair", wd, FAST, "--method", method, "--overwrite");
+    Config rep = report(wd, method);
+    assertThat(rep.getString("method")).isEqualTo(method);
+    assertThat(rep.getString("culprits.table")).isEqualTo("culprits/oracle.parquet");
+    assertThat(rep.getString("selection.policy")).isEqualTo("top-k");
+    assertThat(rep.getInt("selection.size")).isEqualTo(50);
+    assertThat(rep.getInt("selection.train_size")).isEqualTo(400);
+    // the oracle ranks the 72 flipped labels first: the top 50 are all corrupted
+    assertThat(rep.getInt("corruption.in_train")).isEqualTo(FLIPS);
+    assertThat(rep.getInt("corruption.in_selection")).isEqualTo(50);
+    assertThat(rep.getDouble("corruption.precision")).isEqualTo(1.0);
+    assertThat(rep.getInt("diagnostics.culprits")).isEqualTo(50);
+    assertThat(rep.getString("hyperparameters.section")).startsWith("repair.");
+
+    ExampleSet q = failures(wd, FailuresJob.QUERY);
+    ExampleSet h = failures(wd, FailuresJob.HOLDOUT);
+    ExampleSet rest = failures(wd, FailuresJob.REMAINING);
+    assertThat(rep.getInt("sizes.query")).isEqualTo(q.size());
+    assertThat(rep.getInt("sizes.test")).isEqualTo(300);
+    // theta_hat reproduces the failure split exactly
+    assertThat(rep.getDouble("before.query")).isZero();
+    assertThat(rep.getDouble("before.holdout")).isZero();
+    assertThat(rep.getDouble("before.remaining")).isEqualTo(1.0);
+    assertThat(rep.getDouble("before.test")).isCloseTo(rest.size() / 300.0, within(1e-12));
+
+    String status = rep.getString("status");
+    String file = rep.getString("model");
+    assertThat(file).isEqualTo(status.equals("rejected") ? "model-rejected.zip" : "model.zip");
+    assertThat(wd.resolve("repair/" + method + "/" + file)).exists();
+    assertThat(wd.resolve("repair/" + method + "/" + (file.equals("model.zip") ? "model-rejected.zip"
+        : "model.zip"))).doesNotExist();
+    // the reported accuracies are those of the written model
+    MultiLayerNetwork repaired = model(wd.resolve("repair/" + method + "/" + file));
+    Accuracies after = Accuracies.of(repaired, q, h, rest);
+    for (String set : List.of("query", "holdout", "remaining", "test")) {
+      assertThat(rep.getDouble("after." + set)).as(set).isBetween(0.0, 1.0);
+    }
+    assertThat(rep.getDouble("after.query")).isCloseTo(after.query(), within(1e-12));
+    assertThat(rep.getDouble("after.holdout")).isCloseTo(after.holdout(), within(1e-12));
+    assertThat(rep.getDouble("after.remaining")).isCloseTo(after.remaining(), within(1e-12));
+    assertThat(rep.getDouble("after.test")).isCloseTo(after.test(), within(1e-12));
+    double drop = rep.getDouble("remaining_drop_points");
+    assertThat(drop).isCloseTo(100 * (1.0 - after.remaining()), within(1e-9));
+    assertThat(rep.getString("guardrail.verdict")).isEqualTo(drop > 1.0 + 1e-9 ? "rejected" : "accepted");
+    assertThat(status).isIn("accepted", "rejected", "unchanged");
+    if (status.equals("unchanged")) {
+      assertThat(rep.getString("model_fingerprint")).isEqualTo(rep.getString("base_model_fingerprint"));
+    } else {
+      assertThat(rep.getString("model_fingerprint")).isNotEqualTo(rep.getString("base_model_fingerprint"));
+    }
+    assertThat(rep.getDouble("seconds.total")).isGreaterThanOrEqualTo(rep.getDouble("seconds.treatment"));
+    assertThat(rep.getDouble("seconds.treatment")).isPositive();
+    assertThat(r.out()).contains("repair: " + method + " on 50 culprits (top 50 of culprits/oracle.parquet, 50 of"
+        + " them corrupted (of 72 in D))").contains(status.toUpperCase(java.util.Locale.ROOT));
+    Config prov = ConfigFactory.parseFile(wd.resolve("repair/" + method + ".provenance.json").toFile());
+    assertThat(prov.getString("stage")).isEqualTo("repair");
+    assertThat(prov.getString("config.repair.method")).isEqualTo(method);
+    assertThat(wd.resolve("_staging")).doesNotExist();
+  }
+
+  @Test
+  void finetuneFqFixesTheQueryFailures() {
+    StageFixture.ok("repair", wd, with(FAST, "repair.finetune.max-epochs=10"), "--method", "finetune-fq",
+        "--overwrite");
+    Config rep = report(wd, "finetune-fq");
+    System.err.printf("finetune-fq: Fq %.3f, Fh %.3f, T\\F %.3f%n", rep.getDouble("after.query"),
+        rep.getDouble("after.holdout"), rep.getDouble("after.remaining"));
+    // trained on Fq itself (with early stopping on a 10% split of it): it must fix a share of it
+    assertThat(rep.getDouble("after.query")).isGreaterThan(0.2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"top-k", "top-fraction", "positive"})
+  void selectionSizeFollowsThePolicy(String policy) {
+    // the oracle's scores shifted by -0.5: the 72 flipped rows score above 0, the clean ones below
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(wd.resolve("culprits/oracle.parquet").toString());
+    Path shifted = wd.resolve("culprits/shifted.parquet");
+    if (!Files.exists(shifted)) {
+      oracle.withColumn("score", functions.col("score").minus(0.5)).withColumn("method", functions.lit("shifted"))
+          .write().mode(SaveMode.ErrorIfExists).parquet(shifted.toString());
+    }
+    List<String> sets = with(StageFixture.SMALL, "repair.culprits=shifted", "repair.selection=" + policy,
+        "repair.top-k=30", "repair.top-fraction=0.15", "repair.newton-removal.curvature=diagonal");
+    StageFixture.ok("repair", wd, sets, "--method", "newton-removal", "--overwrite");
+    Config rep = report(wd, "newton-removal");
+    int expected = switch (policy) {
+      case "top-k" -> 30;
+      case "top-fraction" -> 60; // ceil(0.15 x 400)
+      default -> FLIPS;
+    };
+    assertThat(rep.getInt("selection.size")).isEqualTo(expected);
+    assertThat(rep.getInt("selection.positive_scores")).isEqualTo(FLIPS);
+    assertThat(rep.getInt("diagnostics.culprits")).isEqualTo(expected);
+    assertThat(rep.getInt("corruption.in_selection")).isEqualTo(expected);
+  }
+
+  /**
+   * A huge Newton step (gamma = 50 with the diagonal curvature, whose damping 1e-3 amplifies the low-curvature
+   * directions) wrecks the model: T\F accuracy falls far more than the 1-point guardrail allows. The stage still
+   * completes (exit 0), but says REJECTED, writes model-rejected.zip and, under --overwrite, removes the
+   * model.zip of the earlier accepted run.
+   */
+  @Test
+  void guardrailRejectsADamagingRepairAndSaysSo() {
+    List<String> gentle = with(FAST, "repair.newton-removal.curvature=diagonal", "repair.newton-removal.gamma=1e-6");
+    StageFixture.Run ok = StageFixture.ok("repair", wd, gentle, "--method", "newton-removal", "--overwrite");
+    assertThat(report(wd, "newton-removal").getString("status")).isEqualTo("accepted");
+    assertThat(ok.out()).doesNotContain("REJECTED");
+    assertThat(wd.resolve("repair/newton-removal/model.zip")).exists();
+
+    List<String> damaging = with(FAST, "repair.newton-removal.curvature=diagonal", "repair.newton-removal.gamma=50");
+    StageFixture.Run r = StageFixture.run("repair", wd, damaging, "--method", "newton-removal", "--overwrite");
+    assertThat(r.code()).as("a rejected repair is a completed stage").isZero();
+    Config rep = report(wd, "newton-removal");
+    double drop = rep.getDouble("remaining_drop_points");
+    System.err.printf("newton-removal gamma 50: T\\F drop %.2f points%n", drop);
+    assertThat(drop).isGreaterThan(1.0);
+    assertThat(rep.getString("status")).isEqualTo("rejected");
+    assertThat(rep.getString("guardrail.verdict")).isEqualTo("rejected");
+    assertThat(rep.getDouble("guardrail.max_remaining_drop_points")).isEqualTo(1.0);
+    assertThat(rep.getString("model")).isEqualTo("model-rejected.zip");
+    assertThat(wd.resolve("repair/newton-removal/model-rejected.zip")).exists();
+    assertThat(wd.resolve("repair/newton-removal/model.zip")).doesNotExist();
+    assertThat(r.out()).contains("repair: WARNING: newton-removal REJECTED by the guardrail")
+        .contains("model-rejected.zip").containsPattern("; REJECTED; treatment [0-9.]+ s");
+
+    // with no tolerance at all, even a tiny drop rejects; with a generous one the same repair passes
+    StageFixture.ok("repair", wd, with(damaging, "repair.max-remaining-drop=100"), "--method", "newton-removal",
+        "--overwrite");
+    assertThat(report(wd, "newton-removal").getString("status")).isEqualTo("accepted");
+  }
+
+  @Test
+  void missingCulpritsTableIsBadInputAndWritesNothing() throws IOException {
+    Path copy = fresh();
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=linear-cg"), "--method",
+        "ewc-deletion");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("culprits/linear-cg.parquet").contains("missing")
+        .contains("lethe identify --method linear-cg");
+    assertNoOutput(copy, "ewc-deletion");
+  }
+
+  @Test
+  void culpritsTableWithMissingRowsIsBadInput() throws IOException {
+    Path copy = fresh();
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("culprits/oracle.parquet").toString());
+    oracle.filter("rank <= 399").write().mode(SaveMode.ErrorIfExists)
+        .parquet(copy.resolve("culprits/short.parquet").toString());
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=short"), "--method",
+        "finetune-fq");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("culprits/short.parquet").contains("399 rows").contains("has 400");
+    assertThat(r.err().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
+    assertNoOutput(copy, "finetune-fq");
+  }
+
+  @Test
+  void culpritsTableOfOtherDataIsBadInput() throws IOException {
+    Path copy = fresh();
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("culprits/oracle.parquet").toString());
+    oracle.withColumn("id", functions.when(functions.col("rank").equalTo(7), functions.lit(987654321L))
+        .otherwise(functions.col("id"))).write().mode(SaveMode.ErrorIfExists)
+        .parquet(copy.resolve("culprits/alien.parquet").toString());
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=alien"), "--method",
+        "finetune-fq");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("culprits/alien.parquet").contains("1 ids are not in the training table")
+        .contains("987654321");
+    assertNoOutput(copy, "finetune-fq");
+  }
+
+  @Test
+  void culpritsOfAnotherModelAreBadInput() throws IOException {
+    Path copy = fresh();
+    Path prov = copy.resolve("culprits/oracle.parquet.provenance.json");
+    Config c = ConfigFactory.parseFile(prov.toFile());
+    String fingerprint = c.getConfigList("inputs").stream().filter(i -> i.getString("path").endsWith("base.zip"))
+        .findFirst().orElseThrow().getString("fingerprint");
+    Files.deleteIfExists(copy.resolve("culprits/.oracle.parquet.provenance.json.crc"));
+    Files.writeString(prov, Files.readString(prov).replace(fingerprint, "0123456789abcdef"));
+    StageFixture.Run r = StageFixture.run("repair", copy, FAST, "--method", "finetune-fq");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("culprits/oracle.parquet").contains("computed with another model")
+        .contains("0123456789abcdef");
+    assertNoOutput(copy, "finetune-fq");
+  }
+
+  @Test
+  void badSettingsAreBadInputNamingTheKey() throws IOException {
+    Path copy = fresh();
+    StageFixture.Run unknown = StageFixture.run("repair", copy, FAST, "--method", "forget-everything");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("forget-everything")
+        .contains("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined");
+    StageFixture.Run fraction = StageFixture.run("repair", copy, with(FAST, "repair.selection=top-fraction",
+        "repair.top-fraction=1.5"), "--method", "ewc-deletion");
+    assertThat(fraction.code()).isEqualTo(2);
+    assertThat(fraction.err()).contains("repair.top-fraction").contains("1.5");
+    StageFixture.Run policy = StageFixture.run("repair", copy, with(FAST, "repair.selection=best"), "--method",
+        "ewc-deletion");
+    assertThat(policy.code()).isEqualTo(2);
+    assertThat(policy.err()).contains("repair.selection").contains("best");
+    StageFixture.Run k = StageFixture.run("repair", copy, with(FAST, "repair.top-k=0"), "--method", "ewc-deletion");
+    assertThat(k.code()).isEqualTo(2);
+    assertThat(k.err()).contains("repair.top-k");
+    StageFixture.Run table = StageFixture.run("repair", copy, with(FAST, "repair.culprits=\"../data/train\""),
+        "--method", "ewc-deletion");
+    assertThat(table.code()).isEqualTo(2);
+    assertThat(table.err()).contains("repair.culprits");
+    assertNoOutput(copy, "ewc-deletion");
+  }
+
+  @Test
+  void existingOutputIsNotOverwrittenWithoutTheFlag() {
+    StageFixture.ok("repair", wd, FAST, "--method", "finetune-fq", "--overwrite");
+    StageFixture.Run r = StageFixture.run("repair", wd, FAST, "--method", "finetune-fq");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("repair/finetune-fq").contains("--overwrite");
+  }
+
+  /** A copy of the fixture without repair outputs (other tests write them), to damage. */
+  static Path fresh() throws IOException {
+    Path copy = StageFixture.copy(wd);
+    IdentifyJobTest.deleteTree(copy.resolve("repair"));
+    return copy;
+  }
+
+  static void assertNoOutput(Path workdir, String method) {
+    assertThat(workdir.resolve("repair/" + method)).doesNotExist();
+    assertThat(workdir.resolve("repair/" + method + ".provenance.json")).doesNotExist();
+    assertThat(workdir.resolve("_staging")).doesNotExist();
+  }
+}
