@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
+import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.treatment.TreatmentMethods;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -15,13 +16,15 @@ import java.util.Locale;
  *
  * <p>The repair stage runs once per method of {@code pipeline.repair-methods} (in order; an empty list means
  * {@code repair.method} alone), each with {@code repair.method} set to it; the settings of every method are
- * validated before the first stage. The last stage, {@code report}, prints the summary table of the repairs.
+ * validated before the first stage. The identify stage runs {@code identify.method} and then every other method of
+ * {@code pipeline.identify-methods}. The last stage, {@code report}, prints the summary table of the repairs.
  */
 public final class PipelineJob {
   /** The stages the pipeline runs, in order. */
   public static final List<Stage> STAGES = List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER,
       Stage.IDENTIFY, Stage.REPAIR, Stage.REPORT);
   static final String REPAIR_METHODS = "pipeline.repair-methods";
+  static final String IDENTIFY_METHODS = "pipeline.identify-methods";
 
   private PipelineJob() {}
 
@@ -49,7 +52,25 @@ public final class PipelineJob {
     return methods;
   }
 
+  /**
+   * The identification methods the identify stage runs: {@code identify.method} first (repair reads its table by
+   * default), then the other methods of {@code pipeline.identify-methods}, each once.
+   */
+  static List<String> identifyMethods(LetheConfig c) {
+    LinkedHashSet<String> methods = new LinkedHashSet<>();
+    methods.add(c.getString("identify.method").trim());
+    for (String m : c.getStringList(IDENTIFY_METHODS)) {
+      try {
+        methods.add(InfluenceMethods.byName(m.trim()).name());
+      } catch (LetheInputException e) {
+        throw new LetheInputException("config key '" + IDENTIFY_METHODS + "': " + e.getMessage(), e);
+      }
+    }
+    return new ArrayList<>(methods);
+  }
+
   static void run(JobContext ctx) throws Exception {
+    List<String> identify = identifyMethods(ctx.config());
     List<String> methods = repairMethods(ctx.config());
     for (String m : methods) {
       RepairJob.validate(ctx.config().withString("repair.method", m));
@@ -58,7 +79,12 @@ public final class PipelineJob {
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {
       long t0 = System.nanoTime();
-      if (s == Stage.REPAIR) {
+      if (s == Stage.IDENTIFY && identify.size() > 1) {
+        for (String m : identify) {
+          ctx.console().line("== %s %s", s.cliName(), m);
+          s.body().run(ctx.forStage(s.cliName()).withConfig(ctx.config().withString("identify.method", m)));
+        }
+      } else if (s == Stage.REPAIR) {
         for (String m : methods) {
           ctx.console().line("== %s %s", s.cliName(), m);
           RepairJob.run(ctx.forStage(s.cliName()).withConfig(ctx.config().withString("repair.method", m)));
