@@ -15,11 +15,32 @@ import java.util.function.LongFunction;
 public final class Lissa {
   private Lissa() {}
 
+  /** The recursion diverged: {@code scale} does not exceed the largest eigenvalue of the damped curvature. */
+  public static final class Diverged extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Diverged(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Runs {@code body}; a {@link Diverged} LiSSA inside it is a configuration problem of the key {@code scaleKey}
+   * and becomes a {@link dev.lethe.LetheInputException} naming it (exit 2 in the stages).
+   */
+  public static <T> T divergenceIsBadConfig(String scaleKey, java.util.function.Supplier<T> body) {
+    try {
+      return body.get();
+    } catch (Diverged e) {
+      throw new dev.lethe.LetheInputException(scaleKey + ": " + e.getMessage() + " (use 0 for automatic)", e);
+    }
+  }
+
   /**
    * @param minibatchCurvature returns H_j for a seed (a fresh random minibatch; WITHOUT damping, which is added
    *     here); called with {@code Seeds.derive(seed, "lissa", repeat * depth + j)}
    * @return the average over repeats of v_depth / scale
-   * @throws IllegalStateException if the recursion diverges (scale too small)
+   * @throws Diverged if the recursion diverges (scale too small)
    */
   public static double[] solve(LongFunction<LinearOperator> minibatchCurvature, double[] b, double damping,
       double scale, int depth, int repeats, long seed) {
@@ -42,7 +63,7 @@ public final class Lissa {
           norm += v[k] * v[k];
         }
         if (!Double.isFinite(norm) || Math.sqrt(norm) > 1e12 * Math.max(bNorm, Double.MIN_NORMAL) * scale) {
-          throw new IllegalStateException("LiSSA diverged at step " + j + " of repeat " + r + ": scale " + scale
+          throw new Diverged("LiSSA diverged at step " + j + " of repeat " + r + ": scale " + scale
               + " must exceed the largest eigenvalue of the damped minibatch curvature");
         }
       }

@@ -16,6 +16,34 @@ import org.nd4j.linalg.api.buffer.DataType;
 class SolversTest {
 
   @Test
+  void lissaWithTooSmallAScaleDivergesAndIsReportedAsBadConfig() {
+    // H = diag(1, 50): scale 10 < 50, so |1 - 50/10| = 4 > 1 and the recursion blows up
+    LinearOperator h = new LinearOperator() {
+      @Override
+      public long size() {
+        return 2;
+      }
+
+      @Override
+      public void apply(double[] x, double[] out) {
+        out[0] = x[0];
+        out[1] = 50 * x[1];
+      }
+    };
+    double[] b = {1, 1};
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> Lissa.divergenceIsBadConfig("identify.linear.lissa.scale",
+            () -> Lissa.solve(seed -> h, b, 0, 10, 100, 1, 7)))
+        .isInstanceOf(dev.lethe.LetheInputException.class)
+        .hasMessageStartingWith("identify.linear.lissa.scale: LiSSA diverged at step")
+        .hasMessageContaining("use 0 for automatic");
+    // scale 75 > 50 converges to H^-1 b = (1, 0.02)
+    double[] x = Lissa.divergenceIsBadConfig("k", () -> Lissa.solve(seed -> h, b, 0, 75, 2000, 1, 7));
+    assertThat(x[0]).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(x[1]).isCloseTo(0.02, org.assertj.core.api.Assertions.within(1e-9));
+  }
+
+  @Test
   void conjugateGradientSolvesRandomSpdSystem() {
     int n = 40;
     Random rng = new Random(3);

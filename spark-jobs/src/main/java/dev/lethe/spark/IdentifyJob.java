@@ -17,6 +17,7 @@ import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
 import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.Lissa;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.spark.exec.RowProgress;
 import dev.lethe.spark.exec.TaskThreads;
@@ -116,7 +117,7 @@ public final class IdentifyJob {
     String fingerprint = NetworkBytes.fingerprint(net);
     int numFeatures = ModelFiles.numInputs(net);
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
-    DiagonalFisher fisher = needsFisher || wd.exists(FisherJob.DIAG) ? readFisher(wd, net, fingerprint) : null;
+    DiagonalFisher fisher = needsFisher || wd.exists(FisherJob.DIAG) ? FisherJob.read(wd, net, fingerprint) : null;
 
     long t0 = System.nanoTime();
     ctx.describe("read the failure set Fq");
@@ -139,8 +140,9 @@ public final class IdentifyJob {
     double readSeconds = (System.nanoTime() - t0) / 1e9;
     long tPrepare = System.nanoTime();
     ctx.describe("prepare " + name + " on the driver");
-    PreparedInfluence prepared = prepare(method, new InfluenceInputs(net, fisher, query, sample, n, options,
-        ctx.seed()));
+    InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample, n, options, ctx.seed());
+    PreparedInfluence prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale",
+        () -> method.prepare(inputs));
     double prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
     LOG.info("{} prepared on the driver in {} s: {}", name, String.format("%.1f", prepareSeconds),
         prepared.diagnostics());
@@ -221,26 +223,6 @@ public final class IdentifyJob {
     }
   }
 
-  private static DiagonalFisher readFisher(Workdir wd, MultiLayerNetwork net, String fingerprint) {
-    wd.requireInput(FisherJob.DIAG, "fisher");
-    String where = wd.path(FisherJob.DIAG).toString();
-    DiagonalFisher f = DiagonalFisher.fromBytes(wd.readBytes(FisherJob.DIAG), where);
-    f.requireMatches(net.numParams(), fingerprint, where + " (rerun `lethe fisher --overwrite`)");
-    return f;
-  }
-
-  /** The method's prepare step; a LiSSA divergence is a configuration problem (exit 2). */
-  private static PreparedInfluence prepare(InfluenceMethod method, InfluenceInputs in) {
-    try {
-      return method.prepare(in);
-    } catch (IllegalStateException e) {
-      if (String.valueOf(e.getMessage()).startsWith("LiSSA diverged")) {
-        throw new LetheInputException("identify.linear.lissa.scale: " + e.getMessage()
-            + " (use 0 for automatic)", e);
-      }
-      throw e;
-    }
-  }
 
   /**
    * The seeded curvature sample: the {@code m} training rows with the smallest keys Seeds.derive(seed,

@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import com.typesafe.config.ConfigFactory;
 import dev.lethe.LetheInputException;
+import dev.lethe.math.Lissa;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
@@ -191,8 +192,8 @@ public final class RepairJob {
     Treated treated;
     try {
       TaskThreads.limit(plan.nd4jThreads());
-      treated = treat(method, new TreatmentInputs(base, fisher, train, culprits, query, plan.options(),
-          ctx.seed()));
+      TreatmentInputs in = new TreatmentInputs(base, fisher, train, culprits, query, plan.options(), ctx.seed());
+      treated = Lissa.divergenceIsBadConfig("repair.newton-removal.lissa.scale", () -> method.apply(in));
     } finally {
       TaskThreads.restore(driverThreads);
     }
@@ -289,19 +290,6 @@ public final class RepairJob {
         change(before.query(), after.query()), change(before.holdout(), after.holdout()),
         change(before.remaining(), after.remaining()), -drop, change(before.test(), after.test()),
         status.toUpperCase(Locale.ROOT), treated.millis() / 1000.0, totalSeconds, where, modelFile);
-  }
-
-  /** Runs the treatment; a LiSSA divergence is a configuration problem (exit 2). */
-  private static Treated treat(TreatmentMethod method, TreatmentInputs in) {
-    try {
-      return method.apply(in);
-    } catch (IllegalStateException e) {
-      if (String.valueOf(e.getMessage()).startsWith("LiSSA diverged")) {
-        throw new LetheInputException("repair.newton-removal.lissa.scale: " + e.getMessage()
-            + " (use 0 for automatic)", e);
-      }
-      throw e;
-    }
   }
 
   /** An input computed with another model than model/base.zip is stale: bad input naming it. */
