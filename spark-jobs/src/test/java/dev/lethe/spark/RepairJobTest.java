@@ -136,6 +136,20 @@ class RepairJobTest {
     assertThat(wd.resolve("_staging")).doesNotExist();
   }
 
+  /** Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte). */
+  @ParameterizedTest
+  @ValueSource(strings = {"ewc-deletion", "newton-removal", "finetune"})
+  void repairedParametersRepeatOnRerun(String method) {
+    List<String> sets = with(FAST, "repair.newton-removal.solver=lissa", "repair.newton-removal.lissa.scale=0",
+        "repair.newton-removal.lissa.depth=50");
+    StageFixture.ok("repair", wd, sets, "--method", method, "--overwrite");
+    String first = report(wd, method).getString("model_fingerprint");
+    StageFixture.ok("repair", wd, sets, "--method", method, "--overwrite");
+    Config second = report(wd, method);
+    assertThat(second.getString("model_fingerprint")).as(method).isEqualTo(first)
+        .isNotEqualTo(second.getString("base_model_fingerprint"));
+  }
+
   @Test
   void finetuneFqFixesTheQueryFailures() {
     StageFixture.ok("repair", wd, with(FAST, "repair.finetune.max-epochs=10"), "--method", "finetune-fq",
