@@ -150,7 +150,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
 
   /** The defaults of conf/reference.conf. */
   public static TreatmentOptions defaults() {
-    return new TreatmentOptions(new Ewc(0.03, 1e-3, 1e-3, 64, 20, 5),
+    return new TreatmentOptions(new Ewc(0.03, 1e-3, 1e-4, 64, 20, 5),
         new Newton(0.03, 1e-3, Newton.CG, Newton.FULL, 1000, 100, 1e-6, 10.0, 1000, 1, 16),
         new Finetuning(1e-3, 64, 30, 5, 0.1, 1e-2));
   }
