@@ -5,6 +5,7 @@ import dev.lethe.Seeds;
 import dev.lethe.influence.EwcUpdate;
 import dev.lethe.math.NetworkBytes;
 import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,9 +65,10 @@ public final class EwcDeletion implements TreatmentMethod {
     d.put("earlyStopping", onQuery ? "mean log p(Fq)" : "EWC objective on C (Fq empty)");
     TreatmentDiagnostics.keptEpoch(d, NAME, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
-    TreatmentDiagnostics.finish(d, in, r.model());
+    MultiLayerNetwork out = in.modelWithParams(r.model().params());
+    TreatmentDiagnostics.finish(d, in, out);
     long millis = (System.nanoTime() - t0) / 1_000_000;
     LOG.info("{}: {}", NAME, d);
-    return new Treated(r.model(), d, millis);
+    return new Treated(out, d, millis);
   }
 }

@@ -7,6 +7,7 @@ import dev.lethe.influence.EwcOptions;
 import dev.lethe.influence.EwcUpdate;
 import dev.lethe.math.DiagonalFisher;
 import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * Fine-tuning with an L2 pull towards theta_hat: maximise mean_{z in target} log p(z | theta) - (l2/2)
@@ -31,8 +32,9 @@ final class L2Finetuning {
     d.put("l2", o.l2());
     TreatmentDiagnostics.keptEpoch(d, method, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
-    TreatmentDiagnostics.finish(d, in, r.model());
-    return new Treated(r.model(), d, (System.nanoTime() - t0) / 1_000_000);
+    MultiLayerNetwork out = in.modelWithParams(r.model().params());
+    TreatmentDiagnostics.finish(d, in, out);
+    return new Treated(out, d, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** a followed by b, with positional ids (training sets and failure sets may reuse ids; ids are not trained on). */

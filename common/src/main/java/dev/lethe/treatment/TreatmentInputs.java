@@ -60,9 +60,18 @@ public record TreatmentInputs(MultiLayerNetwork model, DiagonalFisher fisher, Ex
    * the optimiser state starts fresh.
    */
   public MultiLayerNetwork copyOfModel() {
+    return modelWithParams(model.params());
+  }
+
+  /**
+   * theta_hat's configuration (its own updater and regularisation, not the optimiser settings of a treatment)
+   * with a copy of {@code params}: the form every treatment returns, so a treatment that keeps theta_hat's
+   * parameters returns a model with theta_hat's fingerprint.
+   */
+  public MultiLayerNetwork modelWithParams(org.nd4j.linalg.api.ndarray.INDArray params) {
     MultiLayerConfiguration conf = model.getLayerWiseConfigurations().clone();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
-    net.init(model.params().dup(), false);
+    net.init(params.dup().reshape(model.params().shape()), false);
     return net;
   }
 
