@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A real Spark standalone cluster on this machine: a master and one worker (org.apache.spark.deploy.master.Master
  * and org.apache.spark.deploy.worker.Worker from spark-core, each its own JVM, bound to 127.0.0.1), and the
- * shaded application jar submitted to it through org.apache.spark.deploy.SparkSubmit in client deploy mode, one
- * application per stage with the stage main classes the deploy files use (PrepareJob ... IdentifyJob). The
+ * shaded application jar submitted to it by the deploy scripts deploy/spark-submit/STAGE.sh (client deploy mode),
+ * one application per stage with the stage main classes (PrepareJob ... IdentifyJob); their spark-submit is a
+ * shim running org.apache.spark.deploy.SparkSubmit the way Spark's script does. The
  * culprits table must equal the one of a local run of the same config (the in-process local[2] fixture of
  * {@link SmallWorkdir}): same ids and ranks, scores within 1e-9 relative.
  *
@@ -40,9 +41,6 @@ class StandaloneClusterTest {
   private static final Duration READY = Duration.ofSeconds(60);
   private static final Duration STAGE = Duration.ofSeconds(180);
   private static final List<String> STAGES = List.of("prepare", "train", "failures", "fisher", "identify");
-  private static final Map<String, String> MAIN_CLASSES = Map.of("prepare", "dev.lethe.spark.PrepareJob",
-      "train", "dev.lethe.spark.TrainJob", "failures", "dev.lethe.spark.FailuresJob",
-      "fisher", "dev.lethe.spark.FisherJob", "identify", "dev.lethe.spark.IdentifyJob");
 
   /** Classes whose jars a Spark 3.5 distribution has in jars/ but the provided classpath lacks. */
   private static final List<String> SPARK_ALSO_NEEDS = List.of("org.slf4j.Logger",
@@ -51,6 +49,7 @@ class StandaloneClusterTest {
       "org.apache.commons.codec.binary.Hex", "org.apache.commons.collections.CollectionUtils",
       "com.clearspring.analytics.stream.cardinality.HyperLogLogPlus", "org.objenesis.Objenesis");
 
+  private static Path repo;
   private static Path dir;
   private static Path sparkHome;
   private static Path workerDir;
@@ -65,8 +64,8 @@ class StandaloneClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path root = Path.of(System.getProperty("lethe.repo.root"));
-    provided = Files.readString(root.resolve("spark-jobs/target/provided-classpath.txt")).trim();
+    repo = Path.of(System.getProperty("lethe.repo.root"));
+    provided = Files.readString(repo.resolve("spark-jobs/target/provided-classpath.txt")).trim();
     opens = new ArrayList<>(List.of(System.getProperty("lethe.jvm.opens", "").split(" ")));
     opens.removeIf(String::isBlank);
     assertThat(opens).as("lethe.jvm.opens (set by the tests module's surefire config)").isNotEmpty();
@@ -88,6 +87,7 @@ class StandaloneClusterTest {
       }
     }
     sparkClasspath = jars + "/*";
+    writeSparkSubmit();
     workerDir = Files.createDirectories(dir.resolve("worker-work"));
 
     int masterPort = freePort();
@@ -169,21 +169,32 @@ class StandaloneClusterTest {
     System.err.printf("standalone: culprits equal the local run's, largest relative score difference %.3g%n", worst);
   }
 
-  /** Submits one stage's main class to the cluster through SparkSubmit (client mode) and returns its stdout. */
+  /**
+   * Submits one stage with its deploy script, deploy/spark-submit/STAGE.sh (client deploy mode), whose
+   * spark-submit is the shim of {@link #writeSparkSubmit}; returns the application's stdout.
+   */
   private static String submit(String stage, Path work) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("-Xmx1g", "-cp", sparkClasspath, "org.apache.spark.deploy.SparkSubmit",
-        "--master", masterUrl, "--deploy-mode", "client", "--class", MAIN_CLASSES.get(stage),
-        "--name", "lethe-" + stage,
-        "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.executor.memory=1g", "--conf", "spark.executor.cores=2", "--conf", "spark.cores.max=2",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", opens),
-        "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
-        System.getProperty("lethe.app.jar")));
+    List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("deploy/spark-submit/" + stage + ".sh").toString()));
     cmd.addAll(List.of(SmallWorkdir.args(work)));
     Path log = dir.resolve("submit-" + stage + ".log");
     Path out = dir.resolve("submit-" + stage + ".out");
-    Process p = start(cmd, log, out);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile()).redirectOutput(out.toFile());
+    Map<String, String> env = pb.environment();
+    sparkEnv(env);
+    env.put("MASTER", masterUrl);
+    env.put("DEPLOY_MODE", "client");
+    env.put("LETHE_JAR", System.getProperty("lethe.app.jar"));
+    // sized for this one-worker cluster (the defaults ask for 4 cores and 4g executors)
+    env.put("DRIVER_MEMORY", "1g");
+    env.put("DRIVER_CORES", "2");
+    env.put("EXECUTOR_MEMORY", "1g");
+    env.put("EXECUTOR_CORES", "2");
+    env.put("ND4J_MAXBYTES", "1G");
+    env.put("ND4J_MAXPHYSICALBYTES", "3G");
+    env.put("DRIVER_ND4J_MAXBYTES", "1G");
+    env.put("DRIVER_ND4J_MAXPHYSICALBYTES", "3G");
+    env.put("LETHE_SPARK_SUBMIT_ARGS", "--conf spark.ui.enabled=false --conf spark.cores.max=2");
+    Process p = pb.start();
     if (!p.waitFor(STAGE.toSeconds(), TimeUnit.SECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
@@ -192,9 +203,31 @@ class StandaloneClusterTest {
     assertThat(p.exitValue()).as("exit code of stage %s on the cluster\n%s\nworker log:\n%s", stage, tail(log),
         tail(workerLog)).isZero();
     String driverLog = Files.readString(log);
-    assertThat(driverLog).as("driver log of %s", stage).contains("Connected to Spark cluster")
-        .contains("Executor added");
+    assertThat(driverLog).as("driver log of %s", stage).contains("Submitted application: lethe-" + stage)
+        .contains("Connected to Spark cluster").contains("Executor added");
     return Files.readString(out);
+  }
+
+  /**
+   * $SPARK_HOME/bin/spark-submit: what Spark's own script ends up running (spark-class builds this command with
+   * the JDK 17 --add-opens list and jars/*). --driver-memory sizes the driver JVM, as the launcher does in client
+   * mode.
+   */
+  private static void writeSparkSubmit() throws IOException {
+    Path bin = Files.createDirectories(sparkHome.resolve("bin"));
+    Path script = bin.resolve("spark-submit");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Files.writeString(script, String.join("\n", "#!/usr/bin/env bash",
+        "# test shim for Spark's bin/spark-submit (StandaloneClusterTest)",
+        "heap=-Xmx1g",
+        "args=(\"$@\")",
+        "for ((i = 0; i < ${#args[@]}; i++)); do",
+        "  if [[ \"${args[i]}\" == --driver-memory ]]; then heap=\"-Xmx${args[i+1]}\"; fi",
+        "done",
+        "exec '" + java + "' " + String.join(" ", opens) + " \"$heap\" -cp '" + sparkClasspath
+            + "' org.apache.spark.deploy.SparkSubmit \"$@\"",
+        ""));
+    assertThat(script.toFile().setExecutable(true)).isTrue();
   }
 
   private static Process start(List<String> args, Path log) throws IOException {
@@ -211,13 +244,17 @@ class StandaloneClusterTest {
     } else {
       pb.redirectOutput(out.toFile());
     }
-    Map<String, String> env = pb.environment();
+    sparkEnv(pb.environment());
+    return pb.start();
+  }
+
+  private static void sparkEnv(Map<String, String> env) {
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("SPARK_HOME", sparkHome.toString());
     env.put("SPARK_SCALA_VERSION", "2.12");
     env.put("SPARK_CONF_DIR", sparkHome.resolve("conf").toString());
-    env.remove("SPARK_MASTER");
-    return pb.start();
+    env.remove("SPARK_SUBMIT");
+    env.remove("MASTER");
   }
 
   private static void awaitLog(Process p, Path log, String line, String what) throws Exception {
