@@ -88,6 +88,15 @@ class DeployFilesTest {
       }
     }
     assertSetKeysExist("spark-submit", allText("spark-submit"));
+
+    Matcher opens = Pattern.compile("LETHE_JDK17_OPENS=\"([^\"]*)\"").matcher(common);
+    assertThat(opens.find()).as("LETHE_JDK17_OPENS in common.sh").isTrue();
+    assertThat(words(opens.group(1).replace("\\\n", " "))).as("the driver's JDK 17 flags")
+        .isEqualTo(words(System.getProperty("lethe.jvm.opens")));
+  }
+
+  private static List<String> words(String s) {
+    return List.of(s.trim().split("\\s+"));
   }
 
   @Test
@@ -104,6 +113,12 @@ class DeployFilesTest {
     }
     assertThat(classes.keySet()).containsExactlyElementsOf(pipelineStages);
     classes.forEach(DeployFilesTest::assertStageClass);
+
+    Matcher opens = Pattern.compile("JDK17_OPENS = \\((.*?)\\)", Pattern.DOTALL).matcher(dag);
+    assertThat(opens.find()).as("JDK17_OPENS in the DAG").isTrue();
+    assertThat(words(String.join("", pythonStringsIn(opens.group(1))))).as("the driver's JDK 17 flags")
+        .isEqualTo(words(System.getProperty("lethe.jvm.opens")));
+    assertThat(dag).contains("maxphysicalbytes=10G \" + JDK17_OPENS");
 
     assertThat(pythonStrings(dag, "IDENTIFY_METHODS")).isEqualTo(InfluenceMethods.names());
     assertThat(pythonStrings(dag, "REPAIR_METHODS")).isEqualTo(TreatmentMethods.names());
@@ -249,8 +264,12 @@ class DeployFilesTest {
   private static List<String> pythonStrings(String py, String name) {
     Matcher m = Pattern.compile("(?m)^" + name + " = \\[([^\\]]*)\\]").matcher(py);
     assertThat(m.find()).as("list %s", name).isTrue();
+    return pythonStringsIn(m.group(1));
+  }
+
+  private static List<String> pythonStringsIn(String text) {
     List<String> out = new ArrayList<>();
-    Matcher s = Pattern.compile("\"([^\"]*)\"").matcher(m.group(1));
+    Matcher s = Pattern.compile("\"([^\"]*)\"").matcher(text);
     while (s.find()) {
       out.add(s.group(1));
     }

@@ -101,7 +101,7 @@ class StandaloneClusterTest {
     workerLog = dir.resolve("worker.log");
     worker = start(List.of("-Xmx256m", "-cp", sparkClasspath, "org.apache.spark.deploy.worker.Worker",
         "--host", "127.0.0.1", "--port", String.valueOf(freePort()), "--webui-port", String.valueOf(freePort()),
-        "--cores", "2", "--memory", "3g", "--work-dir", workerDir.toString(), masterUrl), workerLog);
+        "--cores", "3", "--memory", "4g", "--work-dir", workerDir.toString(), masterUrl), workerLog);
     awaitLog(worker, workerLog, "Successfully registered with master", "worker");
   }
 
@@ -125,6 +125,7 @@ class StandaloneClusterTest {
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void stagesSubmittedToAStandaloneClusterGiveTheLocalRunsCulprits() throws Exception {
     Path work = dir.resolve("workdir");
+    List<Path> before = appDirs();
     List<String> submitted = new ArrayList<>();
     for (String stage : STAGES) {
       long t0 = System.nanoTime();
@@ -135,15 +136,15 @@ class StandaloneClusterTest {
     assertThat(submitted.get(4)).contains("identify: ewc-influence scored 200 training examples");
 
     // Every stage was its own application, whose executor ran tasks on the worker.
-    List<Path> apps;
-    try (Stream<Path> s = Files.list(workerDir)) {
-      apps = s.filter(p -> p.getFileName().toString().startsWith("app-")).sorted().toList();
-    }
+    List<Path> apps = new ArrayList<>(appDirs());
+    apps.removeAll(before);
     assertThat(apps).as("application directories in the worker's work dir %s", workerDir).hasSize(STAGES.size());
     for (Path app : apps) {
       String stderr = executorStderr(app);
       assertThat(stderr).as("executor log of %s", app).contains("Successfully registered with driver")
-          .contains("Running task");
+          .contains("Running task")
+          // the script's executor options, and the JDK 17 flags Spark adds to executors itself
+          .contains("-Dorg.bytedeco.javacpp.maxbytes=1G").contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
     }
 
     // The local reference: the same settings, prepare..fisher in the in-process local[2] fixture, then identify.
@@ -170,23 +171,69 @@ class StandaloneClusterTest {
   }
 
   /**
+   * Standalone cluster deploy mode: the worker launches the driver (DriverWrapper) itself, without the JDK 17
+   * flags spark-submit would add, so they must come from the script's spark.driver.extraJavaOptions. Spark 3.5's
+   * spark-submit exits 0 here even when the driver fails, so success is judged from the driver's log and output.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void prepareRunsInStandaloneClusterDeployMode() throws Exception {
+    Path work = dir.resolve("workdir-cluster-mode");
+    List<Path> before = driverDirs();
+    Path log = run("prepare", work, "cluster", List.of());
+    List<Path> drivers = new ArrayList<>(driverDirs());
+    drivers.removeAll(before);
+    assertThat(drivers).as("driver directories in %s\n%s", workerDir, tail(log)).hasSize(1);
+    String driverLog = executorStderr(drivers.get(0));
+    assertThat(driverLog).as("driver log").contains("lethe prepare finished").doesNotContain("IllegalAccessError");
+    assertThat(Files.readString(log)).contains("is FINISHED");
+    assertThat(work.resolve("data/train.parquet/_SUCCESS")).exists();
+    assertThat(work.resolve("data/test.parquet/_SUCCESS")).exists();
+  }
+
+  private static List<Path> appDirs() throws IOException {
+    return workerEntries("app-");
+  }
+
+  private static List<Path> driverDirs() throws IOException {
+    return workerEntries("driver-");
+  }
+
+  private static List<Path> workerEntries(String prefix) throws IOException {
+    try (Stream<Path> s = Files.list(workerDir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith(prefix)).sorted().toList();
+    }
+  }
+
+  /**
    * Submits one stage with its deploy script, deploy/spark-submit/STAGE.sh (client deploy mode), whose
    * spark-submit is the shim of {@link #writeSparkSubmit}; returns the application's stdout.
    */
   private static String submit(String stage, Path work) throws IOException, InterruptedException {
+    Path log = run(stage, work, "client", List.of());
+    String driverLog = Files.readString(log);
+    assertThat(driverLog).as("driver log of %s", stage).contains("Submitted application: lethe-" + stage)
+        .contains("Connected to Spark cluster").contains("Executor added");
+    return Files.readString(dir.resolve("submit-" + stage + "-client.out"));
+  }
+
+  /** Runs deploy/spark-submit/STAGE.sh in {@code mode}, asserts exit code 0 and returns spark-submit's log. */
+  private static Path run(String stage, Path work, String mode, List<String> extra)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("deploy/spark-submit/" + stage + ".sh").toString()));
     cmd.addAll(List.of(SmallWorkdir.args(work)));
-    Path log = dir.resolve("submit-" + stage + ".log");
-    Path out = dir.resolve("submit-" + stage + ".out");
+    cmd.addAll(extra);
+    Path log = dir.resolve("submit-" + stage + "-" + mode + ".log");
+    Path out = dir.resolve("submit-" + stage + "-" + mode + ".out");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile()).redirectOutput(out.toFile());
     Map<String, String> env = pb.environment();
     sparkEnv(env);
     env.put("MASTER", masterUrl);
-    env.put("DEPLOY_MODE", "client");
+    env.put("DEPLOY_MODE", mode);
     env.put("LETHE_JAR", System.getProperty("lethe.app.jar"));
     // sized for this one-worker cluster (the defaults ask for 4 cores and 4g executors)
     env.put("DRIVER_MEMORY", "1g");
-    env.put("DRIVER_CORES", "2");
+    env.put("DRIVER_CORES", mode.equals("client") ? "2" : "1");
     env.put("EXECUTOR_MEMORY", "1g");
     env.put("EXECUTOR_CORES", "2");
     env.put("ND4J_MAXBYTES", "1G");
@@ -202,10 +249,7 @@ class StandaloneClusterTest {
     }
     assertThat(p.exitValue()).as("exit code of stage %s on the cluster\n%s\nworker log:\n%s", stage, tail(log),
         tail(workerLog)).isZero();
-    String driverLog = Files.readString(log);
-    assertThat(driverLog).as("driver log of %s", stage).contains("Submitted application: lethe-" + stage)
-        .contains("Connected to Spark cluster").contains("Executor added");
-    return Files.readString(out);
+    return log;
   }
 
   /**
