@@ -119,6 +119,14 @@ class StandaloneClusterTest {
         }
       }
     }
+    // keep the logs, drop the application jar the worker copied for every application and driver (160 MB each)
+    if (workerDir != null) {
+      try (Stream<Path> s = Files.walk(workerDir)) {
+        s.filter(f -> f.getFileName().toString().endsWith(".jar")).forEach(SmallWorkdir::delete);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   @Test
