@@ -44,6 +44,18 @@ SPARK_CONN_ID = "spark_default"
 
 # Memory and ND4J settings (deploy/README.md explains them). ND4J keeps its arrays off the JVM heap, so the
 # container must leave room beyond the heap: heap + maxbytes <= maxphysicalbytes <= heap + memoryOverhead.
+# Spark's JDK 17 module options (the list of deploy/spark-submit/common.sh and the root pom's lethe.jvm.opens).
+JDK17_OPENS = (
+    "-XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED"
+    " --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED"
+    " --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED"
+    " --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
+    " --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED"
+    " --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    " --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED"
+    " --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
+    " -Djdk.reflect.useDirectMethodHandle=false"
+)
 EXECUTOR_MEMORY = "4g"
 DRIVER_MEMORY = "6g"
 SPARK_CONF = {
@@ -54,8 +66,9 @@ SPARK_CONF = {
     "spark.executor.extraJavaOptions": (
         "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G"
     ),
+    # JDK 17: a driver that a standalone worker launches (cluster deploy mode) gets no --add-opens from Spark.
     "spark.driver.extraJavaOptions": (
-        "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G"
+        "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G " + JDK17_OPENS
     ),
     # One OpenMP thread per task: executor parallelism comes from Spark's task slots.
     "spark.executorEnv.OMP_NUM_THREADS": "1",

@@ -29,7 +29,9 @@ fi
 # --- where ---------------------------------------------------------------------------------------------------
 # yarn | spark://host:7077 | k8s://https://host:443 | local[N] (client mode only)
 MASTER="${MASTER:-yarn}"
-if [[ "$MASTER" == local* ]]; then
+# Standalone (spark://) defaults to client mode: in standalone cluster mode Spark 3.5's spark-submit exits 0 even
+# when the driver FAILED (measured with StandaloneClusterTest), so pipeline.sh could not stop at a failed stage.
+if [[ "$MASTER" == local* || "$MASTER" == spark://* ]]; then
   DEPLOY_MODE="${DEPLOY_MODE:-client}"
 else
   DEPLOY_MODE="${DEPLOY_MODE:-cluster}"
@@ -72,6 +74,18 @@ fi
 EXECUTOR_GPUS="${EXECUTOR_GPUS:-1}"
 TASK_GPUS="${TASK_GPUS:-1}"
 GPU_DISCOVERY_SCRIPT="${GPU_DISCOVERY_SCRIPT:-}"
+
+# Spark's JDK 17 module options (org.apache.spark.launcher.JavaModuleOptions); the same list as lethe.jvm.opens in
+# the root pom.xml (DeployFilesTest keeps them equal).
+LETHE_JDK17_OPENS="-XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED \
+--add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED \
+--add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED \
+--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
+--add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
+--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+--add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED \
+--add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED \
+-Djdk.reflect.useDirectMethodHandle=false"
 
 # --- pass-through --------------------------------------------------------------------------------------------
 # Extra spark-submit options, split on whitespace (values with spaces: use LETHE_PROPERTIES_FILE instead),
@@ -118,7 +132,7 @@ Application exit codes: 0 ok, 2 bad input or config, 1 internal error (exact in 
 spark-submit only reports success or failure).
 
 Environment (defaults in brackets):
-  MASTER [yarn]  DEPLOY_MODE [cluster; client for local[N]]  SPARK_HOME / SPARK_SUBMIT [spark-submit]
+  MASTER [yarn]  DEPLOY_MODE [cluster; client for local[N] and spark://]  SPARK_HOME / SPARK_SUBMIT [spark-submit]
   LETHE_JAR [spark-jobs/target/lethe-spark-jobs-0.1.0-SNAPSHOT.jar; -cuda.jar with LETHE_GPU=1]
   DRIVER_MEMORY [6g] DRIVER_CORES [4] DRIVER_MEMORY_OVERHEAD [5g]
   EXECUTOR_MEMORY [4g] EXECUTOR_MEMORY_OVERHEAD [5g] EXECUTOR_CORES [4] NUM_EXECUTORS [cluster decides]
@@ -168,6 +182,10 @@ lethe_build_cmd() {
   executor_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$ND4J_MAXPHYSICALBYTES"
   local driver_java="-Dorg.bytedeco.javacpp.maxbytes=$DRIVER_ND4J_MAXBYTES"
   driver_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$DRIVER_ND4J_MAXPHYSICALBYTES"
+  # JDK 17: Spark adds its --add-opens list to the spark-submit JVM (client mode) and to executors, but not to a
+  # driver JVM that a standalone worker launches in cluster mode (measured: IllegalAccessError on
+  # sun.nio.ch.DirectBuffer in StorageUtils). Give the driver the list itself; repeats are harmless.
+  driver_java+=" $LETHE_JDK17_OPENS"
 
   # Executors get one OpenMP thread per task (OMP_NUM_THREADS=1): their parallelism comes from task slots.
   LETHE_CMD=("$SPARK_SUBMIT")
@@ -217,9 +235,11 @@ lethe_build_cmd() {
     done
   else
     # Standalone cluster mode has no driver-environment setting: the driver inherits the worker's environment
-    # (conf/spark-env.sh on the worker hosts). Make spark-submit wait and report the driver's outcome.
+    # (conf/spark-env.sh on the worker hosts). Make spark-submit wait for the driver; it still exits 0 when the
+    # driver failed (Spark 3.5), so the outcome is only in the driver's log.
     echo "lethe: note: standalone cluster mode: set OMP_NUM_THREADS / BACKEND_PRIORITY_* for the driver in" \
-      "the workers' conf/spark-env.sh" >&2
+      "the workers' conf/spark-env.sh; spark-submit exits 0 even if the stage fails (check the driver log," \
+      "or use DEPLOY_MODE=client)" >&2
     LETHE_CMD+=(--conf "spark.standalone.submit.waitAppCompletion=true")
   fi
 
