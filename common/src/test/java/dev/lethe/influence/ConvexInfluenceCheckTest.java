@@ -1,5 +1,13 @@
 package dev.lethe.influence;
 
+import static dev.lethe.math.SoftmaxRegressionReference.MU;
+import static dev.lethe.math.SoftmaxRegressionReference.P;
+import static dev.lethe.math.SoftmaxRegressionReference.fit;
+import static dev.lethe.math.SoftmaxRegressionReference.logp;
+import static dev.lethe.math.SoftmaxRegressionReference.network;
+import static dev.lethe.math.SoftmaxRegressionReference.predict;
+import static dev.lethe.math.SoftmaxRegressionReference.sample;
+import static dev.lethe.math.SoftmaxRegressionReference.sumLogp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.Corruption;
@@ -7,7 +15,6 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
-import dev.lethe.math.TestNets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +23,6 @@ import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Convex ground truth: L2-regularised multinomial logistic regression on 200 synthetic 2-D points (3 Gaussian
@@ -27,10 +32,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * theta_hat). Methods must rank points like the true effect (Spearman) and put flipped labels at the top.
  */
 class ConvexInfluenceCheckTest {
-  static final int D = 2;
-  static final int K = 3;
-  static final double MU = 1e-2;  // L2 strength of the reference objective
-  static final double[][] CENTRES = {{0, 0}, {2.5, 0}, {1.25, 2.2}};
 
   static ExampleSet train;
   static ExampleSet failures;
@@ -56,7 +57,7 @@ class ConvexInfluenceCheckTest {
       }
     }
     train = train.withLabels(labels, corr);
-    double[] thetaHat = fit(train, null, new double[(D + 1) * K]);
+    double[] thetaHat = fit(train, null, new double[P]);
     ExampleSet test = sample(rng, 600, 10_000);
     List<Integer> wrong = new ArrayList<>();
     for (int i = 0; i < test.size(); i++) {
@@ -71,17 +72,7 @@ class ConvexInfluenceCheckTest {
       double[] loo = fit(train, i, thetaHat.clone());
       trueEffect[i] = sumLogp(loo, failures) - base;
     }
-    model = TestNets.logisticRegression(D, K, 1, DataType.DOUBLE);
-    double[][] w = new double[D][K];
-    double[] b = new double[K];
-    for (int c = 0; c < K; c++) {
-      for (int j = 0; j < D; j++) {
-        w[j][c] = thetaHat[j * K + c];
-      }
-      b[c] = thetaHat[D * K + c];
-    }
-    model.getLayer(0).setParam("W", Nd4j.createFromArray(w));
-    model.getLayer(0).setParam("b", Nd4j.createFromArray(b).reshape(1, K));
+    model = network(thetaHat);
     assertThat(LogLikelihood.perExample(model, failures, 64)[0])
         .isCloseTo(logp(thetaHat, failures.features(0), failures.label(0)), org.assertj.core.data.Offset.offset(1e-9));
     fisher = EmpiricalFisher.compute(model, train);
@@ -219,145 +210,5 @@ class ConvexInfluenceCheckTest {
       i = j + 1;
     }
     return r;
-  }
-
-  // ---- reference multinomial logistic regression (parameters: W[j][c] at j*K+c, bias c at D*K+c) ----
-
-  static ExampleSet sample(Random rng, int n, long idBase) {
-    long[] ids = new long[n];
-    float[][] f = new float[n][D];
-    int[] y = new int[n];
-    for (int i = 0; i < n; i++) {
-      ids[i] = idBase + i;
-      y[i] = rng.nextInt(K);
-      for (int j = 0; j < D; j++) {
-        f[i][j] = (float) (CENTRES[y[i]][j] + rng.nextGaussian());
-      }
-    }
-    return ExampleSet.clean(ids, f, y, D);
-  }
-
-  static double[] logits(double[] t, float[] x) {
-    double[] z = new double[K];
-    for (int c = 0; c < K; c++) {
-      z[c] = t[D * K + c];
-      for (int j = 0; j < D; j++) {
-        z[c] += x[j] * t[j * K + c];
-      }
-    }
-    return z;
-  }
-
-  static double[] probs(double[] t, float[] x) {
-    double[] z = logits(t, x);
-    double max = Arrays.stream(z).max().orElseThrow();
-    double s = 0;
-    for (int c = 0; c < K; c++) {
-      z[c] = Math.exp(z[c] - max);
-      s += z[c];
-    }
-    for (int c = 0; c < K; c++) {
-      z[c] /= s;
-    }
-    return z;
-  }
-
-  static double logp(double[] t, float[] x, int y) {
-    double[] z = logits(t, x);
-    double max = Arrays.stream(z).max().orElseThrow();
-    double s = 0;
-    for (int c = 0; c < K; c++) {
-      s += Math.exp(z[c] - max);
-    }
-    return z[y] - max - Math.log(s);
-  }
-
-  static int predict(double[] t, float[] x) {
-    double[] p = probs(t, x);
-    int best = 0;
-    for (int c = 1; c < K; c++) {
-      if (p[c] > p[best]) {
-        best = c;
-      }
-    }
-    return best;
-  }
-
-  static double sumLogp(double[] t, ExampleSet s) {
-    double sum = 0;
-    for (int i = 0; i < s.size(); i++) {
-      sum += logp(t, s.features(i), s.label(i));
-    }
-    return sum;
-  }
-
-  static double objective(double[] t, ExampleSet s, Integer skip) {
-    double v = 0;
-    for (int i = 0; i < s.size(); i++) {
-      if (skip == null || i != skip) {
-        v += logp(t, s.features(i), s.label(i));
-      }
-    }
-    for (double x : t) {
-      v -= MU / 2 * x * x;
-    }
-    return v;
-  }
-
-  /** Maximises sum log p - (mu/2)||theta||^2 over s without row {@code skip} by damped Newton. */
-  static double[] fit(ExampleSet s, Integer skip, double[] start) {
-    int p = (D + 1) * K;
-    double[] t = start;
-    for (int it = 0; it < 100; it++) {
-      double[] g = new double[p];
-      double[][] h = new double[p][p];
-      for (int i = 0; i < s.size(); i++) {
-        if (skip != null && i == skip) {
-          continue;
-        }
-        float[] x = s.features(i);
-        double[] a = new double[D + 1];
-        for (int j = 0; j < D; j++) {
-          a[j] = x[j];
-        }
-        a[D] = 1;
-        double[] pr = probs(t, x);
-        for (int j = 0; j < D + 1; j++) {
-          for (int c = 0; c < K; c++) {
-            g[j * K + c] += a[j] * ((c == s.label(i) ? 1 : 0) - pr[c]);
-            for (int j2 = 0; j2 < D + 1; j2++) {
-              for (int c2 = 0; c2 < K; c2++) {
-                h[j * K + c][j2 * K + c2] += a[j] * a[j2] * (pr[c] * (c == c2 ? 1 : 0) - pr[c] * pr[c2]);
-              }
-            }
-          }
-        }
-      }
-      double gn = 0;
-      for (int q = 0; q < p; q++) {
-        g[q] -= MU * t[q];
-        h[q][q] += MU;
-        gn += g[q] * g[q];
-      }
-      if (Math.sqrt(gn) < 1e-10) {
-        return t;
-      }
-      double[] step = dev.lethe.math.DenseSolve.solve(h, g);
-      double f0 = objective(t, s, skip);
-      double alpha = 1;
-      double[] next = new double[p];
-      while (true) {
-        for (int q = 0; q < p; q++) {
-          next[q] = t[q] + alpha * step[q];
-        }
-        // near the optimum, take full Newton steps (objective differences are below rounding there)
-        if (Math.sqrt(gn) < 1e-4 || objective(next, s, skip) >= f0 || alpha < 1e-8) {
-          break;
-        }
-        alpha /= 2;
-      }
-      t = next.clone();
-    }
-    throw new AssertionError("Newton did not converge");
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.SoftmaxRegressionReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,12 +40,12 @@ class EwcDeletionTest {
     // Eq. 15 optimised to convergence (Fq empty: stopping watches the objective itself)
     Treated t = new EwcDeletion().apply(inputs(fx.query.select(new int[0]), options(1024), 1));
     assertThat(fx.model.params()).isEqualTo(before);
-    double[] theta = ConvexRepairFixture.theta(t.model());
+    double[] theta = SoftmaxRegressionReference.theta(t.model());
     double d0 = distance(fx.thetaHat, fx.thetaMinusC);
     double d1 = distance(theta, fx.thetaMinusC);
     // the paper's protocol: stop on log p(Fq)
     Treated q = new EwcDeletion().apply(inputs(fx.query, options(1024), 1));
-    double dq = distance(ConvexRepairFixture.theta(q.model()), fx.thetaMinusC);
+    double dq = distance(SoftmaxRegressionReference.theta(q.model()), fx.thetaMinusC);
     System.err.printf("ewc-deletion: ||theta_hat - theta_-C|| %.4f; converged %.4f (ratio %.3f, %s); stopped on Fq"
         + " %.4f (ratio %.3f, %s)%n", d0, d1, d1 / d0, t.diagnostics(), dq, dq / d0, q.diagnostics());
     // measured (seed 2022): converged ratio 0.618 (gamma 0.02: 0.967, 0.05: 0.914, 0.1: 0.819 - monotone in gamma;

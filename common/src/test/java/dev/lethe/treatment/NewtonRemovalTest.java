@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DenseSolve;
+import dev.lethe.math.SoftmaxRegressionReference;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class NewtonRemovalTest {
   private static double[] referenceStep(boolean diagonalOnly) {
     double[][] f = new double[P][P];
     for (int i = 0; i < fx.train.size(); i++) {
-      double[] g = ConvexRepairFixture.gradLogp(fx.thetaHat, fx.train.features(i), fx.train.label(i));
+      double[] g = SoftmaxRegressionReference.gradLogp(fx.thetaHat, fx.train.features(i), fx.train.label(i));
       for (int a = 0; a < P; a++) {
         for (int b = 0; b < P; b++) {
           f[a][b] += (!diagonalOnly || a == b) ? g[a] * g[b] / fx.train.size() : 0;
@@ -65,7 +66,7 @@ class NewtonRemovalTest {
     ExampleSet c = fx.culprits;
     double[] m = new double[P];
     for (int i = 0; i < c.size(); i++) {
-      double[] g = ConvexRepairFixture.gradLogp(fx.thetaHat, c.features(i), c.label(i));
+      double[] g = SoftmaxRegressionReference.gradLogp(fx.thetaHat, c.features(i), c.label(i));
       for (int a = 0; a < P; a++) {
         m[a] += g[a] / c.size();
       }
@@ -74,7 +75,7 @@ class NewtonRemovalTest {
   }
 
   private static double[] step(Treated t) {
-    double[] th = ConvexRepairFixture.theta(t.model());
+    double[] th = SoftmaxRegressionReference.theta(t.model());
     for (int a = 0; a < P; a++) {
       th[a] -= fx.thetaHat[a];
     }
@@ -128,7 +129,7 @@ class NewtonRemovalTest {
     Arrays.stream(fx.culprits.ids()).forEach(c::add);
     for (int i = 0; i < fx.train.size(); i++) {
       if (!c.contains(fx.train.id(i))) {
-        ConvexRepairFixture.addNegHessian(fx.thetaHat, fx.train.features(i), h);
+        SoftmaxRegressionReference.addNegHessian(fx.thetaHat, fx.train.features(i), h);
       }
     }
     for (int a = 0; a < P; a++) {
