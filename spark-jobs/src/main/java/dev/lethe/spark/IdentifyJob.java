@@ -28,11 +28,13 @@ import dev.lethe.spark.io.Workdir;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -45,6 +47,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.TaskCompletionListener;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -249,35 +252,86 @@ public final class IdentifyJob {
     return ExampleTables.collect(rows, true, numFeatures, numClasses, source + " (curvature sample)");
   }
 
-  /** Scores one partition, streaming blocks of rows. */
+  /**
+   * Scores one partition lazily: the returned iterator pulls one block of {@code blockRows} rows from {@code rows},
+   * scores it, and hands out its results before it reads the next block, so a task holds at most one block of
+   * features and one block of scores at a time, whatever the partition size. The scorer (and its ND4J workspace)
+   * is closed when the partition is exhausted, or when the task ends early (failure or cancellation).
+   */
   static Iterator<Scored> score(Iterator<Row> rows, ScorerSpec spec, int blockRows, int numFeatures, int numClasses,
       int threads, String source, String name, LongAccumulator done) {
     TaskThreads.limit(threads);
-    List<Scored> out = new ArrayList<>();
     if (!rows.hasNext()) {
-      return out.iterator();
+      return Collections.emptyIterator();
     }
-    int partition = TaskContext.getPartitionId();
-    long start = System.nanoTime();
-    long lastLog = start;
-    try (Scorer scorer = spec.open()) {
-      Iterator<ExampleSet> blocks = ExampleTables.blocks(rows, blockRows, true, numFeatures, numClasses, source);
-      while (blocks.hasNext()) {
-        ExampleSet block = blocks.next();
-        ScoredBlock s = scorer.score(block);
-        for (int i = 0; i < block.size(); i++) {
-          out.add(new Scored(block.id(i), s.score()[i], block.label(i), s.logpBefore()[i], s.logpAfter()[i],
-              block.corruption(i) != Corruption.NONE));
+    return new PartitionScores(ExampleTables.blocks(rows, blockRows, true, numFeatures, numClasses, source),
+        spec.open(), name, done);
+  }
+
+  /** The lazy per-partition iterator behind {@link #score}. */
+  private static final class PartitionScores implements Iterator<Scored> {
+    private final Iterator<ExampleSet> blocks;
+    private final String name;
+    private final LongAccumulator done;
+    private final int partition;
+    private final long start = System.nanoTime();
+    private Scorer scorer;
+    private ExampleSet block;
+    private ScoredBlock scores;
+    private int next;
+    private long rows;
+    private long lastLog = start;
+
+    PartitionScores(Iterator<ExampleSet> blocks, Scorer scorer, String name, LongAccumulator done) {
+      this.blocks = blocks;
+      this.scorer = scorer;
+      this.name = name;
+      this.done = done;
+      TaskContext task = TaskContext.get();
+      this.partition = task == null ? -1 : task.partitionId();
+      if (task != null) {
+        task.addTaskCompletionListener((TaskCompletionListener) t -> close());
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      while ((block == null || next == block.size()) && scorer != null) {
+        if (!blocks.hasNext()) {
+          close();
+          RowProgress.taskLog(LOG, "identify " + name, partition, rows, start, true);
+          return false;
         }
+        block = blocks.next();
+        scores = scorer.score(block);
+        next = 0;
+        rows += block.size();
         done.add(block.size());
         if (System.nanoTime() - lastLog > 30_000_000_000L) {
           lastLog = System.nanoTime();
-          RowProgress.taskLog(LOG, "identify " + name, partition, out.size(), start, false);
+          RowProgress.taskLog(LOG, "identify " + name, partition, rows, start, false);
         }
       }
+      return block != null && next < block.size();
     }
-    RowProgress.taskLog(LOG, "identify " + name, partition, out.size(), start, true);
-    return out.iterator();
+
+    @Override
+    public Scored next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      int i = next++;
+      return new Scored(block.id(i), scores.score()[i], block.label(i), scores.logpBefore()[i],
+          scores.logpAfter()[i], block.corruption(i) != Corruption.NONE);
+    }
+
+    private void close() {
+      if (scorer != null) {
+        Scorer s = scorer;
+        scorer = null;
+        s.close();
+      }
+    }
   }
 
   /**
@@ -287,6 +341,9 @@ public final class IdentifyJob {
   private static Iterator<Scored> failFirstAttempt(boolean inject, Iterator<Scored> scored) {
     TaskContext task = TaskContext.get();
     if (inject && task.attemptNumber() == 0) {
+      while (scored.hasNext()) {
+        scored.next();
+      }
       throw new IllegalStateException("identify.test.fail-first-attempt: injected failure of partition "
           + task.partitionId() + ", attempt 0");
     }

@@ -2,19 +2,27 @@ package dev.lethe.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.ScoredBlock;
+import dev.lethe.influence.Scorer;
+import dev.lethe.influence.ScorerSpec;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.spark.io.ExampleTables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
+import org.apache.spark.util.LongAccumulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import scala.collection.mutable.WrappedArray;
 
 class IdentifyJobTest {
   /** Cheap linear-influence settings for the 400-row fixture. */
@@ -158,6 +166,68 @@ class IdentifyJobTest {
     StageFixture.Run r = StageFixture.run("identify", wd, StageFixture.SMALL, "--method", "random");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("culprits/random.parquet").contains("--overwrite");
+  }
+
+  /**
+   * Issue 6, memory: a scoring task must not buffer its partition. The per-partition iterator may read only one
+   * block of rows ahead of what it has handed out, and must close its scorer once the partition is exhausted.
+   */
+  @Test
+  void scoringReadsOneBlockAheadAndClosesTheScorer() {
+    int features = 4;
+    int blockRows = 8;
+    int total = 50;
+    int[] pulled = {0};
+    int[] opened = {0};
+    int[] closed = {0};
+    Iterator<Row> rows = new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return pulled[0] < total;
+      }
+
+      @Override
+      public Row next() {
+        long id = pulled[0]++;
+        return RowFactory.create(id, WrappedArray.make(new float[] {0.1f, 0.2f, 0.3f, 0.4f}), (int) (id % 3), (int) (id % 3),
+            "none");
+      }
+    };
+    ScorerSpec spec = () -> {
+      opened[0]++;
+      return new Scorer() {
+        @Override
+        public ScoredBlock score(ExampleSet block) {
+          double[] s = new double[block.size()];
+          for (int i = 0; i < s.length; i++) {
+            s[i] = -block.id(i);
+          }
+          return new ScoredBlock(s, s.clone(), s.clone());
+        }
+
+        @Override
+        public void close() {
+          closed[0]++;
+        }
+      };
+    };
+    LongAccumulator done = SharedSpark.get().sparkContext().longAccumulator();
+    Iterator<IdentifyJob.Scored> scored = IdentifyJob.score(rows, spec, blockRows, features, 3, 1, "test rows",
+        "test", done);
+    assertThat(pulled[0]).as("rows read before the first result is asked for").isLessThanOrEqualTo(blockRows);
+    long handedOut = 0;
+    while (scored.hasNext()) {
+      IdentifyJob.Scored s = scored.next();
+      assertThat(s.id()).isEqualTo(handedOut);
+      assertThat(s.score()).isEqualTo(-handedOut);
+      handedOut++;
+      assertThat(pulled[0] - handedOut).as("rows read but not yet handed out").isLessThan(blockRows);
+      assertThat(closed[0]).as("scorer closed before the last row").isZero();
+    }
+    assertThat(handedOut).isEqualTo(total);
+    assertThat(done.value()).isEqualTo(total);
+    assertThat(opened[0]).isEqualTo(1);
+    assertThat(closed[0]).as("scorer closed once at the end of the partition").isEqualTo(1);
   }
 
   static List<Row> culprits(Path wd, String method) {
