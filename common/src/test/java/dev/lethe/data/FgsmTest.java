@@ -10,6 +10,7 @@ import dev.lethe.config.LetheConfig;
 import dev.lethe.config.Options;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,11 @@ class FgsmTest {
 
   private static int target(int source) {
     return PAIRS.stream().filter(p -> p[0] == source).findFirst().orElseThrow()[1];
+  }
+
+  /** The rows NoiseInjector poisoned. */
+  private static int[] poisonedRows() {
+    return IntStream.range(0, poisoned.size()).filter(i -> poisoned.corruption(i) == Corruption.FGSM).toArray();
   }
 
   @BeforeAll
@@ -69,10 +75,7 @@ class FgsmTest {
     long clipped = 0;
     long flat = 0;
     long pixels = 0;
-    for (int i = 0; i < poisoned.size(); i++) {
-      if (poisoned.corruption(i) != Corruption.FGSM) {
-        continue;
-      }
+    for (int i : poisonedRows()) {
       float[] x = TRAIN.features(i);
       float[] y = poisoned.features(i);
       double[] g = surrogate.inputGradient(x, target(poisoned.label(i)));
@@ -107,10 +110,7 @@ class FgsmTest {
     int rows = 0;
     int raised = 0;
     double gain = 0;
-    for (int i = 0; i < poisoned.size(); i++) {
-      if (poisoned.corruption(i) != Corruption.FGSM) {
-        continue;
-      }
+    for (int i : poisonedRows()) {
       int b = target(poisoned.label(i));
       double before = surrogate.logProbabilities(TRAIN.features(i))[b];
       double after = surrogate.logProbabilities(poisoned.features(i))[b];
