@@ -41,9 +41,7 @@ public final class EwcInfluence implements InfluenceMethod {
     EwcUpdate.Result r = EwcUpdate.run(model, in.fisher(), in.trainSize(), in.query(), EwcUpdate.Objective.LEARN,
         o.ewc(), dev.lethe.Seeds.derive(in.seed(), NAME));
     MultiLayerNetwork after = r.model();
-    byte[] conf = NetworkBytes.configBytes(model);
-    Spec spec = new Spec(conf, NetworkBytes.paramBytes(model.params()), NetworkBytes.paramBytes(after.params()),
-        o.scoreBatchSize());
+    ScorerSpec spec = scorer(model, after, o.scoreBatchSize());
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", NAME);
     diag.put("epochsRun", r.epochsRun());
@@ -54,6 +52,15 @@ public final class EwcInfluence implements InfluenceMethod {
     diag.put("queryMeanLogpBefore", LogLikelihood.mean(model, in.query(), o.scoreBatchSize()));
     diag.put("queryMeanLogpAfter", LogLikelihood.mean(after, in.query(), o.scoreBatchSize()));
     return new PreparedInfluence(spec, after, diag);
+  }
+
+  /**
+   * The scorer of r(z) = log p(z|theta_before) - log p(z|theta_after), for a pair of models of one configuration
+   * (theta_hat and the EWC-updated theta*, e.g. as read back from a workdir); scored in double precision.
+   */
+  public static ScorerSpec scorer(MultiLayerNetwork before, MultiLayerNetwork after, int batchSize) {
+    return new Spec(NetworkBytes.configBytes(before), NetworkBytes.paramBytes(before.params()),
+        NetworkBytes.paramBytes(after.params()), batchSize);
   }
 
   private record Spec(byte[] config, byte[] paramsBefore, byte[] paramsAfter, int batchSize)

@@ -164,6 +164,7 @@ public final class IdentifyJob {
               numFeatures, numClasses, threads, trainPath, name, done)))
           .persist(StorageLevel.MEMORY_AND_DISK());
       long nonFinite = scored.filter(s -> !Double.isFinite(s.score())).count();
+      double scoringPassSeconds = (System.nanoTime() - t1) / 1e9;
       if (nonFinite > 0) {
         throw new IllegalStateException(name + " produced " + nonFinite + " non-finite scores");
       }
@@ -195,7 +196,8 @@ public final class IdentifyJob {
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)
           .put("positive_scores", stats.positive).put("read_seconds", readSeconds)
           .put("prepare_seconds", prepareSeconds)
-          .put("score_seconds", scoreSeconds).put("diagnostics", jsonSafe(prepared.diagnostics()));
+          .put("score_seconds", scoreSeconds).put("scoring_pass_seconds", scoringPassSeconds)
+          .put("diagnostics", jsonSafe(prepared.diagnostics()));
       if (stats.corrupted > 0) {
         prov.put("corrupted_rows", stats.corrupted).put("top_corrupted_fraction", topFractions(stats, cut));
       }

@@ -6,12 +6,12 @@ import org.apache.spark.sql.SparkSession;
  * The one local SparkSession of the test JVM (local[2], UI off, bound to 127.0.0.1), shared by every test class
  * and never stopped between classes: StageRunner reuses an existing session and does not stop it.
  */
-final class SharedSpark {
+public final class SharedSpark {
   private static SparkSession spark;
 
   private SharedSpark() {}
 
-  static synchronized SparkSession get() {
+  public static synchronized SparkSession get() {
     if (spark == null) {
       spark = SparkSession.builder().master("local[2]").appName("lethe-tests")
           .config("spark.ui.enabled", "false")

@@ -1,0 +1,294 @@
+package dev.lethe.spark.bench;
+
+import com.typesafe.config.Config;
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.EwcInfluence;
+import dev.lethe.influence.Scorer;
+import dev.lethe.influence.ScorerSpec;
+import dev.lethe.spark.IdentifyJob;
+import dev.lethe.spark.PrepareJob;
+import dev.lethe.spark.StageRunner;
+import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.Json;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.Workdir;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * The {@code scale} suite (issue 7, item 4): how cause identification scales with the training set and the cores.
+ *
+ * <ol>
+ *   <li>For each size of {@code bench.scale.train-sizes} (default 6000 and 60000, the full Fashion-MNIST training
+ *       set, read from {@code bench.scale.fashion-mnist-dir}), the stages prepare, train, failures, fisher and
+ *       identify (ewc-influence) run, each in its own JVM on {@code local[*]}: their wall times and peak memory are
+ *       recorded, and the identify time ratio of the largest to the smallest size (target: at most 10.5 for 10x the
+ *       data), with its scoring pass alone.
+ *   <li>On the smallest size, identify runs again under {@code local[1]} and {@code local[2]}: the speed-up of the
+ *       scoring pass.
+ *   <li>On the smallest size, the same scorer (theta_hat and the theta* identify wrote) runs over the same training
+ *       rows in a plain loop in this JVM, without Spark: Spark's scoring pass over that loop is Spark's overhead
+ *       (target: at most 1.2).
+ * </ol>
+ * Every comparison is between runs of one suite invocation on one machine.
+ */
+public final class ScaleSuite {
+  static final String EXPERIMENT = "scale";
+  static final String METHOD = EwcInfluence.NAME;
+  static final List<String> STAGES = List.of("prepare", "train", "failures", "fisher", "identify");
+  static final double RATIO_TARGET = 10.5;
+  static final double OVERHEAD_TARGET = 1.2;
+  /** Where Debian's dataset-fashion-mnist package installs the IDX files. */
+  static final String DEBIAN_DIR = "/usr/share/datasets/fashion-mnist";
+  static final String[] IDX_FILES = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+
+  private ScaleSuite() {}
+
+  /** Receives one measurement (one row of results.csv). */
+  @FunctionalInterface
+  interface Recorder {
+    void record(String experiment, String setting, int seed, String method, String metric, double value,
+        String unit);
+  }
+
+  /** The figures of one training-set size. */
+  record SizeRun(int size, long trainRows, Path workdir, double identifySeconds, double prepareSeconds,
+      double scoringPassSeconds, long peakResidentMb) {}
+
+  /** The suite's settings, from the {@code bench.scale} keys. */
+  record Settings(List<Integer> trainSizes, int testSize, int trainEpochs, String architecture, Path dataDir,
+      int seed, boolean isolateStages) {
+    static Settings of(LetheConfig c) {
+      List<Integer> sizes = c.getIntList("bench.scale.train-sizes");
+      if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s < 1)) {
+        throw LetheInputException.of("config key 'bench.scale.train-sizes': give one or more sizes >= 1, got %s",
+            sizes);
+      }
+      return new Settings(sizes.stream().sorted().distinct().toList(), c.nonNegativeInt("bench.scale.test-size"),
+          c.positiveInt("bench.scale.train-epochs"), c.getString("model.architecture"),
+          ScaleSuite.dataDir(c.getString("bench.scale.fashion-mnist-dir")), c.getInt("seed"),
+          c.getBoolean("bench.scale.isolate-stages"));
+    }
+  }
+
+  /** The directory with the four Fashion-MNIST IDX files: the configured one, else Debian's. */
+  static Path dataDir(String configured) {
+    Path dir = Path.of(configured.isBlank() ? DEBIAN_DIR : configured);
+    for (String f : IDX_FILES) {
+      if (!Files.isReadable(dir.resolve(f))) {
+        throw LetheInputException.of("config key 'bench.scale.fashion-mnist-dir': %s has no readable %s (the scale"
+            + " suite needs the full Fashion-MNIST IDX files: set the key to their directory, or install Debian's"
+            + " dataset-fashion-mnist package, which puts them in %s)", dir, f, DEBIAN_DIR);
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * Runs the suite under {@code dir} (runs/ holds the workdirs and each child's log) and returns the markdown
+   * section of summary.md.
+   */
+  static String run(SparkSession spark, LetheConfig config, Path dir, Recorder rec, List<String> userSets)
+      throws IOException, InterruptedException {
+    Settings s = Settings.of(config);
+    List<SizeRun> runs = new ArrayList<>();
+    for (int size : s.trainSizes()) {
+      runs.add(runSize(spark, s, size, dir, rec, userSets));
+    }
+    SizeRun small = runs.get(0);
+    SizeRun large = runs.get(runs.size() - 1);
+    StringBuilder md = new StringBuilder("## Scale (ewc-influence identify)\n\n");
+    md.append("| training rows | identify wall (s) | EWC update on the driver (s) | scoring pass (s) |"
+        + " scoring (rows/s) | peak resident, identify (MB) |\n|---|---|---|---|---|---|\n");
+    for (SizeRun r : runs) {
+      md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.0f | %d |%n", r.trainRows(),
+          r.identifySeconds(), r.prepareSeconds(), r.scoringPassSeconds(), r.trainRows() / r.scoringPassSeconds(),
+          r.peakResidentMb()));
+    }
+    if (runs.size() > 1) {
+      double dataRatio = (double) large.trainRows() / small.trainRows();
+      double timeRatio = large.identifySeconds() / small.identifySeconds();
+      double scoringRatio = large.scoringPassSeconds() / small.scoringPassSeconds();
+      String setting = large.trainRows() + "/" + small.trainRows();
+      rec.record(EXPERIMENT, setting, s.seed(), METHOD, "data_ratio", dataRatio, "x");
+      rec.record(EXPERIMENT, setting, s.seed(), METHOD, "identify_time_ratio", timeRatio, "x");
+      rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_ratio", scoringRatio, "x");
+      md.append(String.format(Locale.ROOT, "%nIdentify time, %d over %d rows (%.1fx the data): **%.2fx** (target"
+          + " <= %.1f: %s); the scoring pass alone %.2fx.%n", large.trainRows(), small.trainRows(), dataRatio,
+          timeRatio, RATIO_TARGET, timeRatio <= RATIO_TARGET ? "met" : "not met", scoringRatio));
+    }
+
+    // local[1] against local[2] on the smallest size
+    double[] pass = new double[2];
+    for (int cores = 1; cores <= 2; cores++) {
+      ChildStage.Result r = ChildStage.run("identify", small.workdir(), "local[" + cores + "]",
+          sets(s, small.size(), userSets), dir.resolve("runs/threads/identify-local" + cores + ".log"), true);
+      Config prov = provenance(spark, small.workdir());
+      pass[cores - 1] = prov.getDouble("scoring_pass_seconds");
+      String setting = "train-" + small.trainRows() + "-local" + cores;
+      rec.record(EXPERIMENT, setting, s.seed(), METHOD, "identify_seconds", r.seconds(), "s");
+      rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_seconds", pass[cores - 1], "s");
+    }
+    double speedup = pass[0] / pass[1];
+    rec.record(EXPERIMENT, "train-" + small.trainRows() + "-local1/local2", s.seed(), METHOD, "scoring_speedup",
+        speedup, "x");
+    md.append(String.format(Locale.ROOT, "%nScoring pass on %d rows: local[1] %.1f s, local[2] %.1f s: speed-up"
+        + " **%.2fx** on %d cores.%n", small.trainRows(), pass[0], pass[1], speedup,
+        Runtime.getRuntime().availableProcessors()));
+
+    // Spark against a plain loop, on the smallest size (its provenance is now the local[2] run)
+    double plain = plainLoopSeconds(spark, small.workdir(), config.positiveInt("identify.batch-size"),
+        config.positiveInt("data.num-classes"));
+    double overhead = pass[1] / plain;
+    String setting = "train-" + small.trainRows();
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_seconds", plain, "s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
+    md.append(String.format(Locale.ROOT, "%nThe same scoring of %d rows in a plain loop in one JVM (no Spark, data"
+        + " already in memory, ND4J on all cores): %.1f s; Spark local[2] scoring pass (Parquet read, shuffle, tasks"
+        + " with 1 ND4J thread each): %.1f s: overhead **%.2fx** (target <= %.1f: %s).%n", small.trainRows(), plain,
+        pass[1], overhead, OVERHEAD_TARGET, overhead <= OVERHEAD_TARGET ? "met" : "not met"));
+    return md.toString();
+  }
+
+  /** prepare -> identify for one training-set size, each stage in its own JVM. */
+  private static SizeRun runSize(SparkSession spark, Settings s, int size, Path dir, Recorder rec,
+      List<String> userSets) throws IOException, InterruptedException {
+    Path wd = dir.resolve("runs/train-" + size);
+    List<String> sets = sets(s, size, userSets);
+    ChildStage.Result identify = null;
+    long peak = -1;
+    for (String stage : STAGES) {
+      String setting = "train-" + size;
+      if (!s.isolateStages() && !stage.equals("identify")) {
+        rec.record(EXPERIMENT, setting, s.seed(), stage, "stage_seconds", inProcess(stage, wd, sets), "s");
+        continue;
+      }
+      ChildStage.Result r = ChildStage.run(stage, wd, "local[*]", sets, wd.resolve("logs/" + stage + ".log"), false);
+      rec.record(EXPERIMENT, setting, s.seed(), stage, "stage_seconds", r.seconds(), "s");
+      rec.record(EXPERIMENT, setting, s.seed(), stage, "peak_resident_mb", r.residentMb(), "MB");
+      rec.record(EXPERIMENT, setting, s.seed(), stage, "peak_heap_mb", r.heapMb(), "MB");
+      if (stage.equals("identify")) {
+        identify = r;
+        peak = r.residentMb();
+      }
+    }
+    Config prov = provenance(spark, wd);
+    long rows = prov.getLong("training_rows");
+    String setting = "train-" + rows;
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "training_rows", rows, "rows");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "identify_seconds", identify.seconds(), "s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "prepare_seconds", prov.getDouble("prepare_seconds"), "s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_seconds", prov.getDouble("scoring_pass_seconds"),
+        "s");
+    return new SizeRun(size, rows, wd, identify.seconds(), prov.getDouble("prepare_seconds"),
+        prov.getDouble("scoring_pass_seconds"), peak);
+  }
+
+  /**
+   * Runs a stage in this JVM and session (bench.scale.isolate-stages = false: no JVM start-up, no peak memory of its
+   * own); returns its wall time.
+   */
+  private static double inProcess(String stage, Path wd, List<String> sets) {
+    List<String> args = new ArrayList<>(List.of(stage, "--workdir", wd.toString()));
+    for (String x : sets) {
+      args.add("--set");
+      args.add(x);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long t0 = System.nanoTime();
+    int code = StageRunner.run(null, args.toArray(new String[0]), new Console(
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8)));
+    if (code != 0) {
+      throw new IllegalStateException("bench: stage " + stage + " on " + wd + " failed with exit code " + code + ": "
+          + out.toString(StandardCharsets.UTF_8));
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** The overrides of a size's runs: the full data from the IDX files, subsampled to {@code size}. */
+  static List<String> sets(Settings s, int size, List<String> userSets) {
+    List<String> sets = new ArrayList<>(userSets);
+    Path d = s.dataDir();
+    sets.addAll(List.of("data.source=idx", "data.idx.train-images=" + d.resolve(IDX_FILES[0]),
+        "data.idx.train-labels=" + d.resolve(IDX_FILES[1]), "data.idx.test-images=" + d.resolve(IDX_FILES[2]),
+        "data.idx.test-labels=" + d.resolve(IDX_FILES[3]), "data.train-size=" + size,
+        "data.test-size=" + s.testSize(), "model.architecture=" + s.architecture(),
+        "train.max-epochs=" + s.trainEpochs(), "identify.method=" + METHOD));
+    return sets;
+  }
+
+  private static Config provenance(SparkSession spark, Path wd) {
+    Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
+    String p = IdentifyJob.culprits(METHOD) + Workdir.PROVENANCE_SUFFIX;
+    return Json.parse(w.readBytes(p), w.path(p).toString());
+  }
+
+  /**
+   * Scores the workdir's training rows with theta_hat and the theta* identify wrote, in blocks as identify does, in
+   * one loop on this thread with ND4J's default threads, and checks every score against the workdir's culprits
+   * table (1e-9 relative), so both sides of the comparison did the same work. Returns the seconds of the loop
+   * (opening the scorer included, reading the table not).
+   */
+  static double plainLoopSeconds(SparkSession spark, Path wd, int batchSize, int numClasses) {
+    Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
+    MultiLayerNetwork base = ModelFiles.load(w, ModelFiles.BASE, "train");
+    MultiLayerNetwork updated = ModelFiles.load(w, ModelFiles.EWC_UPDATED, "identify");
+    String trainPath = w.path(PrepareJob.TRAIN).toString();
+    ExampleSet train = ExampleTables.collect(ExampleTables.read(spark, trainPath, ExampleTables.DATA,
+        PrepareJob.TRAIN), true, ModelFiles.numInputs(base), numClasses, trainPath);
+    ScorerSpec spec = EwcInfluence.scorer(base, updated, batchSize);
+    int block = 4 * batchSize;
+    try (Scorer warm = spec.open()) {
+      warm.score(train.select(range(0, Math.min(block, train.size()))));
+    }
+    double[] scores = new double[train.size()];
+    long t0 = System.nanoTime();
+    try (Scorer scorer = spec.open()) {
+      for (int from = 0; from < train.size(); from += block) {
+        int to = Math.min(from + block, train.size());
+        System.arraycopy(scorer.score(train.select(range(from, to))).score(), 0, scores, from, to - from);
+      }
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<Long, Double> identified = new HashMap<>();
+    for (Row r : culpritScores(spark, w.path(IdentifyJob.culprits(METHOD)).toString())) {
+      identified.put(r.getLong(0), r.getDouble(1));
+    }
+    for (int i = 0; i < scores.length; i++) {
+      Double other = identified.get(train.id(i));
+      if (other == null || Math.abs(other - scores[i]) > 1e-9 * Math.max(1e-300, Math.abs(scores[i]))) {
+        throw new IllegalStateException(String.format(Locale.ROOT, "bench: the plain loop scored id %d %s, identify"
+            + " %s", train.id(i), scores[i], other));
+      }
+    }
+    return seconds;
+  }
+
+  private static List<Row> culpritScores(SparkSession spark, String culprits) {
+    return spark.read().parquet(culprits).select("id", "score").collectAsList();
+  }
+
+  private static int[] range(int from, int to) {
+    int[] r = new int[to - from];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = from + i;
+    }
+    return r;
+  }
+}

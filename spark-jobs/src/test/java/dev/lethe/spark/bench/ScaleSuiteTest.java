@@ -1,0 +1,83 @@
+package dev.lethe.spark.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.spark.SharedSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scale suite end to end on the bundled subset's IDX files (the same format and names as the full Fashion-MNIST
+ * files the real suite reads): two tiny sizes of an MLP, every stage in a child JVM.
+ */
+class ScaleSuiteTest {
+  /** The bundled IDX subset in the source tree (3000 training / 2000 test images). */
+  private static final Path BUNDLED = Path.of(System.getProperty("lethe.repo.root", ".."),
+      "common/src/main/resources/dev/lethe/data/fashion-mnist");
+
+  record Measured(String experiment, String setting, String method, String metric, double value) {}
+
+  @Test
+  void measuresBothSizesCoresAndThePlainLoop() throws Exception {
+    Path dir = Files.createTempDirectory(Path.of(System.getProperty("lethe.test.tmp",
+        System.getProperty("java.io.tmpdir"))), "scale");
+    List<String> sets = List.of("model.architecture=mlp", "noise.label-flip.rate=0.3");
+    LetheConfig config = LetheConfig.load(List.of(), List.of("bench.scale.fashion-mnist-dir=" + BUNDLED,
+        "bench.scale.train-sizes=[400, 200]", "bench.scale.test-size=300", "model.architecture=mlp",
+        "bench.scale.isolate-stages=false"));
+    List<Measured> got = new ArrayList<>();
+    String md = ScaleSuite.run(SharedSpark.get(), config, dir, (e, s, seed, m, metric, v, u) ->
+        got.add(new Measured(e, s, m, metric, v)), sets);
+
+    for (String size : List.of("train-200", "train-400")) {
+      for (String stage : ScaleSuite.STAGES) {
+        assertThat(value(got, size, stage, "stage_seconds")).as("%s %s", size, stage).isPositive();
+      }
+      // identify runs in a JVM of its own (the earlier stages here in the test's, as isolate-stages = false)
+      assertThat(value(got, size, "identify", "peak_resident_mb")).as(size).isGreaterThan(100);
+      assertThat(value(got, size, "identify", "peak_heap_mb")).as(size).isPositive();
+      assertThat(got.stream().filter(m -> m.setting().equals(size) && m.metric().equals("peak_resident_mb")))
+          .hasSize(1);
+      assertThat(dir.resolve("runs/" + size + "/culprits/ewc-influence.parquet/_SUCCESS")).exists();
+    }
+    assertThat(value(got, "train-200", "ewc-influence", "training_rows")).isEqualTo(200);
+    assertThat(value(got, "train-400", "ewc-influence", "training_rows")).isEqualTo(400);
+    double ratio = value(got, "400/200", "ewc-influence", "identify_time_ratio");
+    assertThat(ratio).isCloseTo(value(got, "train-400", "ewc-influence", "identify_seconds")
+        / value(got, "train-200", "ewc-influence", "identify_seconds"), within(1e-12));
+    assertThat(value(got, "400/200", "ewc-influence", "data_ratio")).isEqualTo(2.0);
+    double p1 = value(got, "train-200-local1", "ewc-influence", "scoring_pass_seconds");
+    double p2 = value(got, "train-200-local2", "ewc-influence", "scoring_pass_seconds");
+    assertThat(value(got, "train-200-local1/local2", "ewc-influence", "scoring_speedup")).isCloseTo(p1 / p2,
+        within(1e-12));
+    double plain = value(got, "train-200", "ewc-influence", "plain_loop_seconds");
+    assertThat(plain).isPositive();
+    assertThat(value(got, "train-200", "ewc-influence", "spark_overhead")).isCloseTo(p2 / plain, within(1e-12));
+    assertThat(dir.resolve("runs/threads/identify-local1.log")).content().contains("lethe identify: finished in");
+    assertThat(md).contains("| 200 |").contains("| 400 |").contains("speed-up").contains("overhead");
+    System.err.println(md);
+  }
+
+  @Test
+  void missingDatasetNamesTheKeyAndTheDebianPackage() {
+    LetheConfig config = LetheConfig.load(List.of(), List.of("bench.scale.fashion-mnist-dir=/nonexistent/fmnist"));
+    assertThatThrownBy(() -> ScaleSuite.Settings.of(config)).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("bench.scale.fashion-mnist-dir").hasMessageContaining("/nonexistent/fmnist")
+        .hasMessageContaining("dataset-fashion-mnist");
+  }
+
+  private static double value(List<Measured> got, String setting, String method, String metric) {
+    List<Measured> m = got.stream().filter(x -> x.setting().equals(setting) && x.method().equals(method)
+        && x.metric().equals(metric)).toList();
+    assertThat(m).as("one %s %s %s", setting, method, metric).hasSize(1);
+    assertThat(m.get(0).experiment()).isEqualTo("scale");
+    return m.get(0).value();
+  }
+}
