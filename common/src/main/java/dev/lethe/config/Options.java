@@ -24,7 +24,9 @@ public final class Options {
         new NoiseOptions.SaltPepper(c.getDouble("noise.salt-pepper.fraction"),
             c.getIntList("noise.salt-pepper.classes"), c.getDouble("noise.salt-pepper.amount")),
         new NoiseOptions.Gaussian(c.getDouble("noise.gaussian.fraction"), c.getIntList("noise.gaussian.classes"),
-            c.getDouble("noise.gaussian.sigma"))));
+            c.getDouble("noise.gaussian.sigma")),
+        new NoiseOptions.Fgsm(c.getDouble("noise.fgsm.fraction"), c.getIntPairs("noise.fgsm.pairs"),
+            c.getDouble("noise.fgsm.epsilon"), c.getInt("noise.fgsm.surrogate-epochs"))));
   }
 
   public static ModelOptions model(LetheConfig c) {

@@ -13,10 +13,11 @@ import java.util.SplittableRandom;
  *
  * <p>Which rows are corrupted is decided per class: the {@code round(rate * n_c)} rows of class c (by original
  * label) with the smallest keys {@code Seeds.derive(seed, kind, id)} are chosen. The count is therefore exact,
- * and the choice depends only on the seed and the ids, not on row order. Label flips are applied first; input
- * noise (salt-and-pepper, then Gaussian) only touches rows that are still clean, so each row carries at most one
- * corruption and the {@code corruption} column is unambiguous. Pixel noise draws from a generator seeded by
- * (seed, kind, id).
+ * and the choice depends only on the seed and the ids, not on row order. The kinds are applied in this order:
+ * label flips, salt-and-pepper, Gaussian, FGSM; each only touches rows that are still clean, so each row carries at
+ * most one corruption and the {@code corruption} column is unambiguous. Pixel noise draws from a generator seeded by
+ * (seed, kind, id). FGSM poisoning ({@link FgsmPoisoning}) moves images of each pair's source class towards its
+ * target class against a softmax-regression surrogate fitted on the training set as given (before any noise).
  */
 public final class NoiseInjector {
   private NoiseInjector() {}
@@ -86,6 +87,18 @@ public final class NoiseInjector {
         }
       }
     }
+
+    NoiseOptions.Fgsm fgsm = options.fgsm();
+    if (fgsm.fraction() > 0 && !fgsm.pairs().isEmpty()) {
+      long s = Seeds.derive(seed, "noise.fgsm");
+      FgsmPoisoning.Surrogate surrogate = FgsmPoisoning.fit(set, numClasses, fgsm.surrogateEpochs(), s);
+      for (int[] p : fgsm.pairs()) {
+        for (int row : choose(set, corruption, p[0], fgsm.fraction(), s)) {
+          features[row] = surrogate.perturb(features[row], p[1], fgsm.epsilon());
+          corruption[row] = Corruption.FGSM;
+        }
+      }
+    }
     return new ExampleSet(set.ids(), features, labels, set.originalLabels(), corruption, set.numFeatures());
   }
 
@@ -128,6 +141,11 @@ public final class NoiseInjector {
     }
     for (int c : o.gaussian().classes()) {
       checkClass("noise.gaussian.classes", c, numClasses);
+    }
+    for (int[] p : o.fgsm().pairs()) {
+      for (int c : p) {
+        checkClass("noise.fgsm.pairs", c, numClasses);
+      }
     }
   }
 

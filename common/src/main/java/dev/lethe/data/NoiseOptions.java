@@ -6,24 +6,26 @@ import java.util.TreeSet;
 
 /**
  * What noise {@code prepare} injects into the training set (paper Sec. 5: class-dependent label flips between
- * similar classes; salt-and-pepper and Gaussian input noise on chosen classes). Every corrupted row is recorded in
- * the {@code corruption} column with its original label, so the culprits can be scored against the truth.
+ * similar classes; salt-and-pepper and Gaussian input noise on chosen classes; targeted FGSM poisoning between
+ * class pairs). Every corrupted row is recorded in the {@code corruption} column with its original label, so the
+ * culprits can be scored against the truth.
  *
  * @param labelFlip class-dependent label flips
  * @param saltPepper salt-and-pepper input noise
  * @param gaussian additive Gaussian input noise
+ * @param fgsm targeted clean-label FGSM poisoning
  */
-public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian gaussian) {
+public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian gaussian, Fgsm fgsm) {
 
   /** No noise at all. */
   public static NoiseOptions none() {
     return new NoiseOptions(new LabelFlip(0.0, List.of(), true), new SaltPepper(0.0, List.of(), 0.3),
-        new Gaussian(0.0, List.of(), 0.5));
+        new Gaussian(0.0, List.of(), 0.5), new Fgsm(0.0, List.of(), 0.1, 10));
   }
 
   /** Whether any kind of noise is switched on. */
   public boolean any() {
-    return labelFlip.rate() > 0 || saltPepper.fraction() > 0 || gaussian.fraction() > 0;
+    return labelFlip.rate() > 0 || saltPepper.fraction() > 0 || gaussian.fraction() > 0 || fgsm.fraction() > 0;
   }
 
   /**
@@ -39,17 +41,7 @@ public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian 
       if (!(rate >= 0 && rate <= 1)) {
         throw new IllegalArgumentException("noise.label-flip.rate must be in [0, 1], got " + rate);
       }
-      pairs = List.copyOf(pairs);
-      Set<Integer> sources = new TreeSet<>();
-      for (int[] p : pairs) {
-        if (p.length != 2 || p[0] == p[1]) {
-          throw new IllegalArgumentException("noise.label-flip.pairs: each pair must be two different classes");
-        }
-        if (!sources.add(p[0]) || (symmetric && !sources.add(p[1]))) {
-          throw new IllegalArgumentException("noise.label-flip.pairs: class " + (sources.contains(p[0]) ? p[0]
-              : p[1]) + " is the source of more than one flip");
-        }
-      }
+      pairs = checkPairs("noise.label-flip.pairs", pairs, symmetric);
     }
   }
 
@@ -80,5 +72,49 @@ public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian 
       }
       classes = List.copyOf(classes);
     }
+  }
+
+  /**
+   * Targeted clean-label FGSM poisoning ({@link FgsmPoisoning}): a fraction of each source class's images are moved
+   * one FGSM step of size {@code epsilon} towards the paired target class of a softmax-regression surrogate, and
+   * keep their label.
+   *
+   * @param fraction fraction of each source class poisoned, in [0, 1]
+   * @param pairs class pairs {a, b}: a's images are pushed towards b; one target per source
+   * @param epsilon FGSM step (pixel scale 0..1), in (0, 1]
+   * @param surrogateEpochs SGD epochs of the surrogate, at least 1
+   */
+  public record Fgsm(double fraction, List<int[]> pairs, double epsilon, int surrogateEpochs) {
+    public Fgsm {
+      if (!(fraction >= 0 && fraction <= 1)) {
+        throw new IllegalArgumentException("noise.fgsm.fraction must be in [0, 1], got " + fraction);
+      }
+      if (!(epsilon > 0 && epsilon <= 1)) {
+        throw new IllegalArgumentException("noise.fgsm.epsilon must be in (0, 1], got " + epsilon);
+      }
+      if (surrogateEpochs < 1) {
+        throw new IllegalArgumentException("noise.fgsm.surrogate-epochs must be >= 1, got " + surrogateEpochs);
+      }
+      pairs = checkPairs("noise.fgsm.pairs", pairs, false);
+    }
+  }
+
+  /**
+   * An immutable copy of {@code pairs} once each is two different classes and no class is the source of two pairs
+   * (with {@code symmetric}, b is a source too).
+   */
+  private static List<int[]> checkPairs(String key, List<int[]> pairs, boolean symmetric) {
+    Set<Integer> sources = new TreeSet<>();
+    for (int[] p : pairs) {
+      if (p.length != 2 || p[0] == p[1]) {
+        throw new IllegalArgumentException(key + ": each pair must be two different classes");
+      }
+      for (int source : symmetric ? p : new int[] {p[0]}) {
+        if (!sources.add(source)) {
+          throw new IllegalArgumentException(key + ": class " + source + " is the source of more than one pair");
+        }
+      }
+    }
+    return List.copyOf(pairs);
   }
 }

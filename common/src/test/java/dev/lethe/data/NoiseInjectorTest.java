@@ -13,7 +13,7 @@ class NoiseInjectorTest {
   private static NoiseOptions flips(double rate) {
     NoiseOptions none = NoiseOptions.none();
     return new NoiseOptions(new NoiseOptions.LabelFlip(rate, List.of(new int[] {0, 6}, new int[] {7, 9}), true),
-        none.saltPepper(), none.gaussian());
+        none.saltPepper(), none.gaussian(), none.fgsm());
   }
 
   @Test
@@ -63,7 +63,8 @@ class NoiseInjectorTest {
   @Test
   void inputNoiseTouchesOnlyTheChosenClassesAndFraction() {
     NoiseOptions o = new NoiseOptions(NoiseOptions.none().labelFlip(),
-        new NoiseOptions.SaltPepper(0.5, List.of(3), 0.3), new NoiseOptions.Gaussian(0.1, List.of(5, 8), 0.4));
+        new NoiseOptions.SaltPepper(0.5, List.of(3), 0.3), new NoiseOptions.Gaussian(0.1, List.of(5, 8), 0.4),
+        NoiseOptions.none().fgsm());
     ExampleSet noisy = NoiseInjector.apply(TRAIN, o, 10, 11);
     int sp = 0;
     int gauss = 0;
@@ -105,7 +106,8 @@ class NoiseInjectorTest {
   @Test
   void rejectsClassesOutsideTheRange() {
     NoiseOptions o = new NoiseOptions(NoiseOptions.none().labelFlip(),
-        new NoiseOptions.SaltPepper(0.5, List.of(12), 0.3), NoiseOptions.none().gaussian());
+        new NoiseOptions.SaltPepper(0.5, List.of(12), 0.3), NoiseOptions.none().gaussian(),
+        NoiseOptions.none().fgsm());
     assertThatThrownBy(() -> NoiseInjector.apply(TRAIN, o, 10, 1)).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("noise.salt-pepper.classes").hasMessageContaining("12");
     assertThatThrownBy(() -> new NoiseOptions.LabelFlip(-0.1, List.of(), true))

@@ -102,7 +102,7 @@ public final class FailuresJob {
     for (int i = 0; i < rows.length; i++) {
       pred[i] = predicted[rows[i]];
     }
-    ExampleTables.dataFrame(ctx.spark(), ExampleTables.failureRows(part, pred), ExampleTables.FAILURES, parts)
+    ExampleTables.failuresFrame(ctx.spark(), part, pred, parts)
         .sortWithinPartitions("id").write().mode(SaveMode.ErrorIfExists).parquet(path);
   }
 }

@@ -104,7 +104,7 @@ public final class PrepareJob {
   }
 
   private static void write(JobContext ctx, ExampleSet s, String path, int partitions) {
-    Dataset<Row> df = ExampleTables.dataFrame(ctx.spark(), ExampleTables.dataRows(s), ExampleTables.DATA, partitions);
+    Dataset<Row> df = ExampleTables.dataFrame(ctx.spark(), s, partitions);
     df.sortWithinPartitions("id").write().mode(SaveMode.ErrorIfExists).parquet(path);
   }
 

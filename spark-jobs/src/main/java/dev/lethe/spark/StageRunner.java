@@ -6,6 +6,7 @@ import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.spark.bench.BenchSuite;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.StageArgs;
+import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.treatment.TreatmentMethods;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +79,9 @@ public final class StageRunner {
       Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
       JobContext ctx = new JobContext(spark, config, workdir, a, console);
       stage.body().run(ctx);
-      LOG.info("lethe {} finished in {} s", stage.cliName(), String.format("%.1f", (System.nanoTime() - start) / 1e9));
+      double seconds = (System.nanoTime() - start) / 1e9;
+      LOG.info("lethe {} finished in {} s", stage.cliName(), String.format("%.1f", seconds));
+      console.line("lethe %s: finished in %.1f s; %s", stage.cliName(), seconds, PeakMemory.describe());
       return 0;
     } catch (Throwable t) {
       LetheInputException bad = inputCause(t);

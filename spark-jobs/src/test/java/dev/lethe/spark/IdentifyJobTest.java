@@ -36,7 +36,8 @@ class IdentifyJobTest {
     Path wd = StageFixture.small();
     StageFixture.Run r = StageFixture.ok("identify", wd, FAST, "--method", method, "--overwrite");
     assertThat(r.out()).contains("identify: " + method + " scored 400 training examples").contains("r(z) > 0 for")
-        .contains("random baseline");
+        .contains("random baseline").containsPattern("lethe identify: finished in \\d+\\.\\d s; peak memory:"
+            + " resident [1-9]\\d+ MB, JVM heap [1-9]\\d* MB");
     List<Row> rows = culprits(wd, method);
     assertThat(rows).hasSize(400);
     long[] trainIds = SharedSpark.get().read().parquet(wd.resolve("data/train.parquet").toString()).select("id")

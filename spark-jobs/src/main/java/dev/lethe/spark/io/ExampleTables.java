@@ -6,6 +6,10 @@ import dev.lethe.data.ExampleSet;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -17,6 +21,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.collection.mutable.ArraySeq;
+import scala.collection.mutable.WrappedArray;
 
 /**
  * The Parquet contracts of shared/DESIGN.md and their conversion to and from {@link ExampleSet}:
@@ -133,35 +138,42 @@ public final class ExampleTables {
     return got.equals(want);
   }
 
-  /** Rows of the data schema for an example set. */
-  public static List<Row> dataRows(ExampleSet s) {
-    List<Row> rows = new ArrayList<>(s.size());
-    for (int i = 0; i < s.size(); i++) {
-      rows.add(RowFactory.create(s.id(i), boxed(s.features(i)), s.label(i), s.originalLabel(i),
-          s.corruption(i).code()));
-    }
-    return rows;
+  /**
+   * The data-schema table of an example set. The set travels to the tasks once, as a broadcast, and each task builds
+   * its rows lazily (features wrapped, not copied or boxed), so the driver never holds a second, row-shaped copy of
+   * the data. Rows are dealt round-robin to {@code partitions} partitions, in the set's order.
+   */
+  public static Dataset<Row> dataFrame(SparkSession spark, ExampleSet s, int partitions) {
+    return dataFrame(spark, s, null, DATA, partitions);
   }
 
-  /** Rows of the failures schema. */
-  public static List<Row> failureRows(ExampleSet s, int[] predicted) {
-    List<Row> rows = new ArrayList<>(s.size());
-    for (int i = 0; i < s.size(); i++) {
-      rows.add(RowFactory.create(s.id(i), boxed(s.features(i)), s.label(i), predicted[i]));
+  /** As {@link #dataFrame(SparkSession, ExampleSet, int)} for the failures schema, with each row's prediction. */
+  public static Dataset<Row> failuresFrame(SparkSession spark, ExampleSet s, int[] predicted, int partitions) {
+    if (predicted.length != s.size()) {
+      throw new IllegalArgumentException(predicted.length + " predictions for " + s.size() + " rows");
     }
-    return rows;
+    return dataFrame(spark, s, predicted, FAILURES, partitions);
   }
 
-  public static Dataset<Row> dataFrame(SparkSession spark, List<Row> rows, StructType schema, int partitions) {
-    return spark.createDataFrame(rows, schema).repartition(partitions);
-  }
-
-  private static Float[] boxed(float[] f) {
-    Float[] b = new Float[f.length];
-    for (int i = 0; i < f.length; i++) {
-      b[i] = f[i];
+  private static Dataset<Row> dataFrame(SparkSession spark, ExampleSet s, int[] predicted, StructType schema,
+      int partitions) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<ExampleSet> set = jsc.broadcast(s);
+    Broadcast<int[]> pred = predicted == null ? null : jsc.broadcast(predicted);
+    int parts = Math.max(1, Math.min(partitions, s.size()));
+    List<Integer> starts = new ArrayList<>(parts);
+    for (int k = 0; k < parts; k++) {
+      starts.add(k);
     }
-    return b;
+    JavaRDD<Row> rows = jsc.parallelize(starts, parts).flatMap(first -> {
+      ExampleSet e = set.value();
+      int[] p = pred == null ? null : pred.value();
+      return IntStream.iterate(first, i -> i < e.size(), i -> i + parts).mapToObj(i -> p == null
+          ? RowFactory.create(e.id(i), WrappedArray.make(e.features(i)), e.label(i), e.originalLabel(i),
+              e.corruption(i).code())
+          : RowFactory.create(e.id(i), WrappedArray.make(e.features(i)), e.label(i), p[i])).iterator();
+    });
+    return spark.createDataFrame(rows, schema);
   }
 
   /** The features of a row (column 1 in both the data and failures schemas) as a float[]. */
