@@ -5,6 +5,7 @@ import dev.lethe.spark.JobContext;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.io.Workdir;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.apache.spark.sql.SparkSession;
 public final class BenchContext {
   /** Where the experiment runs' workdirs go, inside the output directory. */
   public static final String RUNS = "runs";
+  private static final long MB = 1024L * 1024L;
 
   private final JobContext job;
   private final BenchSuite suite;
@@ -30,6 +32,7 @@ public final class BenchContext {
   private final List<Long> seeds;
   private final BenchResults results;
   private final List<String> notes = new ArrayList<>();
+  private final List<String> configuration = new ArrayList<>();
   private final List<LetheConfig.Source> userLayers = new ArrayList<>();
 
   BenchContext(JobContext job, BenchSuite suite, Workdir output, List<Long> seeds, BenchResults results) {
@@ -93,6 +96,22 @@ public final class BenchContext {
 
   public List<String> notes() {
     return List.copyOf(notes);
+  }
+
+  /** A line for summary.md's configuration section (e.g. a setting's config layer). */
+  public void describeConfiguration(String line) {
+    configuration.add(line);
+  }
+
+  public List<String> configuration() {
+    return List.copyOf(configuration);
+  }
+
+  /** Records this JVM's peak memory so far (resident high-water mark where reported, heap pools' peak), in MB. */
+  public void recordPeakMemory(String setting, long seed, String method) {
+    PeakMemory.residentBytes().ifPresent(b -> record(BenchSummary.MEMORY, setting, seed, method, "peak_resident_mb", b / MB,
+        "MB"));
+    record(BenchSummary.MEMORY, setting, seed, method, "peak_heap_mb", PeakMemory.heapBytes() / MB, "MB");
   }
 
   /** The workdir of one experiment run, {@code <root>/<suite>/runs/<name>/}; its outputs are replaced on rerun. */

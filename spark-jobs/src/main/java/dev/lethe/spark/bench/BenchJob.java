@@ -3,6 +3,7 @@ package dev.lethe.spark.bench;
 import dev.lethe.spark.JobContext;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.StageArgs;
+import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.report.ReportCharts;
 import java.io.IOException;
@@ -68,6 +69,7 @@ public final class BenchJob {
       };
       double wall = (System.nanoTime() - start) / 1e9;
       b.record(QualitySuite.TIMING, "all", ctx.seed(), "suite", "suite_wall_seconds", wall, "s");
+      b.recordPeakMemory("all", ctx.seed(), "suite");
       publish(b, started, wall);
       ctx.console().line("bench: suite %s done in %.1f s -> %s, %s", name, wall, out.path(BenchResults.FILE),
           out.path(SUMMARY));
@@ -126,6 +128,7 @@ public final class BenchJob {
     f.put("Spark", b.spark().version() + ", master " + b.spark().sparkContext().master() + ", default parallelism "
         + b.spark().sparkContext().defaultParallelism());
     f.put("seeds", b.seeds().toString());
+    f.put("peak memory of the bench JVM", PeakMemory.describe().replace("peak memory: ", ""));
     return f;
   }
 
@@ -142,6 +145,7 @@ public final class BenchJob {
     List<String> l = new ArrayList<>();
     l.add("Command: `" + cmd + "`");
     l.add("");
+    l.addAll(b.configuration());
     l.add("Each run's configuration, lowest precedence first: reference.conf, the suite's setting layer, --config,"
         + " --set, then the run's own keys (seed, identify.method, repair.method, repair.culprits, the swept key)."
         + " The effective configuration of every stage run is in its provenance files under runs/.");

@@ -15,6 +15,7 @@ final class BenchSummary {
   /** Timing targets (reported, never asserted): the ewc-influence identify stage and its ratio to linear-lissa. */
   static final double EWC_SECONDS_TARGET = 5.0;
   static final double EWC_LISSA_RATIO_TARGET = 0.5;
+  static final String MEMORY = "memory";
 
   private final BenchResults r;
   private final StringBuilder md = new StringBuilder();
@@ -45,6 +46,7 @@ final class BenchSummary {
     }
     s.timing(plots);
     s.roofline();
+    s.memory();
     s.others();
     if (!ctx.notes().isEmpty()) {
       s.line("");
@@ -207,10 +209,23 @@ final class BenchSummary {
         100 * Roofline.TARGET, fraction.mean() >= Roofline.TARGET ? "met" : "not met");
   }
 
+  private void memory() {
+    Stat resident = r.stat(MEMORY, null, "suite", "peak_resident_mb");
+    Stat heap = r.stat(MEMORY, null, "suite", "peak_heap_mb");
+    if (heap.n() == 0) {
+      return;
+    }
+    line("");
+    line("## Memory");
+    line("");
+    line("Peak memory of the bench JVM over the whole suite (every stage ran in it; in local mode the executors"
+        + " too): resident high-water mark %s MB, heap pools' peak %s MB.", num(resident, 0), num(heap, 0));
+  }
+
   /** Rows of experiments this class has no table for (e.g. the scale suite's), listed as they are. */
   private void others() {
     List<BenchResults.Row> rest = r.rows().stream().filter(row -> !List.of(QualitySuite.IDENTIFICATION,
-        QualitySuite.TREATMENT, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT)
+        QualitySuite.TREATMENT, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT, MEMORY)
         .contains(row.experiment())).toList();
     if (rest.isEmpty()) {
       return;

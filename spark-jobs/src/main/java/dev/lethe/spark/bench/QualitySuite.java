@@ -113,8 +113,22 @@ final class QualitySuite {
         ctx.note("%s", setting.unavailable());
         continue;
       }
+      for (LetheConfig.Source layer : setting.layers()) {
+        ctx.describeConfiguration("Setting " + setting.name() + ", layer " + layer.name() + ":");
+        ctx.describeConfiguration("");
+        ctx.describeConfiguration("```hocon");
+        ctx.describeConfiguration(layer.text().strip());
+        ctx.describeConfiguration("```");
+        ctx.describeConfiguration("");
+      }
+      ctx.describeConfiguration(String.format(Locale.ROOT, "Swept: EWC-deletion gamma %s; fine-tuning sweep k %s"
+          + " at %d training examples (scaled to the actual size); rankings %s; treatments and sweep from the %s"
+          + " ranking.", plan.ewcDeletionGammas(), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS,
+          RANKING));
+      ctx.describeConfiguration("");
       for (long seed : ctx.seeds()) {
         s.runOne(setting, seed);
+        ctx.recordPeakMemory(setting.name(), seed, "after-run");
       }
     }
     return s.failures;
