@@ -65,6 +65,19 @@ final class BenchSummary {
     md.append(String.format(Locale.ROOT, format, args)).append('\n');
   }
 
+  /** A section: its title, an introductory paragraph and the header of its table (none when empty). */
+  private void section(String title, String intro, List<String> columns) {
+    line("");
+    line("## %s", title);
+    line("");
+    line("%s", intro);
+    if (!columns.isEmpty()) {
+      line("");
+      line("| %s |", String.join(" | ", columns));
+      line("|%s", " --- |".repeat(columns.size()));
+    }
+  }
+
   private void plot(List<String> plots, String name) {
     if (plots.contains(name)) {
       line("");
@@ -77,21 +90,15 @@ final class BenchSummary {
     List<String> methods = r.distinct(e, setting, BenchResults.Row::method);
     Stat rows = r.stat(e, setting, methods.get(0), "rows");
     Stat corrupted = r.stat(e, setting, methods.get(0), "corrupted");
-    line("");
-    line("## Identification: %s (%d seed%s)", setting, rows.n(), rows.n() == 1 ? "" : "s");
-    line("");
-    line("Share of corrupted training examples among the top of each ranking, mean +- std over seeds (base rate"
-        + " %s: %.0f corrupted of %.0f training examples); area under the found-vs-inspected curve.", pct(
-        new Stat(corrupted.mean() / rows.mean(), 0, 1)), corrupted.mean(), rows.mean());
-    line("");
-    StringBuilder head = new StringBuilder("| method |");
-    StringBuilder rule = new StringBuilder("| --- |");
+    List<String> columns = new ArrayList<>(List.of("method"));
     for (double f : QualitySuite.TOP) {
-      head.append(String.format(Locale.ROOT, " top %.0f%% |", 100 * f));
-      rule.append(" --- |");
+      columns.add(String.format(Locale.ROOT, "top %.0f%%", 100 * f));
     }
-    line("%s area (AUC) |", head);
-    line("%s --- |", rule);
+    columns.add("area (AUC)");
+    section(String.format(Locale.ROOT, "Identification: %s (%d seed%s)", setting, rows.n(), rows.n() == 1 ? "" : "s"),
+        String.format(Locale.ROOT, "Share of corrupted training examples among the top of each ranking, mean +- std"
+        + " over seeds (base rate %s: %.0f corrupted of %.0f training examples); area under the found-vs-inspected"
+        + " curve.", pct(new Stat(corrupted.mean() / rows.mean(), 0, 1)), corrupted.mean(), rows.mean()), columns);
     for (String m : methods) {
       StringBuilder row = new StringBuilder("| " + m + " |");
       for (double f : QualitySuite.TOP) {
@@ -104,15 +111,11 @@ final class BenchSummary {
 
   private void treatments(String setting, List<String> plots) {
     String e = QualitySuite.TREATMENT;
-    line("");
-    line("## Treatment trade-off: %s", setting);
-    line("");
-    line("Repairs of the top 15%% of the %s ranking (repair.selection defaults); accuracy changes in points, mean"
-        + " +- std over seeds. Rejected: runs whose T\\F drop exceeded repair.max-remaining-drop.", QualitySuite.RANKING);
-    line("");
-    line("| treatment | removed | corrupted removed | Fh before | Fh after | Fh gain (points) | T\\F drop (points) |"
-        + " test after | rejected runs | treatment s |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    section("Treatment trade-off: " + setting, "Repairs of the top 15% of the " + QualitySuite.RANKING + " ranking"
+        + " (repair.selection defaults); accuracy changes in points, mean +- std over seeds. Rejected: runs whose T\\F"
+        + " drop exceeded repair.max-remaining-drop.", List.of("treatment", "removed", "corrupted removed",
+        "Fh before", "Fh after", "Fh gain (points)", "T\\F drop (points)", "test after", "rejected runs",
+        "treatment s"));
     for (String m : r.distinct(e, setting, BenchResults.Row::method)) {
       Stat rejected = r.stat(e, setting, m, "rejected");
       line("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f of %d | %s |", m, num(r.stat(e, setting, m, "removed"), 0),
@@ -126,14 +129,10 @@ final class BenchSummary {
 
   private void sweep(String setting, List<String> plots) {
     String e = QualitySuite.FINETUNE_SWEEP;
-    line("");
-    line("## Fine-tuning on D\\C after removing the top k: %s", setting);
-    line("");
-    line("Fine-tuning (repair.finetune settings) on the training set without the top k of the %s ranking; k = 0"
-        + " is theta_hat. Accuracies mean +- std over seeds.", QualitySuite.RANKING);
-    line("");
-    line("| k removed | corrupted removed | Fq | Fh | T\\F | test |");
-    line("| --- | --- | --- | --- | --- | --- |");
+    section("Fine-tuning on D\\C after removing the top k: " + setting, "Fine-tuning (repair.finetune settings) on"
+        + " the training set without the top k of the " + QualitySuite.RANKING + " ranking; k = 0 is theta_hat."
+        + " Accuracies mean +- std over seeds.", List.of("k removed", "corrupted removed", "Fq", "Fh", "T\\F",
+        "test"));
     List<String> points = new ArrayList<>(r.distinct(e, setting, BenchResults.Row::method));
     points.sort(Comparator.comparingDouble(m -> r.stat(e, setting, m, "removed").mean()));
     for (String m : points) {
@@ -150,16 +149,12 @@ final class BenchSummary {
     if (r.select(e, null, row -> row.metric().equals("identify_wall_seconds")).isEmpty()) {
       return;
     }
-    line("");
-    line("## Timing: cause identification on this machine");
-    line("");
-    line("Wall time of the identify stage per method (measured around the stage body, in this JVM), and its parts"
-        + " from the culprits table's provenance; mean +- std over every setting and seed, seconds. ewc-influence also"
-        + " needs the Fisher diagonal (the fisher stage: %s s); linear-cg and linear-lissa use a sampled full"
-        + " Fisher of their own.", num(r.stat(e, null, "fisher", "stage_seconds"), 1));
-    line("");
-    line("| method | identify stage | read inputs | prepare (driver) | score and rank |");
-    line("| --- | --- | --- | --- | --- |");
+    section("Timing: cause identification on this machine", "Wall time of the identify stage per method (measured"
+        + " around the stage body, in this JVM), and its parts from the culprits table's provenance; mean +- std over"
+        + " every setting and seed, seconds. ewc-influence also needs the Fisher diagonal (the fisher stage: "
+        + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s); linear-cg and linear-lissa use a sampled full"
+        + " Fisher of their own.", List.of("method", "identify stage", "read inputs", "prepare (driver)",
+        "score and rank"));
     for (String m : QualitySuite.IDENTIFY_METHODS) {
       Stat wall = r.stat(e, null, m, "identify_wall_seconds");
       if (wall.n() > 0) {
@@ -195,10 +190,7 @@ final class BenchSummary {
     if (fraction.n() == 0) {
       return;
     }
-    line("");
-    line("## Roofline");
-    line("");
-    line("ewc-influence scoring: training rows x 2 forward passes x %s FLOP per forward pass (conv and dense"
+    section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x 2 forward passes x %s FLOP per forward pass (conv and dense"
         + " multiply-adds, double precision) over the %s score_seconds (scoring, ranking and writing) = %s GFLOP/s;"
         + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
         + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
@@ -206,7 +198,7 @@ final class BenchSummary {
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "scoring_flops_per_second")), 3), Roofline.GEMM_SIZE,
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3), pct(fraction),
-        100 * Roofline.TARGET, fraction.mean() >= Roofline.TARGET ? "met" : "not met");
+        100 * Roofline.TARGET, fraction.mean() >= Roofline.TARGET ? "met" : "not met"), List.of());
   }
 
   private void memory() {
@@ -215,11 +207,9 @@ final class BenchSummary {
     if (heap.n() == 0) {
       return;
     }
-    line("");
-    line("## Memory");
-    line("");
-    line("Peak memory of the bench JVM over the whole suite (every stage ran in it; in local mode the executors"
-        + " too): resident high-water mark %s MB, heap pools' peak %s MB.", num(resident, 0), num(heap, 0));
+    section("Memory", "Peak memory of the bench JVM over the whole suite (every stage ran in it; in local mode the"
+        + " executors too): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak " + num(heap, 0)
+        + " MB.", List.of());
   }
 
   /** Rows of experiments this class has no table for (e.g. the scale suite's), listed as they are. */
@@ -230,11 +220,8 @@ final class BenchSummary {
     if (rest.isEmpty()) {
       return;
     }
-    line("");
-    line("## Other measurements");
-    line("");
-    line("| experiment | setting | seed | method | metric | value | unit |");
-    line("| --- | --- | --- | --- | --- | --- | --- |");
+    section("Other measurements", "Rows of results.csv without a table of their own.", List.of("experiment",
+        "setting", "seed", "method", "metric", "value", "unit"));
     rest.forEach(row -> line("| %s | %s | %d | %s | %s | %s | %s |", row.experiment(), row.setting(), row.seed(),
         row.method(), row.metric(), String.format(Locale.ROOT, "%.4g", row.value()), row.unit()));
   }
