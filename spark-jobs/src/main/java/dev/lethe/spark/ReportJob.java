@@ -17,13 +17,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.jfree.chart.JFreeChart;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,9 +79,9 @@ public final class ReportJob {
     String identificationPng = null;
     String tradeoffPng = null;
     byte[] identification = curves.stream().anyMatch(IdentificationCurve::hasCorruption)
-        ? draw("identification", () -> ReportCharts.identification(curves), notes) : null;
-    byte[] tradeoff = repairs.isEmpty() ? null : draw("repair trade-off", () -> ReportCharts.tradeoff(repairs),
-        notes);
+        ? ReportCharts.pngOrNull("identification", () -> ReportCharts.identification(curves), notes) : null;
+    byte[] tradeoff = repairs.isEmpty() ? null : ReportCharts.pngOrNull("repair trade-off",
+        () -> ReportCharts.tradeoff(repairs), notes);
     ReportPage page;
     try (Workdir.Staging staging = wd.stage("report")) {
       if (identification != null) {
@@ -128,20 +126,6 @@ public final class ReportJob {
         wd.path(DIR + "/" + INDEX));
   }
 
-  /** The plot as PNG, or null with a note when it cannot be drawn (e.g. no fonts on a headless machine). */
-  private static byte[] draw(String what, Supplier<JFreeChart> chart, List<String> notes) {
-    if (System.getProperty("java.awt.headless") == null) {
-      System.setProperty("java.awt.headless", "true");
-    }
-    try {
-      return ReportCharts.png(chart.get());
-    } catch (RuntimeException | LinkageError | InternalError e) {
-      LOG.warn("cannot draw the {} plot", what, e);
-      notes.add("The " + what + " plot could not be drawn: " + e);
-      return null;
-    }
-  }
-
   /** The methods of the complete culprits tables (a directory with _SUCCESS), sorted; incomplete ones noted. */
   private static List<String> completeCulpritTables(Workdir wd, List<String> notes) {
     List<String> names = new ArrayList<>();
@@ -180,8 +164,11 @@ public final class ReportJob {
     }
   }
 
-  /** The found-vs-inspected curve of every culprits table: a join of its (id, rank) with the corrupted ids. */
-  private static List<IdentificationCurve> curves(JobContext ctx, List<String> tables, List<String> notes) {
+  /**
+   * The found-vs-inspected curve of every culprits table of {@code tables} (method names): a join of its (id, rank)
+   * with the corrupted ids; tables that cannot be used are skipped with a note. The benchmarks reuse it per run.
+   */
+  public static List<IdentificationCurve> curves(JobContext ctx, List<String> tables, List<String> notes) {
     List<IdentificationCurve> curves = new ArrayList<>();
     if (tables.isEmpty()) {
       return curves;

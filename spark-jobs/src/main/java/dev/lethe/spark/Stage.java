@@ -1,6 +1,7 @@
 package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.spark.bench.BenchJob;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -14,7 +15,8 @@ public enum Stage {
   REPAIR("repair", RepairJob::run),
   REPORT("report", ReportJob::run),
   PIPELINE("pipeline", PipelineJob::run),
-  DEMO("demo", PipelineJob::run);
+  DEMO("demo", PipelineJob::run),
+  BENCH("bench", BenchJob::run);
 
   /** A stage body. */
   @FunctionalInterface

@@ -3,6 +3,7 @@ package dev.lethe.spark;
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.InfluenceMethods;
+import dev.lethe.spark.bench.BenchSuite;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.exec.PeakMemory;
@@ -108,10 +109,10 @@ public final class StageRunner {
     if (stage == Stage.DEMO) {
       layers.add(LetheConfig.classpathSource(DEMO_CONFIG));
     }
-    if (a.configFile().isPresent()) {
-      String f = a.configFile().get();
-      layers.add(new LetheConfig.Source(f,
-          new String(Workdir.readFile(f, hadoopConf, "--config"), StandardCharsets.UTF_8)));
+    a.configFile().ifPresent(f -> layers.add(configFile(f, hadoopConf)));
+    if (stage == Stage.BENCH) {
+      // fail before a Spark session starts and before anything is written; the message lists the suites
+      BenchSuite.byName(a.suite().orElse(StageArgs.DEFAULT_SUITE));
     }
     List<String> overrides = new ArrayList<>(a.overrides());
     Optional<String> method = a.method();
@@ -130,6 +131,12 @@ public final class StageRunner {
       }
     }
     return LetheConfig.load(layers, overrides);
+  }
+
+  /** The config layer of {@code --config FILE} (any Hadoop path). */
+  public static LetheConfig.Source configFile(String file, Configuration hadoopConf) {
+    return new LetheConfig.Source(file, new String(Workdir.readFile(file, hadoopConf, "--config"),
+        StandardCharsets.UTF_8));
   }
 
   private static SparkSession session(StageArgs a, LetheConfig config, Stage stage) {

@@ -63,7 +63,7 @@ public final class ScaleSuite {
   /** Receives one measurement (one row of results.csv). */
   @FunctionalInterface
   interface Recorder {
-    void record(String experiment, String setting, int seed, String method, String metric, double value,
+    void record(String experiment, String setting, long seed, String method, String metric, double value,
         String unit);
   }
 
@@ -73,7 +73,7 @@ public final class ScaleSuite {
 
   /** The suite's settings, from the {@code bench.scale} keys. */
   record Settings(List<Integer> trainSizes, int testSize, int trainEpochs, String architecture, Path dataDir,
-      int seed, boolean isolateStages) {
+      long seed, boolean isolateStages) {
     static Settings of(LetheConfig c) {
       List<Integer> sizes = c.getIntList("bench.scale.train-sizes");
       if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s < 1)) {
@@ -82,7 +82,7 @@ public final class ScaleSuite {
       }
       return new Settings(sizes.stream().sorted().distinct().toList(), c.nonNegativeInt("bench.scale.test-size"),
           c.positiveInt("bench.scale.train-epochs"), c.getString("model.architecture"),
-          ScaleSuite.dataDir(c.getString("bench.scale.fashion-mnist-dir")), c.getInt("seed"),
+          ScaleSuite.dataDir(c.getString("bench.scale.fashion-mnist-dir")), c.getLong("seed"),
           c.getBoolean("bench.scale.isolate-stages"));
     }
   }
@@ -98,6 +98,16 @@ public final class ScaleSuite {
       }
     }
     return dir;
+  }
+
+  /** Runs the suite for the bench stage: measurements to results.csv, its section to summary.md. */
+  public static void run(BenchContext ctx) throws IOException, InterruptedException {
+    java.net.URI out = ctx.output().uri();
+    if (!"file".equals(out.getScheme())) {
+      throw LetheInputException.of("--workdir %s: the scale suite runs stages in local JVMs and needs a local"
+          + " directory", out);
+    }
+    ctx.addSection(run(ctx.spark(), ctx.config(), Path.of(out), ctx::record, ctx.job().args().overrides()));
   }
 
   /**

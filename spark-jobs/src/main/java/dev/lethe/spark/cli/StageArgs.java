@@ -7,22 +7,29 @@ import java.util.Optional;
 
 /**
  * The command-line contract shared by every stage:
- * {@code <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M] [--method NAME] [--overwrite]}.
+ * {@code <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M] [--method NAME] [--overwrite]},
+ * plus {@code --suite NAME} for {@code bench} (whose {@code --workdir} is the output root, default {@code bench}).
  * The same arguments work from bin/lethe, spark-submit application arguments, Airflow and Databricks.
  */
 public record StageArgs(String stage, String workdir, Optional<String> configFile, List<String> overrides,
-    Optional<String> master, Optional<String> method, boolean overwrite, boolean help) {
+    Optional<String> master, Optional<String> method, Optional<String> suite, boolean overwrite, boolean help) {
+  /** The stage that takes {@code --suite}, its default suite and its default output root. */
+  public static final String BENCH = "bench";
+  public static final String DEFAULT_SUITE = "quick";
+  public static final String BENCH_ROOT = "bench";
 
   public static final String USAGE = String.join("\n",
       "usage: lethe <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M]",
       "                     [--method NAME] [--overwrite]",
-      "stages: prepare train failures fisher identify repair report pipeline demo",
+      "       lethe bench [--suite quick|paper|scale] [--workdir ROOT] [--config FILE] [--set key=value ...]",
+      "stages: prepare train failures fisher identify repair report pipeline demo bench",
       "  --workdir DIR     where stage inputs and outputs live (any Hadoop path: file:/, hdfs://, s3a://, dbfs:/)",
       "  --config FILE     HOCON file layered over conf/reference.conf",
       "  --set key=value   override one config key (repeatable), e.g. --set train.max-epochs=10",
       "  --master M        Spark master; omit under spark-submit/Databricks (bin/lethe defaults to local[*])",
       "  --method NAME     identify: identify.method; repair: repair.method",
       "  --overwrite       replace existing outputs (otherwise a stage refuses to overwrite)",
+      "  --suite NAME      bench only: the benchmark suite (default quick); results in ROOT/NAME/ (ROOT default bench)",
       "exit codes: 0 success, 2 bad input or config (message on stderr), 1 internal error");
 
   /**
@@ -35,7 +42,8 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
     if (stage == null) {
       if (args.length == 0 || args[0].startsWith("-")) {
         if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-          return new StageArgs("", "", Optional.empty(), List.of(), Optional.empty(), Optional.empty(), false, true);
+          return new StageArgs("", "", Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
+              Optional.empty(), false, true);
         }
         throw new LetheInputException("missing stage name\n" + USAGE);
       }
@@ -46,6 +54,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
     String config = null;
     String master = null;
     String method = null;
+    String suite = null;
     boolean overwrite = false;
     boolean help = false;
     List<String> sets = new ArrayList<>();
@@ -57,6 +66,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
         case "--set" -> sets.add(value(args, ++i, a));
         case "--master" -> master = value(args, ++i, a);
         case "--method" -> method = value(args, ++i, a);
+        case "--suite" -> suite = value(args, ++i, a);
         case "--overwrite" -> overwrite = true;
         case "--help", "-h" -> help = true;
         default -> {
@@ -70,11 +80,19 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
         }
       }
     }
+    boolean bench = stage.equals(BENCH);
+    if (suite != null && !bench) {
+      throw LetheInputException.of("--suite is an option of stage %s only, not of %s", BENCH, stage);
+    }
+    if (bench) {
+      workdir = workdir == null ? BENCH_ROOT : workdir;
+      suite = suite == null ? DEFAULT_SUITE : suite;
+    }
     if (workdir == null && !help && !stage.equals("demo")) {
       throw LetheInputException.of("stage %s: --workdir is required%n%s", stage, USAGE);
     }
     return new StageArgs(stage, workdir, Optional.ofNullable(config), List.copyOf(sets),
-        Optional.ofNullable(master), Optional.ofNullable(method), overwrite, help);
+        Optional.ofNullable(master), Optional.ofNullable(method), Optional.ofNullable(suite), overwrite, help);
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -86,11 +104,11 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
 
   /** A copy naming another stage (the pipeline runs each stage with the pipeline's arguments). */
   public StageArgs withStage(String other) {
-    return new StageArgs(other, workdir, configFile, overrides, master, method, overwrite, help);
+    return new StageArgs(other, workdir, configFile, overrides, master, method, suite, overwrite, help);
   }
 
   /** A copy with another workdir and overwrite flag (the demo picks its own). */
   public StageArgs withWorkdir(String dir, boolean overwriteOutputs) {
-    return new StageArgs(stage, dir, configFile, overrides, master, method, overwriteOutputs, help);
+    return new StageArgs(stage, dir, configFile, overrides, master, method, suite, overwriteOutputs, help);
   }
 }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -21,9 +22,12 @@ import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The report's plots, drawn with JFreeChart and written as PNG. */
 public final class ReportCharts {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportCharts.class);
   public static final int WIDTH = 900;
   public static final int HEIGHT = 600;
   /** Curve points per identification method (the rest is thinned out). */
@@ -162,6 +166,20 @@ public final class ReportCharts {
     return chart;
   }
 
+  /** The chart as PNG, or null with a note when it cannot be drawn (e.g. no fonts on a headless machine). */
+  public static byte[] pngOrNull(String what, Supplier<JFreeChart> chart, List<String> notes) {
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+    try {
+      return png(chart.get());
+    } catch (RuntimeException | LinkageError | InternalError e) {
+      LOG.warn("cannot draw the {} plot", what, e);
+      notes.add("The " + what + " plot could not be drawn: " + e);
+      return null;
+    }
+  }
+
   /** The chart as PNG bytes. */
   public static byte[] png(JFreeChart chart) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
@@ -177,13 +195,20 @@ public final class ReportCharts {
     return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
   }
 
-  private static void style(XYPlot plot) {
+  /** The i-th colour of the report's palette (cycling). */
+  public static Color color(int i) {
+    return PALETTE[i % PALETTE.length];
+  }
+
+  /** White background and light grid lines, as every report plot. */
+  public static void style(XYPlot plot) {
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(new Color(220, 220, 220));
     plot.setRangeGridlinePaint(new Color(220, 220, 220));
   }
 
-  private static void unitRange(NumberAxis axis) {
+  /** An axis over [0, 1] with ticks every 0.1. */
+  public static void unitRange(NumberAxis axis) {
     axis.setRange(0, 1);
     axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(0.1));
   }

@@ -1,0 +1,69 @@
+package dev.lethe.spark.bench;
+
+import com.typesafe.config.Config;
+import dev.lethe.influence.EwcInfluence;
+import dev.lethe.math.Flops;
+import dev.lethe.math.GemmRate;
+import dev.lethe.spark.IdentifyJob;
+import dev.lethe.spark.exec.TaskThreads;
+import dev.lethe.spark.io.Json;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.Workdir;
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The scoring roofline: EWC-influence scores every training example with two forward passes in double precision
+ * (log p(z|theta_hat) and log p(z|theta*)), so its scoring rate is rows x 2 x forward FLOPs / scoring_pass_seconds
+ * (the identify provenance's wall time of the scoring pass: reading the table, the shuffle to the scoring partitions
+ * and the forward passes; ranking and writing excluded, so still a lower bound on the forward rate). It is compared
+ * with ND4J's double-precision GEMM rate measured in the same bench run with as many threads as scoring used
+ * (concurrent scoring tasks x spark.nd4j-task-threads).
+ */
+final class Roofline {
+  static final String EXPERIMENT = "roofline";
+  /** Square GEMM size and minimum timing per measurement. */
+  static final int GEMM_SIZE = 512;
+  static final double GEMM_SECONDS = 2.0;
+  /** The target: scoring at least half the GEMM rate. */
+  static final double TARGET = 0.5;
+
+  private final Map<Integer, Double> gemmByThreads = new HashMap<>();
+
+  /** Measures the roofline of the ewc-influence table of {@code run} and records it. */
+  void measure(BenchContext ctx, String setting, long seed, Workdir run) {
+    var net = ModelFiles.load(run, ModelFiles.BASE, "train");
+    long flops = Flops.forwardPerExample(net);
+    String prov = IdentifyJob.culprits(EwcInfluence.NAME) + Workdir.PROVENANCE_SUFFIX;
+    Config p = Json.parse(run.readBytes(prov), run.path(prov).toString());
+    long rows = p.getLong("training_rows");
+    double seconds = p.getDouble("scoring_pass_seconds");
+    int partitions = p.getInt("partitions");
+    int taskThreads = ctx.config().nonNegativeInt("spark.nd4j-task-threads");
+    int cores = Runtime.getRuntime().availableProcessors();
+    int concurrent = Math.min(partitions, Math.max(1, ctx.spark().sparkContext().defaultParallelism()));
+    int threads = concurrent * (taskThreads > 0 ? taskThreads : cores);
+    double scoring = rows * 2.0 * flops / seconds;
+    double gemm = gemmByThreads.computeIfAbsent(threads, Roofline::gemm);
+    String m = EwcInfluence.NAME;
+    ctx.record(EXPERIMENT, setting, seed, m, "forward_flops_per_example", flops, "FLOP");
+    ctx.record(EXPERIMENT, setting, seed, m, "scoring_flops_per_second", scoring, "FLOP/s");
+    ctx.record(EXPERIMENT, setting, seed, m, "gemm_flops_per_second", gemm, "FLOP/s");
+    ctx.record(EXPERIMENT, setting, seed, m, "threads", threads, "count");
+    ctx.record(EXPERIMENT, setting, seed, m, "roofline_fraction", scoring / gemm, "fraction");
+    ctx.console().line("bench: roofline: ewc-influence scored %d rows x 2 x %d FLOP in %.2f s = %.2f GFLOP/s;"
+        + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s: %.1f%% (target %.0f%%)", rows, flops, seconds,
+        scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, 100 * scoring / gemm, 100 * TARGET);
+  }
+
+  private static double gemm(int threads) {
+    TaskThreads.Setting saved = TaskThreads.current();
+    try {
+      TaskThreads.limit(threads);
+      return GemmRate.flopsPerSecond(DataType.DOUBLE, GEMM_SIZE, GEMM_SECONDS);
+    } finally {
+      TaskThreads.restore(saved);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package dev.lethe.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lethe.spark.cli.StageArgs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code lethe bench --suite quick} shrunk to the small fixture's size (400 training / 300 test images, MLP, few
+ * epochs and iterations): the files it writes and the sanity of what it measured, and its argument checks.
+ */
+class BenchJobTest {
+  static final List<String> METHODS = List.of("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle");
+  static final List<String> TINY = List.of("data.train-size=400", "data.test-size=300", "model.architecture=mlp",
+      "train.max-epochs=3", "identify.ewc.max-epochs=5", "identify.linear.curvature-samples=100",
+      "identify.linear.cg.max-iterations=30", "identify.linear.lissa.depth=50", "repair.ewc-deletion.max-epochs=3",
+      "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
+      "repair.finetune.max-epochs=1");
+  static Path root;
+  static StageFixture.Run run;
+
+  /** One results.csv row. */
+  record Row(String suite, String experiment, String setting, long seed, String method, String metric, double value,
+      String unit) {}
+
+  @BeforeAll
+  static void runQuickSuite() {
+    root = StageFixture.newDir("bench").resolve("out");
+    run = StageFixture.ok("bench", root, TINY, "--suite", "quick");
+  }
+
+  static List<Row> results(Path csv) throws IOException {
+    List<String> lines = Files.readAllLines(csv);
+    assertThat(lines.get(0)).isEqualTo("suite,experiment,setting,seed,method,metric,value,unit");
+    List<Row> rows = new ArrayList<>();
+    for (String l : lines.subList(1, lines.size())) {
+      String[] f = l.split(",", -1);
+      assertThat(f).as("fields of %s", l).hasSize(8);
+      rows.add(new Row(f[0], f[1], f[2], Long.parseLong(f[3]), f[4], f[5], Double.parseDouble(f[6]), f[7]));
+    }
+    return rows;
+  }
+
+  private static List<Row> select(List<Row> rows, String experiment, String method, String metricPrefix) {
+    return rows.stream().filter(r -> r.experiment().equals(experiment) && r.method().equals(method)
+        && r.metric().startsWith(metricPrefix)).toList();
+  }
+
+  @Test
+  void resultsHaveCurvesForEveryMethodAndSaneMeasurements() throws IOException {
+    List<Row> rows = results(root.resolve("quick/results.csv"));
+    assertThat(rows).allMatch(r -> r.suite().equals("quick"));
+    assertThat(rows).filteredOn(r -> !r.setting().equals("all")).allMatch(r -> r.setting().equals("label-flip")
+        && r.seed() == 42);
+    for (String m : METHODS) {
+      TreeMap<Double, Double> curve = new TreeMap<>();
+      for (Row r : select(rows, "identification", m, "found_at_")) {
+        curve.put(Double.parseDouble(r.metric().substring("found_at_".length())), r.value());
+      }
+      assertThat(curve).as("curve of %s", m).hasSizeGreaterThan(10).containsKeys(0.0, 1.0);
+      assertThat(curve.values()).allMatch(v -> v >= 0 && v <= 1);
+      assertThat(curve.get(1.0)).isEqualTo(1.0);
+      double previous = -1;
+      for (double v : curve.values()) {
+        assertThat(v).as("found fraction of %s is non-decreasing", m).isGreaterThanOrEqualTo(previous);
+        previous = v;
+      }
+      assertThat(select(rows, "identification", m, "auc")).singleElement()
+          .satisfies(r -> assertThat(r.value()).isBetween(0.0, 1.0));
+      assertThat(select(rows, "timing", m, "identify_wall_seconds")).singleElement()
+          .satisfies(r -> assertThat(r.value()).isPositive());
+    }
+    Map<String, Double> oracle = new HashMap<>();
+    select(rows, "identification", "oracle", "corrupted_share_top_").forEach(r -> oracle.put(r.metric(), r.value()));
+    assertThat(oracle).hasSize(4);
+    for (String m : METHODS) {
+      for (Row r : select(rows, "identification", m, "corrupted_share_top_")) {
+        assertThat(oracle.get(r.metric())).as("oracle vs %s, %s", m, r.metric()).isGreaterThanOrEqualTo(r.value());
+      }
+    }
+    // the oracle's ranking puts every corrupted example first: its top 1% is all corrupted
+    assertThat(oracle.get("corrupted_share_top_1pct")).isEqualTo(1.0);
+    assertThat(rows).filteredOn(r -> r.unit().equals("s")).isNotEmpty().allMatch(r -> r.value() > 0);
+    assertThat(rows).filteredOn(r -> r.experiment().equals("timing") && r.metric().equals("stage_seconds"))
+        .extracting(Row::method).containsExactly("prepare", "train", "failures", "fisher");
+    assertThat(select(rows, "timing", "ewc-influence/linear-lissa", "identify_time_ratio")).singleElement()
+        .satisfies(r -> assertThat(r.value()).isPositive());
+
+    // treatment trade-off: three EWC-deletion gammas, Newton removal, fine-tuning; each with its Fh gain
+    assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("holdout_gain_points"))
+        .extracting(Row::method).containsExactly("ewc-deletion@gamma=0.01", "ewc-deletion@gamma=0.03",
+            "ewc-deletion@gamma=0.05", "newton-removal", "finetune");
+    // fine-tuning sweep: 100, 200, 400 of 3000 scaled to 400 rows, plus theta_hat
+    assertThat(rows).filteredOn(r -> r.experiment().equals("finetune-sweep") && r.metric().equals("removed"))
+        .extracting(Row::value).containsExactlyInAnyOrder(0.0, 13.0, 27.0, 53.0);
+    assertThat(rows).filteredOn(r -> r.metric().startsWith("accuracy_")).allMatch(r -> r.value() >= 0
+        && r.value() <= 1);
+
+    // roofline: the MLP's forward FLOPs, positive rates and their ratio
+    assertThat(select(rows, "roofline", "ewc-influence", "forward_flops_per_example")).singleElement()
+        .satisfies(r -> assertThat(r.value()).isEqualTo(2.0 * (784 * 128 + 128 * 10)));
+    double scoring = select(rows, "roofline", "ewc-influence", "scoring_flops_per_second").get(0).value();
+    double gemm = select(rows, "roofline", "ewc-influence", "gemm_flops_per_second").get(0).value();
+    assertThat(scoring).isPositive();
+    assertThat(gemm).isPositive();
+    assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
+        .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
+  }
+
+  @Test
+  void writesTheSummaryAndThePlots() throws IOException {
+    String md = Files.readString(root.resolve("quick/summary.md"));
+    assertThat(md).startsWith("# Lethe benchmarks: suite quick")
+        .contains("## Identification: label-flip (1 seed)", "| method | top 1% | top 5% | top 10% | top 20% |")
+        .contains("## Treatment trade-off: label-flip", "| ewc-deletion@gamma=0.03 |", "| newton-removal |")
+        .contains("## Fine-tuning on D\\C after removing the top k: label-flip")
+        .contains("## Timing", "| ewc-influence identify stage, 3000-example protocol (this run: 400")
+        .contains("| ewc-influence time / linear-lissa time (same run) |", "## Roofline", "ND4J backend")
+        .contains("Command: `lethe bench --suite quick --workdir " + root, "--set data.train-size=400");
+    for (String m : METHODS) {
+      assertThat(md).contains("| " + m + " |");
+    }
+    for (String png : List.of("identification-label-flip.png", "tradeoff-label-flip.png",
+        "finetune-sweep-label-flip.png", "timing.png")) {
+      ReportJobTest.assertPng(root.resolve("quick/" + png));
+      assertThat(md).contains("](" + png + ")");
+    }
+    assertThat(root.resolve("quick/runs/label-flip-seed42/culprits/linear-lissa.parquet/_SUCCESS")).exists();
+    assertThat(root.resolve("quick/_staging")).doesNotExist();
+    assertThat(run.out()).contains("bench: roofline: ewc-influence scored 400 rows", "bench: suite quick done in");
+  }
+
+  @Test
+  void refusesExistingOutputWithoutOverwrite() throws IOException {
+    long before = Files.size(root.resolve("quick/results.csv"));
+    StageFixture.Run again = StageFixture.run("bench", root, TINY, "--suite", "quick");
+    assertThat(again.code()).isEqualTo(2);
+    assertThat(again.err()).contains("already exists", "--overwrite");
+    assertThat(Files.size(root.resolve("quick/results.csv"))).isEqualTo(before);
+  }
+
+  @Test
+  void unknownSuiteIsBadInputAndWritesNothing() {
+    Path fresh = StageFixture.newDir("bench-bad").resolve("out");
+    StageFixture.Run bad = StageFixture.run("bench", fresh, TINY, "--suite", "nope");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("unknown benchmark suite 'nope'", "quick, paper, scale");
+    assertThat(fresh).doesNotExist();
+    List<String> noData = new ArrayList<>(TINY);
+    noData.add("bench.scale.fashion-mnist-dir=/nonexistent/fmnist");
+    StageFixture.Run scale = StageFixture.run("bench", fresh, noData, "--suite", "scale");
+    assertThat(scale.code()).isEqualTo(2);
+    assertThat(scale.err()).contains("bench.scale.fashion-mnist-dir", "/nonexistent/fmnist");
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
+  void suiteIsABenchOptionWithDefaults() {
+    StageArgs a = StageArgs.parse(null, new String[] {"bench"});
+    assertThat(a.suite()).contains("quick");
+    assertThat(a.workdir()).isEqualTo("bench");
+    assertThat(StageFixture.run("report", root, List.of(), "--suite", "quick").err())
+        .contains("--suite is an option of stage bench only");
+  }
+}
