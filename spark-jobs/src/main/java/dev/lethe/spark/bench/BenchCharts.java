@@ -125,9 +125,30 @@ final class BenchCharts {
       }
       data.addValue(Math.max(0, wall - parts), "other (load, Fisher, write)", m);
     }
-    JFreeChart chart = ChartFactory.createStackedBarChart("Cause identification wall time per method (this"
-        + " machine)", "identification method", "seconds (identify stage, mean over runs)", data,
-        PlotOrientation.VERTICAL, true, false, false);
+    return stacked("Cause identification wall time per method (this machine)", "identification method",
+        "seconds (identify stage, mean over runs)", data);
+  }
+
+  /** The scale suite: ewc-influence identify time per training-set size, split into its parts. */
+  static JFreeChart scale(BenchResults r) {
+    DefaultCategoryDataset data = new DefaultCategoryDataset();
+    for (BenchResults.Row rows : r.select(ScaleSuite.EXPERIMENT, null, row -> row.metric().equals("training_rows"))) {
+      String size = rows.setting();
+      double wall = r.stat(ScaleSuite.EXPERIMENT, size, ScaleSuite.METHOD, "identify_seconds").mean();
+      double update = r.stat(ScaleSuite.EXPERIMENT, size, ScaleSuite.METHOD, "prepare_seconds").mean();
+      double pass = r.stat(ScaleSuite.EXPERIMENT, size, ScaleSuite.METHOD, "scoring_pass_seconds").mean();
+      String x = String.format(java.util.Locale.ROOT, "%.0f training rows", rows.value());
+      data.addValue(update, "EWC update (driver)", x);
+      data.addValue(pass, "scoring pass", x);
+      data.addValue(Math.max(0, wall - update - pass), "other (start, read, rank, write)", x);
+    }
+    return stacked("EWC-influence identify wall time by training-set size (this machine)", "training set",
+        "seconds (identify stage, own JVM)", data);
+  }
+
+  private static JFreeChart stacked(String title, String xLabel, String yLabel, DefaultCategoryDataset data) {
+    JFreeChart chart = ChartFactory.createStackedBarChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL,
+        true, false, false);
     CategoryPlot plot = chart.getCategoryPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(new Color(220, 220, 220));

@@ -100,6 +100,9 @@ public final class BenchJob {
     if (!r.select(QualitySuite.TIMING, null, row -> row.metric().equals("identify_wall_seconds")).isEmpty()) {
       draw(pngs, "timing.png", () -> BenchCharts.timing(r), notes);
     }
+    if (!r.select(ScaleSuite.EXPERIMENT, null, row -> row.metric().equals("training_rows")).isEmpty()) {
+      draw(pngs, "scale.png", () -> BenchCharts.scale(r), notes);
+    }
     notes.forEach(n -> b.note("%s", n));
     String md = BenchSummary.markdown(b, facts(b, started, wall), new ArrayList<>(pngs.keySet()), config(b));
     try (Workdir.Staging staging = b.output().stage("bench")) {

@@ -208,8 +208,9 @@ final class BenchSummary {
     if (heap.n() == 0) {
       return;
     }
-    section("Memory", "Peak memory of the bench JVM over the whole suite (every stage ran in it; in local mode the"
-        + " executors too): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak " + num(heap, 0)
+    section("Memory", "Peak memory of the bench JVM over the whole suite (the quick and paper suites run every"
+        + " stage in it, and in local mode the executors too; the scale suite runs its stages in JVMs of their own,"
+        + " listed with the scale figures): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak " + num(heap, 0)
         + " MB.", List.of());
   }
 

@@ -7,10 +7,14 @@ import static org.assertj.core.api.Assertions.within;
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.spark.SharedSpark;
+import dev.lethe.spark.report.ReportCharts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,6 +67,17 @@ class ScaleSuiteTest {
     assertThat(dir.resolve("runs/threads/identify-local1.log")).content().contains("lethe identify: finished in");
     assertThat(md).contains("| 200 |").contains("| 400 |").contains("speed-up").contains("overhead");
     System.err.println(md);
+
+    // the suite's plot, from the same measurements as results.csv holds them
+    org.apache.hadoop.fs.Path csv = new org.apache.hadoop.fs.Path(dir.resolve("results.csv").toUri());
+    try (BenchResults results = new BenchResults("scale", FileSystem.getLocal(new Configuration()), csv)) {
+      got.forEach(m -> results.add(m.experiment(), m.setting(), 42, m.method(), m.metric(), m.value(), "x"));
+      List<String> notes = new ArrayList<>();
+      byte[] png = ReportCharts.pngOrNull("scale.png", () -> BenchCharts.scale(results), notes);
+      assertThat(notes).isEmpty();
+      assertThat(png).isNotNull().hasSizeGreaterThan(2000);
+      assertThat(Arrays.copyOf(png, 4)).containsExactly(0x89, 'P', 'N', 'G');
+    }
   }
 
   @Test
