@@ -119,8 +119,8 @@ public final class BenchContext {
 
   /** Records this JVM's peak memory so far (resident high-water mark where reported, heap pools' peak), in MB. */
   public void recordPeakMemory(String setting, long seed, String method) {
-    PeakMemory.residentBytes().ifPresent(b -> record(BenchSummary.MEMORY, setting, seed, method, "peak_resident_mb", b / MB,
-        "MB"));
+    PeakMemory.residentBytes().ifPresent(b -> record(BenchSummary.MEMORY, setting, seed, method, "peak_resident_mb",
+        b / MB, "MB"));
     record(BenchSummary.MEMORY, setting, seed, method, "peak_heap_mb", PeakMemory.heapBytes() / MB, "MB");
   }
 

@@ -191,8 +191,9 @@ final class BenchSummary {
     if (fraction.n() == 0) {
       return;
     }
-    section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x 2 forward passes x %s FLOP per forward pass (conv and dense"
-        + " multiply-adds, double precision) over the %s score_seconds (scoring, ranking and writing) = %s GFLOP/s;"
+    section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x 2 forward passes x %s"
+        + " FLOP per forward pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
+        + " (reading, shuffle and scoring; not ranking or writing) = %s GFLOP/s;"
         + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
         + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
         num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), IdentifyJob.culprits("ewc-influence"),
@@ -210,8 +211,8 @@ final class BenchSummary {
     }
     section("Memory", "Peak memory of the bench JVM over the whole suite (the quick and paper suites run every"
         + " stage in it, and in local mode the executors too; the scale suite runs its stages in JVMs of their own,"
-        + " listed with the scale figures): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak " + num(heap, 0)
-        + " MB.", List.of());
+        + " listed with the scale figures): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak "
+        + num(heap, 0) + " MB.", List.of());
   }
 
   /** Rows of experiments this class has no table for (e.g. the scale suite's), listed as they are. */

@@ -81,7 +81,8 @@ final class QualitySuite {
         + " symmetric = false }"));
     settings.add(paperSetting(SALT_PEPPER, "noise.salt-pepper { fraction = 0.5, classes = [0, 2, 7],"
         + " amount = 0.3 }"));
-    if (ConfigFactory.parseResources(LetheConfig.class.getClassLoader(), "reference.conf").hasPath("lethe.noise.fgsm")) {
+    if (ConfigFactory.parseResources(LetheConfig.class.getClassLoader(), "reference.conf")
+        .hasPath("lethe.noise.fgsm")) {
       settings.add(paperSetting(FGSM, "noise.fgsm { fraction = 0.5, pairs = [[0, 6], [2, 4], [7, 9]] }"));
     } else {
       settings.add(new Setting(FGSM, List.of(), "this build has no FGSM poisoning (no noise.fgsm block in"
