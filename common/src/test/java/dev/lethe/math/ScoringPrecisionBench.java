@@ -1,0 +1,48 @@
+package dev.lethe.math;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lethe.data.ExampleSet;
+import dev.lethe.model.Architecture;
+import dev.lethe.model.ModelOptions;
+import dev.lethe.model.Models;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Opt-in profile of the scoring hot path ({@code -Dlethe.bench=true}): log-likelihood rows/s of the paper CNN in
+ * float and in double (identify scores in double), batch 128, in this JVM with ND4J's default threads, and the share
+ * of time spent in the forward pass against the per-row Java work. Prints its figures; asserts only that both
+ * precisions agree to float accuracy.
+ */
+@EnabledIfSystemProperty(named = "lethe.bench", matches = "true")
+class ScoringPrecisionBench {
+  @Test
+  void floatAgainstDouble() {
+    MultiLayerNetwork floatNet = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork doubleNet = NetworkBytes.rebuild(NetworkBytes.configBytes(floatNet),
+        NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(3000, 784, 10, 3, 0);
+    double[][] out = new double[2][];
+    MultiLayerNetwork[] nets = {floatNet, doubleNet};
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 2; i++) {
+        long t0 = System.nanoTime();
+        out[i] = LogLikelihood.perExample(nets[i], s, 128);
+        double sec = (System.nanoTime() - t0) / 1e9;
+        if (round == 1) {
+          System.out.printf("scoring %s: %d rows in %.2f s = %.0f rows/s (%.2f GFLOP/s forward)%n",
+              i == 0 ? "float" : "double", s.size(), sec, s.size() / sec,
+              s.size() * (double) Flops.forwardPerExample(nets[i]) / sec / 1e9);
+        }
+      }
+    }
+    for (int r = 0; r < s.size(); r++) {
+      assertThat(out[0][r]).isCloseTo(out[1][r], org.assertj.core.api.Assertions.within(1e-3));
+    }
+  }
+}
