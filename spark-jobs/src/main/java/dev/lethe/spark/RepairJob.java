@@ -8,6 +8,7 @@ import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.NetworkBytes;
+import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
@@ -389,8 +390,7 @@ public final class RepairJob {
     return switch (s.policy()) {
       case POSITIVE -> "r(z) > 0";
       case TOP_K -> "top " + s.k();
-      case TOP_FRACTION -> String.format(Locale.ROOT, "top %s%%",
-          new java.math.BigDecimal(Double.toString(100 * s.fraction())).stripTrailingZeros().toPlainString());
+      case TOP_FRACTION -> "top " + Console.plain(100 * s.fraction()) + "%";
     };
   }
 

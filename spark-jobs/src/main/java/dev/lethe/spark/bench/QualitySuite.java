@@ -10,6 +10,7 @@ import dev.lethe.spark.IdentifyJob;
 import dev.lethe.spark.RepairJob;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
+import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.report.IdentificationCurve;
@@ -195,7 +196,7 @@ final class QualitySuite {
     }
     String culprits = "repair.culprits=" + RANKING;
     for (double gamma : plan.ewcDeletionGammas()) {
-      String g = trim(gamma);
+      String g = Console.plain(gamma);
       repair(wd, setting, seed, TREATMENT, EwcDeletion.NAME + "@gamma=" + g, EwcDeletion.NAME,
           culprits, "repair.ewc-deletion.gamma=" + g);
     }
@@ -319,9 +320,5 @@ final class QualitySuite {
     g.add(0.05);
     g.add(0.15);
     return g.stream().distinct().sorted().mapToDouble(Double::doubleValue).toArray();
-  }
-
-  static String trim(double v) {
-    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
   }
 }

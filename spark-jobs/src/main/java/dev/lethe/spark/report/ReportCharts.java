@@ -1,5 +1,6 @@
 package dev.lethe.spark.report;
 
+import dev.lethe.spark.cli.Console;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -147,7 +148,7 @@ public final class ReportCharts {
       }
       ValueMarker guard = new ValueMarker(limit, new Color(0xb00020), new BasicStroke(1.2f, BasicStroke.CAP_BUTT,
           BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
-      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s point%s", trim(drop),
+      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s point%s", Console.plain(drop),
           drop == 1 ? "" : "s"));
       guard.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       guard.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
@@ -189,10 +190,6 @@ public final class ReportCharts {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
-  }
-
-  private static String trim(double v) {
-    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
   }
 
   /** The i-th colour of the report's palette (cycling). */
