@@ -47,12 +47,9 @@ final class ChildStage {
         cmd.add(a);
       }
     }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.lethe.spark.LetheMain", stage,
-        "--workdir", workdir.toString(), "--master", master));
-    for (String s : sets) {
-      cmd.add("--set");
-      cmd.add(s);
-    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.lethe.spark.LetheMain"));
+    cmd.addAll(args(stage, workdir, sets));
+    cmd.addAll(List.of("--master", master));
     if (overwrite) {
       cmd.add("--overwrite");
     }
@@ -73,5 +70,15 @@ final class ChildStage {
           + "; its output is in " + log);
     }
     return r;
+  }
+
+  /** The stage's command-line arguments: {@code <stage> --workdir DIR} and a {@code --set} per override. */
+  static List<String> args(String stage, Path workdir, List<String> sets) {
+    List<String> args = new ArrayList<>(List.of(stage, "--workdir", workdir.toString()));
+    for (String s : sets) {
+      args.add("--set");
+      args.add(s);
+    }
+    return args;
   }
 }

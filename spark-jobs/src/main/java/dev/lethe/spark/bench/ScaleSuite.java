@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -215,14 +216,9 @@ public final class ScaleSuite {
    * own); returns its wall time.
    */
   private static double inProcess(String stage, Path wd, List<String> sets) {
-    List<String> args = new ArrayList<>(List.of(stage, "--workdir", wd.toString()));
-    for (String x : sets) {
-      args.add("--set");
-      args.add(x);
-    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     long t0 = System.nanoTime();
-    int code = StageRunner.run(null, args.toArray(new String[0]), new Console(
+    int code = StageRunner.run(null, ChildStage.args(stage, wd, sets).toArray(new String[0]), new Console(
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8)));
     if (code != 0) {
       throw new IllegalStateException("bench: stage " + stage + " on " + wd + " failed with exit code " + code + ": "
@@ -265,14 +261,14 @@ public final class ScaleSuite {
     ScorerSpec spec = EwcInfluence.scorer(base, updated, batchSize);
     int block = 4 * batchSize;
     try (Scorer warm = spec.open()) {
-      warm.score(train.select(range(0, Math.min(block, train.size()))));
+      warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
     }
     double[] scores = new double[train.size()];
     long t0 = System.nanoTime();
     try (Scorer scorer = spec.open()) {
       for (int from = 0; from < train.size(); from += block) {
         int to = Math.min(from + block, train.size());
-        System.arraycopy(scorer.score(train.select(range(from, to))).score(), 0, scores, from, to - from);
+        System.arraycopy(scorer.score(train.select(IntStream.range(from, to).toArray())).score(), 0, scores, from, to - from);
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -292,13 +288,5 @@ public final class ScaleSuite {
 
   private static List<Row> culpritScores(SparkSession spark, String culprits) {
     return spark.read().parquet(culprits).select("id", "score").collectAsList();
-  }
-
-  private static int[] range(int from, int to) {
-    int[] r = new int[to - from];
-    for (int i = 0; i < r.length; i++) {
-      r[i] = from + i;
-    }
-    return r;
   }
 }
