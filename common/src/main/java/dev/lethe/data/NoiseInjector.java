@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Injects the configured noise into a training set and records it per row.
@@ -131,27 +132,17 @@ public final class NoiseInjector {
   }
 
   private static void checkClasses(NoiseOptions o, int numClasses) {
-    for (int[] p : o.labelFlip().pairs()) {
-      for (int c : p) {
-        checkClass("noise.label-flip.pairs", c, numClasses);
-      }
-    }
-    for (int c : o.saltPepper().classes()) {
-      checkClass("noise.salt-pepper.classes", c, numClasses);
-    }
-    for (int c : o.gaussian().classes()) {
-      checkClass("noise.gaussian.classes", c, numClasses);
-    }
-    for (int[] p : o.fgsm().pairs()) {
-      for (int c : p) {
-        checkClass("noise.fgsm.pairs", c, numClasses);
-      }
-    }
+    checkClasses("noise.label-flip.pairs", o.labelFlip().pairs().stream().flatMapToInt(Arrays::stream), numClasses);
+    checkClasses("noise.salt-pepper.classes", o.saltPepper().classes().stream().mapToInt(Integer::intValue),
+        numClasses);
+    checkClasses("noise.gaussian.classes", o.gaussian().classes().stream().mapToInt(Integer::intValue), numClasses);
+    checkClasses("noise.fgsm.pairs", o.fgsm().pairs().stream().flatMapToInt(Arrays::stream), numClasses);
   }
 
-  private static void checkClass(String key, int c, int numClasses) {
-    if (c < 0 || c >= numClasses) {
+  /** Stops at the first class of {@code key} outside [0, numClasses). */
+  private static void checkClasses(String key, IntStream classes, int numClasses) {
+    classes.filter(c -> c < 0 || c >= numClasses).findFirst().ifPresent(c -> {
       throw LetheInputException.of("config key '%s': class %d is outside [0, %d)", key, c, numClasses);
-    }
+    });
   }
 }
