@@ -21,7 +21,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * (log p floored near -23). Every forward pass has exactly {@code batchSize} rows (the last batch is
  * zero-padded): matrix kernels may take different code paths for different row counts, so a fixed shape makes a
  * row's value independent of how the rows were split into batches or Spark partitions. The forward pass runs in
- * inference mode (no dropout).
+ * inference mode (no dropout). Double-precision convolutional networks take {@link ConvLogits}, which groups rows
+ * in its own fixed-size GEMMs (so there {@code batchSize} does not change the values either); other networks take
+ * DL4J's forward pass.
  */
 public final class LogLikelihood {
   private LogLikelihood() {}
@@ -33,8 +35,16 @@ public final class LogLikelihood {
     }
     int n = s.size();
     double[] out = new double[n];
-    DataType type = net.params().dataType();
     int[] labels = s.labels();
+    java.util.Optional<ConvLogits> fast = ConvLogits.of(net);
+    if (fast.isPresent()) {
+      double[][] z = fast.get().logits(s, 0, n);
+      for (int i = 0; i < n; i++) {
+        out[i] = logSoftmax(z[i], labels[i]);
+      }
+      return out;
+    }
+    DataType type = net.params().dataType();
     for (int from = 0; from < n; from += batchSize) {
       int to = Math.min(n, from + batchSize);
       double[][] z = logits(net, Batches.features(s, from, to, batchSize, type));

@@ -45,4 +45,31 @@ class ScoringPrecisionBench {
       assertThat(out[0][r]).isCloseTo(out[1][r], org.assertj.core.api.Assertions.within(1e-3));
     }
   }
+
+  @Test
+  void convLogitsAgainstDl4j() {
+    MultiLayerNetwork floatNet = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(floatNet),
+        NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(3000, 784, 10, 3, 0);
+    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    long flops = Flops.forwardPerExample(net);
+    for (int round = 0; round < 2; round++) {
+      long t0 = System.nanoTime();
+      for (int from = 0; from < s.size(); from += 128) {
+        LogLikelihood.logits(net, Batches.features(s, from, Math.min(s.size(), from + 128), 128, DataType.DOUBLE));
+      }
+      double dl4j = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      fast.logits(s, 0, s.size());
+      double conv = (System.nanoTime() - t0) / 1e9;
+      if (round == 1) {
+        System.out.printf("double logits, %d rows: DL4J %.2f s (%.0f rows/s, %.2f GFLOP/s), ConvLogits %.2f s"
+            + " (%.0f rows/s, %.2f GFLOP/s), speed-up %.2fx%n", s.size(), dl4j, s.size() / dl4j,
+            s.size() * (double) flops / dl4j / 1e9, conv, s.size() / conv, s.size() * (double) flops / conv / 1e9,
+            dl4j / conv);
+      }
+    }
+  }
 }

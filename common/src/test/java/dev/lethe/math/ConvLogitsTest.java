@@ -1,0 +1,147 @@
+package dev.lethe.math;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.lethe.data.ExampleSet;
+import dev.lethe.model.Architecture;
+import dev.lethe.model.ModelOptions;
+import dev.lethe.model.Models;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
+
+class ConvLogitsTest {
+  /** Logits agree with DL4J's forward pass to this absolute tolerance (they are O(1) to O(10)). */
+  private static final double TOL = 1e-10;
+
+  @Test
+  void paperCnnLogitsMatchDl4j() {
+    MultiLayerNetwork net = paperCnn();
+    // 37 rows: two full groups of 16 and a padded one
+    ExampleSet s = TestNets.randomSet(37, 784, 10, 11, 0);
+    assertMatchesDl4j(net, s);
+  }
+
+  @Test
+  void otherSupportedLayersMatchDl4j() {
+    // three input channels (checks the NCHW -> channels-last reordering), a non-square input, explicit padding in
+    // Truncate mode, an even kernel, average subsampling, global max pooling and a hidden dense ReLU layer
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).padding(1, 1).convolutionMode(ConvolutionMode.Truncate)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(2, 2).nOut(6).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.IDENTITY).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.MAX).build())
+        .layer(new DenseLayer.Builder().nOut(7).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
+        .setInputType(InputType.convolutionalFlat(10, 9, 3))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 3);
+    assertThat(ConvLogits.of(net)).isPresent();
+    ExampleSet s = TestNets.randomSet(21, 270, 5, 12, 0);
+    assertMatchesDl4j(net, s);
+  }
+
+  @Test
+  void aRowsLogitsDoNotDependOnTheOtherRows() {
+    MultiLayerNetwork net = paperCnn();
+    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    ExampleSet s = TestNets.randomSet(40, 784, 10, 13, 0);
+    double[][] all = fast.logits(s, 0, 40);
+    double[][] middle = fast.logits(s, 7, 30);
+    double[][] alone = fast.logits(s.select(new int[] {29}), 0, 1);
+    for (int r = 7; r < 30; r++) {
+      assertThat(middle[r - 7]).containsExactly(all[r]);
+    }
+    assertThat(alone[0]).containsExactly(all[29]);
+  }
+
+  @Test
+  void logLikelihoodTakesTheFastPathAndKeepsItsValues() {
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet s = TestNets.randomSet(50, 784, 10, 14, 0);
+    double[] fast = LogLikelihood.perExample(net, s, 32);
+    double[][] z = LogLikelihood.logits(net, Batches.features(s, 0, 50, 50, DataType.DOUBLE));
+    for (int i = 0; i < 50; i++) {
+      assertThat(fast[i]).isCloseTo(LogLikelihood.logSoftmax(z[i], s.labels()[i]), within(TOL));
+    }
+    assertThat(LogLikelihood.perExample(net, s, 7)).containsExactly(fast);
+  }
+
+  @Test
+  void unsupportedNetworksFallBack() {
+    MultiLayerNetwork floatCnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    assertThat(ConvLogits.of(floatCnn)).isEmpty();
+    assertThat(ConvLogits.of(TestNets.cnn(3, 1, DataType.DOUBLE))).isEmpty(); // tanh convolution
+    assertThat(ConvLogits.of(TestNets.mlp(6, 3, 1, DataType.DOUBLE))).isEmpty(); // no convolution input
+    assertThat(ConvLogits.of(TestNets.logisticRegression(6, 3, 1, DataType.DOUBLE))).isEmpty();
+  }
+
+  @Test
+  void wrongFeatureCountIsRejected() {
+    ConvLogits fast = ConvLogits.of(paperCnn()).orElseThrow();
+    ExampleSet s = TestNets.randomSet(3, 100, 10, 1, 0);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> fast.logits(s, 0, 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("784").hasMessageContaining("100");
+  }
+
+  private static MultiLayerNetwork paperCnn() {
+    MultiLayerNetwork f = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(f), NetworkBytes.paramBytes(f.params()),
+        DataType.DOUBLE);
+    perturbBiases(net, 9);
+    return net;
+  }
+
+  /** Non-zero biases (they start at zero), so the test also checks where each bias is added. */
+  private static void perturbBiases(MultiLayerNetwork net, long seed) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+    for (int l = 0; l < net.getnLayers(); l++) {
+      INDArray b = net.getLayer(l).paramTable().get("b");
+      if (b != null) {
+        double[] v = rng.doubles(b.length(), -0.1, 0.1).toArray();
+        b.assign(Nd4j.create(v, b.shape(), DataType.DOUBLE));
+      }
+    }
+  }
+
+  private static void assertMatchesDl4j(MultiLayerNetwork net, ExampleSet s) {
+    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    double[][] got = fast.logits(s, 0, s.size());
+    double[][] want = LogLikelihood.logits(net, Batches.features(s, 0, s.size(), s.size(), DataType.DOUBLE));
+    assertThat(got).hasNumberOfRows(s.size());
+    IntStream.range(0, s.size()).forEach(r -> {
+      assertThat(got[r]).hasSize(want[r].length);
+      for (int j = 0; j < want[r].length; j++) {
+        assertThat(got[r][j]).as("row %d logit %d", r, j).isCloseTo(want[r][j], within(TOL));
+      }
+    });
+    // the logits vary between rows, so agreement is not an artefact of a constant output
+    assertThat(Math.abs(want[0][0] - want[1][0])).isGreaterThan(1e-6);
+  }
+}
