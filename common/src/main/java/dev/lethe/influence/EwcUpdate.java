@@ -4,6 +4,7 @@ import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.FastCnn;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.PerExampleGradients;
 import java.util.ArrayList;
@@ -13,6 +14,8 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -160,15 +163,25 @@ public final class EwcUpdate {
           rows[i - from] = trainRows[order[i]];
         }
         ExampleSet batch = target.select(rows);
-        net.setInput(Batches.features(batch, 0, rows.length, 0, type));
-        net.setLabels(Batches.oneHot(batch.labels(), 0, rows.length, k, 0, type));
-        net.computeGradientAndScore();
-        INDArray g = net.getFlattenedGradients();
+        // the raw gradient: from FastCnn's double-precision backward pass for supported CNNs, else from DL4J
+        java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+        INDArray g;
+        Gradient gradient;
+        if (fast.isPresent()) {
+          g = fast.get().writeLossGradient(batch);
+          gradient = new DefaultGradient(g);
+        } else {
+          net.setInput(Batches.features(batch, 0, rows.length, 0, type));
+          net.setLabels(Batches.oneHot(batch.labels(), 0, rows.length, k, 0, type));
+          net.computeGradientAndScore();
+          g = net.getFlattenedGradients();
+          gradient = net.gradient();
+        }
         // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
         g.muli(sign / rows.length);
         INDArray params = net.params();
         g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
-        net.getUpdater().update(net, net.gradient(), iteration++, epoch, 1, mgr);
+        net.getUpdater().update(net, gradient, iteration++, epoch, 1, mgr);
         params.subi(g.reshape(params.shape()));
       }
       double v = objective(net, val, anchor, valCoef, valSign, bs);

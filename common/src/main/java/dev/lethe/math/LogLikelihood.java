@@ -21,7 +21,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * (log p floored near -23). Every forward pass has exactly {@code batchSize} rows (the last batch is
  * zero-padded): matrix kernels may take different code paths for different row counts, so a fixed shape makes a
  * row's value independent of how the rows were split into batches or Spark partitions. The forward pass runs in
- * inference mode (no dropout). Double-precision convolutional networks take {@link ConvLogits}, which groups rows
+ * inference mode (no dropout). Double-precision convolutional networks take {@link FastCnn}, which groups rows
  * in its own fixed-size GEMMs (so there {@code batchSize} does not change the values either); other networks take
  * DL4J's forward pass.
  */
@@ -36,7 +36,7 @@ public final class LogLikelihood {
     int n = s.size();
     double[] out = new double[n];
     int[] labels = s.labels();
-    java.util.Optional<ConvLogits> fast = ConvLogits.of(net);
+    java.util.Optional<FastCnn> fast = FastCnn.of(net);
     if (fast.isPresent()) {
       double[][] z = fast.get().logits(s, 0, n);
       for (int i = 0; i < n; i++) {

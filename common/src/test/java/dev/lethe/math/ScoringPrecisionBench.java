@@ -53,7 +53,7 @@ class ScoringPrecisionBench {
     MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(floatNet),
         NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
     ExampleSet s = TestNets.randomSet(3000, 784, 10, 3, 0);
-    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    FastCnn fast = FastCnn.of(net).orElseThrow();
     long flops = Flops.forwardPerExample(net);
     for (int round = 0; round < 2; round++) {
       long t0 = System.nanoTime();
@@ -65,7 +65,7 @@ class ScoringPrecisionBench {
       fast.logits(s, 0, s.size());
       double conv = (System.nanoTime() - t0) / 1e9;
       if (round == 1) {
-        System.out.printf("double logits, %d rows: DL4J %.2f s (%.0f rows/s, %.2f GFLOP/s), ConvLogits %.2f s"
+        System.out.printf("double logits, %d rows: DL4J %.2f s (%.0f rows/s, %.2f GFLOP/s), FastCnn %.2f s"
             + " (%.0f rows/s, %.2f GFLOP/s), speed-up %.2fx%n", s.size(), dl4j, s.size() / dl4j,
             s.size() * (double) flops / dl4j / 1e9, conv, s.size() / conv, s.size() * (double) flops / conv / 1e9,
             dl4j / conv);

@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
-class ConvLogitsTest {
+class FastCnnTest {
   /** Logits agree with DL4J's forward pass to this absolute tolerance (they are O(1) to O(10)). */
   private static final double TOL = 1e-10;
 
@@ -43,24 +43,10 @@ class ConvLogitsTest {
 
   @Test
   void otherSupportedLayersMatchDl4j() {
-    // three input channels (checks the NCHW -> channels-last reordering), a non-square input, explicit padding in
+    // three input channels (checks the NCHW -> channel-major reordering), a non-square input, explicit padding in
     // Truncate mode, an even kernel, average subsampling, global max pooling and a hidden dense ReLU layer
-    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
-        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
-        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).padding(1, 1).convolutionMode(ConvolutionMode.Truncate)
-            .activation(Activation.RELU).build())
-        .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
-        .layer(new ConvolutionLayer.Builder(2, 2).nOut(6).convolutionMode(ConvolutionMode.Same)
-            .activation(Activation.IDENTITY).build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.MAX).build())
-        .layer(new DenseLayer.Builder().nOut(7).activation(Activation.RELU).build())
-        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
-        .setInputType(InputType.convolutionalFlat(10, 9, 3))
-        .build();
-    MultiLayerNetwork net = new MultiLayerNetwork(conf);
-    net.init();
-    perturbBiases(net, 3);
-    assertThat(ConvLogits.of(net)).isPresent();
+    MultiLayerNetwork net = otherLayers();
+    assertThat(FastCnn.of(net)).isPresent();
     ExampleSet s = TestNets.randomSet(21, 270, 5, 12, 0);
     assertMatchesDl4j(net, s);
   }
@@ -68,7 +54,7 @@ class ConvLogitsTest {
   @Test
   void aRowsLogitsDoNotDependOnTheOtherRows() {
     MultiLayerNetwork net = paperCnn();
-    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    FastCnn fast = FastCnn.of(net).orElseThrow();
     ExampleSet s = TestNets.randomSet(40, 784, 10, 13, 0);
     double[][] all = fast.logits(s, 0, 40);
     double[][] middle = fast.logits(s, 7, 30);
@@ -95,18 +81,89 @@ class ConvLogitsTest {
   void unsupportedNetworksFallBack() {
     MultiLayerNetwork floatCnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
         DataType.FLOAT);
-    assertThat(ConvLogits.of(floatCnn)).isEmpty();
-    assertThat(ConvLogits.of(TestNets.cnn(3, 1, DataType.DOUBLE))).isEmpty(); // tanh convolution
-    assertThat(ConvLogits.of(TestNets.mlp(6, 3, 1, DataType.DOUBLE))).isEmpty(); // no convolution input
-    assertThat(ConvLogits.of(TestNets.logisticRegression(6, 3, 1, DataType.DOUBLE))).isEmpty();
+    assertThat(FastCnn.of(floatCnn)).isEmpty();
+    assertThat(FastCnn.of(TestNets.cnn(3, 1, DataType.DOUBLE))).isEmpty(); // tanh convolution
+    assertThat(FastCnn.of(TestNets.mlp(6, 3, 1, DataType.DOUBLE))).isEmpty(); // no convolution input
+    assertThat(FastCnn.of(TestNets.logisticRegression(6, 3, 1, DataType.DOUBLE))).isEmpty();
   }
 
   @Test
   void wrongFeatureCountIsRejected() {
-    ConvLogits fast = ConvLogits.of(paperCnn()).orElseThrow();
+    FastCnn fast = FastCnn.of(paperCnn()).orElseThrow();
     ExampleSet s = TestNets.randomSet(3, 100, 10, 1, 0);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> fast.logits(s, 0, 3))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("784").hasMessageContaining("100");
+  }
+
+  @Test
+  void paperCnnGradientMatchesDl4j() {
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet batch = TestNets.randomSet(20, 784, 10, 15, 0);
+    assertGradientMatchesDl4j(net, batch, 1e-9);
+  }
+
+  @Test
+  void otherLayersGradientMatchesDl4j() {
+    MultiLayerNetwork net = otherLayers();
+    ExampleSet batch = TestNets.randomSet(9, 270, 5, 16, 0);
+    assertGradientMatchesDl4j(net, batch, 1e-9);
+  }
+
+  @Test
+  void floatNetworkGradientMatchesDl4jToFloatPrecision() {
+    MultiLayerNetwork net = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    assertThat(FastCnn.of(net)).isEmpty(); // float networks are scored by DL4J
+    ExampleSet batch = TestNets.randomSet(12, 784, 10, 17, 0);
+    assertGradientMatchesDl4j(net, batch, 1e-4);
+  }
+
+  /**
+   * DL4J's gradient of the summed loss from computeGradientAndScore, against FastCnn's written into the same
+   * flattened view: max abs difference within {@code rel} of the largest entry.
+   */
+  private static void assertGradientMatchesDl4j(MultiLayerNetwork net, ExampleSet batch, double rel) {
+    DataType type = net.params().dataType();
+    int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();
+    net.setInput(Batches.features(batch, 0, batch.size(), 0, type));
+    net.setLabels(Batches.oneHot(batch.labels(), 0, batch.size(), k, 0, type));
+    net.computeGradientAndScore();
+    double[] want = net.getFlattenedGradients().castTo(DataType.DOUBLE).dup().reshape(-1).toDoubleVector();
+    net.getFlattenedGradients().assign(0);
+    double[] got = FastCnn.forGradients(net).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE)
+        .reshape(-1).toDoubleVector();
+    assertThat(got).hasSize(want.length);
+    double scale = 0;
+    double diff = 0;
+    int nonZero = 0;
+    for (int j = 0; j < want.length; j++) {
+      scale = Math.max(scale, Math.abs(want[j]));
+      diff = Math.max(diff, Math.abs(got[j] - want[j]));
+      nonZero += want[j] != 0 ? 1 : 0;
+    }
+    assertThat(scale).isGreaterThan(1e-3);
+    assertThat(nonZero).isGreaterThan(want.length / 2);
+    assertThat(diff).as("max |FastCnn - DL4J| over %d parameters, largest entry %s", want.length, scale)
+        .isLessThanOrEqualTo(rel * scale);
+  }
+
+  private static MultiLayerNetwork otherLayers() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).padding(1, 1).convolutionMode(ConvolutionMode.Truncate)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(2, 2).nOut(6).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.IDENTITY).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.MAX).build())
+        .layer(new DenseLayer.Builder().nOut(7).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
+        .setInputType(InputType.convolutionalFlat(10, 9, 3))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 3);
+    return net;
   }
 
   private static MultiLayerNetwork paperCnn() {
@@ -131,7 +188,7 @@ class ConvLogitsTest {
   }
 
   private static void assertMatchesDl4j(MultiLayerNetwork net, ExampleSet s) {
-    ConvLogits fast = ConvLogits.of(net).orElseThrow();
+    FastCnn fast = FastCnn.of(net).orElseThrow();
     double[][] got = fast.logits(s, 0, s.size());
     double[][] want = LogLikelihood.logits(net, Batches.features(s, 0, s.size(), s.size(), DataType.DOUBLE));
     assertThat(got).hasNumberOfRows(s.size());

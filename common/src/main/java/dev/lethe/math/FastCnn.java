@@ -1,0 +1,758 @@
+package dev.lethe.math;
+
+import dev.lethe.data.ExampleSet;
+import java.nio.DoubleBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The forward pass (logits) and the loss gradient of a convolutional softmax classifier, computed without DL4J's
+ * layer code: the hot paths of identify (two forward passes over every training example for EWC-influence scores,
+ * and the minibatch gradients of the EWC update that finds theta*).
+ *
+ * <p>DL4J 1.0.0-M2.1's built-in convolution (no oneDNN helper on the default CPU build) writes its im2col matrix
+ * into a permuted view and multiplies through {@code INDArray.mmul}, which for these shapes reaches 0.5-29 GFLOP/s
+ * in double where BLAS {@code gemm} into a preallocated f-order result reaches 16-67 (measured on the 2-core CI
+ * machine). Here a fixed group of {@value #GROUP} images is kept channel-major ({@code [c][image][y][x]}) in a Java
+ * array; each convolution builds its im2col matrix in column-major order with one {@code System.arraycopy} per
+ * output row, copies it into a preallocated native matrix once, and multiplies it with the kernel by one
+ * {@code Nd4j.gemm}, whose f-order result is again channel-major; bias, activation and pooling are plain loops over
+ * contiguous planes. Every GEMM has the same shape whatever the number of rows scored (the last group is
+ * zero-padded), so a row's logits do not depend on which other rows it was scored with. On the paper CNN this is
+ * 3.5x DL4J's forward pass ({@code ScoringPrecisionBench}, 3000 rows, one run).
+ *
+ * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
+ * {@code dZ W^T} scattered back by col2im) in double precision, whatever the network's type, and writes the result
+ * into the network's flattened gradient view, where DL4J's updater takes it as from
+ * {@code computeGradientAndScore}.
+ *
+ * <p>Supported networks (anything else makes {@link #of} return empty, and callers use DL4J's forward pass): a
+ * {@link FeedForwardToCnnPreProcessor} on the first layer and no other preprocessor; 2D convolutions (NCHW, stride 1,
+ * dilation 1, {@code Same} or explicit padding, bias, ReLU or identity); max or average subsampling without padding
+ * in {@code Truncate} mode; global average or max pooling; dense layers with ReLU or identity; a softmax output layer.
+ * The paper CNN is of this form. Logits and gradients match DL4J's to rounding (tested at 1e-10 and 1e-9).
+ */
+public final class FastCnn {
+  /** Images per GEMM when scoring: large enough for BLAS efficiency, small enough to stay in cache. */
+  static final int GROUP = 16;
+
+  private final MultiLayerNetwork net;
+  private final List<Op> ops;
+  private final int height;
+  private final int width;
+  private final int channels;
+  private final int numClasses;
+
+  private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
+    this.net = net;
+    this.ops = ops;
+    this.height = height;
+    this.width = width;
+    this.channels = channels;
+    this.numClasses = numClasses;
+  }
+
+  /**
+   * The fast forward pass of {@code net}, or empty when its parameters are not double precision (float networks
+   * keep DL4J's float arithmetic when scored) or a layer is not of a supported kind (see the class comment). The
+   * parameters are copied: later changes to {@code net} are not seen.
+   */
+  public static Optional<FastCnn> of(MultiLayerNetwork net) {
+    return net.params().dataType() == DataType.DOUBLE ? build(net) : Optional.empty();
+  }
+
+  /**
+   * The fast forward and backward pass of {@code net} in float or double precision (computed in double), or empty
+   * when a layer is not of a supported kind. The parameters are copied: build a new one after each update.
+   */
+  public static Optional<FastCnn> forGradients(MultiLayerNetwork net) {
+    DataType t = net.params().dataType();
+    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net) : Optional.empty();
+  }
+
+  private static Optional<FastCnn> build(MultiLayerNetwork net) {
+    MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+    if (!(conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor pre)) {
+      return Optional.empty();
+    }
+    int h = (int) pre.getInputHeight();
+    int w = (int) pre.getInputWidth();
+    int c = (int) pre.getNumChannels();
+    int height = h;
+    int width = w;
+    int channels = c;
+    boolean flat = false;
+    List<Op> ops = new ArrayList<>();
+    int n = net.getnLayers();
+    for (int i = 0; i < n - 1; i++) {
+      if (i > 0 && conf.getInputPreProcess(i) != null) {
+        return Optional.empty();
+      }
+      Layer l = conf.getConf(i).getLayer();
+      org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
+      if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
+        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c);
+        if (op.isEmpty()) {
+          return Optional.empty();
+        }
+        ops.add(op.get());
+        h = op.get().outH;
+        w = op.get().outW;
+        c = op.get().cOut;
+      } else if (!flat && l instanceof SubsamplingLayer sl && sl.getClass() == SubsamplingLayer.class) {
+        Optional<Pool> op = Pool.of(sl, h, w, c);
+        if (op.isEmpty()) {
+          return Optional.empty();
+        }
+        ops.add(op.get());
+        h = op.get().outH;
+        w = op.get().outW;
+      } else if (!flat && l instanceof GlobalPoolingLayer gl) {
+        boolean max = gl.getPoolingType() == PoolingType.MAX;
+        int[] dims = gl.getPoolingDimensions();
+        if (!(max || gl.getPoolingType() == PoolingType.AVG) || !gl.isCollapseDimensions()
+            || !(dims == null || java.util.Arrays.equals(dims, new int[] {2, 3}))) {
+          return Optional.empty();
+        }
+        ops.add(new GlobalPool(h * w, c, max));
+        flat = true;
+      } else if (flat && l instanceof DenseLayer dl && dl.getClass() == DenseLayer.class) {
+        Optional<Boolean> relu = reluOrIdentity(dl.getActivationFn());
+        if (relu.isEmpty() || dl.getNIn() != c) {
+          return Optional.empty();
+        }
+        ops.add(Dense.of(i, impl, c, (int) dl.getNOut(), relu.get()));
+        c = (int) dl.getNOut();
+      } else {
+        return Optional.empty();
+      }
+    }
+    Layer last = conf.getConf(n - 1).getLayer();
+    if (!flat || !(last instanceof OutputLayer ol) || ol.getNIn() != c || n < 2) {
+      return Optional.empty();
+    }
+    LogLikelihood.requireSoftmaxOutput(net);
+    int k = (int) ol.getNOut();
+    ops.add(Dense.of(n - 1, net.getLayer(n - 1), c, k, false));
+    return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k));
+  }
+
+  /** The logits of rows {@code [from, to)} of {@code s}, one row per example. */
+  public double[][] logits(ExampleSet s, int from, int to) {
+    if (from < 0 || to > s.size() || from > to) {
+      throw new IllegalArgumentException("rows [" + from + ", " + to + ") are outside [0, " + s.size() + ")");
+    }
+    checkFeatures(s);
+    double[][] out = new double[to - from][];
+    Workspace ws = new Workspace();
+    for (int g0 = from; g0 < to; g0 += GROUP) {
+      int g1 = Math.min(to, g0 + GROUP);
+      double[] a = input(s, g0, g1, GROUP);
+      for (Op op : ops) {
+        a = op.forward(a, GROUP, ws, null);
+      }
+      for (int r = g0; r < g1; r++) {
+        out[r - from] = java.util.Arrays.copyOfRange(a, (r - g0) * numClasses, (r - g0 + 1) * numClasses);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The gradient of {@code sum_i -log p(y_i | x_i)} over all rows of {@code batch} (one forward and backward pass,
+   * in double), written into the network's flattened gradient view in DL4J's parameter layout, as
+   * {@code computeGradientAndScore} would (no regularisation terms: the caller adds its own).
+   *
+   * @return the flattened gradient view that now holds the gradient
+   */
+  public INDArray writeLossGradient(ExampleSet batch) {
+    checkFeatures(batch);
+    int g = batch.size();
+    if (g == 0) {
+      throw new IllegalArgumentException("the batch is empty");
+    }
+    Workspace ws = new Workspace();
+    Trace t = new Trace(ops.size());
+    double[] a = input(batch, 0, g, g);
+    for (int i = 0; i < ops.size(); i++) {
+      t.inputs[i] = a;
+      a = ops.get(i).forward(a, g, ws, t.at(i));
+      t.outputs[i] = a;
+    }
+    // d(-log softmax(z)_y)/dz = softmax(z) - onehot(y)
+    int[] labels = batch.labels();
+    double[] d = new double[g * numClasses];
+    for (int r = 0; r < g; r++) {
+      int base = r * numClasses;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < numClasses; j++) {
+        max = Math.max(max, a[base + j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < numClasses; j++) {
+        d[base + j] = Math.exp(a[base + j] - max);
+        sum += d[base + j];
+      }
+      for (int j = 0; j < numClasses; j++) {
+        d[base + j] /= sum;
+      }
+      d[base + labels[r]] -= 1.0;
+    }
+    for (int i = ops.size() - 1; i >= 0; i--) {
+      d = ops.get(i).backward(d, g, ws, t.at(i), t.inputs[i], t.outputs[i], i > 0);
+    }
+    if (net.getFlattenedGradients() == null) {
+      net.initGradientsView();
+    }
+    for (int i = 0; i < ops.size(); i++) {
+      if (t.paramGrads[i] != null) {
+        writeGradient(ops.get(i).layer(), t.paramGrads[i]);
+      }
+    }
+    return net.getFlattenedGradients();
+  }
+
+  private void writeGradient(int layer, Map<String, INDArray> grads) {
+    org.deeplearning4j.nn.conf.NeuralNetConfiguration conf = net.getLayerWiseConfigurations().getConf(layer);
+    Map<String, INDArray> views = conf.getLayer().initializer().getGradientsFromFlattened(conf,
+        net.getLayer(layer).getGradientsViewArray());
+    if (!views.keySet().equals(grads.keySet())) {
+      throw new IllegalStateException("layer " + layer + " has gradients " + views.keySet() + ", computed "
+          + grads.keySet());
+    }
+    for (Map.Entry<String, INDArray> e : grads.entrySet()) {
+      INDArray view = views.get(e.getKey());
+      view.assign(e.getValue().reshape(view.shape()).castTo(view.dataType()));
+    }
+  }
+
+  private void checkFeatures(ExampleSet s) {
+    int d = height * width * channels;
+    if (s.numFeatures() != d) {
+      throw new IllegalArgumentException("the network takes " + d + " features per row, the rows have "
+          + s.numFeatures());
+    }
+  }
+
+  /** Rows {@code [from, to)} as a channel-major group of {@code group} images (zero-padded). */
+  private double[] input(ExampleSet s, int from, int to, int group) {
+    int hw = height * width;
+    double[] dst = new double[group * hw * channels];
+    float[][] f = s.features();
+    for (int r = from; r < to; r++) {
+      float[] row = f[r];
+      int g = r - from;
+      for (int ch = 0; ch < channels; ch++) {
+        int o = (ch * group + g) * hw;
+        for (int p = 0; p < hw; p++) {
+          dst[o + p] = row[ch * hw + p];
+        }
+      }
+    }
+    return dst;
+  }
+
+  private static Optional<Boolean> reluOrIdentity(IActivation a) {
+    if (a instanceof ActivationIdentity) {
+      return Optional.of(false);
+    }
+    if (a instanceof ActivationReLU r && r.equals(new ActivationReLU())) {
+      return Optional.of(true);
+    }
+    return Optional.empty();
+  }
+
+  private static double[] doubles(INDArray a) {
+    return a.dup('c').reshape(-1).castTo(DataType.DOUBLE).toDoubleVector();
+  }
+
+  private static double[] biasOf(org.deeplearning4j.nn.api.Layer impl, int n) {
+    INDArray b = impl.getParam("b");
+    return b == null ? new double[n] : doubles(b);
+  }
+
+  /** Native f-order matrices and im2col arrays reused across groups, keyed by their shape. */
+  private static final class Workspace {
+    private final Map<Long, INDArray> arrays = new HashMap<>();
+    private final Map<Integer, double[]> heap = new HashMap<>();
+
+    double[] heap(int size) {
+      return heap.computeIfAbsent(size, double[]::new);
+    }
+
+    INDArray matrix(int rows, int cols, int slot) {
+      long key = ((long) rows * 1_000_003L + cols) * 4 + slot;
+      return arrays.computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.DOUBLE, new long[] {rows, cols},
+          'f'));
+    }
+
+    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}. */
+    INDArray load(double[] v, int rows, int cols, int slot) {
+      INDArray m = matrix(rows, cols, slot);
+      DoubleBuffer b = m.data().asNioDouble();
+      b.position(0);
+      b.put(v, 0, rows * cols);
+      return m;
+    }
+
+    static double[] read(INDArray m) {
+      double[] out = new double[(int) m.length()];
+      DoubleBuffer b = m.data().asNioDouble();
+      b.position(0);
+      b.get(out);
+      return out;
+    }
+  }
+
+  /** What the backward pass needs from the forward pass, per op. */
+  private static final class Trace {
+    final double[][] inputs;
+    final double[][] outputs;
+    final double[][] saved;
+    @SuppressWarnings("unchecked")
+    final Map<String, INDArray>[] paramGrads;
+
+    @SuppressWarnings("unchecked")
+    Trace(int n) {
+      inputs = new double[n][];
+      outputs = new double[n][];
+      saved = new double[n][];
+      paramGrads = new Map[n];
+    }
+
+    Slot at(int i) {
+      return new Slot(this, i);
+    }
+  }
+
+  /** One op's entry in a {@link Trace}. */
+  private record Slot(Trace trace, int index) {
+    void save(double[] v) {
+      trace.saved[index] = v;
+    }
+
+    double[] saved() {
+      return trace.saved[index];
+    }
+
+    void grads(Map<String, INDArray> g) {
+      trace.paramGrads[index] = g;
+    }
+  }
+
+  private interface Op {
+    /** The output for a group of {@code g} images; {@code slot} is null when no backward pass follows. */
+    double[] forward(double[] in, int g, Workspace ws, Slot slot);
+
+    /**
+     * The gradient with respect to this op's input, given the gradient {@code dOut} with respect to its output
+     * (null when {@code needInput} is false); parameter gradients go to {@code slot}.
+     */
+    double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out, boolean needInput);
+
+    /** The DL4J layer index whose parameters this op holds (-1: none). */
+    default int layer() {
+      return -1;
+    }
+  }
+
+  /** A stride-1 2D convolution as im2col and one GEMM per group of images. */
+  private static final class Conv implements Op {
+    final int layer;
+    final int inH;
+    final int inW;
+    final int cIn;
+    final int kH;
+    final int kW;
+    final int padTop;
+    final int padLeft;
+    final int outH;
+    final int outW;
+    final int cOut;
+    final boolean relu;
+    final INDArray kernel;
+    final double[] bias;
+
+    private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
+        int cOut, boolean relu, INDArray kernel, double[] bias) {
+      this.layer = layer;
+      this.inH = inH;
+      this.inW = inW;
+      this.cIn = cIn;
+      this.kH = kH;
+      this.kW = kW;
+      this.padTop = padTop;
+      this.padLeft = padLeft;
+      this.outH = outH;
+      this.outW = outW;
+      this.cOut = cOut;
+      this.relu = relu;
+      this.kernel = kernel;
+      this.bias = bias;
+    }
+
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
+        int c) {
+      int[] k = cl.getKernelSize();
+      int[] s = cl.getStride();
+      int[] dil = cl.getDilation();
+      int[] pad = cl.getPadding();
+      Optional<Boolean> relu = reluOrIdentity(cl.getActivationFn());
+      if (relu.isEmpty() || s[0] != 1 || s[1] != 1 || dil[0] != 1 || dil[1] != 1 || cl.getNIn() != c
+          || !cl.hasBias() || cl.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
+        return Optional.empty();
+      }
+      ConvolutionMode mode = cl.getConvolutionMode();
+      int outH;
+      int outW;
+      int top;
+      int left;
+      if (mode == ConvolutionMode.Same) {
+        outH = h;
+        outW = w;
+        top = (k[0] - 1) / 2; // DL4J: ((out - 1) * stride + k - in) / 2 with stride 1 and out = in
+        left = (k[1] - 1) / 2;
+      } else if (mode == ConvolutionMode.Truncate || mode == ConvolutionMode.Strict) {
+        top = pad[0];
+        left = pad[1];
+        outH = h + 2 * pad[0] - k[0] + 1;
+        outW = w + 2 * pad[1] - k[1] + 1;
+      } else {
+        return Optional.empty();
+      }
+      if (outH < 1 || outW < 1) {
+        return Optional.empty();
+      }
+      int cOut = (int) cl.getNOut();
+      // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
+      int kk = k[0] * k[1] * c;
+      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f');
+      return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
+          biasOf(impl, cOut)));
+    }
+
+    @Override
+    public int layer() {
+      return layer;
+    }
+
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      int rows = g * outH * outW;
+      int kk = kH * kW * cIn;
+      // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
+      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
+      double[] col = slot == null ? ws.heap(rows * kk) : new double[rows * kk];
+      for (int ci = 0; ci < cIn; ci++) {
+        for (int ky = 0; ky < kH; ky++) {
+          for (int kx = 0; kx < kW; kx++) {
+            int dst = ((ci * kH + ky) * kW + kx) * rows;
+            int x0 = Math.max(0, padLeft - kx);
+            int x1 = Math.min(outW, inW + padLeft - kx);
+            for (int im = 0; im < g; im++) {
+              int plane = (ci * g + im) * inH;
+              for (int y = 0; y < outH; y++, dst += outW) {
+                int iy = y + ky - padTop;
+                if (iy < 0 || iy >= inH || x0 >= x1) {
+                  java.util.Arrays.fill(col, dst, dst + outW, 0.0);
+                  continue;
+                }
+                java.util.Arrays.fill(col, dst, dst + x0, 0.0);
+                System.arraycopy(in, (plane + iy) * inW + x0 + kx - padLeft, col, dst + x0, x1 - x0);
+                java.util.Arrays.fill(col, dst + x1, dst + outW, 0.0);
+              }
+            }
+          }
+        }
+      }
+      if (slot != null) {
+        slot.save(col);
+      }
+      INDArray a = ws.load(col, rows, kk, 0);
+      INDArray z = ws.matrix(rows, cOut, 1);
+      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
+      // the f-order result is channel-major: [c_out][image][y][x]
+      double[] out = Workspace.read(z);
+      for (int co = 0; co < cOut; co++) {
+        double b = bias[co];
+        for (int i = co * rows, end = i + rows; i < end; i++) {
+          double v = out[i] + b;
+          out[i] = relu && v < 0 ? 0.0 : v;
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      int rows = g * outH * outW;
+      int kk = kH * kW * cIn;
+      double[] dz = relu ? new double[dOut.length] : dOut;
+      double[] db = new double[cOut];
+      for (int co = 0; co < cOut; co++) {
+        double sum = 0;
+        for (int i = co * rows, end = i + rows; i < end; i++) {
+          double v = relu && out[i] <= 0 ? 0.0 : dOut[i];
+          dz[i] = v;
+          sum += v;
+        }
+        db[co] = sum;
+      }
+      INDArray dzm = ws.load(dz, rows, cOut, 1);
+      INDArray colm = ws.load(slot.saved(), rows, kk, 0);
+      INDArray dw = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {kk, cOut}, 'f');
+      Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
+      // dw [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
+      Map<String, INDArray> grads = new HashMap<>();
+      grads.put("W", Nd4j.create(Workspace.read(dw), new long[] {cOut, cIn, kH, kW}, 'c'));
+      grads.put("b", Nd4j.create(db, new long[] {1, cOut}, 'c'));
+      slot.grads(grads);
+      if (!needInput) {
+        return null;
+      }
+      INDArray dcolm = ws.matrix(rows, kk, 2);
+      Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
+      double[] dcol = Workspace.read(dcolm);
+      double[] din = new double[g * inH * inW * cIn];
+      for (int ci = 0; ci < cIn; ci++) {
+        for (int ky = 0; ky < kH; ky++) {
+          for (int kx = 0; kx < kW; kx++) {
+            int src = ((ci * kH + ky) * kW + kx) * rows;
+            int x0 = Math.max(0, padLeft - kx);
+            int x1 = Math.min(outW, inW + padLeft - kx);
+            for (int im = 0; im < g; im++) {
+              int plane = (ci * g + im) * inH;
+              for (int y = 0; y < outH; y++, src += outW) {
+                int iy = y + ky - padTop;
+                if (iy < 0 || iy >= inH) {
+                  continue;
+                }
+                int dst = (plane + iy) * inW + kx - padLeft;
+                for (int x = x0; x < x1; x++) {
+                  din[dst + x] += dcol[src + x];
+                }
+              }
+            }
+          }
+        }
+      }
+      return din;
+    }
+  }
+
+  /** Max or average pooling with kernel and stride, no padding. */
+  private record Pool(int inH, int inW, int c, int kH, int kW, int sH, int sW, int outH, int outW, boolean max)
+      implements Op {
+    static Optional<Pool> of(SubsamplingLayer sl, int h, int w, int c) {
+      int[] k = sl.getKernelSize();
+      int[] s = sl.getStride();
+      int[] p = sl.getPadding();
+      int[] dil = sl.getDilation();
+      boolean max = sl.getPoolingType() == PoolingType.MAX;
+      ConvolutionMode mode = sl.getConvolutionMode();
+      if (!(max || sl.getPoolingType() == PoolingType.AVG) || p[0] != 0 || p[1] != 0 || dil[0] != 1 || dil[1] != 1
+          || sl.getCnn2dDataFormat() != CNN2DFormat.NCHW
+          || !(mode == ConvolutionMode.Truncate || mode == ConvolutionMode.Strict)) {
+        return Optional.empty();
+      }
+      int outH = (h - k[0]) / s[0] + 1;
+      int outW = (w - k[1]) / s[1] + 1;
+      if (h < k[0] || w < k[1] || (mode == ConvolutionMode.Strict && ((h - k[0]) % s[0] != 0
+          || (w - k[1]) % s[1] != 0))) {
+        return Optional.empty();
+      }
+      return Optional.of(new Pool(h, w, c, k[0], k[1], s[0], s[1], outH, outW, max));
+    }
+
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      double[] out = new double[g * outH * outW * c];
+      double area = kH * kW;
+      int o = 0;
+      for (int plane = 0; plane < c * g; plane++) {
+        int base = plane * inH * inW;
+        for (int y = 0; y < outH; y++) {
+          for (int x = 0; x < outW; x++, o++) {
+            double acc = max ? Double.NEGATIVE_INFINITY : 0.0;
+            for (int ky = 0; ky < kH; ky++) {
+              int row = base + (y * sH + ky) * inW + x * sW;
+              for (int kx = 0; kx < kW; kx++) {
+                double v = in[row + kx];
+                acc = max ? Math.max(acc, v) : acc + v;
+              }
+            }
+            out[o] = max ? acc : acc / area;
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      double[] din = new double[in.length];
+      double area = kH * kW;
+      int o = 0;
+      for (int plane = 0; plane < c * g; plane++) {
+        int base = plane * inH * inW;
+        for (int y = 0; y < outH; y++) {
+          for (int x = 0; x < outW; x++, o++) {
+            int arg = -1;
+            for (int ky = 0; ky < kH; ky++) {
+              int row = base + (y * sH + ky) * inW + x * sW;
+              for (int kx = 0; kx < kW; kx++) {
+                if (max) {
+                  if (arg < 0 || in[row + kx] > in[arg]) {
+                    arg = row + kx;
+                  }
+                } else {
+                  din[row + kx] += dOut[o] / area;
+                }
+              }
+            }
+            if (max) {
+              din[arg] += dOut[o];
+            }
+          }
+        }
+      }
+      return din;
+    }
+  }
+
+  /** Global average or max pooling over the spatial positions; output rows are images. */
+  private record GlobalPool(int positions, int c, boolean max) implements Op {
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      double[] out = new double[g * c];
+      for (int ch = 0; ch < c; ch++) {
+        for (int im = 0; im < g; im++) {
+          int base = (ch * g + im) * positions;
+          double acc = max ? Double.NEGATIVE_INFINITY : 0.0;
+          for (int p = 0; p < positions; p++) {
+            double v = in[base + p];
+            acc = max ? Math.max(acc, v) : acc + v;
+          }
+          out[im * c + ch] = max ? acc : acc / positions;
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      double[] din = new double[in.length];
+      for (int ch = 0; ch < c; ch++) {
+        for (int im = 0; im < g; im++) {
+          int base = (ch * g + im) * positions;
+          double d = dOut[im * c + ch];
+          if (max) {
+            int arg = base;
+            for (int p = 1; p < positions; p++) {
+              if (in[base + p] > in[arg]) {
+                arg = base + p;
+              }
+            }
+            din[arg] += d;
+          } else {
+            for (int p = 0; p < positions; p++) {
+              din[base + p] = d / positions;
+            }
+          }
+        }
+      }
+      return din;
+    }
+  }
+
+  /** A dense (or the output) layer on image rows, [n_in, n_out] weights; the output layer yields the logits. */
+  private record Dense(int layer, double[] w, double[] b, int nIn, int nOut, boolean relu) implements Op {
+    static Dense of(int layer, org.deeplearning4j.nn.api.Layer impl, int nIn, int nOut, boolean relu) {
+      return new Dense(layer, doubles(impl.getParam("W")), biasOf(impl, nOut), nIn, nOut, relu);
+    }
+
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      double[] out = new double[g * nOut];
+      for (int im = 0; im < g; im++) {
+        System.arraycopy(b, 0, out, im * nOut, nOut);
+        for (int k = 0; k < nIn; k++) {
+          double v = in[im * nIn + k];
+          for (int j = 0; j < nOut; j++) {
+            out[im * nOut + j] += v * w[k * nOut + j];
+          }
+        }
+        if (relu) {
+          for (int j = 0; j < nOut; j++) {
+            out[im * nOut + j] = Math.max(0.0, out[im * nOut + j]);
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      double[] dz = dOut.clone();
+      if (relu) {
+        for (int i = 0; i < dz.length; i++) {
+          if (out[i] <= 0) {
+            dz[i] = 0;
+          }
+        }
+      }
+      double[] dw = new double[nIn * nOut];
+      double[] db = new double[nOut];
+      double[] din = needInput ? new double[g * nIn] : null;
+      for (int im = 0; im < g; im++) {
+        for (int j = 0; j < nOut; j++) {
+          db[j] += dz[im * nOut + j];
+        }
+        for (int k = 0; k < nIn; k++) {
+          double v = in[im * nIn + k];
+          double acc = 0;
+          for (int j = 0; j < nOut; j++) {
+            double d = dz[im * nOut + j];
+            dw[k * nOut + j] += v * d;
+            acc += d * w[k * nOut + j];
+          }
+          if (din != null) {
+            din[im * nIn + k] = acc;
+          }
+        }
+      }
+      Map<String, INDArray> grads = new HashMap<>();
+      grads.put("W", Nd4j.create(dw, new long[] {nIn, nOut}, 'c'));
+      grads.put("b", Nd4j.create(db, new long[] {1, nOut}, 'c'));
+      slot.grads(grads);
+      return din;
+    }
+  }
+}
