@@ -65,6 +65,7 @@ public final class FastCnn {
   private final int width;
   private final int channels;
   private final int numClasses;
+  private final Map<Integer, int[]> indexMaps = new HashMap<>();
 
   private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
@@ -194,18 +195,42 @@ public final class FastCnn {
     if (g == 0) {
       throw new IllegalArgumentException("the batch is empty");
     }
+    Trace t = backprop(batch, 0, g, g, false);
+    return writeFlat(flatGradient(t, 0), 1.0);
+  }
+
+  /**
+   * Calls {@code v} with grad log p(y_i | x_i) for every row i of {@code s}, in row order, as
+   * {@link PerExampleGradients#forEach} does: each gradient is written into the network's flattened gradient view
+   * ({@code [1, numParams]}, the network's data type), which the next row overwrites. Rows go through the forward
+   * and backward pass in zero-padded groups of {@value #GROUP}, so a row's gradient does not depend on the other
+   * rows; the per-example kernel gradients are one small GEMM per image and convolution.
+   */
+  public void forEachExampleGradient(ExampleSet s, PerExampleGradients.Visitor v) {
+    checkFeatures(s);
+    for (int g0 = 0; g0 < s.size(); g0 += GROUP) {
+      int g1 = Math.min(s.size(), g0 + GROUP);
+      Trace t = backprop(s, g0, g1, GROUP, true);
+      for (int r = g0; r < g1; r++) {
+        v.accept(r, writeFlat(flatGradient(t, r - g0), -1.0));
+      }
+    }
+  }
+
+  /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
+  private Trace backprop(ExampleSet s, int from, int to, int group, boolean perExample) {
     Workspace ws = new Workspace();
-    Trace t = new Trace(ops.size());
-    double[] a = input(batch, 0, g, g);
+    Trace t = new Trace(ops.size(), perExample);
+    double[] a = input(s, from, to, group);
     for (int i = 0; i < ops.size(); i++) {
       t.inputs[i] = a;
-      a = ops.get(i).forward(a, g, ws, t.at(i));
+      a = ops.get(i).forward(a, group, ws, t.at(i));
       t.outputs[i] = a;
     }
-    // d(-log softmax(z)_y)/dz = softmax(z) - onehot(y)
-    int[] labels = batch.labels();
-    double[] d = new double[g * numClasses];
-    for (int r = 0; r < g; r++) {
+    // d(-log softmax(z)_y)/dz = softmax(z) - onehot(y); zero for the padding rows
+    int[] labels = s.labels();
+    double[] d = new double[group * numClasses];
+    for (int r = 0; r < to - from; r++) {
       int base = r * numClasses;
       double max = Double.NEGATIVE_INFINITY;
       for (int j = 0; j < numClasses; j++) {
@@ -219,34 +244,78 @@ public final class FastCnn {
       for (int j = 0; j < numClasses; j++) {
         d[base + j] /= sum;
       }
-      d[base + labels[r]] -= 1.0;
+      d[base + labels[from + r]] -= 1.0;
     }
     for (int i = ops.size() - 1; i >= 0; i--) {
-      d = ops.get(i).backward(d, g, ws, t.at(i), t.inputs[i], t.outputs[i], i > 0);
+      d = ops.get(i).backward(d, group, ws, t.at(i), t.inputs[i], t.outputs[i], i > 0);
     }
+    return t;
+  }
+
+  /** Image {@code image}'s parameter gradient (or the group's sum) in the network's flattened order. */
+  private double[] flatGradient(Trace t, int image) {
+    double[] flat = new double[(int) net.numParams()];
+    for (int i = 0; i < ops.size(); i++) {
+      double[][] grads = t.paramGrads[i];
+      if (grads != null) {
+        double[] gi = grads[t.perExample ? image : 0];
+        int[] map = indexMap(i);
+        for (int j = 0; j < map.length; j++) {
+          flat[map[j]] = gi[j];
+        }
+      }
+    }
+    return flat;
+  }
+
+  private INDArray writeFlat(double[] flat, double scale) {
     if (net.getFlattenedGradients() == null) {
       net.initGradientsView();
     }
-    for (int i = 0; i < ops.size(); i++) {
-      if (t.paramGrads[i] != null) {
-        writeGradient(ops.get(i).layer(), t.paramGrads[i]);
+    INDArray g = net.getFlattenedGradients();
+    if (scale != 1.0) {
+      for (int j = 0; j < flat.length; j++) {
+        flat[j] *= scale;
       }
     }
-    return net.getFlattenedGradients();
+    g.assign(Nd4j.create(flat, g.shape(), 'c').castTo(g.dataType()));
+    return g;
   }
 
-  private void writeGradient(int layer, Map<String, INDArray> grads) {
-    org.deeplearning4j.nn.conf.NeuralNetConfiguration conf = net.getLayerWiseConfigurations().getConf(layer);
-    Map<String, INDArray> views = conf.getLayer().initializer().getGradientsFromFlattened(conf,
-        net.getLayer(layer).getGradientsViewArray());
-    if (!views.keySet().equals(grads.keySet())) {
-      throw new IllegalStateException("layer " + layer + " has gradients " + views.keySet() + ", computed "
-          + grads.keySet());
+  /**
+   * For op {@code op}, the flattened-parameter index of each entry of its gradient ({@code W} in DL4J's c-order
+   * shape, then {@code b}), read off DL4J's own gradient views of an index-valued probe array.
+   */
+  private int[] indexMap(int op) {
+    int[] cached = indexMaps.get(op);
+    if (cached != null) {
+      return cached;
     }
-    for (Map.Entry<String, INDArray> e : grads.entrySet()) {
-      INDArray view = views.get(e.getKey());
-      view.assign(e.getValue().reshape(view.shape()).castTo(view.dataType()));
+    int layer = ops.get(op).layer();
+    MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+    long offset = 0;
+    for (int l = 0; l < layer; l++) {
+      offset += conf.getConf(l).getLayer().initializer().numParams(conf.getConf(l));
     }
+    org.deeplearning4j.nn.conf.NeuralNetConfiguration lc = conf.getConf(layer);
+    long n = lc.getLayer().initializer().numParams(lc);
+    INDArray probe = Nd4j.create(DataType.DOUBLE, new long[] {1, n}, 'f');
+    probe.assign(Nd4j.linspace(offset, offset + n - 1, n, DataType.DOUBLE).reshape(1, n));
+    Map<String, INDArray> views = lc.getLayer().initializer().getGradientsFromFlattened(lc, probe);
+    if (!views.keySet().equals(java.util.Set.of("W", "b"))) {
+      throw new IllegalStateException("layer " + layer + " has parameters " + views.keySet() + ", expected W, b");
+    }
+    double[] w = views.get("W").dup('c').reshape(-1).toDoubleVector();
+    double[] b = views.get("b").dup('c').reshape(-1).toDoubleVector();
+    int[] map = new int[w.length + b.length];
+    for (int j = 0; j < w.length; j++) {
+      map[j] = (int) Math.round(w[j]);
+    }
+    for (int j = 0; j < b.length; j++) {
+      map[w.length + j] = (int) Math.round(b[j]);
+    }
+    indexMaps.put(op, map);
+    return map;
   }
 
   private void checkFeatures(ExampleSet s) {
@@ -327,20 +396,21 @@ public final class FastCnn {
     }
   }
 
-  /** What the backward pass needs from the forward pass, per op. */
+  /** What the backward pass needs from the forward pass, per op, and the parameter gradients it produces. */
   private static final class Trace {
+    final boolean perExample;
     final double[][] inputs;
     final double[][] outputs;
     final double[][] saved;
-    @SuppressWarnings("unchecked")
-    final Map<String, INDArray>[] paramGrads;
+    /** Per op: one gradient ({@code W} in DL4J's c order, then {@code b}) per image, or one for the group. */
+    final double[][][] paramGrads;
 
-    @SuppressWarnings("unchecked")
-    Trace(int n) {
+    Trace(int n, boolean perExample) {
+      this.perExample = perExample;
       inputs = new double[n][];
       outputs = new double[n][];
       saved = new double[n][];
-      paramGrads = new Map[n];
+      paramGrads = new double[n][][];
     }
 
     Slot at(int i) {
@@ -358,7 +428,11 @@ public final class FastCnn {
       return trace.saved[index];
     }
 
-    void grads(Map<String, INDArray> g) {
+    boolean perExample() {
+      return trace.perExample;
+    }
+
+    void grads(double[][] g) {
       trace.paramGrads[index] = g;
     }
   }
@@ -523,14 +597,44 @@ public final class FastCnn {
         db[co] = sum;
       }
       INDArray dzm = ws.load(dz, rows, cOut, 1);
-      INDArray colm = ws.load(slot.saved(), rows, kk, 0);
-      INDArray dw = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {kk, cOut}, 'f');
-      Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
-      // dw [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
-      Map<String, INDArray> grads = new HashMap<>();
-      grads.put("W", Nd4j.create(Workspace.read(dw), new long[] {cOut, cIn, kH, kW}, 'c'));
-      grads.put("b", Nd4j.create(db, new long[] {1, cOut}, 'c'));
-      slot.grads(grads);
+      double[] col = slot.saved();
+      if (slot.perExample()) {
+        // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
+        int p = outH * outW;
+        double[][] grads = new double[g][];
+        INDArray ci = ws.matrix(p, kk, 3);
+        INDArray di = ws.matrix(p, cOut, 4);
+        INDArray dwi = ws.matrix(kk, cOut, 5);
+        DoubleBuffer cb = ci.data().asNioDouble();
+        DoubleBuffer db2 = di.data().asNioDouble();
+        for (int im = 0; im < g; im++) {
+          for (int j = 0; j < kk; j++) {
+            cb.put(j * p, col, j * rows + im * p, p);
+          }
+          double[] gi = new double[kk * cOut + cOut];
+          for (int co = 0; co < cOut; co++) {
+            db2.put(co * p, dz, co * rows + im * p, p);
+            double sum = 0;
+            for (int i = co * rows + im * p, end = i + p; i < end; i++) {
+              sum += dz[i];
+            }
+            gi[kk * cOut + co] = sum;
+          }
+          Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
+          // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
+          dwi.data().asNioDouble().get(0, gi, 0, kk * cOut);
+          grads[im] = gi;
+        }
+        slot.grads(grads);
+      } else {
+        INDArray colm = ws.load(col, rows, kk, 0);
+        INDArray dw = ws.matrix(kk, cOut, 5);
+        Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
+        double[] gi = new double[kk * cOut + cOut];
+        dw.data().asNioDouble().get(0, gi, 0, kk * cOut);
+        System.arraycopy(db, 0, gi, kk * cOut, cOut);
+        slot.grads(new double[][] {gi});
+      }
       if (!needInput) {
         return null;
       }
@@ -728,19 +832,20 @@ public final class FastCnn {
           }
         }
       }
-      double[] dw = new double[nIn * nOut];
-      double[] db = new double[nOut];
       double[] din = needInput ? new double[g * nIn] : null;
+      int size = nIn * nOut + nOut;
+      double[][] grads = slot.perExample() ? new double[g][size] : new double[1][size];
       for (int im = 0; im < g; im++) {
+        double[] gi = grads[slot.perExample() ? im : 0];
         for (int j = 0; j < nOut; j++) {
-          db[j] += dz[im * nOut + j];
+          gi[nIn * nOut + j] += dz[im * nOut + j];
         }
         for (int k = 0; k < nIn; k++) {
           double v = in[im * nIn + k];
           double acc = 0;
           for (int j = 0; j < nOut; j++) {
             double d = dz[im * nOut + j];
-            dw[k * nOut + j] += v * d;
+            gi[k * nOut + j] += v * d;
             acc += d * w[k * nOut + j];
           }
           if (din != null) {
@@ -748,9 +853,6 @@ public final class FastCnn {
           }
         }
       }
-      Map<String, INDArray> grads = new HashMap<>();
-      grads.put("W", Nd4j.create(dw, new long[] {nIn, nOut}, 'c'));
-      grads.put("b", Nd4j.create(db, new long[] {1, nOut}, 'c'));
       slot.grads(grads);
       return din;
     }

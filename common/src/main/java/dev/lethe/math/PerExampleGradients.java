@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * the g_i of the empirical Fisher F = (1/N) sum g_i g_i^T (Tanno et al. 2022, Eq. 10) and of the linear
  * influence (Eq. 9).
  *
- * <p>DL4J has no vectorised per-example gradient, so {@link #forEach} runs one backward pass per row (batch size
- * 1). After {@code computeGradientAndScore()} the raw gradient is the gradient of the summed loss -log p over the
+ * <p>DL4J has no vectorised per-example gradient: for the convolutional networks {@link FastCnn} supports,
+ * {@link #forEach} takes its per-example backward pass (double precision, groups of rows); for other networks it
+ * runs one DL4J backward pass per row (batch size 1). After {@code computeGradientAndScore()} the raw gradient is the gradient of the summed loss -log p over the
  * minibatch (the updater divides by the batch size, and applies L1/L2, later), so grad log p = -raw gradient.
  * Backward passes run in training mode; networks with dropout or batch normalisation (whose training-mode
  * gradient is not that of the inference-mode model) are rejected. Parameters are never changed; the network's
@@ -42,6 +43,11 @@ public final class PerExampleGradients {
   public static void forEach(MultiLayerNetwork net, ExampleSet s, Visitor v) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
+    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+    if (fast.isPresent()) {
+      fast.get().forEachExampleGradient(s, v);
+      return;
+    }
     int k = numClasses(net);
     DataType type = net.params().dataType();
     INDArray oldInput = net.getInput();

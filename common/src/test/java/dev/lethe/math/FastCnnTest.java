@@ -118,17 +118,46 @@ class FastCnnTest {
     assertGradientMatchesDl4j(net, batch, 1e-4);
   }
 
-  /**
-   * DL4J's gradient of the summed loss from computeGradientAndScore, against FastCnn's written into the same
-   * flattened view: max abs difference within {@code rel} of the largest entry.
-   */
-  private static void assertGradientMatchesDl4j(MultiLayerNetwork net, ExampleSet batch, double rel) {
+  @Test
+  void perExampleGradientsMatchDl4jRowByRow() {
+    for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers())) {
+      int d = (int) (net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof
+          org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor p
+          ? p.getInputHeight() * p.getInputWidth() * p.getNumChannels() : 0);
+      int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();
+      // 19 rows: a full group of 16 and a padded one
+      ExampleSet s = TestNets.randomSet(19, d, k, 18, 0);
+      double[][] got = new double[19][];
+      FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(s, (row, g) -> got[row] = g.toDoubleVector());
+      for (int r = 0; r < 19; r++) {
+        double[] want = dl4jLossGradient(net, s.select(new int[] {r}));
+        double scale = 0;
+        double diff = 0;
+        for (int j = 0; j < want.length; j++) {
+          scale = Math.max(scale, Math.abs(want[j]));
+          diff = Math.max(diff, Math.abs(got[r][j] + want[j])); // grad log p = - grad loss
+        }
+        assertThat(scale).isGreaterThan(1e-4);
+        assertThat(diff).as("row %d", r).isLessThanOrEqualTo(1e-9 * scale);
+      }
+    }
+  }
+
+  private static double[] dl4jLossGradient(MultiLayerNetwork net, ExampleSet batch) {
     DataType type = net.params().dataType();
     int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();
     net.setInput(Batches.features(batch, 0, batch.size(), 0, type));
     net.setLabels(Batches.oneHot(batch.labels(), 0, batch.size(), k, 0, type));
     net.computeGradientAndScore();
-    double[] want = net.getFlattenedGradients().castTo(DataType.DOUBLE).dup().reshape(-1).toDoubleVector();
+    return net.getFlattenedGradients().castTo(DataType.DOUBLE).dup().reshape(-1).toDoubleVector();
+  }
+
+  /**
+   * DL4J's gradient of the summed loss from computeGradientAndScore, against FastCnn's written into the same
+   * flattened view: max abs difference within {@code rel} of the largest entry.
+   */
+  private static void assertGradientMatchesDl4j(MultiLayerNetwork net, ExampleSet batch, double rel) {
+    double[] want = dl4jLossGradient(net, batch);
     net.getFlattenedGradients().assign(0);
     double[] got = FastCnn.forGradients(net).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE)
         .reshape(-1).toDoubleVector();
