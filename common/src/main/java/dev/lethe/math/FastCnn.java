@@ -7,6 +7,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -65,7 +70,15 @@ public final class FastCnn {
   private final int channels;
   private final int numClasses;
   private final Map<Integer, int[]> indexMaps = new HashMap<>();
+  /**
+   * Index maps by network (its parameter layout never changes), so that the instances an optimiser builds after every
+   * step do not probe the layout again.
+   */
+  private static final Map<MultiLayerNetwork, Map<Integer, int[]>> INDEX_MAPS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
   private double lastLoss = Double.NaN;
+  /** Threads for groups of images; 0 = {@link #defaultThreads()}. */
+  private int threads;
 
   private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
@@ -168,17 +181,20 @@ public final class FastCnn {
     }
     checkFeatures(s);
     double[][] out = new double[to - from][];
-    Workspace ws = new Workspace();
-    for (int g0 = from; g0 < to; g0 += GROUP) {
-      int g1 = Math.min(to, g0 + GROUP);
-      double[] a = input(s, g0, g1, GROUP);
+    int groups = (to - from + GROUP - 1) / GROUP;
+    inWaves(groups, (i, ws) -> {
+      int g0 = from + i * GROUP;
+      double[] a = input(s, g0, Math.min(to, g0 + GROUP), GROUP);
       for (Op op : ops) {
         a = op.forward(a, GROUP, ws, null);
       }
-      for (int r = g0; r < g1; r++) {
+      return a;
+    }, (i, a) -> {
+      int g0 = from + i * GROUP;
+      for (int r = g0; r < Math.min(to, g0 + GROUP); r++) {
         out[r - from] = java.util.Arrays.copyOfRange(a, (r - g0) * numClasses, (r - g0 + 1) * numClasses);
       }
-    }
+    });
     return out;
   }
 
@@ -200,13 +216,26 @@ public final class FastCnn {
 
   private INDArray lossAndGradient(ExampleSet batch) {
     checkFeatures(batch);
-    int g = batch.size();
-    if (g == 0) {
+    int n = batch.size();
+    if (n == 0) {
       throw new IllegalArgumentException("the batch is empty");
     }
-    Trace t = backprop(batch, 0, g, g, false);
-    lastLoss = t.loss;
-    return writeFlat(flatGradient(t, 0), 1.0);
+    // chunks of GROUP rows (the last one smaller, unpadded), summed in chunk order: the same sum for any thread count
+    double[] sum = new double[(int) net.numParams()];
+    double[] loss = {0.0};
+    inWaves((n + GROUP - 1) / GROUP, (i, ws) -> {
+      int from = i * GROUP;
+      int to = Math.min(n, from + GROUP);
+      return backprop(batch, from, to, to - from, false, ws);
+    }, (i, t) -> {
+      double[] gi = flatGradient(t, 0);
+      for (int j = 0; j < sum.length; j++) {
+        sum[j] += gi[j];
+      }
+      loss[0] += t.loss;
+    });
+    lastLoss = loss[0];
+    return writeFlat(sum, 1.0);
   }
 
   /**
@@ -254,18 +283,147 @@ public final class FastCnn {
    */
   public void forEachExampleGradient(ExampleSet s, PerExampleGradients.Visitor v) {
     checkFeatures(s);
-    for (int g0 = 0; g0 < s.size(); g0 += GROUP) {
-      int g1 = Math.min(s.size(), g0 + GROUP);
-      Trace t = backprop(s, g0, g1, GROUP, true);
-      for (int r = g0; r < g1; r++) {
+    inWaves((s.size() + GROUP - 1) / GROUP, (i, ws) -> {
+      int g0 = i * GROUP;
+      return backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
+    }, (i, t) -> {
+      int g0 = i * GROUP;
+      for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
         v.accept(r, writeFlat(flatGradient(t, r - g0), -1.0));
+      }
+    });
+  }
+
+  /**
+   * This instance with {@code threads} threads for groups of images (0 = {@link #defaultThreads()}). Results do not
+   * depend on it: groups are fixed, independent and combined in order.
+   */
+  public FastCnn withThreads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+    }
+    this.threads = threads;
+    return this;
+  }
+
+  /**
+   * The default thread count: ND4J's process-wide limit on outer-loop threads ({@code maxMasterThreads}), at most
+   * the available cores. Spark tasks limit it to {@code spark.nd4j-task-threads} (1 by default: executors already
+   * run a task per core), so groups are parallel on the driver (EWC update, training, curvature samples) and
+   * sequential inside tasks.
+   */
+  public static int defaultThreads() {
+    int env = Nd4j.getEnvironment().maxMasterThreads();
+    return Math.max(1, Math.min(env, Runtime.getRuntime().availableProcessors()));
+  }
+
+  private int threads() {
+    return threads > 0 ? threads : defaultThreads();
+  }
+
+  /** One group's work, given a workspace no other thread uses meanwhile. */
+  private interface GroupJob<T> {
+    T run(int group, Workspace ws);
+  }
+
+  /** Takes one group's result on the calling thread, in group order. */
+  private interface GroupSink<T> {
+    void accept(int group, T result);
+  }
+
+  /**
+   * Runs {@code job} for groups {@code 0..n-1} in waves of {@link #threads()} groups (the calling thread takes the
+   * first of each wave, pool threads the rest) and passes each result to {@code sink} in group order on the calling
+   * thread, so at most one wave's results are held. BLAS runs every GEMM on the calling thread alone (its threaded
+   * kernels round the weight gradient's long sums differently), so results do not depend on the thread count.
+   */
+  private <T> void inWaves(int n, GroupJob<T> job, GroupSink<T> sink) {
+    int t = Math.max(1, Math.min(threads(), n));
+    Workspace[] ws = new Workspace[t];
+    for (int k = 0; k < t; k++) {
+      ws[k] = Workspace.acquire();
+    }
+    Parallel.enter();
+    try {
+      if (t == 1) {
+        for (int i = 0; i < n; i++) {
+          sink.accept(i, job.run(i, ws[0]));
+        }
+        return;
+      }
+      List<Future<T>> pending = new ArrayList<>(t - 1);
+      for (int w0 = 0; w0 < n; w0 += t) {
+        int w1 = Math.min(n, w0 + t);
+        pending.clear();
+        for (int i = w0 + 1; i < w1; i++) {
+          int group = i;
+          Workspace w = ws[i - w0];
+          pending.add(Parallel.POOL.submit(() -> job.run(group, w)));
+        }
+        T first;
+        try {
+          first = job.run(w0, ws[0]);
+        } catch (RuntimeException | Error e) {
+          pending.forEach(f -> f.cancel(false));
+          throw e;
+        }
+        sink.accept(w0, first);
+        for (int i = w0 + 1; i < w1; i++) {
+          sink.accept(i, Parallel.join(pending.get(i - w0 - 1)));
+        }
+      }
+    } finally {
+      Parallel.exit();
+      for (Workspace w : ws) {
+        Workspace.release(w);
+      }
+    }
+  }
+
+  /** The shared daemon pool, and BLAS single-threaded while any FastCnn section runs (its setting is global). */
+  private static final class Parallel {
+    private static final AtomicInteger NEXT = new AtomicInteger();
+    static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+      Thread th = new Thread(r, "lethe-fastcnn-" + NEXT.incrementAndGet());
+      th.setDaemon(true);
+      return th;
+    });
+    private static int sections;
+    private static int savedBlasThreads;
+
+    static synchronized void enter() {
+      if (sections++ == 0) {
+        savedBlasThreads = Nd4j.factory().blas().getMaxThreads();
+        Nd4j.factory().blas().setMaxThreads(1);
+      }
+    }
+
+    static synchronized void exit() {
+      if (--sections == 0) {
+        Nd4j.factory().blas().setMaxThreads(savedBlasThreads);
+      }
+    }
+
+    static <T> T join(Future<T> f) {
+      try {
+        return f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a group of images", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException(e.getCause());
       }
     }
   }
 
   /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
-  private Trace backprop(ExampleSet s, int from, int to, int group, boolean perExample) {
-    Workspace ws = new Workspace();
+  private Trace backprop(ExampleSet s, int from, int to, int group, boolean perExample, Workspace ws) {
     Trace t = new Trace(ops.size(), perExample);
     double[] a = input(s, from, to, group);
     for (int i = 0; i < ops.size(); i++) {
@@ -326,6 +484,25 @@ public final class FastCnn {
         flat[j] *= scale;
       }
     }
+    if ((g.ordering() == 'c' || g.isRowVector()) && g.elementWiseStride() == 1 && g.length() == flat.length
+        && (g.dataType() == DataType.FLOAT || g.dataType() == DataType.DOUBLE)) {
+      // straight into the view's memory (it is contiguous), without a temporary array and a cast op
+      long offset = g.offset();
+      if (g.dataType() == DataType.DOUBLE) {
+        DoubleBuffer b = g.data().asNioDouble();
+        b.position((int) offset);
+        b.put(flat);
+      } else {
+        float[] f = new float[flat.length];
+        for (int j = 0; j < f.length; j++) {
+          f[j] = (float) flat[j];
+        }
+        java.nio.FloatBuffer b = g.data().asNioFloat();
+        b.position((int) offset);
+        b.put(f);
+      }
+      return g;
+    }
     g.assign(Nd4j.create(flat, g.shape(), 'c').castTo(g.dataType()));
     return g;
   }
@@ -338,6 +515,11 @@ public final class FastCnn {
     int[] cached = indexMaps.get(op);
     if (cached != null) {
       return cached;
+    }
+    Map<Integer, int[]> known = INDEX_MAPS.get(net);
+    if (known != null && known.get(op) != null) {
+      indexMaps.put(op, known.get(op));
+      return known.get(op);
     }
     int layer = ops.get(op).layer();
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
@@ -363,6 +545,7 @@ public final class FastCnn {
       map[w.length + j] = (int) Math.round(b[j]);
     }
     indexMaps.put(op, map);
+    INDEX_MAPS.computeIfAbsent(net, k -> new java.util.concurrent.ConcurrentHashMap<>()).put(op, map);
     return map;
   }
 
@@ -413,11 +596,32 @@ public final class FastCnn {
 
   /** Native f-order matrices and im2col arrays reused across groups, keyed by their shape. */
   private static final class Workspace {
-    private final Map<Long, INDArray> arrays = new HashMap<>();
-    private final Map<Integer, double[]> heap = new HashMap<>();
+    /** Idle workspaces, reused by later calls (an EWC update or training takes hundreds of small steps). */
+    private static final java.util.concurrent.ConcurrentLinkedDeque<Workspace> IDLE =
+        new java.util.concurrent.ConcurrentLinkedDeque<>();
+    /** At most this many idle workspaces are kept (about 25 MB each for the paper CNN). */
+    private static final int MAX_IDLE = Runtime.getRuntime().availableProcessors() + 1;
 
-    double[] heap(int size) {
-      return heap.computeIfAbsent(size, double[]::new);
+    private final Map<Long, INDArray> arrays = new HashMap<>();
+    private final Map<List<Object>, double[]> heap = new HashMap<>();
+
+    /**
+     * A reused heap array of {@code size} doubles for groups of {@code g} images, shared only by users with the same
+     * {@code owner} key (which must determine where they write).
+     */
+    static Workspace acquire() {
+      Workspace w = IDLE.pollFirst();
+      return w != null ? w : new Workspace();
+    }
+
+    static void release(Workspace w) {
+      if (IDLE.size() < MAX_IDLE) {
+        IDLE.offerFirst(w);
+      }
+    }
+
+    double[] heap(Object owner, int g, int size) {
+      return heap.computeIfAbsent(java.util.List.of(owner, g, size), k -> new double[size]);
     }
 
     INDArray matrix(int rows, int cols, int slot) {
@@ -519,6 +723,8 @@ public final class FastCnn {
     final boolean relu;
     final INDArray kernel;
     final double[] bias;
+    /** Identifies this convolution's im2col layout (and so its zero positions) in a shared workspace. */
+    final List<Integer> geometry;
 
     private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
         int cOut, boolean relu, INDArray kernel, double[] bias) {
@@ -536,6 +742,7 @@ public final class FastCnn {
       this.relu = relu;
       this.kernel = kernel;
       this.bias = bias;
+      this.geometry = List.of(inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
     static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
@@ -589,24 +796,25 @@ public final class FastCnn {
       int kk = kH * kW * cIn;
       // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
       // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
-      double[] col = slot == null ? ws.heap(rows * kk) : new double[rows * kk];
+      // a fresh array (zero) or this convolution's own reused one: the positions outside the image are never
+      // written, so they stay zero without being cleared
+      double[] col = slot == null ? ws.heap(geometry, g, rows * kk) : new double[rows * kk];
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
             int dst = ((ci * kH + ky) * kW + kx) * rows;
             int x0 = Math.max(0, padLeft - kx);
             int x1 = Math.min(outW, inW + padLeft - kx);
+            if (x0 >= x1) {
+              continue;
+            }
             for (int im = 0; im < g; im++) {
               int plane = (ci * g + im) * inH;
               for (int y = 0; y < outH; y++, dst += outW) {
                 int iy = y + ky - padTop;
-                if (iy < 0 || iy >= inH || x0 >= x1) {
-                  java.util.Arrays.fill(col, dst, dst + outW, 0.0);
-                  continue;
+                if (iy >= 0 && iy < inH) {
+                  System.arraycopy(in, (plane + iy) * inW + x0 + kx - padLeft, col, dst + x0, x1 - x0);
                 }
-                java.util.Arrays.fill(col, dst, dst + x0, 0.0);
-                System.arraycopy(in, (plane + iy) * inW + x0 + kx - padLeft, col, dst + x0, x1 - x0);
-                java.util.Arrays.fill(col, dst + x1, dst + outW, 0.0);
               }
             }
           }
@@ -622,9 +830,15 @@ public final class FastCnn {
       double[] out = Workspace.read(z);
       for (int co = 0; co < cOut; co++) {
         double b = bias[co];
-        for (int i = co * rows, end = i + rows; i < end; i++) {
-          double v = out[i] + b;
-          out[i] = relu && v < 0 ? 0.0 : v;
+        int end = co * rows + rows;
+        if (relu) {
+          for (int i = co * rows; i < end; i++) {
+            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
+          }
+        } else {
+          for (int i = co * rows; i < end; i++) {
+            out[i] += b;
+          }
         }
       }
       return out;
@@ -745,6 +959,22 @@ public final class FastCnn {
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       double[] out = new double[g * outH * outW * c];
+      if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
+        // the paper CNN's pooling: four loads and three (intrinsic, branch-free) maxima per output
+        int o = 0;
+        for (int plane = 0; plane < c * g; plane++) {
+          int base = plane * inH * inW;
+          for (int y = 0; y < outH; y++) {
+            int r0 = base + 2 * y * inW;
+            int r1 = r0 + inW;
+            for (int x = 0; x < outW; x++, o++) {
+              int i = 2 * x;
+              out[o] = Math.max(Math.max(in[r0 + i], in[r0 + i + 1]), Math.max(in[r1 + i], in[r1 + i + 1]));
+            }
+          }
+        }
+        return out;
+      }
       double area = kH * kW;
       int o = 0;
       for (int plane = 0; plane < c * g; plane++) {
@@ -770,6 +1000,35 @@ public final class FastCnn {
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
       double[] din = new double[in.length];
+      if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
+        // the gradient goes to the first maximum in scan order, as in the general loop below
+        int o = 0;
+        for (int plane = 0; plane < c * g; plane++) {
+          int base = plane * inH * inW;
+          for (int y = 0; y < outH; y++) {
+            int r0 = base + 2 * y * inW;
+            int r1 = r0 + inW;
+            for (int x = 0; x < outW; x++, o++) {
+              int i = 2 * x;
+              int arg = r0 + i;
+              double m = in[arg];
+              if (in[r0 + i + 1] > m) {
+                arg = r0 + i + 1;
+                m = in[arg];
+              }
+              if (in[r1 + i] > m) {
+                arg = r1 + i;
+                m = in[arg];
+              }
+              if (in[r1 + i + 1] > m) {
+                arg = r1 + i + 1;
+              }
+              din[arg] += dOut[o];
+            }
+          }
+        }
+        return din;
+      }
       double area = kH * kW;
       int o = 0;
       for (int plane = 0; plane < c * g; plane++) {

@@ -144,6 +144,35 @@ class FastCnnTest {
   }
 
   @Test
+  void resultsDoNotDependOnTheThreadCount() {
+    MultiLayerNetwork net = paperCnn();
+    // 53 rows: four groups (the last padded) and, for the summed gradient, four chunks (the last of 5 rows)
+    ExampleSet s = TestNets.randomSet(53, 784, 10, 19, 0);
+    double[][] logits1 = FastCnn.of(net).orElseThrow().withThreads(1).logits(s, 0, 53);
+    double[] grad1 = FastCnn.forGradients(net).orElseThrow().withThreads(1).writeLossGradient(s).dup().reshape(-1)
+        .toDoubleVector();
+    double[][] rows1 = new double[53][];
+    FastCnn.forGradients(net).orElseThrow().withThreads(1)
+        .forEachExampleGradient(s, (row, g) -> rows1[row] = g.toDoubleVector());
+    for (int threads : new int[] {2, 3}) {
+      assertThat(FastCnn.of(net).orElseThrow().withThreads(threads).logits(s, 0, 53)).isDeepEqualTo(logits1);
+      FastCnn fast = FastCnn.forGradients(net).orElseThrow().withThreads(threads);
+      assertThat(fast.writeLossGradient(s).dup().reshape(-1).toDoubleVector()).containsExactly(grad1);
+      int[] order = new int[53];
+      int[] next = {0};
+      double[][] rows = new double[53][];
+      fast.forEachExampleGradient(s, (row, g) -> {
+        order[next[0]++] = row;
+        rows[row] = g.toDoubleVector();
+      });
+      assertThat(order).containsExactly(IntStream.range(0, 53).toArray()); // visited in row order, on this thread
+      assertThat(rows).isDeepEqualTo(rows1);
+    }
+    // and the summed gradient is still DL4J's
+    assertGradientMatchesDl4j(net, s, 1e-9);
+  }
+
+  @Test
   void fitStepIsNetFit() {
     MultiLayerNetwork a = paperCnn();
     MultiLayerNetwork b = a.clone();

@@ -117,4 +117,49 @@ class ScoringPrecisionBench {
       }
     }
   }
+
+  /**
+   * FastCnn on one thread against {@link FastCnn#defaultThreads()} threads (groups of images in parallel, BLAS on
+   * one thread each): logits of 3000 double rows, minibatch gradients (64 rows) and per-example gradients of the
+   * float paper CNN. Results are identical (FastCnnTest); this prints the rates.
+   */
+  @Test
+  void fastCnnThreads() {
+    MultiLayerNetwork floatNet = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(floatNet),
+        NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(3000, 784, 10, 3, 0);
+    ExampleSet few = s.select(java.util.stream.IntStream.range(0, 320).toArray());
+    int many = FastCnn.defaultThreads();
+    double[] sink = new double[1];
+    for (int round = 0; round < 2; round++) {
+      double[][] sec = new double[2][3];
+      for (int v = 0; v < 2; v++) {
+        int threads = v == 0 ? 1 : many;
+        long t0 = System.nanoTime();
+        FastCnn.of(net).orElseThrow().withThreads(threads).logits(s, 0, s.size());
+        sec[v][0] = (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        for (int from = 0; from < 640; from += 64) {
+          FastCnn.forGradients(floatNet).orElseThrow().withThreads(threads)
+              .writeLossGradient(s.select(java.util.stream.IntStream.range(from, from + 64).toArray()));
+        }
+        sec[v][1] = (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        FastCnn.forGradients(floatNet).orElseThrow().withThreads(threads)
+            .forEachExampleGradient(few, (row, g) -> sink[0] += g.getDouble(0));
+        sec[v][2] = (System.nanoTime() - t0) / 1e9;
+      }
+      if (round == 1) {
+        String[] what = {"logits (3000 rows)", "minibatch gradients (640 rows)", "per-example gradients (320 rows)"};
+        int[] rows = {3000, 640, 320};
+        for (int i = 0; i < 3; i++) {
+          System.out.printf("FastCnn %s: 1 thread %.2f s (%.0f rows/s), %d threads %.2f s (%.0f rows/s), speed-up"
+              + " %.2fx%n", what[i], sec[0][i], rows[i] / sec[0][i], many, sec[1][i], rows[i] / sec[1][i],
+              sec[0][i] / sec[1][i]);
+        }
+      }
+    }
+  }
 }
