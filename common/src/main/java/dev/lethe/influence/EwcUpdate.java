@@ -211,7 +211,7 @@ public final class EwcUpdate {
   /** J on {@code rows}: sign * mean log p - 0.5 sum c (theta - anchor)^2, in double. */
   private static double objective(MultiLayerNetwork net, ExampleSet rows, INDArray anchor, INDArray c,
       double sign, int batchSize) {
-    double data = LogLikelihood.mean(net, rows, batchSize);
+    double data = LogLikelihood.meanInDouble(net, rows, batchSize);
     double[] delta = net.params().sub(anchor).castTo(DataType.DOUBLE).toDoubleVector();
     double[] cc = c.castTo(DataType.DOUBLE).toDoubleVector();
     double pen = 0;

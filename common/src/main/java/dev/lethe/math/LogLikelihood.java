@@ -55,6 +55,27 @@ public final class LogLikelihood {
     return out;
   }
 
+  /**
+   * The mean log-likelihood of {@code s}, computed in double precision from the network's parameters whatever its
+   * data type when {@link FastCnn} supports the network (float parameters are taken exactly; the result is then more
+   * precise than a float forward pass, and several times faster than DL4J's), otherwise {@link #mean}. For the
+   * criteria of early stopping (EWC update, training), not for scores that must match a float forward pass.
+   */
+  public static double meanInDouble(MultiLayerNetwork net, ExampleSet s, int batchSize) {
+    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+    if (fast.isEmpty()) {
+      return mean(net, s, batchSize);
+    }
+    int n = s.size();
+    double[] v = new double[n];
+    double[][] z = fast.get().logits(s, 0, n);
+    int[] labels = s.labels();
+    for (int i = 0; i < n; i++) {
+      v[i] = logSoftmax(z[i], labels[i]);
+    }
+    return meanOf(v);
+  }
+
   /** The mean of {@link #perExample} (0 rows: NaN). */
   public static double mean(MultiLayerNetwork net, ExampleSet s, int batchSize) {
     double[] v = perExample(net, s, batchSize);

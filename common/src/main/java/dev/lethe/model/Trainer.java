@@ -85,8 +85,15 @@ public final class Trainer {
         Arrays.copyOf(trainLoss, epochs), Arrays.copyOf(valLoss, epochs), (System.nanoTime() - start) / 1_000_000);
   }
 
-  /** Mean cross-entropy of {@code s} under {@code net}, in batches. */
+  /**
+   * Mean cross-entropy of {@code s} under {@code net}, in batches: for networks {@link FastCnn#canTrain} covers (no
+   * regularisation term in the score), {@code -mean log p} in double precision from FastCnn's forward pass;
+   * otherwise DL4J's score (which includes regularisation and clips probabilities at 1e-10).
+   */
   public static double meanLoss(MultiLayerNetwork net, ExampleSet s, int numClasses, DataType type) {
+    if (s.size() > 0 && FastCnn.canTrain(net)) {
+      return -dev.lethe.math.LogLikelihood.meanInDouble(net, s, 256);
+    }
     double sum = 0;
     for (int from = 0; from < s.size(); from += 256) {
       int[] rows = DataSets.range(from, Math.min(s.size(), from + 256));

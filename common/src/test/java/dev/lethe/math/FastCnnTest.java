@@ -173,6 +173,25 @@ class FastCnnTest {
   }
 
   @Test
+  void meanInDoubleOfAFloatNetworkIsItsDoubleCopysMean() {
+    MultiLayerNetwork f = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork d = NetworkBytes.rebuild(NetworkBytes.configBytes(f), NetworkBytes.paramBytes(f.params()),
+        DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(30, 784, 10, 20, 0);
+    double got = LogLikelihood.meanInDouble(f, s, 8);
+    assertThat(got).isCloseTo(LogLikelihood.mean(d, s, 8), within(1e-12)); // the float parameters, taken exactly
+    assertThat(got).isCloseTo(LogLikelihood.mean(f, s, 8), within(1e-4)); // DL4J's float forward pass
+    assertThat(got).isLessThan(-0.1); // an untrained network: a real loss, not zero
+    // the training criterion is the same quantity, and DL4J's float score to float precision
+    double loss = dev.lethe.model.Trainer.meanLoss(f, s, 10, DataType.FLOAT);
+    assertThat(loss).isCloseTo(-got, within(1e-12));
+    double dl4j = f.score(dev.lethe.model.DataSets.dataSet(s, java.util.stream.IntStream.range(0, 30).toArray(), 10,
+        DataType.FLOAT), false);
+    assertThat(loss).isCloseTo(dl4j, within(1e-4));
+  }
+
+  @Test
   void fitStepIsNetFit() {
     MultiLayerNetwork a = paperCnn();
     MultiLayerNetwork b = a.clone();
