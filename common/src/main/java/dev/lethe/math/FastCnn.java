@@ -137,7 +137,7 @@ public final class FastCnn {
         w = op.get().outW;
         c = op.get().cOut;
       } else if (!flat && l instanceof SubsamplingLayer sl && sl.getClass() == SubsamplingLayer.class) {
-        Optional<Pool> op = Pool.of(sl, h, w, c);
+        Optional<Pool> op = Pool.of(ops.size(), sl, h, w, c);
         if (op.isEmpty()) {
           return Optional.empty();
         }
@@ -603,7 +603,7 @@ public final class FastCnn {
     private static final int MAX_IDLE = Runtime.getRuntime().availableProcessors() + 1;
 
     private final Map<Long, INDArray> arrays = new HashMap<>();
-    private final Map<List<Object>, double[]> heap = new HashMap<>();
+    private final Map<List<?>, double[]> heap = new HashMap<>();
 
     /**
      * A reused heap array of {@code size} doubles for groups of {@code g} images, shared only by users with the same
@@ -622,6 +622,30 @@ public final class FastCnn {
 
     double[] heap(Object owner, int g, int size) {
       return heap.computeIfAbsent(java.util.List.of(owner, g, size), k -> new double[size]);
+    }
+
+    /**
+     * A reused heap array of {@code size} doubles for the user {@code key} (an op's role and position: no two
+     * arrays of one group's pass share a key), holding whatever that user left in it. Reuse keeps the large
+     * per-group arrays out of the garbage collector (most are humongous objects for G1).
+     */
+    double[] buf(List<Object> key, int size) {
+      return heap.computeIfAbsent(java.util.List.of(key, size), k -> new double[size]);
+    }
+
+    /** {@link #buf} cleared to zero. */
+    double[] zeroed(List<Object> key, int size) {
+      double[] b = buf(key, size);
+      java.util.Arrays.fill(b, 0.0);
+      return b;
+    }
+
+    /** Copies the f-order matrix {@code m} into {@code dst}. */
+    static double[] readInto(INDArray m, double[] dst) {
+      DoubleBuffer b = m.data().asNioDouble();
+      b.position(0);
+      b.get(dst, 0, (int) m.length());
+      return dst;
     }
 
     INDArray matrix(int rows, int cols, int slot) {
@@ -723,7 +747,9 @@ public final class FastCnn {
     final boolean relu;
     final INDArray kernel;
     final double[] bias;
-    /** Identifies this convolution's im2col layout (and so its zero positions) in a shared workspace. */
+    /**
+     * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
+     */
     final List<Integer> geometry;
 
     private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
@@ -742,7 +768,7 @@ public final class FastCnn {
       this.relu = relu;
       this.kernel = kernel;
       this.bias = bias;
-      this.geometry = List.of(inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
+      this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
     static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
@@ -796,9 +822,9 @@ public final class FastCnn {
       int kk = kH * kW * cIn;
       // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
       // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
-      // a fresh array (zero) or this convolution's own reused one: the positions outside the image are never
-      // written, so they stay zero without being cleared
-      double[] col = slot == null ? ws.heap(geometry, g, rows * kk) : new double[rows * kk];
+      // this convolution's own reused array (zero when new): the positions outside the image are never written, so
+      // they stay zero without being cleared
+      double[] col = ws.heap(geometry, g, rows * kk);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -827,7 +853,7 @@ public final class FastCnn {
       INDArray z = ws.matrix(rows, cOut, 1);
       Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
       // the f-order result is channel-major: [c_out][image][y][x]
-      double[] out = Workspace.read(z);
+      double[] out = Workspace.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
       for (int co = 0; co < cOut; co++) {
         double b = bias[co];
         int end = co * rows + rows;
@@ -849,16 +875,35 @@ public final class FastCnn {
         boolean needInput) {
       int rows = g * outH * outW;
       int kk = kH * kW * cIn;
-      double[] dz = relu ? new double[dOut.length] : dOut;
+      double[] dz = relu ? ws.buf(List.of("conv-dz", geometry), dOut.length) : dOut;
+      if (relu) {
+        // the ReLU's outputs are +0.0 or positive (or NaN): keep dOut where the output's bits are non-zero, with an
+        // integer mask instead of an unpredictable branch
+        for (int i = 0; i < dz.length; i++) {
+          long bits = Double.doubleToRawLongBits(out[i]);
+          long mask = (bits | -bits) >> 63;
+          dz[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(dOut[i]) & mask);
+        }
+      }
       double[] db = new double[cOut];
       for (int co = 0; co < cOut; co++) {
-        double sum = 0;
-        for (int i = co * rows, end = i + rows; i < end; i++) {
-          double v = relu && out[i] <= 0 ? 0.0 : dOut[i];
-          dz[i] = v;
-          sum += v;
+        // four independent partial sums (a single running sum is one long chain of dependent additions)
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = co * rows;
+        int end = i + rows;
+        for (; i + 3 < end; i += 4) {
+          s0 += dz[i];
+          s1 += dz[i + 1];
+          s2 += dz[i + 2];
+          s3 += dz[i + 3];
         }
-        db[co] = sum;
+        for (; i < end; i++) {
+          s0 += dz[i];
+        }
+        db[co] = (s0 + s1) + (s2 + s3);
       }
       INDArray dzm = ws.load(dz, rows, cOut, 1);
       double[] col = slot.saved();
@@ -904,8 +949,8 @@ public final class FastCnn {
       }
       INDArray dcolm = ws.matrix(rows, kk, 2);
       Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
-      double[] dcol = Workspace.read(dcolm);
-      double[] din = new double[g * inH * inW * cIn];
+      double[] dcol = Workspace.readInto(dcolm, ws.buf(List.of("conv-dcol", geometry), rows * kk));
+      double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -933,9 +978,10 @@ public final class FastCnn {
   }
 
   /** Max or average pooling with kernel and stride, no padding. */
-  private record Pool(int inH, int inW, int c, int kH, int kW, int sH, int sW, int outH, int outW, boolean max)
-      implements Op {
-    static Optional<Pool> of(SubsamplingLayer sl, int h, int w, int c) {
+  private record Pool(int index, int inH, int inW, int c, int kH, int kW, int sH, int sW, int outH, int outW,
+      boolean max) implements Op {
+    /** {@code index}: the op's position in the network (with the shape, its key for workspace arrays). */
+    static Optional<Pool> of(int index, SubsamplingLayer sl, int h, int w, int c) {
       int[] k = sl.getKernelSize();
       int[] s = sl.getStride();
       int[] p = sl.getPadding();
@@ -953,12 +999,12 @@ public final class FastCnn {
           || (w - k[1]) % s[1] != 0))) {
         return Optional.empty();
       }
-      return Optional.of(new Pool(h, w, c, k[0], k[1], s[0], s[1], outH, outW, max));
+      return Optional.of(new Pool(index, h, w, c, k[0], k[1], s[0], s[1], outH, outW, max));
     }
 
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
-      double[] out = new double[g * outH * outW * c];
+      double[] out = ws.buf(List.of("pool-out", this), g * outH * outW * c); // every entry is written below
       if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
         // the paper CNN's pooling: four loads and three (intrinsic, branch-free) maxima per output
         int o = 0;
@@ -999,7 +1045,7 @@ public final class FastCnn {
     @Override
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
-      double[] din = new double[in.length];
+      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
         // the gradient goes to the first maximum in scan order, as in the general loop below
         int o = 0;
