@@ -48,6 +48,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * zero-padded), so a row's logits do not depend on which other rows it was scored with. On the paper CNN this is
  * 3.5x DL4J's forward pass ({@code ScoringPrecisionBench}, 3000 rows, one run).
  *
+ * <p>Groups run on {@link #defaultThreads()} threads (the calling thread and a shared daemon pool), each GEMM on one
+ * BLAS thread: on the driver (EWC update, training, curvature samples) both cores work on groups, in Spark tasks
+ * (limited to one ND4J thread each) the groups run on the task's thread. Groups are fixed and combined in order, so
+ * results do not depend on the thread count. Large per-group arrays come from pooled workspaces (reused across the
+ * hundreds of small steps of an optimiser) rather than from the heap: the im2col matrix of a convolution is its own,
+ * so the zeros of its padding are written once.
+ *
  * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
  * {@code dZ W^T} scattered back by col2im) in double precision, whatever the network's type, and writes the result
  * into the network's flattened gradient view, where DL4J's updater takes it as from

@@ -161,6 +161,12 @@ class BenchJobTest {
     assertThat(scale.code()).isEqualTo(2);
     assertThat(scale.err()).contains("bench.scale.fashion-mnist-dir", "/nonexistent/fmnist");
     assertThat(fresh).doesNotExist();
+    List<String> noSeeds = new ArrayList<>(TINY);
+    noSeeds.add("bench.paper.seeds=0");
+    StageFixture.Run paper = StageFixture.run("bench", fresh, noSeeds, "--suite", "paper");
+    assertThat(paper.code()).isEqualTo(2);
+    assertThat(paper.err()).contains("bench.paper.seeds");
+    assertThat(fresh).doesNotExist();
   }
 
   @Test

@@ -30,8 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class BenchJob {
   public static final String SUMMARY = "summary.md";
-  /** Seeds of the paper suite: the configured seed and the next ones. */
-  static final int PAPER_SEEDS = 5;
+  /** Config key: the number of seeds of the paper suite (the configured seed and the next ones). */
+  static final String PAPER_SEEDS = "bench.paper.seeds";
 
   private BenchJob() {}
 
@@ -47,13 +47,14 @@ public final class BenchJob {
     if (suite == BenchSuite.SCALE) {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
     }
+    int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
     if (root.exists(name)) {
       ctx.console().line("bench: replacing %s (--overwrite)", root.path(name));
       delete(root, name);
     }
     Workdir out = Workdir.open(root.path(name).toString(), ctx.spark().sparkContext().hadoopConfiguration(), true);
     List<Long> seeds = new ArrayList<>();
-    for (int i = 0; i < (suite == BenchSuite.PAPER ? PAPER_SEEDS : 1); i++) {
+    for (int i = 0; i < seedCount; i++) {
       seeds.add(ctx.seed() + i);
     }
     String started = Instant.now().toString();
