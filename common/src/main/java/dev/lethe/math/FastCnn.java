@@ -367,16 +367,15 @@ public final class FastCnn {
           Workspace w = ws[i - w0];
           pending.add(Parallel.POOL.submit(() -> job.run(group, w)));
         }
-        T first;
         try {
-          first = job.run(w0, ws[0]);
+          sink.accept(w0, job.run(w0, ws[0]));
+          for (int i = w0 + 1; i < w1; i++) {
+            sink.accept(i, Parallel.join(pending.get(i - w0 - 1)));
+          }
         } catch (RuntimeException | Error e) {
-          pending.forEach(f -> f.cancel(false));
+          // no pool thread may still be using a workspace when it goes back to the pool
+          Parallel.awaitQuietly(pending);
           throw e;
-        }
-        sink.accept(w0, first);
-        for (int i = w0 + 1; i < w1; i++) {
-          sink.accept(i, Parallel.join(pending.get(i - w0 - 1)));
         }
       }
     } finally {
@@ -408,6 +407,26 @@ public final class FastCnn {
     static synchronized void exit() {
       if (--sections == 0) {
         Nd4j.factory().blas().setMaxThreads(savedBlasThreads);
+      }
+    }
+
+    /** Waits for every task in {@code fs} to end, ignoring their results and failures. */
+    static void awaitQuietly(List<? extends Future<?>> fs) {
+      boolean interrupted = false;
+      for (Future<?> f : fs) {
+        while (true) {
+          try {
+            f.get();
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            break;
+          }
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
 

@@ -173,6 +173,23 @@ class FastCnnTest {
   }
 
   @Test
+  void aFailingVisitorStopsThePassAndLeavesLaterPassesIntact() {
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet s = TestNets.randomSet(70, 784, 10, 21, 0);
+    FastCnn fast = FastCnn.forGradients(net).orElseThrow().withThreads(3);
+    double[] before = fast.writeLossGradient(s).dup().reshape(-1).toDoubleVector();
+    int[] seen = {0};
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> fast.forEachExampleGradient(s, (row, g) -> {
+      seen[0]++;
+      if (row == 20) {
+        throw new IllegalStateException("visitor failed at row 20");
+      }
+    })).isInstanceOf(IllegalStateException.class).hasMessage("visitor failed at row 20");
+    assertThat(seen[0]).isEqualTo(21); // rows 0..20, in order, and nothing after the failure
+    assertThat(fast.writeLossGradient(s).dup().reshape(-1).toDoubleVector()).containsExactly(before);
+  }
+
+  @Test
   void meanInDoubleOfAFloatNetworkIsItsDoubleCopysMean() {
     MultiLayerNetwork f = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
         DataType.FLOAT);
