@@ -1028,10 +1028,15 @@ public final class FastCnn {
       return Optional.of(new Pool(index, h, w, c, k[0], k[1], s[0], s[1], outH, outW, max));
     }
 
+    /** 2x2 max pooling with stride 2 (the paper CNN's), which has loops of its own. */
+    boolean max2x2() {
+      return max && kH == 2 && kW == 2 && sH == 2 && sW == 2;
+    }
+
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       double[] out = ws.buf(List.of("pool-out", this), g * outH * outW * c); // every entry is written below
-      if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
+      if (max2x2()) {
         // the paper CNN's pooling: four loads and three (intrinsic, branch-free) maxima per output
         int o = 0;
         for (int plane = 0; plane < c * g; plane++) {
@@ -1072,7 +1077,7 @@ public final class FastCnn {
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
       double[] din = ws.zeroed(List.of("pool-din", this), in.length);
-      if (max && kH == 2 && kW == 2 && sH == 2 && sW == 2) {
+      if (max2x2()) {
         // the gradient goes to the first maximum in scan order, as in the general loop below
         int o = 0;
         for (int plane = 0; plane < c * g; plane++) {

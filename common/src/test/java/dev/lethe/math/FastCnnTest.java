@@ -96,6 +96,26 @@ class FastCnnTest {
   }
 
   @Test
+  void maxPoolingOtherThan2x2MatchesDl4j() {
+    // 3x3 max pooling with stride 2 takes the general pooling loops (2x2 with stride 2 has its own)
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(3).build())
+        .setInputType(InputType.convolutionalFlat(11, 9, 2))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 4);
+    assertThat(FastCnn.of(net)).isPresent();
+    assertMatchesDl4j(net, TestNets.randomSet(19, 198, 3, 22, 0));
+    assertGradientMatchesDl4j(net, TestNets.randomSet(9, 198, 3, 23, 0), 1e-9);
+  }
+
+  @Test
   void paperCnnGradientMatchesDl4j() {
     MultiLayerNetwork net = paperCnn();
     ExampleSet batch = TestNets.randomSet(20, 784, 10, 15, 0);
