@@ -646,14 +646,10 @@ public final class FastCnn {
       }
     }
 
-    double[] heap(Object owner, int g, int size) {
-      return heap.computeIfAbsent(java.util.List.of(owner, g, size), k -> new double[size]);
-    }
-
     /**
      * A reused heap array of {@code size} doubles for the user {@code key} (an op's role and position: no two
-     * arrays of one group's pass share a key), holding whatever that user left in it. Reuse keeps the large
-     * per-group arrays out of the garbage collector (most are humongous objects for G1).
+     * arrays of one group's pass share a key), holding whatever that user left in it (zeros when new). Reuse keeps
+     * the large per-group arrays out of the garbage collector (most are humongous objects for G1).
      */
     double[] buf(List<Object> key, int size) {
       return heap.computeIfAbsent(java.util.List.of(key, size), k -> new double[size]);
@@ -687,14 +683,6 @@ public final class FastCnn {
       b.position(0);
       b.put(v, 0, rows * cols);
       return m;
-    }
-
-    static double[] read(INDArray m) {
-      double[] out = new double[(int) m.length()];
-      DoubleBuffer b = m.data().asNioDouble();
-      b.position(0);
-      b.get(out);
-      return out;
     }
   }
 
@@ -850,7 +838,7 @@ public final class FastCnn {
       // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
       // this convolution's own reused array (zero when new): the positions outside the image are never written, so
       // they stay zero without being cleared
-      double[] col = ws.heap(geometry, g, rows * kk);
+      double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {

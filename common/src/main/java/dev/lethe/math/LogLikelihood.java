@@ -33,17 +33,13 @@ public final class LogLikelihood {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
     }
+    java.util.Optional<FastCnn> fast = FastCnn.of(net);
+    if (fast.isPresent()) {
+      return perExample(fast.get(), s);
+    }
     int n = s.size();
     double[] out = new double[n];
     int[] labels = s.labels();
-    java.util.Optional<FastCnn> fast = FastCnn.of(net);
-    if (fast.isPresent()) {
-      double[][] z = fast.get().logits(s, 0, n);
-      for (int i = 0; i < n; i++) {
-        out[i] = logSoftmax(z[i], labels[i]);
-      }
-      return out;
-    }
     DataType type = net.params().dataType();
     for (int from = 0; from < n; from += batchSize) {
       int to = Math.min(n, from + batchSize);
@@ -63,17 +59,18 @@ public final class LogLikelihood {
    */
   public static double meanInDouble(MultiLayerNetwork net, ExampleSet s, int batchSize) {
     java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    if (fast.isEmpty()) {
-      return mean(net, s, batchSize);
-    }
-    int n = s.size();
-    double[] v = new double[n];
-    double[][] z = fast.get().logits(s, 0, n);
+    return fast.isPresent() ? meanOf(perExample(fast.get(), s)) : mean(net, s, batchSize);
+  }
+
+  /** log p(y_i | x_i) for every row of {@code s} from FastCnn's logits. */
+  private static double[] perExample(FastCnn fast, ExampleSet s) {
+    double[][] z = fast.logits(s, 0, s.size());
     int[] labels = s.labels();
-    for (int i = 0; i < n; i++) {
-      v[i] = logSoftmax(z[i], labels[i]);
+    double[] out = new double[s.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = logSoftmax(z[i], labels[i]);
     }
-    return meanOf(v);
+    return out;
   }
 
   /** The mean of {@link #perExample} (0 rows: NaN). */
