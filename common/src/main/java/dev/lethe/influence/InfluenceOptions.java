@@ -13,8 +13,8 @@ import java.util.Locale;
  *     parameter space)
  * @param cgMaxIterations conjugate-gradient iteration cap (>= 1)
  * @param cgTolerance conjugate-gradient relative residual target (> 0)
- * @param lissaScale LiSSA scale, must exceed the largest eigenvalue of the damped curvature; 0 = automatic (1.5 x
- *     a power-iteration estimate on the curvature sample)
+ * @param lissaScale LiSSA scale, at least the largest eigenvalue of every damped minibatch curvature; 0 = automatic
+ *     ({@link dev.lethe.math.Lissa#automaticScale}: the largest squared per-example gradient norm plus damping)
  * @param lissaDepth LiSSA recursion depth (>= 1)
  * @param lissaRepeats independent LiSSA recursions averaged (>= 1)
  * @param lissaBatchSize curvature-sample rows per LiSSA step (>= 1)

@@ -13,6 +13,7 @@ import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -76,6 +77,7 @@ public final class LinearInfluence implements InfluenceMethod {
 
     LinearOperator damped;
     LongFunction<LinearOperator> minibatch;
+    DoubleSupplier minibatchBound;
     double[] jacobi;
     if (InfluenceOptions.DIAGONAL.equals(o.curvature())) {
       if (in.fisher() == null) {
@@ -87,6 +89,7 @@ public final class LinearInfluence implements InfluenceMethod {
       DiagonalOperator undamped = new DiagonalOperator(in.fisher().values(), 0);
       damped = d;
       minibatch = seed -> undamped;
+      minibatchBound = undamped::largestUndampedEntry;
       jacobi = d.diagonal();
     } else {
       ExampleSet sample = in.curvatureSample();
@@ -98,6 +101,7 @@ public final class LinearInfluence implements InfluenceMethod {
       int m = sample.size();
       int k = o.lissaBatchSize();
       minibatch = seed -> f.randomMinibatch(seed, k);
+      minibatchBound = f::largestSquaredGradientNorm;
       jacobi = useLissa ? null : f.diagonal();
       diag.put("curvatureSampleSize", m);
       diag.put("gradientsPrecomputed", f.precomputed());
@@ -107,9 +111,9 @@ public final class LinearInfluence implements InfluenceMethod {
     if (useLissa) {
       double scale = o.lissaScale();
       if (scale == 0) {
-        double lmax = Lissa.largestEigenvalue(damped, 30, Seeds.derive(in.seed(), "linear-lissa.scale"));
-        scale = 1.5 * lmax;
-        diag.put("largestEigenvalueEstimate", lmax);
+        double bound = minibatchBound.getAsDouble();
+        scale = Lissa.automaticScale(bound, o.damping());
+        diag.put("minibatchEigenvalueBound", bound);
       }
       diag.put("lissaScale", scale);
       s = Lissa.solve(minibatch, b, o.damping(), scale, o.lissaDepth(), o.lissaRepeats(),

@@ -26,6 +26,15 @@ public final class DiagonalOperator implements LinearOperator {
     }
   }
 
+  /** The largest undamped diagonal entry: the largest eigenvalue of the operator without its damping. */
+  public double largestUndampedEntry() {
+    double max = 0;
+    for (double d : diag) {
+      max = Math.max(max, d);
+    }
+    return max;
+  }
+
   /** The diagonal of the operator (diag + damping), for Jacobi preconditioning. */
   public double[] diagonal() {
     double[] d = new double[diag.length];

@@ -96,6 +96,33 @@ public final class EmpiricalFisherOperator implements LinearOperator {
     return subset(r, 0);
   }
 
+  /**
+   * The largest squared gradient norm over the sample rows (precomputed gradients: a scan; otherwise one gradient
+   * pass). It bounds the largest eigenvalue of the undamped curvature (1/k) sum g g^T of ANY minibatch drawn from
+   * the sample, of any size and with replacement (that eigenvalue is at most the mean of the rows' squared norms),
+   * so a LiSSA scale of this plus the damping can never diverge; see {@link Lissa#automaticScale}.
+   */
+  public double largestSquaredGradientNorm() {
+    double[] max = {0};
+    java.util.function.Consumer<double[]> visit = g -> {
+      double s = 0;
+      for (double x : g) {
+        s += x * x;
+      }
+      max[0] = Math.max(max[0], s);
+    };
+    if (grads != null) {
+      int m = rows == null ? grads.length : rows.length;
+      for (int k = 0; k < m; k++) {
+        visit.accept(grads[rows == null ? k : rows[k]]);
+      }
+    } else {
+      ExampleSet s = rows == null ? sample : sample.select(rows);
+      PerExampleGradients.forEach(net, s, (row, grad) -> visit.accept(grad.toDoubleVector()));
+    }
+    return max[0];
+  }
+
   /** Number of examples in the (full) sample. */
   public int sampleSize() {
     return sample.size();

@@ -9,8 +9,10 @@ import java.util.function.LongFunction;
  * 2022, Eq. 9 when H is too large to solve exactly.
  *
  * <p>Recursion: v_0 = b, v_j = b + (I - (H_j + damping I) / scale) v_{j-1} with H_j the curvature of the j-th
- * minibatch; v_depth / scale is the estimate, averaged over {@code repeats} independent recursions. It converges
- * when {@code scale} exceeds the largest eigenvalue of H_j + damping I (otherwise it diverges and this throws).
+ * minibatch; v_depth / scale is the estimate, averaged over {@code repeats} independent recursions. Every step
+ * contracts when {@code scale} is at least the largest eigenvalue of every H_j + damping I (with damping > 0); a
+ * scale below that can diverge, which this detects and throws. {@link #automaticScale} gives a scale that meets
+ * the condition for every minibatch, not only on average.
  */
 public final class Lissa {
   private Lissa() {}
@@ -75,32 +77,27 @@ public final class Lissa {
   }
 
   /**
-   * An estimate of the largest eigenvalue of a symmetric positive semi-definite operator by power iteration from
-   * a seeded random start (for choosing {@code scale}; multiply by a safety factor).
+   * The automatic scale: {@code minibatchBound + damping}, where {@code minibatchBound} bounds the largest
+   * eigenvalue of EVERY undamped minibatch curvature H_j the recursion may draw (for the empirical Fisher,
+   * {@link EmpiricalFisherOperator#largestSquaredGradientNorm}; for a fixed diagonal, its largest entry). With it
+   * each factor I - (H_j + damping I) / scale has eigenvalues in [0, 1 - damping / scale], so no minibatch can make
+   * the recursion diverge. A power-iteration estimate of the mean curvature's top eigenvalue (this method's
+   * predecessor, times 1.5) does not bound single minibatches: a 16-row minibatch exceeded it on a CNN and the
+   * recursion diverged (BENCHMARKS.md, paper protocol, seed 43).
+   *
+   * @throws IllegalArgumentException if the bound is negative or not finite, or bound and damping are both 0 (the
+   *     system is singular and there is nothing to scale)
    */
-  public static double largestEigenvalue(LinearOperator a, int iterations, long seed) {
-    int n = Math.toIntExact(a.size());
-    double[] v = new double[n];
-    java.util.SplittableRandom rng = new java.util.SplittableRandom(Seeds.derive(seed, "lissa.power"));
-    for (int k = 0; k < n; k++) {
-      v[k] = rng.nextDouble() - 0.5;
+  public static double automaticScale(double minibatchBound, double damping) {
+    if (!(minibatchBound >= 0) || Double.isInfinite(minibatchBound) || !(damping >= 0)) {
+      throw new IllegalArgumentException("LiSSA scale bound must be finite and >= 0 and damping >= 0; got "
+          + minibatchBound + ", " + damping);
     }
-    double[] av = new double[n];
-    double lambda = 0;
-    for (int it = 0; it < iterations; it++) {
-      double norm = ConjugateGradient.norm(v);
-      if (norm == 0) {
-        return 0;
-      }
-      for (int k = 0; k < n; k++) {
-        v[k] /= norm;
-      }
-      a.apply(v, av);
-      lambda = ConjugateGradient.dot(v, av);
-      double[] t = v;
-      v = av;
-      av = t;
+    double scale = minibatchBound + damping;
+    if (scale == 0) {
+      throw new IllegalArgumentException("LiSSA: the curvature is zero (every gradient vanishes) and the damping"
+          + " is 0, so the system is singular");
     }
-    return lambda;
+    return scale;
   }
 }

@@ -13,6 +13,7 @@ import dev.lethe.math.PerExampleGradients;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
@@ -74,6 +75,7 @@ public final class NewtonRemoval implements TreatmentMethod {
 
     LinearOperator damped;
     LongFunction<LinearOperator> minibatch;
+    DoubleSupplier minibatchBound;
     double[] jacobi;
     if (TreatmentOptions.Newton.DIAGONAL.equals(o.curvature())) {
       if (in.fisher() == null) {
@@ -85,6 +87,7 @@ public final class NewtonRemoval implements TreatmentMethod {
       DiagonalOperator undamped = new DiagonalOperator(in.fisher().values(), 0);
       damped = diag;
       minibatch = s -> undamped;
+      minibatchBound = undamped::largestUndampedEntry;
       jacobi = diag.diagonal();
     } else {
       ExampleSet sample = curvatureSample(in.train(), o.curvatureSamples(), Seeds.derive(in.seed(),
@@ -94,6 +97,7 @@ public final class NewtonRemoval implements TreatmentMethod {
       int m = sample.size();
       int k = o.lissaBatchSize();
       minibatch = s -> f.randomMinibatch(s, k);
+      minibatchBound = f::largestSquaredGradientNorm;
       jacobi = TreatmentOptions.Newton.CG.equals(o.solver()) ? f.diagonal() : null;
       d.put("curvatureSampleSize", m);
     }
@@ -102,9 +106,9 @@ public final class NewtonRemoval implements TreatmentMethod {
     if (TreatmentOptions.Newton.LISSA.equals(o.solver())) {
       double scale = o.lissaScale();
       if (scale == 0) {
-        double lmax = Lissa.largestEigenvalue(damped, 30, Seeds.derive(in.seed(), NAME + ".scale"));
-        scale = 1.5 * lmax;
-        d.put("largestEigenvalueEstimate", lmax);
+        double bound = minibatchBound.getAsDouble();
+        scale = Lissa.automaticScale(bound, o.damping());
+        d.put("minibatchEigenvalueBound", bound);
       }
       d.put("lissaScale", scale);
       x = Lissa.solve(minibatch, g, o.damping(), scale, o.lissaDepth(), o.lissaRepeats(),

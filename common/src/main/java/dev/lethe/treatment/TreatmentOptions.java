@@ -68,8 +68,8 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
    * @param curvatureSamples rows of D in the "full" sample (>= 0; 0 = all of D)
    * @param cgMaxIterations CG iteration cap (>= 1)
    * @param cgTolerance CG relative residual target (> 0)
-   * @param lissaScale LiSSA scale (> largest eigenvalue of the damped curvature), 0 = automatic (1.5 x a
-   *     power-iteration estimate)
+   * @param lissaScale LiSSA scale (at least the largest eigenvalue of every damped minibatch curvature), 0 =
+   *     automatic ({@link dev.lethe.math.Lissa#automaticScale})
    * @param lissaDepth LiSSA recursion depth (>= 1)
    * @param lissaRepeats LiSSA recursions averaged (>= 1)
    * @param lissaBatchSize curvature-sample rows per LiSSA step (>= 1)
@@ -151,7 +151,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
   /** The defaults of conf/reference.conf. */
   public static TreatmentOptions defaults() {
     return new TreatmentOptions(new Ewc(0.03, 1e-3, 1e-4, 64, 20, 5),
-        new Newton(0.03, 1e-3, Newton.CG, Newton.FULL, 1000, 100, 1e-6, 10.0, 1000, 1, 16),
+        new Newton(0.03, 1e-3, Newton.CG, Newton.FULL, 1000, 100, 1e-6, 0, 1000, 1, 16),
         new Finetuning(1e-3, 64, 30, 5, 0.1, 1e-2));
   }
 

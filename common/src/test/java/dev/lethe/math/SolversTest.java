@@ -103,8 +103,7 @@ class SolversTest {
     slow.apply(b, y2);
     assertThat(relError(y2, y1)).isLessThan(1e-12);
 
-    double lmax = Lissa.largestEigenvalue(op, 50, 1);
-    double scale = 1.5 * lmax;
+    double scale = Lissa.automaticScale(op.largestSquaredGradientNorm(), damping);
     // full-batch recursion (deterministic): converges geometrically at rate 1 - lambda_min / scale
     EmpiricalFisherOperator noDamping = op.subset(range(sample.size()), 0);
     double[] full = Lissa.solve(seed -> noDamping, b, damping, scale, 20000, 1, 5);
@@ -120,6 +119,111 @@ class SolversTest {
     assertThat(cgErr).isLessThan(1e-6);
     assertThat(fullErr).isLessThan(1e-6);
     assertThat(stochErr).isLessThan(5e-2);
+  }
+
+  /**
+   * The automatic LiSSA scale bounds every minibatch, including one that an outlier row dominates: a scale of 1.5 x
+   * the mean curvature's top eigenvalue (the old automatic choice) diverges on 16-row minibatches when one row's
+   * gradient is 20x larger than the rest, and the automatic scale converges to the exact solution.
+   */
+  @Test
+  void automaticLissaScaleBoundsEveryMinibatchEvenWithAnOutlierRow() {
+    MultiLayerNetwork net = TestNets.logisticRegression(5, 3, 9, DataType.DOUBLE);
+    ExampleSet base = TestNets.randomSet(400, 5, 3, 31, 0);
+    float[][] f = new float[base.size()][];
+    long[] ids = new long[base.size()];
+    int[] y = new int[base.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = base.features(i).clone();
+      ids[i] = base.id(i);
+      y[i] = base.label(i);
+    }
+    int outlier = 123;
+    for (int j = 0; j < f[outlier].length; j++) {
+      f[outlier][j] *= 20;
+    }
+    ExampleSet sample = ExampleSet.clean(ids, f, y, 5);
+    double damping = 1e-2;
+    EmpiricalFisherOperator op = new EmpiricalFisherOperator(net, sample, damping);
+    double bound = op.largestSquaredGradientNorm();
+    double[][] a = materialise(op);
+    double meanTop = topEigenvalue(a) - damping;
+    // the worst minibatch (the outlier 16 times) is rank one with eigenvalue exactly the bound
+    int[] worst = new int[16];
+    java.util.Arrays.fill(worst, outlier);
+    double worstTop = topEigenvalue(materialise(op.subset(worst, 0)));
+    System.err.printf("outlier LR Fisher: mean-curvature top eigenvalue %.4g, worst minibatch %.4g, bound %.4g%n",
+        meanTop, worstTop, bound);
+    assertThat(worstTop).isCloseTo(bound, org.assertj.core.api.Assertions.within(1e-8 * bound));
+    assertThat(bound).isGreaterThan(10 * meanTop);
+    // and random minibatches never exceed it
+    for (long seed = 0; seed < 20; seed++) {
+      assertThat(topEigenvalue(materialise(op.randomMinibatch(seed, 16)))).isLessThanOrEqualTo(bound * (1 + 1e-9));
+    }
+
+    double[] b = PerExampleGradients.sumArray(net, TestNets.randomSet(12, 5, 3, 77, 1000), 256);
+    double[] exact = DenseSolve.solve(a, b);
+    // a minibatch sequence that draws the outlier-only batch every time (possible when sampling with replacement)
+    // breaks the old choice, not the automatic one, which solves that batch's damped system
+    EmpiricalFisherOperator worstBatch = op.subset(worst, 0);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> Lissa.solve(seed -> worstBatch, b, damping, 1.5 * meanTop, 2000, 1, 7))
+        .isInstanceOf(Lissa.Diverged.class);
+    double scale = Lissa.automaticScale(bound, damping);
+    assertThat(scale).isEqualTo(bound + damping);
+    double[][] aWorst = materialise(op.subset(worst, damping));
+    double worstErr = relError(Lissa.solve(seed -> worstBatch, b, damping, scale, 2_000_000, 1, 7),
+        DenseSolve.solve(aWorst, b));
+    EmpiricalFisherOperator noDamping = op.subset(range(sample.size()), 0);
+    double fullErr = relError(Lissa.solve(seed -> noDamping, b, damping, scale, 400_000, 1, 5), exact);
+    double stochErr = relError(Lissa.solve(seed -> op.randomMinibatch(seed, 16), b, damping, scale, 20_000, 4, 7),
+        exact);
+    System.err.printf("outlier LR Fisher, automatic scale %.4g: outlier-only batches rel error %.3g, full-batch %.3g,"
+        + " minibatch(16) x4 %.3g%n", scale, worstErr, fullErr, stochErr);
+    assertThat(worstErr).isLessThan(1e-6);
+    assertThat(fullErr).isLessThan(1e-6);
+    assertThat(stochErr).isLessThan(0.2);
+  }
+
+  @Test
+  void automaticLissaScaleRejectsASingularSystem() {
+    assertThat(Lissa.automaticScale(0, 1e-3)).isEqualTo(1e-3);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Lissa.automaticScale(0, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("singular");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Lissa.automaticScale(Double.NaN, 1e-3))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** The largest eigenvalue of a symmetric positive semi-definite matrix, by 2000 power iterations. */
+  private static double topEigenvalue(double[][] a) {
+    int n = a.length;
+    double[] v = new double[n];
+    java.util.Arrays.fill(v, 1.0);
+    double lambda = 0;
+    for (int it = 0; it < 2000; it++) {
+      double[] w = new double[n];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+          w[i] += a[i][j] * v[j];
+        }
+      }
+      double norm = 0;
+      double dot = 0;
+      for (int i = 0; i < n; i++) {
+        norm += w[i] * w[i];
+        dot += v[i] * w[i];
+      }
+      double vv = 0;
+      for (double x : v) {
+        vv += x * x;
+      }
+      lambda = dot / vv;
+      norm = Math.sqrt(norm);
+      for (int i = 0; i < n; i++) {
+        v[i] = w[i] / norm;
+      }
+    }
+    return lambda;
   }
 
   private static int[] range(int n) {
