@@ -148,6 +148,96 @@ class BenchJobTest {
     assertThat(Files.size(root.resolve("quick/results.csv"))).isEqualTo(before);
   }
 
+  /**
+   * --resume keeps the runs an earlier invocation completed, and runs again (deterministically, dropping its old
+   * rows) a run whose completion marker is missing, as a killed invocation leaves it.
+   */
+  @Test
+  void resumeKeepsCompletedRunsAndRerunsTheRest() throws IOException {
+    Path copy = StageFixture.copy(root);
+    Path csv = copy.resolve("quick/results.csv");
+    List<Row> original = results(csv);
+    assertThat(original).filteredOn(r -> r.experiment().equals("run") && r.metric().equals("complete"))
+        .singleElement().satisfies(r -> assertThat(r.setting() + "/" + r.seed()).isEqualTo("label-flip/42"));
+    assertThat(copy.resolve("quick/bench-state.json")).isNotEmptyFile();
+
+    StageFixture.Run kept = StageFixture.ok("bench", copy, TINY, "--suite", "quick", "--resume");
+    assertThat(kept.out()).contains("label-flip seed 42: completed by an earlier invocation, kept (--resume)")
+        .doesNotContain("label-flip seed 42: prepare");
+    assertThat(results(csv).stream().filter(r -> !r.setting().equals("all")).toList())
+        .isEqualTo(original.stream().filter(r -> !r.setting().equals("all")).toList());
+    assertThat(results(csv)).filteredOn(r -> r.setting().equals("all") && r.metric().equals("suite_wall_seconds"))
+        .hasSize(1);
+    assertThat(Files.readString(copy.resolve("quick/summary.md"))).contains("- resumed: the runs [label-flip/42]",
+        "--resume");
+
+    // as a killed invocation leaves it: the run's last rows and its marker never written
+    List<String> lines = Files.readAllLines(csv);
+    int cut = lines.size() - 1;
+    while (!lines.get(cut).contains(",identification,")) {
+      cut--;
+    }
+    Files.write(csv, lines.subList(0, cut));
+    Files.writeString(csv, "quick,identification,label-flip,42,ora", java.nio.file.StandardOpenOption.APPEND);
+    StageFixture.Run rerun = StageFixture.ok("bench", copy, TINY, "--suite", "quick", "--resume");
+    assertThat(rerun.out()).contains("keeping 0 completed run(s)", "label-flip seed 42: prepare");
+    List<Row> again = results(csv);
+    assertThat(again).filteredOn(r -> r.experiment().equals("run")).hasSize(1);
+    assertThat(Files.readString(copy.resolve("quick/results.previous.csv"))).endsWith(",ora");
+    // the same measurements, once each, and the rankings reproduce exactly
+    for (String method : METHODS) {
+      List<Row> before = select(original, "identification", method, "");
+      List<Row> now = select(again, "identification", method, "");
+      assertThat(now).as(method).hasSameSizeAs(before);
+      for (int i = 0; i < now.size(); i++) {
+        assertThat(now.get(i).metric()).isEqualTo(before.get(i).metric());
+        assertThat(now.get(i).value()).as("%s %s", method, now.get(i).metric())
+            .isCloseTo(before.get(i).value(), org.assertj.core.api.Assertions.within(1e-12));
+      }
+    }
+  }
+
+  @Test
+  void resumeRefusesAnotherConfigurationBuildOrSuiteAndWritesNothing() throws IOException {
+    Path copy = StageFixture.copy(root);
+    Path csv = copy.resolve("quick/results.csv");
+    String before = Files.readString(csv);
+    List<String> changed = new ArrayList<>(TINY);
+    changed.add("identify.ewc.gamma=0.05");
+    StageFixture.Run other = StageFixture.run("bench", copy, changed, "--suite", "quick", "--resume");
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("--resume: the configuration differs", "identify.ewc.gamma", "--overwrite");
+    // a state written by another build
+    Path state = copy.resolve("quick/bench-state.json");
+    String saved = Files.readString(state);
+    Files.deleteIfExists(copy.resolve("quick/.bench-state.json.crc")); // edited by hand, as a user might
+    Files.writeString(state, saved.replaceFirst("\"build\"\\s*:\\s*\"[^\"]*\"", "\"build\":\"sha256 0000\""));
+    StageFixture.Run build = StageFixture.run("bench", copy, TINY, "--suite", "quick", "--resume");
+    assertThat(build.code()).isEqualTo(2);
+    assertThat(build.err()).contains("another build of Lethe", "sha256 0000");
+    Files.writeString(state, saved);
+    assertThat(Files.readString(csv)).isEqualTo(before);
+    assertThat(copy.resolve("quick/results.previous.csv")).doesNotExist();
+
+    Path fresh = StageFixture.newDir("bench-resume-none").resolve("out");
+    StageFixture.Run none = StageFixture.run("bench", fresh, TINY, "--suite", "quick", "--resume");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("no bench-state.json", "without --resume");
+    assertThat(fresh).doesNotExist();
+    StageFixture.Run scale = StageFixture.run("bench", fresh, TINY, "--suite", "scale", "--resume");
+    assertThat(scale.code()).isEqualTo(2);
+    assertThat(scale.err()).contains("the scale suite is a single run");
+    StageFixture.Run paper = StageFixture.run("bench", copy, TINY, "--suite", "paper", "--resume");
+    assertThat(paper.code()).isEqualTo(2);
+    assertThat(paper.err()).contains("no bench-state.json");
+    StageFixture.Run both = StageFixture.run("bench", copy, TINY, "--suite", "quick", "--resume", "--overwrite");
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("--resume and --overwrite contradict");
+    assertThat(StageFixture.run("report", copy, List.of(), "--resume").err())
+        .contains("--resume is an option of stage bench only");
+    assertThat(Files.readString(csv)).isEqualTo(before);
+  }
+
   @Test
   void unknownSuiteIsBadInputAndWritesNothing() {
     Path fresh = StageFixture.newDir("bench-bad").resolve("out");

@@ -9,6 +9,7 @@ import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.io.Workdir;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -35,13 +36,20 @@ public final class BenchContext {
   private final List<String> sections = new ArrayList<>();
   private final List<String> configuration = new ArrayList<>();
   private final List<LetheConfig.Source> userLayers = new ArrayList<>();
+  private final Set<String> earlierRuns;
 
-  BenchContext(JobContext job, BenchSuite suite, Workdir output, List<Long> seeds, BenchResults results) {
+  /**
+   * @param earlierRuns the runs ("setting/seed", {@link BenchState#key}) an earlier invocation completed, whose rows
+   *     {@code results} already holds ({@code bench --resume}); empty otherwise
+   */
+  BenchContext(JobContext job, BenchSuite suite, Workdir output, List<Long> seeds, BenchResults results,
+      Set<String> earlierRuns) {
     this.job = job;
     this.suite = suite;
     this.output = output;
     this.seeds = List.copyOf(seeds);
     this.results = results;
+    this.earlierRuns = Set.copyOf(earlierRuns);
     job.args().configFile().ifPresent(f -> userLayers.add(StageRunner.configFile(f,
         job.spark().sparkContext().hadoopConfiguration())));
   }
@@ -63,6 +71,21 @@ public final class BenchContext {
   /** The seeds every setting runs with (the value of config key {@code seed} for each run). */
   public List<Long> seeds() {
     return seeds;
+  }
+
+  /** Whether an earlier invocation completed this run (it is kept, not run again: {@code --resume}). */
+  public boolean completedEarlier(String setting, long seed) {
+    return earlierRuns.contains(BenchState.key(setting, seed));
+  }
+
+  /** The runs ("setting/seed") kept from earlier invocations. */
+  public Set<String> earlierRuns() {
+    return earlierRuns;
+  }
+
+  /** Marks a run complete in results.csv, so that {@code --resume} keeps it. */
+  public void recordComplete(String setting, long seed) {
+    record(BenchState.RUN, setting, seed, BenchState.SUITE_METHOD, BenchState.COMPLETE, 1, "flag");
   }
 
   /** The bench stage's context (its workdir is the output root). */

@@ -1,5 +1,6 @@
 package dev.lethe.spark.bench;
 
+import dev.lethe.LetheInputException;
 import dev.lethe.spark.JobContext;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.StageArgs;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.jfree.chart.JFreeChart;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,6 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
  * runs progress), the experiment runs' workdirs under runs/, and at the end summary.md and the PNG plots (published
  * together from a staging directory). An existing ROOT/&lt;suite&gt;/ is replaced only under {@code --overwrite}.
+ * {@code --resume} continues a quick or paper suite an earlier invocation left (killed, or run with fewer
+ * {@code bench.paper.seeds}): it keeps the setting x seed runs that completed and runs the rest ({@link BenchState}).
  *
  * <p>Suites: {@code quick} and {@code paper} ({@link QualitySuite}), {@code scale} ({@link ScaleSuite}). Speed
  * targets are reported as measured value, target and met or not; nothing here asserts them.
@@ -43,16 +47,35 @@ public final class BenchJob {
     BenchSuite suite = BenchSuite.byName(ctx.args().suite().orElse(StageArgs.DEFAULT_SUITE));
     Workdir root = ctx.workdir();
     String name = suite.cliName();
-    root.requireWritable(List.of(name));
+    boolean resume = ctx.args().resume();
+    if (resume && suite == BenchSuite.SCALE) {
+      throw LetheInputException.of("--resume: the scale suite is a single run and cannot be resumed; rerun it with"
+          + " --overwrite");
+    }
+    if (resume) {
+      BenchState.requireResumable(root, name, suite, ctx.config());
+    } else {
+      root.requireWritable(List.of(name));
+    }
     if (suite == BenchSuite.SCALE) {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
     }
     int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
-    if (root.exists(name)) {
+    List<BenchResults.Row> earlier = List.of();
+    if (resume) {
+      List<BenchResults.Row> previous = root.exists(name + "/" + BenchResults.FILE)
+          ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
+      Set<String> done = BenchState.completedRuns(previous);
+      // the completed runs' rows; suite-wide rows (setting "all") are measured again by this invocation
+      earlier = previous.stream().filter(r -> done.contains(BenchState.key(r.setting(), r.seed()))).toList();
+    } else if (root.exists(name)) {
       ctx.console().line("bench: replacing %s (--overwrite)", root.path(name));
       delete(root, name);
     }
     Workdir out = Workdir.open(root.path(name).toString(), ctx.spark().sparkContext().hadoopConfiguration(), true);
+    if (suite != BenchSuite.SCALE) {
+      BenchState.write(out, suite, ctx.config());
+    }
     List<Long> seeds = new ArrayList<>();
     for (int i = 0; i < seedCount; i++) {
       seeds.add(ctx.seed() + i);
@@ -60,9 +83,15 @@ public final class BenchJob {
     String started = Instant.now().toString();
     long start = System.nanoTime();
     int failed;
-    try (BenchResults results = new BenchResults(name, out.fileSystem(), out.path(BenchResults.FILE))) {
-      BenchContext b = new BenchContext(ctx, suite, out, seeds, results);
+    try (BenchResults results = resume
+        ? new BenchResults(name, out.fileSystem(), out.path(BenchResults.FILE), earlier)
+        : new BenchResults(name, out.fileSystem(), out.path(BenchResults.FILE))) {
+      BenchContext b = new BenchContext(ctx, suite, out, seeds, results, BenchState.completedRuns(earlier));
       ctx.console().line("bench: suite %s, seeds %s -> %s", name, seeds, out.root());
+      if (resume) {
+        ctx.console().line("bench: --resume: keeping %d completed run(s) %s; running the others",
+            b.earlierRuns().size(), b.earlierRuns());
+      }
       failed = switch (suite) {
         case QUICK -> QualitySuite.run(b, QualitySuite.quick());
         case PAPER -> QualitySuite.run(b, QualitySuite.paper());
@@ -125,7 +154,12 @@ public final class BenchJob {
   private static Map<String, String> facts(BenchContext b, String started, double wall) {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("started", started);
-    f.put("wall time", String.format(Locale.ROOT, "%.1f s", wall));
+    f.put("wall time", String.format(Locale.ROOT, "%.1f s", wall)
+        + (b.earlierRuns().isEmpty() ? "" : " (this invocation only)"));
+    if (!b.earlierRuns().isEmpty()) {
+      f.put("resumed", String.format(Locale.ROOT, "the runs %s were measured by earlier invocations of the same"
+          + " build and configuration (bench --resume); their rows are kept as they were", b.earlierRuns()));
+    }
     f.put("machine", String.format(Locale.ROOT, "%d cores available to the JVM, %s %s (%s), max heap %d MB",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
         System.getProperty("os.version"), Runtime.getRuntime().maxMemory() / (1024 * 1024)));
@@ -148,6 +182,9 @@ public final class BenchJob {
     a.master().ifPresent(m -> cmd.append(" --master ").append(m));
     if (a.overwrite()) {
       cmd.append(" --overwrite");
+    }
+    if (a.resume()) {
+      cmd.append(" --resume");
     }
     List<String> l = new ArrayList<>();
     l.add("Command: `" + cmd + "`");

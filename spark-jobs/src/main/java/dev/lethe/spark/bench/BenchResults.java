@@ -20,6 +20,8 @@ import org.apache.hadoop.fs.Path;
 public final class BenchResults implements AutoCloseable {
   public static final String FILE = "results.csv";
   public static final String HEADER = "suite,experiment,setting,seed,method,metric,value,unit";
+  /** The previous results.csv, kept when a resumed suite rewrites it. */
+  public static final String PREVIOUS = "results.previous.csv";
 
   /** One measurement. */
   public record Row(String suite, String experiment, String setting, long seed, String method, String metric,
@@ -63,8 +65,109 @@ public final class BenchResults implements AutoCloseable {
 
   BenchResults(String suite, FileSystem fs, Path file) {
     this.suite = suite;
-    this.fs = fs;
+    this.fs = unchecksummed(fs, file);
     this.file = file;
+  }
+
+  /**
+   * The file system to write and read results.csv with: on a checksummed local file system its raw file system,
+   * because the local checksum file goes wrong when a file is flushed row by row (hflush of partial chunks), and a
+   * resumed suite reads the file back; any stale checksum file of {@code file} is removed.
+   */
+  private static FileSystem unchecksummed(FileSystem fs, Path file) {
+    if (fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c) {
+      try {
+        c.getRawFileSystem().delete(c.getChecksumFile(file), false);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot remove the checksum file of " + file, e);
+      }
+      return c.getRawFileSystem();
+    }
+    return fs;
+  }
+
+  /**
+   * Results that start from {@code earlier} (the rows a resumed suite keeps): results.csv is rewritten at once with
+   * them, after the previous file is copied to {@value #PREVIOUS}.
+   */
+  BenchResults(String suite, FileSystem fs, Path file, List<Row> earlier) {
+    this(suite, fs, file);
+    try {
+      if (fs.exists(file)) {
+        org.apache.hadoop.fs.FileUtil.copy(fs, file, fs, new Path(file.getParent(), PREVIOUS), false, true,
+            fs.getConf());
+      }
+      out = fs.create(file, true);
+      out.write((HEADER + "\n").getBytes(StandardCharsets.UTF_8));
+      for (Row r : earlier) {
+        rows.add(r);
+        out.write((r.csv() + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      out.hflush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot rewrite " + file, e);
+    }
+  }
+
+  /** Reads a results.csv written by this class; malformed content is bad input naming the file. */
+  static List<Row> read(FileSystem fs, Path file) {
+    List<Row> rows = new ArrayList<>();
+    String text;
+    FileSystem raw = fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+    try (var in = raw.open(file)) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    String[] lines = text.split("\n", -1);
+    if (!lines[0].equals(HEADER)) {
+      throw dev.lethe.LetheInputException.of("%s: not a bench results file (its first line is not '%s')", file,
+          HEADER);
+    }
+    // every row ends with a newline, so the last element is "" or a row cut off by a crash mid-write: never a row
+    for (int i = 1; i < lines.length - 1; i++) {
+      List<String> f = fields(lines[i]);
+      try {
+        if (f.size() != 8) {
+          throw new IllegalArgumentException(f.size() + " fields, expected 8");
+        }
+        rows.add(new Row(f.get(0), f.get(1), f.get(2), Long.parseLong(f.get(3)), f.get(4), f.get(5),
+            Double.parseDouble(f.get(6)), f.get(7)));
+      } catch (IllegalArgumentException e) {
+        throw dev.lethe.LetheInputException.of("%s line %d: malformed row (%s): %s", file, i + 1, e.getMessage(),
+            lines[i]);
+      }
+    }
+    return rows;
+  }
+
+  /** The fields of one CSV line as {@link Row#csv} writes it (RFC 4180 quoting). */
+  static List<String> fields(String line) {
+    List<String> f = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quoted) {
+        if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+          cur.append('"');
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          cur.append(c);
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        f.add(cur.toString());
+        cur.setLength(0);
+      } else {
+        cur.append(c);
+      }
+    }
+    f.add(cur.toString());
+    return f;
   }
 
   /** Records one measurement and appends it to results.csv. */

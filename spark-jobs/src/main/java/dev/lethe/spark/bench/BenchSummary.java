@@ -219,7 +219,8 @@ final class BenchSummary {
   /** Rows of experiments this class has no table for (e.g. the scale suite's), listed as they are. */
   private void others() {
     List<BenchResults.Row> rest = r.rows().stream().filter(row -> !List.of(QualitySuite.IDENTIFICATION,
-        QualitySuite.TREATMENT, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT, MEMORY)
+        QualitySuite.TREATMENT, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT, MEMORY,
+        BenchState.RUN)
         .contains(row.experiment())).toList();
     if (rest.isEmpty()) {
       return;

@@ -129,8 +129,19 @@ final class QualitySuite {
           RANKING));
       ctx.describeConfiguration("");
       for (long seed : ctx.seeds()) {
+        if (ctx.completedEarlier(setting.name(), seed)) {
+          ctx.console().line("== bench %s seed %d: completed by an earlier invocation, kept (--resume)",
+              setting.name(), seed);
+          continue;
+        }
+        int failuresBefore = s.failures;
+        int notesBefore = ctx.notes().size();
         s.runOne(setting, seed);
         ctx.recordPeakMemory(setting.name(), seed, "after-run");
+        if (s.failures == failuresBefore && ctx.notes().size() == notesBefore) {
+          // only a run without failed steps or notes is kept by --resume (its notes would be lost otherwise)
+          ctx.recordComplete(setting.name(), seed);
+        }
       }
     }
     return s.failures;

@@ -8,11 +8,13 @@ import java.util.Optional;
 /**
  * The command-line contract shared by every stage:
  * {@code <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M] [--method NAME] [--overwrite]},
- * plus {@code --suite NAME} for {@code bench} (whose {@code --workdir} is the output root, default {@code bench}).
+ * plus {@code --suite NAME} and {@code --resume} for {@code bench} (whose {@code --workdir} is the output root,
+ * default {@code bench}).
  * The same arguments work from bin/lethe, spark-submit application arguments, Airflow and Databricks.
  */
 public record StageArgs(String stage, String workdir, Optional<String> configFile, List<String> overrides,
-    Optional<String> master, Optional<String> method, Optional<String> suite, boolean overwrite, boolean help) {
+    Optional<String> master, Optional<String> method, Optional<String> suite, boolean overwrite, boolean resume,
+    boolean help) {
   /** The stage that takes {@code --suite}, its default suite and its default output root. */
   public static final String BENCH = "bench";
   public static final String DEFAULT_SUITE = "quick";
@@ -22,6 +24,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
       "usage: lethe <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M]",
       "                     [--method NAME] [--overwrite]",
       "       lethe bench [--suite quick|paper|scale] [--workdir ROOT] [--config FILE] [--set key=value ...]",
+      "                   [--overwrite | --resume]",
       "stages: prepare train failures fisher identify repair report pipeline demo bench",
       "  --workdir DIR     where stage inputs and outputs live (any Hadoop path: file:/, hdfs://, s3a://, dbfs:/)",
       "  --config FILE     HOCON file layered over conf/reference.conf",
@@ -30,6 +33,8 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
       "  --method NAME     identify: identify.method; repair: repair.method",
       "  --overwrite       replace existing outputs (otherwise a stage refuses to overwrite)",
       "  --suite NAME      bench only: the benchmark suite (default quick); results in ROOT/NAME/ (ROOT default bench)",
+      "  --resume          bench only (quick, paper): continue ROOT/NAME/ with the same configuration and build,",
+      "                    keeping the setting x seed runs an earlier invocation completed and running the rest",
       "exit codes: 0 success, 2 bad input or config (message on stderr), 1 internal error");
 
   /**
@@ -43,7 +48,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
       if (args.length == 0 || args[0].startsWith("-")) {
         if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
           return new StageArgs("", "", Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
-              Optional.empty(), false, true);
+              Optional.empty(), false, false, true);
         }
         throw new LetheInputException("missing stage name\n" + USAGE);
       }
@@ -56,6 +61,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
     String method = null;
     String suite = null;
     boolean overwrite = false;
+    boolean resume = false;
     boolean help = false;
     List<String> sets = new ArrayList<>();
     for (; i < args.length; i++) {
@@ -68,6 +74,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
         case "--method" -> method = value(args, ++i, a);
         case "--suite" -> suite = value(args, ++i, a);
         case "--overwrite" -> overwrite = true;
+        case "--resume" -> resume = true;
         case "--help", "-h" -> help = true;
         default -> {
           if (a.startsWith("--set=")) {
@@ -84,6 +91,13 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
     if (suite != null && !bench) {
       throw LetheInputException.of("--suite is an option of stage %s only, not of %s", BENCH, stage);
     }
+    if (resume && !bench) {
+      throw LetheInputException.of("--resume is an option of stage %s only, not of %s", BENCH, stage);
+    }
+    if (resume && overwrite) {
+      throw LetheInputException.of("--resume and --overwrite contradict each other: --resume keeps the completed"
+          + " runs of ROOT/<suite>/, --overwrite replaces them");
+    }
     if (bench) {
       workdir = workdir == null ? BENCH_ROOT : workdir;
       suite = suite == null ? DEFAULT_SUITE : suite;
@@ -92,7 +106,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
       throw LetheInputException.of("stage %s: --workdir is required%n%s", stage, USAGE);
     }
     return new StageArgs(stage, workdir, Optional.ofNullable(config), List.copyOf(sets),
-        Optional.ofNullable(master), Optional.ofNullable(method), Optional.ofNullable(suite), overwrite, help);
+        Optional.ofNullable(master), Optional.ofNullable(method), Optional.ofNullable(suite), overwrite, resume, help);
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -104,11 +118,11 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
 
   /** A copy naming another stage (the pipeline runs each stage with the pipeline's arguments). */
   public StageArgs withStage(String other) {
-    return new StageArgs(other, workdir, configFile, overrides, master, method, suite, overwrite, help);
+    return new StageArgs(other, workdir, configFile, overrides, master, method, suite, overwrite, resume, help);
   }
 
   /** A copy with another workdir and overwrite flag (the demo picks its own). */
   public StageArgs withWorkdir(String dir, boolean overwriteOutputs) {
-    return new StageArgs(stage, dir, configFile, overrides, master, method, suite, overwriteOutputs, help);
+    return new StageArgs(stage, dir, configFile, overrides, master, method, suite, overwriteOutputs, false, help);
   }
 }
