@@ -30,8 +30,9 @@ class ScaleSuiteTest {
 
   @Test
   void measuresBothSizesCoresAndThePlainLoop() throws Exception {
-    Path dir = Files.createTempDirectory(Path.of(System.getProperty("lethe.test.tmp",
-        System.getProperty("java.io.tmpdir"))), "scale");
+    Path base = Files.createDirectories(Path.of(System.getProperty("lethe.test.tmp",
+        System.getProperty("java.io.tmpdir"))));
+    Path dir = Files.createTempDirectory(base, "scale");
     List<String> sets = List.of("model.architecture=mlp", "noise.label-flip.rate=0.3");
     LetheConfig config = LetheConfig.load(List.of(), List.of("bench.scale.fashion-mnist-dir=" + BUNDLED,
         "bench.scale.train-sizes=[400, 200]", "bench.scale.test-size=300", "model.architecture=mlp",
@@ -64,6 +65,11 @@ class ScaleSuiteTest {
     double plain = value(got, "train-200", "ewc-influence", "plain_loop_seconds");
     assertThat(plain).isPositive();
     assertThat(value(got, "train-200", "ewc-influence", "spark_overhead")).isCloseTo(p2 / plain, within(1e-12));
+    // and on the largest size, against its own (local[*]) identify run
+    double plainLarge = value(got, "train-400", "ewc-influence", "plain_loop_seconds");
+    assertThat(plainLarge).isPositive();
+    assertThat(value(got, "train-400", "ewc-influence", "spark_overhead")).isCloseTo(
+        value(got, "train-400", "ewc-influence", "scoring_pass_seconds") / plainLarge, within(1e-12));
     assertThat(dir.resolve("runs/threads/identify-local1.log")).content().contains("lethe identify: finished in");
     assertThat(md).contains("| 200 |").contains("| 400 |").contains("speed-up").contains("overhead");
     System.err.println(md);
