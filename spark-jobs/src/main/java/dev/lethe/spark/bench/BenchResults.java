@@ -93,11 +93,11 @@ public final class BenchResults implements AutoCloseable {
   BenchResults(String suite, FileSystem fs, Path file, List<Row> earlier) {
     this(suite, fs, file);
     try {
-      if (fs.exists(file)) {
-        org.apache.hadoop.fs.FileUtil.copy(fs, file, fs, new Path(file.getParent(), PREVIOUS), false, true,
-            fs.getConf());
+      if (this.fs.exists(file)) {
+        org.apache.hadoop.fs.FileUtil.copy(this.fs, file, this.fs, new Path(file.getParent(), PREVIOUS), false, true,
+            this.fs.getConf());
       }
-      out = fs.create(file, true);
+      out = this.fs.create(file, true);
       out.write((HEADER + "\n").getBytes(StandardCharsets.UTF_8));
       for (Row r : earlier) {
         rows.add(r);
