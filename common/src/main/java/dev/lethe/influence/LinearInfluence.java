@@ -109,22 +109,8 @@ public final class LinearInfluence implements InfluenceMethod {
 
     double[] s;
     if (useLissa) {
-      double scale = o.lissaScale();
-      if (scale == 0) {
-        double bound = minibatchBound.getAsDouble();
-        scale = Lissa.automaticScale(bound, o.damping());
-        diag.put("minibatchEigenvalueBound", bound);
-      }
-      diag.put("lissaScale", scale);
-      s = Lissa.solve(minibatch, b, o.damping(), scale, o.lissaDepth(), o.lissaRepeats(),
-          Seeds.derive(in.seed(), LISSA));
-      double[] as = new double[s.length];
-      damped.apply(s, as);
-      double res = 0;
-      for (int j = 0; j < s.length; j++) {
-        res += (b[j] - as[j]) * (b[j] - as[j]);
-      }
-      diag.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(b), Double.MIN_NORMAL));
+      s = Lissa.solve(damped, minibatch, minibatchBound, b, o.damping(), o.lissaScale(), o.lissaDepth(),
+          o.lissaRepeats(), Seeds.derive(in.seed(), LISSA), diag);
     } else {
       ConjugateGradient.Result r = ConjugateGradient.solve(damped, b, o.cgMaxIterations(), o.cgTolerance(), jacobi);
       s = r.x();

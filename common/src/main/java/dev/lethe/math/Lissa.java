@@ -1,6 +1,8 @@
 package dev.lethe.math;
 
 import dev.lethe.Seeds;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
 import java.util.function.LongFunction;
 
 /**
@@ -74,6 +76,33 @@ public final class Lissa {
       }
     }
     return mean;
+  }
+
+  /**
+   * The solve as linear influence and Newton removal run it: {@code scale} 0 picks {@link #automaticScale} from
+   * {@code minibatchBound} (evaluated only then), and {@code diag} receives minibatchEigenvalueBound (when
+   * automatic), lissaScale and relResidual (|b - damped x| / |b|).
+   *
+   * @param damped the damped operator the estimate is checked against (for the residual)
+   */
+  public static double[] solve(LinearOperator damped, LongFunction<LinearOperator> minibatchCurvature,
+      DoubleSupplier minibatchBound, double[] b, double damping, double scale, int depth,
+      int repeats, long seed, Map<String, Object> diag) {
+    if (scale == 0) {
+      double bound = minibatchBound.getAsDouble();
+      scale = automaticScale(bound, damping);
+      diag.put("minibatchEigenvalueBound", bound);
+    }
+    diag.put("lissaScale", scale);
+    double[] x = solve(minibatchCurvature, b, damping, scale, depth, repeats, seed);
+    double[] ax = new double[x.length];
+    damped.apply(x, ax);
+    double res = 0;
+    for (int j = 0; j < x.length; j++) {
+      res += (b[j] - ax[j]) * (b[j] - ax[j]);
+    }
+    diag.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(b), Double.MIN_NORMAL));
+    return x;
   }
 
   /**

@@ -104,22 +104,8 @@ public final class NewtonRemoval implements TreatmentMethod {
 
     double[] x;
     if (TreatmentOptions.Newton.LISSA.equals(o.solver())) {
-      double scale = o.lissaScale();
-      if (scale == 0) {
-        double bound = minibatchBound.getAsDouble();
-        scale = Lissa.automaticScale(bound, o.damping());
-        d.put("minibatchEigenvalueBound", bound);
-      }
-      d.put("lissaScale", scale);
-      x = Lissa.solve(minibatch, g, o.damping(), scale, o.lissaDepth(), o.lissaRepeats(),
-          Seeds.derive(in.seed(), NAME + ".lissa"));
-      double[] ax = new double[x.length];
-      damped.apply(x, ax);
-      double res = 0;
-      for (int j = 0; j < x.length; j++) {
-        res += (g[j] - ax[j]) * (g[j] - ax[j]);
-      }
-      d.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(g), Double.MIN_NORMAL));
+      x = Lissa.solve(damped, minibatch, minibatchBound, g, o.damping(), o.lissaScale(), o.lissaDepth(),
+          o.lissaRepeats(), Seeds.derive(in.seed(), NAME + ".lissa"), d);
     } else {
       ConjugateGradient.Result r = ConjugateGradient.solve(damped, g, o.cgMaxIterations(), o.cgTolerance(), jacobi);
       x = r.x();
