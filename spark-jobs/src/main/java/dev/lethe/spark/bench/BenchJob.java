@@ -62,12 +62,14 @@ public final class BenchJob {
     }
     int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
     List<BenchResults.Row> earlier = List.of();
+    Set<String> done = Set.of();
     if (resume) {
       List<BenchResults.Row> previous = root.exists(name + "/" + BenchResults.FILE)
           ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
-      Set<String> done = BenchState.completedRuns(previous);
+      Set<String> completed = BenchState.completedRuns(previous);
+      done = completed;
       // the completed runs' rows; suite-wide rows (setting "all") are measured again by this invocation
-      earlier = previous.stream().filter(r -> done.contains(BenchState.key(r.setting(), r.seed()))).toList();
+      earlier = previous.stream().filter(r -> completed.contains(BenchState.key(r.setting(), r.seed()))).toList();
     } else if (root.exists(name)) {
       ctx.console().line("bench: replacing %s (--overwrite)", root.path(name));
       delete(root, name);
@@ -86,7 +88,7 @@ public final class BenchJob {
     try (BenchResults results = resume
         ? new BenchResults(name, out.fileSystem(), out.path(BenchResults.FILE), earlier)
         : new BenchResults(name, out.fileSystem(), out.path(BenchResults.FILE))) {
-      BenchContext b = new BenchContext(ctx, suite, out, seeds, results, BenchState.completedRuns(earlier));
+      BenchContext b = new BenchContext(ctx, suite, out, seeds, results, done);
       ctx.console().line("bench: suite %s, seeds %s -> %s", name, seeds, out.root());
       if (resume) {
         ctx.console().line("bench: --resume: keeping %d completed run(s) %s; running the others",

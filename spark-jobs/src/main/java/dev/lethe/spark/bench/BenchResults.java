@@ -81,9 +81,24 @@ public final class BenchResults implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot remove the checksum file of " + file, e);
       }
-      return c.getRawFileSystem();
     }
-    return fs;
+    return raw(fs);
+  }
+
+  /** A checksummed local file system's raw file system; any other file system itself. */
+  private static FileSystem raw(FileSystem fs) {
+    return fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+  }
+
+  /** Creates results.csv with its header ({@code replace}: over an existing file). */
+  private void create(boolean replace) throws IOException {
+    out = fs.create(file, replace);
+    out.write((HEADER + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Appends a row (the caller flushes). */
+  private void write(Row r) throws IOException {
+    out.write((r.csv() + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -97,11 +112,10 @@ public final class BenchResults implements AutoCloseable {
         org.apache.hadoop.fs.FileUtil.copy(this.fs, file, this.fs, new Path(file.getParent(), PREVIOUS), false, true,
             this.fs.getConf());
       }
-      out = this.fs.create(file, true);
-      out.write((HEADER + "\n").getBytes(StandardCharsets.UTF_8));
+      create(true);
       for (Row r : earlier) {
         rows.add(r);
-        out.write((r.csv() + "\n").getBytes(StandardCharsets.UTF_8));
+        write(r);
       }
       out.hflush();
     } catch (IOException e) {
@@ -113,8 +127,7 @@ public final class BenchResults implements AutoCloseable {
   static List<Row> read(FileSystem fs, Path file) {
     List<Row> rows = new ArrayList<>();
     String text;
-    FileSystem raw = fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c ? c.getRawFileSystem() : fs;
-    try (var in = raw.open(file)) {
+    try (var in = raw(fs).open(file)) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
@@ -177,10 +190,9 @@ public final class BenchResults implements AutoCloseable {
     rows.add(r);
     try {
       if (out == null) {
-        out = fs.create(file, false);
-        out.write((HEADER + "\n").getBytes(StandardCharsets.UTF_8));
+        create(false);
       }
-      out.write((r.csv() + "\n").getBytes(StandardCharsets.UTF_8));
+      write(r);
       out.hflush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file, e);
