@@ -49,8 +49,10 @@ public final class EwcInfluence implements InfluenceMethod {
     diag.put("bestValidationObjective", r.bestValidationObjective());
     diag.put("updateMillis", r.millis());
     diag.put("paramDistance", after.params().reshape(-1).sub(model.params().reshape(-1)).norm2Number().doubleValue());
-    diag.put("queryMeanLogpBefore", LogLikelihood.mean(model, in.query(), o.scoreBatchSize()));
-    diag.put("queryMeanLogpAfter", LogLikelihood.mean(after, in.query(), o.scoreBatchSize()));
+    // in double from the parameters, as the update's early stopping saw them (FastCnn's forward pass for the CNNs,
+    // not DL4J's)
+    diag.put("queryMeanLogpBefore", LogLikelihood.meanInDouble(model, in.query(), o.scoreBatchSize()));
+    diag.put("queryMeanLogpAfter", LogLikelihood.meanInDouble(after, in.query(), o.scoreBatchSize()));
     return new PreparedInfluence(spec, after, diag);
   }
 

@@ -26,7 +26,11 @@ final class TreatmentDiagnostics {
     return d;
   }
 
-  /** Adds the parameter distance and the mean log-likelihoods of C and Fq before and after. */
+  /**
+   * Adds the parameter distance and the mean log-likelihoods of C and Fq before and after, in double precision from
+   * the networks' parameters ({@link LogLikelihood#meanInDouble}: the value the early-stopping criteria see, and for
+   * the CNNs FastCnn's forward pass rather than DL4J's).
+   */
   static void finish(Map<String, Object> d, TreatmentInputs in, MultiLayerNetwork after) {
     d.put("paramDistance", after.params().reshape(-1).sub(in.model().params().reshape(-1)).norm2Number()
         .doubleValue());
@@ -37,8 +41,8 @@ final class TreatmentDiagnostics {
   private static void logp(Map<String, Object> d, String key, ExampleSet s, MultiLayerNetwork before,
       MultiLayerNetwork after) {
     if (s.size() > 0) {
-      d.put(key + "Before", LogLikelihood.mean(before, s, BATCH));
-      d.put(key + "After", LogLikelihood.mean(after, s, BATCH));
+      d.put(key + "Before", LogLikelihood.meanInDouble(before, s, BATCH));
+      d.put(key + "After", LogLikelihood.meanInDouble(after, s, BATCH));
     }
   }
 

@@ -2,12 +2,18 @@ package dev.lethe.influence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.TestNets;
+import dev.lethe.model.Architecture;
+import dev.lethe.model.ModelOptions;
+import dev.lethe.model.Models;
+import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,6 +109,28 @@ class EwcUpdateTest {
     INDArray c = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN, o, 12).model().params();
     assertThat(a).isEqualTo(b);
     assertThat(a).isNotEqualTo(c);
+  }
+
+  @Test
+  void ewcInfluenceReportsFqsMeanLogLikelihoodInDoubleBeforeAndAfter() {
+    // a float paper CNN: the diagnostics come from its parameters in double (FastCnn), not DL4J's float pass
+    MultiLayerNetwork cnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 3),
+        DataType.FLOAT);
+    ExampleSet d = TestNets.randomSet(40, 784, 10, 31, 0);
+    ExampleSet query = TestNets.randomSet(12, 784, 10, 32, 5000);
+    DiagonalFisher f = EmpiricalFisher.compute(cnn, d);
+    InfluenceOptions o = InfluenceOptions.defaults().withEwc(new EwcOptions(100, 1e-6, 1e-3, 6, 3, 5, 0.0));
+    PreparedInfluence p = new EwcInfluence().prepare(new InfluenceInputs(cnn, f, query, null, 40, o, 7));
+    MultiLayerNetwork before = NetworkBytes.rebuild(NetworkBytes.configBytes(cnn),
+        NetworkBytes.paramBytes(cnn.params()), DataType.DOUBLE);
+    MultiLayerNetwork after = NetworkBytes.rebuild(NetworkBytes.configBytes(cnn),
+        NetworkBytes.paramBytes(p.updatedModel().params()), DataType.DOUBLE);
+    double lp0 = (double) p.diagnostics().get("queryMeanLogpBefore");
+    double lp1 = (double) p.diagnostics().get("queryMeanLogpAfter");
+    assertThat(lp0).isCloseTo(LogLikelihood.mean(before, query, 8), offset(1e-12));
+    assertThat(lp1).isCloseTo(LogLikelihood.mean(after, query, 8), offset(1e-12));
+    assertThat(lp0).isCloseTo(LogLikelihood.mean(cnn, query, 8), offset(1e-4)); // DL4J's float pass
+    assertThat(lp1).isGreaterThan(lp0); // the update learned Fq (3 epochs, validated on all 12 rows)
   }
 
   @Test

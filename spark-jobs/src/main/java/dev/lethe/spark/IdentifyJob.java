@@ -126,11 +126,11 @@ public final class IdentifyJob {
     ctx.describe("read the failure set Fq");
     String queryPath = wd.path(FailuresJob.QUERY).toString();
     Dataset<Row> queryDf = ExampleTables.read(ctx.spark(), queryPath, ExampleTables.FAILURES, FailuresJob.QUERY);
-    if (queryDf.isEmpty()) {
+    ExampleSet query = ExampleTables.collectPossiblyEmpty(queryDf, false, numFeatures, numClasses, queryPath);
+    if (query.size() == 0) {
       throw LetheInputException.of("%s: the failure set Fq is empty (the model misclassified no query example):"
           + " nothing to explain", queryPath);
     }
-    ExampleSet query = ExampleTables.collect(queryDf, false, numFeatures, numClasses, queryPath);
     String trainPath = wd.path(PrepareJob.TRAIN).toString();
     Dataset<Row> train = ExampleTables.read(ctx.spark(), trainPath, ExampleTables.DATA, PrepareJob.TRAIN);
     long n = train.count();
