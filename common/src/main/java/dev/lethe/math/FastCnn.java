@@ -56,9 +56,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * so the zeros of its padding are written once.
  *
  * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
- * {@code dZ W^T} scattered back by col2im) in double precision, whatever the network's type, and writes the result
- * into the network's flattened gradient view, where DL4J's updater takes it as from
- * {@code computeGradientAndScore}.
+ * {@code dZ W^T} scattered back by col2im) and writes the result into the network's flattened gradient view, where
+ * DL4J's updater takes it as from {@code computeGradientAndScore}. Scoring ({@link #of}, double networks) and
+ * {@link #inDouble} run every GEMM in double; {@link #forGradients} runs the GEMMs in the network's own precision,
+ * so a float network (the EWC update, training, the Fisher) gets single-precision GEMMs, whose inputs are rounded
+ * to float and whose results are widened back, the rest staying in double. The native copy of a convolution's
+ * im2col matrix is its own, so the backward pass of a group multiplies the copy its forward pass made.
  *
  * <p>Supported networks (anything else makes {@link #of} return empty, and callers use DL4J's forward pass): a
  * {@link FeedForwardToCnnPreProcessor} on the first layer and no other preprocessor; 2D convolutions (NCHW, stride 1,
@@ -76,6 +79,7 @@ public final class FastCnn {
   private final int width;
   private final int channels;
   private final int numClasses;
+  private final DataType gemmType;
   private final Map<Integer, int[]> indexMaps = new HashMap<>();
   /**
    * Index maps by network (its parameter layout never changes), so that the instances an optimiser builds after every
@@ -87,8 +91,10 @@ public final class FastCnn {
   /** Threads for groups of images; 0 = {@link #defaultThreads()}. */
   private int threads;
 
-  private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
+  private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses,
+      DataType gemmType) {
     this.net = net;
+    this.gemmType = gemmType;
     this.ops = ops;
     this.height = height;
     this.width = width;
@@ -102,19 +108,36 @@ public final class FastCnn {
    * parameters are copied: later changes to {@code net} are not seen.
    */
   public static Optional<FastCnn> of(MultiLayerNetwork net) {
-    return net.params().dataType() == DataType.DOUBLE ? build(net) : Optional.empty();
+    return net.params().dataType() == DataType.DOUBLE ? build(net, DataType.DOUBLE) : Optional.empty();
   }
 
   /**
-   * The fast forward and backward pass of {@code net} in float or double precision (computed in double), or empty
-   * when a layer is not of a supported kind. The parameters are copied: build a new one after each update.
+   * The fast forward and backward pass of a float or double network, or empty when a layer is not of a supported
+   * kind. The convolutions' GEMMs run in the network's own precision (single-precision GEMM is about twice as fast,
+   * and a float network's gradient is no more precise than its parameters); everything else, and the GEMMs'
+   * inputs and outputs between them, in double. The parameters are copied: build a new one after each update.
    */
   public static Optional<FastCnn> forGradients(MultiLayerNetwork net) {
     DataType t = net.params().dataType();
-    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net) : Optional.empty();
+    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net, t) : Optional.empty();
   }
 
-  private static Optional<FastCnn> build(MultiLayerNetwork net) {
+  /**
+   * As {@link #forGradients}, but every GEMM in double precision whatever the network's type: the float parameters
+   * are taken exactly and the forward pass is then more precise than a float one (for early-stopping criteria and
+   * diagnostics, {@link LogLikelihood#meanInDouble}).
+   */
+  public static Optional<FastCnn> inDouble(MultiLayerNetwork net) {
+    DataType t = net.params().dataType();
+    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net, DataType.DOUBLE) : Optional.empty();
+  }
+
+  /** The precision of the convolutions' GEMMs (double or float). */
+  public DataType gemmType() {
+    return gemmType;
+  }
+
+  private static Optional<FastCnn> build(MultiLayerNetwork net, DataType gemmType) {
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     if (!(conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor pre)) {
       return Optional.empty();
@@ -135,7 +158,7 @@ public final class FastCnn {
       Layer l = conf.getConf(i).getLayer();
       org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
-        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c);
+        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c, gemmType);
         if (op.isEmpty()) {
           return Optional.empty();
         }
@@ -178,7 +201,7 @@ public final class FastCnn {
     LogLikelihood.requireSoftmaxOutput(net);
     int k = (int) ol.getNOut();
     ops.add(Dense.of(n - 1, net.getLayer(n - 1), c, k, false));
-    return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k));
+    return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k, gemmType));
   }
 
   /** The logits of rows {@code [from, to)} of {@code s}, one row per example. */
@@ -628,7 +651,9 @@ public final class FastCnn {
     /** At most this many idle workspaces are kept (about 25 MB each for the paper CNN). */
     private static final int MAX_IDLE = Runtime.getRuntime().availableProcessors() + 1;
 
-    private final Map<Long, INDArray> arrays = new HashMap<>();
+    private final Map<MatrixKey, INDArray> arrays = new HashMap<>();
+    private final Map<List<?>, float[]> floatHeap = new HashMap<>();
+    private float[] scratch = new float[0];
     private final Map<List<?>, double[]> heap = new HashMap<>();
 
     /**
@@ -655,6 +680,11 @@ public final class FastCnn {
       return heap.computeIfAbsent(java.util.List.of(key, size), k -> new double[size]);
     }
 
+    /** As {@link #buf}, of floats (a float and a double array of one key are different arrays). */
+    float[] floats(List<Object> key, int size) {
+      return floatHeap.computeIfAbsent(java.util.List.of(key, size), k -> new float[size]);
+    }
+
     /** {@link #buf} cleared to zero. */
     double[] zeroed(List<Object> key, int size) {
       double[] b = buf(key, size);
@@ -662,36 +692,76 @@ public final class FastCnn {
       return b;
     }
 
-    /** Copies the f-order matrix {@code m} into {@code dst}. */
-    static double[] readInto(INDArray m, double[] dst) {
-      DoubleBuffer b = m.data().asNioDouble();
-      b.position(0);
-      b.get(dst, 0, (int) m.length());
+    /** Copies the f-order matrix {@code m} (double or float) into {@code dst}. */
+    double[] readInto(INDArray m, double[] dst) {
+      get(m, 0, dst, 0, (int) m.length());
       return dst;
     }
 
-    INDArray matrix(int rows, int cols, int slot) {
-      long key = ((long) rows * 1_000_003L + cols) * 4 + slot;
-      return arrays.computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.DOUBLE, new long[] {rows, cols},
-          'f'));
+    /** Copies {@code len} entries of the double or float matrix {@code m} from {@code at} to {@code dst[to..]}. */
+    void get(INDArray m, int at, double[] dst, int to, int len) {
+      if (m.dataType() == DataType.DOUBLE) {
+        m.data().asNioDouble().get(at, dst, to, len);
+        return;
+      }
+      float[] f = floats(len);
+      m.data().asNioFloat().get(at, f, 0, len);
+      for (int i = 0; i < len; i++) {
+        dst[to + i] = f[i];
+      }
     }
 
-    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}. */
-    INDArray load(double[] v, int rows, int cols, int slot) {
-      INDArray m = matrix(rows, cols, slot);
-      DoubleBuffer b = m.data().asNioDouble();
-      b.position(0);
-      b.put(v, 0, rows * cols);
+    /** Copies {@code src[from..from+len)} into the double or float matrix {@code m} at {@code at} (rounded to float). */
+    void put(INDArray m, int at, double[] src, int from, int len) {
+      if (m.dataType() == DataType.DOUBLE) {
+        m.data().asNioDouble().put(at, src, from, len);
+        return;
+      }
+      float[] f = floats(len);
+      for (int i = 0; i < len; i++) {
+        f[i] = (float) src[from + i];
+      }
+      m.data().asNioFloat().put(at, f, 0, len);
+    }
+
+    /** A reused scratch array of at least {@code n} floats. */
+    private float[] floats(int n) {
+      if (scratch.length < n) {
+        scratch = new float[n];
+      }
+      return scratch;
+    }
+
+    /** The reused native f-order matrix [rows, cols] of {@code type} for the role {@code slot}. */
+    INDArray matrix(int rows, int cols, int slot, DataType type) {
+      return matrix(rows, cols, slot, type, null);
+    }
+
+    /**
+     * As {@link #matrix(int, int, int, DataType)}, but {@code owner}'s own (non-null owner): what it holds stays until
+     * the owner overwrites it.
+     */
+    INDArray matrix(int rows, int cols, int slot, DataType type, Object owner) {
+      return arrays.computeIfAbsent(new MatrixKey(rows, cols, slot, type, owner), k -> Nd4j.createUninitialized(type,
+          new long[] {rows, cols}, 'f'));
+    }
+
+    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}, {@code type} and {@code owner}. */
+    INDArray load(double[] v, int rows, int cols, int slot, DataType type, Object owner) {
+      INDArray m = matrix(rows, cols, slot, type, owner);
+      put(m, 0, v, 0, rows * cols);
       return m;
     }
   }
+
+  /** A workspace matrix's shape, role and type. */
+  private record MatrixKey(int rows, int cols, int slot, DataType type, Object owner) {}
 
   /** What the backward pass needs from the forward pass, per op, and the parameter gradients it produces. */
   private static final class Trace {
     final boolean perExample;
     final double[][] inputs;
     final double[][] outputs;
-    final double[][] saved;
     /** Per op: one gradient ({@code W} in DL4J's c order, then {@code b}) per image, or one for the group. */
     final double[][][] paramGrads;
     /** sum over the group's rows of -log p(y | x). */
@@ -701,7 +771,6 @@ public final class FastCnn {
       this.perExample = perExample;
       inputs = new double[n][];
       outputs = new double[n][];
-      saved = new double[n][];
       paramGrads = new double[n][][];
     }
 
@@ -712,14 +781,6 @@ public final class FastCnn {
 
   /** One op's entry in a {@link Trace}. */
   private record Slot(Trace trace, int index) {
-    void save(double[] v) {
-      trace.saved[index] = v;
-    }
-
-    double[] saved() {
-      return trace.saved[index];
-    }
-
     boolean perExample() {
       return trace.perExample;
     }
@@ -759,7 +820,9 @@ public final class FastCnn {
     final int outW;
     final int cOut;
     final boolean relu;
+    /** [(c_in, ky, kx), c_out] in f order, in the GEMM precision. */
     final INDArray kernel;
+    final DataType type;
     final double[] bias;
     /**
      * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
@@ -768,6 +831,7 @@ public final class FastCnn {
 
     private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
         int cOut, boolean relu, INDArray kernel, double[] bias) {
+      this.type = kernel.dataType();
       this.layer = layer;
       this.inH = inH;
       this.inW = inW;
@@ -786,7 +850,7 @@ public final class FastCnn {
     }
 
     static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
-        int c) {
+        int c, DataType gemmType) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -820,7 +884,7 @@ public final class FastCnn {
       int cOut = (int) cl.getNOut();
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
-      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f');
+      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f').castTo(gemmType);
       return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
           biasOf(impl, cOut)));
     }
@@ -835,10 +899,46 @@ public final class FastCnn {
       int rows = g * outH * outW;
       int kk = kH * kW * cIn;
       // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
-      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
-      // this convolution's own reused array (zero when new): the positions outside the image are never written, so
-      // they stay zero without being cleared
-      double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
+      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image; in this convolution's own
+      // reused array (zero when new: the positions outside the image are never written, so they stay zero without
+      // being cleared), of the GEMM's precision, and copied into this convolution's own native matrix, which the
+      // backward pass of the same group multiplies again
+      INDArray a = ws.matrix(rows, kk, 0, type, geometry);
+      if (type == DataType.DOUBLE) {
+        double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
+        im2col(in, col, g, rows);
+        a.data().asNioDouble().put(0, col, 0, rows * kk);
+      } else {
+        float[] inF = ws.floats(List.of("conv-in", geometry), in.length);
+        for (int i = 0; i < inF.length; i++) {
+          inF[i] = (float) in[i];
+        }
+        float[] col = ws.floats(List.of("conv-col", geometry), rows * kk);
+        im2col(inF, col, g, rows);
+        a.data().asNioFloat().put(0, col, 0, rows * kk);
+      }
+      INDArray z = ws.matrix(rows, cOut, 1, type);
+      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
+      // the f-order result is channel-major: [c_out][image][y][x]
+      double[] out = ws.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
+      for (int co = 0; co < cOut; co++) {
+        double b = bias[co];
+        int end = co * rows + rows;
+        if (relu) {
+          for (int i = co * rows; i < end; i++) {
+            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
+          }
+        } else {
+          for (int i = co * rows; i < end; i++) {
+            out[i] += b;
+          }
+        }
+      }
+      return out;
+    }
+
+    /** im2col of {@code in} into {@code col} (both double[] or both float[]), as described in {@link #forward}. */
+    private void im2col(Object in, Object col, int g, int rows) {
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -860,28 +960,6 @@ public final class FastCnn {
           }
         }
       }
-      if (slot != null) {
-        slot.save(col);
-      }
-      INDArray a = ws.load(col, rows, kk, 0);
-      INDArray z = ws.matrix(rows, cOut, 1);
-      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
-      // the f-order result is channel-major: [c_out][image][y][x]
-      double[] out = Workspace.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
-      for (int co = 0; co < cOut; co++) {
-        double b = bias[co];
-        int end = co * rows + rows;
-        if (relu) {
-          for (int i = co * rows; i < end; i++) {
-            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
-          }
-        } else {
-          for (int i = co * rows; i < end; i++) {
-            out[i] += b;
-          }
-        }
-      }
-      return out;
     }
 
     @Override
@@ -919,24 +997,28 @@ public final class FastCnn {
         }
         db[co] = (s0 + s1) + (s2 + s3);
       }
-      INDArray dzm = ws.load(dz, rows, cOut, 1);
-      double[] col = slot.saved();
+      INDArray dzm = ws.load(dz, rows, cOut, 1, type, null);
       if (slot.perExample()) {
         // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
         int p = outH * outW;
         double[][] grads = new double[g][];
-        INDArray ci = ws.matrix(p, kk, 3);
-        INDArray di = ws.matrix(p, cOut, 4);
-        INDArray dwi = ws.matrix(kk, cOut, 5);
-        DoubleBuffer cb = ci.data().asNioDouble();
-        DoubleBuffer db2 = di.data().asNioDouble();
+        INDArray ci = ws.matrix(p, kk, 3, type);
+        INDArray di = ws.matrix(p, cOut, 4, type);
+        INDArray dwi = ws.matrix(kk, cOut, 5, type);
+        // the forward pass's im2col array of this group (this convolution's own)
+        double[] colD = type == DataType.DOUBLE ? ws.buf(List.of("conv-col", geometry), rows * kk) : null;
+        float[] colF = type == DataType.DOUBLE ? null : ws.floats(List.of("conv-col", geometry), rows * kk);
         for (int im = 0; im < g; im++) {
           for (int j = 0; j < kk; j++) {
-            cb.put(j * p, col, j * rows + im * p, p);
+            if (colD != null) {
+              ci.data().asNioDouble().put(j * p, colD, j * rows + im * p, p);
+            } else {
+              ci.data().asNioFloat().put(j * p, colF, j * rows + im * p, p);
+            }
           }
           double[] gi = new double[kk * cOut + cOut];
           for (int co = 0; co < cOut; co++) {
-            db2.put(co * p, dz, co * rows + im * p, p);
+            ws.put(di, co * p, dz, co * rows + im * p, p);
             double sum = 0;
             for (int i = co * rows + im * p, end = i + p; i < end; i++) {
               sum += dz[i];
@@ -945,26 +1027,40 @@ public final class FastCnn {
           }
           Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
           // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
-          dwi.data().asNioDouble().get(0, gi, 0, kk * cOut);
+          ws.get(dwi, 0, gi, 0, kk * cOut);
           grads[im] = gi;
         }
         slot.grads(grads);
       } else {
-        INDArray colm = ws.load(col, rows, kk, 0);
-        INDArray dw = ws.matrix(kk, cOut, 5);
+        // im2col as the forward pass of this group left it in this convolution's own matrix
+        INDArray colm = ws.matrix(rows, kk, 0, type, geometry);
+        INDArray dw = ws.matrix(kk, cOut, 5, type);
         Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
         double[] gi = new double[kk * cOut + cOut];
-        dw.data().asNioDouble().get(0, gi, 0, kk * cOut);
+        ws.get(dw, 0, gi, 0, kk * cOut);
         System.arraycopy(db, 0, gi, kk * cOut, cOut);
         slot.grads(new double[][] {gi});
       }
       if (!needInput) {
         return null;
       }
-      INDArray dcolm = ws.matrix(rows, kk, 2);
+      INDArray dcolm = ws.matrix(rows, kk, 2, type);
       Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
-      double[] dcol = Workspace.readInto(dcolm, ws.buf(List.of("conv-dcol", geometry), rows * kk));
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
+      if (type == DataType.DOUBLE) {
+        double[] dcol = ws.buf(List.of("conv-dcol", geometry), rows * kk);
+        dcolm.data().asNioDouble().get(0, dcol, 0, rows * kk);
+        col2im(dcol, null, din, g, rows);
+      } else {
+        float[] dcol = ws.floats(List.of("conv-dcol", geometry), rows * kk);
+        dcolm.data().asNioFloat().get(0, dcol, 0, rows * kk);
+        col2im(null, dcol, din, g, rows);
+      }
+      return din;
+    }
+
+    /** Adds the im2col-shaped gradient ({@code dcolD} or {@code dcolF}) back onto the input positions in {@code din}. */
+    private void col2im(double[] dcolD, float[] dcolF, double[] din, int g, int rows) {
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -979,15 +1075,20 @@ public final class FastCnn {
                   continue;
                 }
                 int dst = (plane + iy) * inW + kx - padLeft;
-                for (int x = x0; x < x1; x++) {
-                  din[dst + x] += dcol[src + x];
+                if (dcolD != null) {
+                  for (int x = x0; x < x1; x++) {
+                    din[dst + x] += dcolD[src + x];
+                  }
+                } else {
+                  for (int x = x0; x < x1; x++) {
+                    din[dst + x] += dcolF[src + x];
+                  }
                 }
               }
             }
           }
         }
       }
-      return din;
     }
   }
 

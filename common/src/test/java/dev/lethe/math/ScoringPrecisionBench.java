@@ -162,4 +162,52 @@ class ScoringPrecisionBench {
       }
     }
   }
+
+  /**
+   * The float paper CNN's gradients with single-precision GEMMs ({@link FastCnn#forGradients}, what the EWC update,
+   * training and the Fisher run) against double-precision GEMMs ({@link FastCnn#inDouble}), alternating, on the
+   * default threads: minibatch gradients (10 x 64 rows) and per-example gradients (320 rows). Prints the rates and
+   * the speed-up of the last of three rounds; asserts that the two agree to float accuracy.
+   */
+  @Test
+  void singleAgainstDoubleGemms() {
+    MultiLayerNetwork floatNet = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    ExampleSet s = TestNets.randomSet(640, 784, 10, 3, 0);
+    ExampleSet few = s.select(java.util.stream.IntStream.range(0, 320).toArray());
+    double[] sink = new double[2];
+    for (int round = 0; round < 3; round++) {
+      double[][] sec = new double[2][2];
+      for (int v = 0; v < 2; v++) {
+        java.util.function.Supplier<FastCnn> fast = v == 0 ? () -> FastCnn.inDouble(floatNet).orElseThrow()
+            : () -> FastCnn.forGradients(floatNet).orElseThrow();
+        long t0 = System.nanoTime();
+        double first = 0;
+        for (int from = 0; from < 640; from += 64) {
+          double g = fast.get().writeLossGradient(s.select(java.util.stream.IntStream.range(from, from + 64)
+              .toArray())).getDouble(0);
+          first = from == 0 ? g : first;
+        }
+        sec[v][0] = (System.nanoTime() - t0) / 1e9;
+        sink[v] = first;
+        t0 = System.nanoTime();
+        fast.get().forEachExampleGradient(few, (row, g) -> sink[1] += g.getDouble(0));
+        sec[v][1] = (System.nanoTime() - t0) / 1e9;
+      }
+      if (round == 2) {
+        String[] what = {"minibatch gradients (640 rows)", "per-example gradients (320 rows)"};
+        int[] rows = {640, 320};
+        for (int i = 0; i < 2; i++) {
+          System.out.printf("FastCnn %s of the float CNN: double GEMMs %.2f s (%.0f rows/s), single GEMMs %.2f s"
+              + " (%.0f rows/s), speed-up %.2fx%n", what[i], sec[0][i], rows[i] / sec[0][i], sec[1][i],
+              rows[i] / sec[1][i], sec[0][i] / sec[1][i]);
+        }
+      }
+    }
+    double exact = FastCnn.inDouble(floatNet).orElseThrow().writeLossGradient(s).castTo(DataType.DOUBLE)
+        .norm2Number().doubleValue();
+    double single = FastCnn.forGradients(floatNet).orElseThrow().writeLossGradient(s).castTo(DataType.DOUBLE)
+        .norm2Number().doubleValue();
+    assertThat(Math.abs(single - exact)).isLessThanOrEqualTo(1e-5 * exact);
+  }
 }
