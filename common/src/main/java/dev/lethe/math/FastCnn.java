@@ -151,6 +151,8 @@ public final class FastCnn {
     boolean flat = false;
     List<Op> ops = new ArrayList<>();
     int n = net.getnLayers();
+    // the parameters once, in double, without an ND4J op per array (an optimiser builds an instance every step)
+    double[] params = flatParams(net);
     for (int i = 0; i < n - 1; i++) {
       if (i > 0 && conf.getInputPreProcess(i) != null) {
         return Optional.empty();
@@ -158,7 +160,7 @@ public final class FastCnn {
       Layer l = conf.getConf(i).getLayer();
       org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
-        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c, gemmType);
+        Optional<Conv> op = Conv.of(i, cl, layerParams(net, params, i), h, w, c, gemmType);
         if (op.isEmpty()) {
           return Optional.empty();
         }
@@ -188,7 +190,7 @@ public final class FastCnn {
         if (relu.isEmpty() || dl.getNIn() != c) {
           return Optional.empty();
         }
-        ops.add(Dense.of(i, impl, c, (int) dl.getNOut(), relu.get()));
+        ops.add(Dense.of(i, layerParams(net, params, i), c, (int) dl.getNOut(), relu.get()));
         c = (int) dl.getNOut();
       } else {
         return Optional.empty();
@@ -200,7 +202,7 @@ public final class FastCnn {
     }
     LogLikelihood.requireSoftmaxOutput(net);
     int k = (int) ol.getNOut();
-    ops.add(Dense.of(n - 1, net.getLayer(n - 1), c, k, false));
+    ops.add(Dense.of(n - 1, layerParams(net, params, n - 1), c, k, false));
     return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k, gemmType));
   }
 
@@ -558,19 +560,29 @@ public final class FastCnn {
 
   /**
    * For op {@code op}, the flattened-parameter index of each entry of its gradient ({@code W} in DL4J's c-order
-   * shape, then {@code b}), read off DL4J's own gradient views of an index-valued probe array.
+   * shape, then {@code b}).
    */
   private int[] indexMap(int op) {
     int[] cached = indexMaps.get(op);
+    if (cached == null) {
+      cached = layerIndexMap(net, ops.get(op).layer());
+      indexMaps.put(op, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * For layer {@code layer} of {@code net}, the flattened index of each entry of {@code W} (in DL4J's c-order shape)
+   * and then of {@code b} (when the layer has one), read off DL4J's own gradient views of an index-valued probe
+   * array. The flattened parameters have the same layout (DL4J's updater subtracts one from the other).
+   */
+  private static int[] layerIndexMap(MultiLayerNetwork net, int layer) {
+    Map<Integer, int[]> known = INDEX_MAPS.computeIfAbsent(net,
+        k -> new java.util.concurrent.ConcurrentHashMap<>());
+    int[] cached = known.get(layer);
     if (cached != null) {
       return cached;
     }
-    Map<Integer, int[]> known = INDEX_MAPS.get(net);
-    if (known != null && known.get(op) != null) {
-      indexMaps.put(op, known.get(op));
-      return known.get(op);
-    }
-    int layer = ops.get(op).layer();
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     long offset = 0;
     for (int l = 0; l < layer; l++) {
@@ -581,11 +593,11 @@ public final class FastCnn {
     INDArray probe = Nd4j.create(DataType.DOUBLE, new long[] {1, n}, 'f');
     probe.assign(Nd4j.linspace(offset, offset + n - 1, n, DataType.DOUBLE).reshape(1, n));
     Map<String, INDArray> views = lc.getLayer().initializer().getGradientsFromFlattened(lc, probe);
-    if (!views.keySet().equals(java.util.Set.of("W", "b"))) {
+    if (!views.keySet().equals(java.util.Set.of("W", "b")) && !views.keySet().equals(java.util.Set.of("W"))) {
       throw new IllegalStateException("layer " + layer + " has parameters " + views.keySet() + ", expected W, b");
     }
     double[] w = views.get("W").dup('c').reshape(-1).toDoubleVector();
-    double[] b = views.get("b").dup('c').reshape(-1).toDoubleVector();
+    double[] b = views.containsKey("b") ? views.get("b").dup('c').reshape(-1).toDoubleVector() : new double[0];
     int[] map = new int[w.length + b.length];
     for (int j = 0; j < w.length; j++) {
       map[j] = (int) Math.round(w[j]);
@@ -593,9 +605,53 @@ public final class FastCnn {
     for (int j = 0; j < b.length; j++) {
       map[w.length + j] = (int) Math.round(b[j]);
     }
-    indexMaps.put(op, map);
-    INDEX_MAPS.computeIfAbsent(net, k -> new java.util.concurrent.ConcurrentHashMap<>()).put(op, map);
+    known.put(layer, map);
     return map;
+  }
+
+  /** A layer's {@code W} (in DL4J's c-order shape) and {@code b} (empty when it has none), in double. */
+  private record LayerParams(double[] w, double[] b) {
+    /** b, or zeros when the layer has no bias. */
+    double[] bias(int n) {
+      return b.length == 0 ? new double[n] : b;
+    }
+  }
+
+  private static LayerParams layerParams(MultiLayerNetwork net, double[] flat, int layer) {
+    int[] map = layerIndexMap(net, layer);
+    int nw = (int) net.getLayer(layer).getParam("W").length();
+    double[] w = new double[nw];
+    double[] b = new double[map.length - nw];
+    for (int j = 0; j < nw; j++) {
+      w[j] = flat[map[j]];
+    }
+    for (int j = 0; j < b.length; j++) {
+      b[j] = flat[map[nw + j]];
+    }
+    return new LayerParams(w, b);
+  }
+
+  /** The network's flattened parameters in double (float ones widened exactly). */
+  private static double[] flatParams(MultiLayerNetwork net) {
+    INDArray p = net.params();
+    int n = (int) p.length();
+    if ((p.ordering() == 'c' || p.isRowVector()) && p.elementWiseStride() == 1) {
+      int offset = (int) p.offset();
+      double[] out = new double[n];
+      if (p.dataType() == DataType.DOUBLE) {
+        p.data().asNioDouble().get(offset, out, 0, n);
+        return out;
+      }
+      if (p.dataType() == DataType.FLOAT) {
+        float[] f = new float[n];
+        p.data().asNioFloat().get(offset, f, 0, n);
+        for (int j = 0; j < n; j++) {
+          out[j] = f[j];
+        }
+        return out;
+      }
+    }
+    return p.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector();
   }
 
   private void checkFeatures(ExampleSet s) {
@@ -632,15 +688,6 @@ public final class FastCnn {
       return Optional.of(true);
     }
     return Optional.empty();
-  }
-
-  private static double[] doubles(INDArray a) {
-    return a.dup('c').reshape(-1).castTo(DataType.DOUBLE).toDoubleVector();
-  }
-
-  private static double[] biasOf(org.deeplearning4j.nn.api.Layer impl, int n) {
-    INDArray b = impl.getParam("b");
-    return b == null ? new double[n] : doubles(b);
   }
 
   /** Native f-order matrices and im2col arrays reused across groups, keyed by their shape. */
@@ -849,8 +896,8 @@ public final class FastCnn {
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
-    static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
-        int c, DataType gemmType) {
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c,
+        DataType gemmType) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -884,9 +931,18 @@ public final class FastCnn {
       int cOut = (int) cl.getNOut();
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
-      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f').castTo(gemmType);
+      INDArray kernel;
+      if (gemmType == DataType.DOUBLE) {
+        kernel = Nd4j.create(params.w(), new long[] {kk, cOut}, 'f');
+      } else {
+        float[] wf = new float[params.w().length];
+        for (int j = 0; j < wf.length; j++) {
+          wf[j] = (float) params.w()[j];
+        }
+        kernel = Nd4j.create(wf, new long[] {kk, cOut}, 'f');
+      }
       return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
-          biasOf(impl, cOut)));
+          params.bias(cOut)));
     }
 
     @Override
@@ -1165,9 +1221,13 @@ public final class FastCnn {
     @Override
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
-      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       if (max2x2()) {
-        // the gradient goes to the first maximum in scan order, as in the general loop below
+        // the gradient goes to the first maximum in scan order, as in the general loop below; every input position
+        // of an even-sized plane is in exactly one window and is assigned (the gradient or zero, by a select
+        // rather than an unpredictable branch), so only the uncovered last row or column of an odd one is cleared
+        boolean even = inH % 2 == 0 && inW % 2 == 0;
+        double[] din = even ? ws.buf(List.of("pool-din", this), in.length)
+            : ws.zeroed(List.of("pool-din", this), in.length);
         int o = 0;
         for (int plane = 0; plane < c * g; plane++) {
           int base = plane * inH * inW;
@@ -1176,25 +1236,26 @@ public final class FastCnn {
             int r1 = r0 + inW;
             for (int x = 0; x < outW; x++, o++) {
               int i = 2 * x;
-              int arg = r0 + i;
-              double m = in[arg];
-              if (in[r0 + i + 1] > m) {
-                arg = r0 + i + 1;
-                m = in[arg];
-              }
-              if (in[r1 + i] > m) {
-                arg = r1 + i;
-                m = in[arg];
-              }
-              if (in[r1 + i + 1] > m) {
-                arg = r1 + i + 1;
-              }
-              din[arg] += dOut[o];
+              double v0 = in[r0 + i];
+              double v1 = in[r0 + i + 1];
+              double v2 = in[r1 + i];
+              double v3 = in[r1 + i + 1];
+              double m = Math.max(Math.max(v0, v1), Math.max(v2, v3));
+              double d = dOut[o];
+              boolean e0 = v0 == m;
+              boolean e1 = !e0 && v1 == m;
+              boolean e2 = !e0 && !e1 && v2 == m;
+              boolean e3 = !e0 && !e1 && !e2; // v3 is the maximum (or a NaN took the window)
+              din[r0 + i] = e0 ? d : 0.0;
+              din[r0 + i + 1] = e1 ? d : 0.0;
+              din[r1 + i] = e2 ? d : 0.0;
+              din[r1 + i + 1] = e3 ? d : 0.0;
             }
           }
         }
         return din;
       }
+      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       double area = kH * kW;
       int o = 0;
       for (int plane = 0; plane < c * g; plane++) {
@@ -1272,8 +1333,8 @@ public final class FastCnn {
 
   /** A dense (or the output) layer on image rows, [n_in, n_out] weights; the output layer yields the logits. */
   private record Dense(int layer, double[] w, double[] b, int nIn, int nOut, boolean relu) implements Op {
-    static Dense of(int layer, org.deeplearning4j.nn.api.Layer impl, int nIn, int nOut, boolean relu) {
-      return new Dense(layer, doubles(impl.getParam("W")), biasOf(impl, nOut), nIn, nOut, relu);
+    static Dense of(int layer, LayerParams params, int nIn, int nOut, boolean relu) {
+      return new Dense(layer, params.w(), params.bias(nOut), nIn, nOut, relu);
     }
 
     @Override

@@ -96,6 +96,33 @@ class FastCnnTest {
   }
 
   @Test
+  void twoByTwoMaxPoolingOfOddSizedPlanesMatchesDl4j() {
+    MultiLayerNetwork net = oddPooling();
+    assertThat(FastCnn.of(net)).isPresent();
+    assertMatchesDl4j(net, TestNets.randomSet(17, 70, 3, 24, 0));
+    assertGradientMatchesDl4j(net, TestNets.randomSet(9, 70, 3, 25, 0), 1e-9);
+  }
+
+  /** 2x2 stride-2 pooling of a 7x5 plane leaves the last row and column outside every window (their gradient: 0). */
+  private static MultiLayerNetwork oddPooling() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(9).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.MAX).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(3).build())
+        .setInputType(InputType.convolutionalFlat(7, 5, 2))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 5);
+    return net;
+  }
+
+  @Test
   void maxPoolingOtherThan2x2MatchesDl4j() {
     // 3x3 max pooling with stride 2 takes the general pooling loops (2x2 with stride 2 has its own)
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.DOUBLE)
@@ -171,7 +198,7 @@ class FastCnnTest {
 
   @Test
   void perExampleGradientsMatchDl4jRowByRow() {
-    for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers())) {
+    for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers(), oddPooling())) {
       int d = (int) (net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof
           org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor p
           ? p.getInputHeight() * p.getInputWidth() * p.getNumChannels() : 0);
