@@ -160,14 +160,26 @@ public final class FastCnn {
       Layer l = conf.getConf(i).getLayer();
       org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
-        Optional<Conv> op = Conv.of(i, cl, layerParams(net, params, i), h, w, c, gemmType);
-        if (op.isEmpty()) {
-          return Optional.empty();
+        LayerParams lp = layerParams(net, params, i);
+        if (gemmType == DataType.DOUBLE) {
+          Optional<Conv> op = Conv.of(i, cl, lp, h, w, c);
+          if (op.isEmpty()) {
+            return Optional.empty();
+          }
+          ops.add(op.get());
+          h = op.get().outH;
+          w = op.get().outW;
+          c = op.get().cOut;
+        } else {
+          Optional<ConvF> op = ConvF.of(i, cl, lp, h, w, c);
+          if (op.isEmpty()) {
+            return Optional.empty();
+          }
+          ops.add(op.get());
+          h = op.get().outH;
+          w = op.get().outW;
+          c = op.get().cOut;
         }
-        ops.add(op.get());
-        h = op.get().outH;
-        w = op.get().outW;
-        c = op.get().cOut;
       } else if (!flat && l instanceof SubsamplingLayer sl && sl.getClass() == SubsamplingLayer.class) {
         Optional<Pool> op = Pool.of(ops.size(), sl, h, w, c);
         if (op.isEmpty()) {
@@ -739,8 +751,16 @@ public final class FastCnn {
       return b;
     }
 
+    /** Copies the double f-order matrix {@code m} into {@code dst}. */
+    static double[] readInto(INDArray m, double[] dst) {
+      DoubleBuffer b = m.data().asNioDouble();
+      b.position(0);
+      b.get(dst, 0, (int) m.length());
+      return dst;
+    }
+
     /** Copies the f-order matrix {@code m} (double or float) into {@code dst}. */
-    double[] readInto(INDArray m, double[] dst) {
+    double[] readIntoAny(INDArray m, double[] dst) {
       get(m, 0, dst, 0, (int) m.length());
       return dst;
     }
@@ -779,6 +799,20 @@ public final class FastCnn {
       return scratch;
     }
 
+    /** The reused native double f-order matrix [rows, cols] for the role {@code slot}. */
+    INDArray matrix(int rows, int cols, int slot) {
+      return matrix(rows, cols, slot, DataType.DOUBLE, null);
+    }
+
+    /** Copies {@code v} into the double f-order matrix [rows, cols] of {@code slot}. */
+    INDArray load(double[] v, int rows, int cols, int slot) {
+      INDArray m = matrix(rows, cols, slot);
+      DoubleBuffer b = m.data().asNioDouble();
+      b.position(0);
+      b.put(v, 0, rows * cols);
+      return m;
+    }
+
     /** The reused native f-order matrix [rows, cols] of {@code type} for the role {@code slot}. */
     INDArray matrix(int rows, int cols, int slot, DataType type) {
       return matrix(rows, cols, slot, type, null);
@@ -809,6 +843,7 @@ public final class FastCnn {
     final boolean perExample;
     final double[][] inputs;
     final double[][] outputs;
+    final double[][] saved;
     /** Per op: one gradient ({@code W} in DL4J's c order, then {@code b}) per image, or one for the group. */
     final double[][][] paramGrads;
     /** sum over the group's rows of -log p(y | x). */
@@ -818,6 +853,7 @@ public final class FastCnn {
       this.perExample = perExample;
       inputs = new double[n][];
       outputs = new double[n][];
+      saved = new double[n][];
       paramGrads = new double[n][][];
     }
 
@@ -828,6 +864,14 @@ public final class FastCnn {
 
   /** One op's entry in a {@link Trace}. */
   private record Slot(Trace trace, int index) {
+    void save(double[] v) {
+      trace.saved[index] = v;
+    }
+
+    double[] saved() {
+      return trace.saved[index];
+    }
+
     boolean perExample() {
       return trace.perExample;
     }
@@ -867,9 +911,7 @@ public final class FastCnn {
     final int outW;
     final int cOut;
     final boolean relu;
-    /** [(c_in, ky, kx), c_out] in f order, in the GEMM precision. */
     final INDArray kernel;
-    final DataType type;
     final double[] bias;
     /**
      * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
@@ -878,7 +920,6 @@ public final class FastCnn {
 
     private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
         int cOut, boolean relu, INDArray kernel, double[] bias) {
-      this.type = kernel.dataType();
       this.layer = layer;
       this.inH = inH;
       this.inW = inW;
@@ -896,8 +937,7 @@ public final class FastCnn {
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
-    static Optional<Conv> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c,
-        DataType gemmType) {
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -931,16 +971,7 @@ public final class FastCnn {
       int cOut = (int) cl.getNOut();
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
-      INDArray kernel;
-      if (gemmType == DataType.DOUBLE) {
-        kernel = Nd4j.create(params.w(), new long[] {kk, cOut}, 'f');
-      } else {
-        float[] wf = new float[params.w().length];
-        for (int j = 0; j < wf.length; j++) {
-          wf[j] = (float) params.w()[j];
-        }
-        kernel = Nd4j.create(wf, new long[] {kk, cOut}, 'f');
-      }
+      INDArray kernel = Nd4j.create(params.w(), new long[] {kk, cOut}, 'f');
       return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
           params.bias(cOut)));
     }
@@ -955,46 +986,10 @@ public final class FastCnn {
       int rows = g * outH * outW;
       int kk = kH * kW * cIn;
       // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
-      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image; in this convolution's own
-      // reused array (zero when new: the positions outside the image are never written, so they stay zero without
-      // being cleared), of the GEMM's precision, and copied into this convolution's own native matrix, which the
-      // backward pass of the same group multiplies again
-      INDArray a = ws.matrix(rows, kk, 0, type, geometry);
-      if (type == DataType.DOUBLE) {
-        double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
-        im2col(in, col, g, rows);
-        a.data().asNioDouble().put(0, col, 0, rows * kk);
-      } else {
-        float[] inF = ws.floats(List.of("conv-in", geometry), in.length);
-        for (int i = 0; i < inF.length; i++) {
-          inF[i] = (float) in[i];
-        }
-        float[] col = ws.floats(List.of("conv-col", geometry), rows * kk);
-        im2col(inF, col, g, rows);
-        a.data().asNioFloat().put(0, col, 0, rows * kk);
-      }
-      INDArray z = ws.matrix(rows, cOut, 1, type);
-      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
-      // the f-order result is channel-major: [c_out][image][y][x]
-      double[] out = ws.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
-      for (int co = 0; co < cOut; co++) {
-        double b = bias[co];
-        int end = co * rows + rows;
-        if (relu) {
-          for (int i = co * rows; i < end; i++) {
-            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
-          }
-        } else {
-          for (int i = co * rows; i < end; i++) {
-            out[i] += b;
-          }
-        }
-      }
-      return out;
-    }
-
-    /** im2col of {@code in} into {@code col}, as described in {@link #forward}. */
-    private void im2col(double[] in, double[] col, int g, int rows) {
+      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
+      // this convolution's own reused array (zero when new): the positions outside the image are never written, so
+      // they stay zero without being cleared
+      double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -1016,12 +1011,271 @@ public final class FastCnn {
           }
         }
       }
+      if (slot != null) {
+        slot.save(col);
+      }
+      INDArray a = ws.load(col, rows, kk, 0);
+      INDArray z = ws.matrix(rows, cOut, 1);
+      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
+      // the f-order result is channel-major: [c_out][image][y][x]
+      double[] out = Workspace.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
+      for (int co = 0; co < cOut; co++) {
+        double b = bias[co];
+        int end = co * rows + rows;
+        if (relu) {
+          for (int i = co * rows; i < end; i++) {
+            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
+          }
+        } else {
+          for (int i = co * rows; i < end; i++) {
+            out[i] += b;
+          }
+        }
+      }
+      return out;
     }
 
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      int rows = g * outH * outW;
+      int kk = kH * kW * cIn;
+      double[] dz = relu ? ws.buf(List.of("conv-dz", geometry), dOut.length) : dOut;
+      if (relu) {
+        // the ReLU's outputs are +0.0 or positive (or NaN): keep dOut where the output's bits are non-zero, with an
+        // integer mask instead of an unpredictable branch
+        for (int i = 0; i < dz.length; i++) {
+          long bits = Double.doubleToRawLongBits(out[i]);
+          long mask = (bits | -bits) >> 63;
+          dz[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(dOut[i]) & mask);
+        }
+      }
+      double[] db = new double[cOut];
+      for (int co = 0; co < cOut; co++) {
+        // four independent partial sums (a single running sum is one long chain of dependent additions)
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = co * rows;
+        int end = i + rows;
+        for (; i + 3 < end; i += 4) {
+          s0 += dz[i];
+          s1 += dz[i + 1];
+          s2 += dz[i + 2];
+          s3 += dz[i + 3];
+        }
+        for (; i < end; i++) {
+          s0 += dz[i];
+        }
+        db[co] = (s0 + s1) + (s2 + s3);
+      }
+      INDArray dzm = ws.load(dz, rows, cOut, 1);
+      double[] col = slot.saved();
+      if (slot.perExample()) {
+        // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
+        int p = outH * outW;
+        double[][] grads = new double[g][];
+        INDArray ci = ws.matrix(p, kk, 3);
+        INDArray di = ws.matrix(p, cOut, 4);
+        INDArray dwi = ws.matrix(kk, cOut, 5);
+        DoubleBuffer cb = ci.data().asNioDouble();
+        DoubleBuffer db2 = di.data().asNioDouble();
+        for (int im = 0; im < g; im++) {
+          for (int j = 0; j < kk; j++) {
+            cb.put(j * p, col, j * rows + im * p, p);
+          }
+          double[] gi = new double[kk * cOut + cOut];
+          for (int co = 0; co < cOut; co++) {
+            db2.put(co * p, dz, co * rows + im * p, p);
+            double sum = 0;
+            for (int i = co * rows + im * p, end = i + p; i < end; i++) {
+              sum += dz[i];
+            }
+            gi[kk * cOut + co] = sum;
+          }
+          Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
+          // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
+          dwi.data().asNioDouble().get(0, gi, 0, kk * cOut);
+          grads[im] = gi;
+        }
+        slot.grads(grads);
+      } else {
+        INDArray colm = ws.load(col, rows, kk, 0);
+        INDArray dw = ws.matrix(kk, cOut, 5);
+        Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
+        double[] gi = new double[kk * cOut + cOut];
+        dw.data().asNioDouble().get(0, gi, 0, kk * cOut);
+        System.arraycopy(db, 0, gi, kk * cOut, cOut);
+        slot.grads(new double[][] {gi});
+      }
+      if (!needInput) {
+        return null;
+      }
+      INDArray dcolm = ws.matrix(rows, kk, 2);
+      Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
+      double[] dcol = Workspace.readInto(dcolm, ws.buf(List.of("conv-dcol", geometry), rows * kk));
+      double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
+      for (int ci = 0; ci < cIn; ci++) {
+        for (int ky = 0; ky < kH; ky++) {
+          for (int kx = 0; kx < kW; kx++) {
+            int src = ((ci * kH + ky) * kW + kx) * rows;
+            int x0 = Math.max(0, padLeft - kx);
+            int x1 = Math.min(outW, inW + padLeft - kx);
+            for (int im = 0; im < g; im++) {
+              int plane = (ci * g + im) * inH;
+              for (int y = 0; y < outH; y++, src += outW) {
+                int iy = y + ky - padTop;
+                if (iy < 0 || iy >= inH) {
+                  continue;
+                }
+                int dst = (plane + iy) * inW + kx - padLeft;
+                for (int x = x0; x < x1; x++) {
+                  din[dst + x] += dcol[src + x];
+                }
+              }
+            }
+          }
+        }
+      }
+      return din;
+    }
+  }
+
+  /**
+   * {@link Conv} with single-precision GEMMs (float networks' gradients): im2col and col2im in float arrays, the
+   * rest in double. A class of its own, so that the double path's code and its JIT profile are {@link Conv}'s alone
+   * (one class serving both precisions slowed the per-example gradients of linear influence's Spark tasks by about
+   * a third).
+   */
+  private static final class ConvF implements Op {
+    final int layer;
+    final int inH;
+    final int inW;
+    final int cIn;
+    final int kH;
+    final int kW;
+    final int padTop;
+    final int padLeft;
+    final int outH;
+    final int outW;
+    final int cOut;
+    final boolean relu;
+    /** [(c_in, ky, kx), c_out] in f order, in the GEMM precision. */
+    final INDArray kernel;
+    final DataType type;
+    final double[] bias;
     /**
-     * {@link #im2col(double[], double[], int, int)} of float arrays: the same loop, kept typed (one loop shared over
-     * {@code Object} arrays made the double forward pass about a fifth slower on these short rows).
+     * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
      */
+    final List<Integer> geometry;
+
+    private ConvF(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
+        int cOut, boolean relu, INDArray kernel, double[] bias) {
+      this.type = kernel.dataType();
+      this.layer = layer;
+      this.inH = inH;
+      this.inW = inW;
+      this.cIn = cIn;
+      this.kH = kH;
+      this.kW = kW;
+      this.padTop = padTop;
+      this.padLeft = padLeft;
+      this.outH = outH;
+      this.outW = outW;
+      this.cOut = cOut;
+      this.relu = relu;
+      this.kernel = kernel;
+      this.bias = bias;
+      this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
+    }
+
+    static Optional<ConvF> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c) {
+      int[] k = cl.getKernelSize();
+      int[] s = cl.getStride();
+      int[] dil = cl.getDilation();
+      int[] pad = cl.getPadding();
+      Optional<Boolean> relu = reluOrIdentity(cl.getActivationFn());
+      if (relu.isEmpty() || s[0] != 1 || s[1] != 1 || dil[0] != 1 || dil[1] != 1 || cl.getNIn() != c
+          || !cl.hasBias() || cl.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
+        return Optional.empty();
+      }
+      ConvolutionMode mode = cl.getConvolutionMode();
+      int outH;
+      int outW;
+      int top;
+      int left;
+      if (mode == ConvolutionMode.Same) {
+        outH = h;
+        outW = w;
+        top = (k[0] - 1) / 2; // DL4J: ((out - 1) * stride + k - in) / 2 with stride 1 and out = in
+        left = (k[1] - 1) / 2;
+      } else if (mode == ConvolutionMode.Truncate || mode == ConvolutionMode.Strict) {
+        top = pad[0];
+        left = pad[1];
+        outH = h + 2 * pad[0] - k[0] + 1;
+        outW = w + 2 * pad[1] - k[1] + 1;
+      } else {
+        return Optional.empty();
+      }
+      if (outH < 1 || outW < 1) {
+        return Optional.empty();
+      }
+      int cOut = (int) cl.getNOut();
+      // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
+      int kk = k[0] * k[1] * c;
+      float[] wf = new float[params.w().length];
+      for (int j = 0; j < wf.length; j++) {
+        wf[j] = (float) params.w()[j];
+      }
+      INDArray kernel = Nd4j.create(wf, new long[] {kk, cOut}, 'f');
+      return Optional.of(new ConvF(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
+          params.bias(cOut)));
+    }
+
+    @Override
+    public int layer() {
+      return layer;
+    }
+
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      int rows = g * outH * outW;
+      int kk = kH * kW * cIn;
+      // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
+      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image; in this convolution's own
+      // reused array (zero when new: the positions outside the image are never written, so they stay zero without
+      // being cleared), of the GEMM's precision, and copied into this convolution's own native matrix, which the
+      // backward pass of the same group multiplies again
+      INDArray a = ws.matrix(rows, kk, 0, type, geometry);
+      float[] inF = ws.floats(List.of("conv-in", geometry), in.length);
+      for (int i = 0; i < inF.length; i++) {
+        inF[i] = (float) in[i];
+      }
+      float[] col = ws.floats(List.of("conv-col", geometry), rows * kk);
+      im2col(inF, col, g, rows);
+      a.data().asNioFloat().put(0, col, 0, rows * kk);
+      INDArray z = ws.matrix(rows, cOut, 1, type);
+      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
+      // the f-order result is channel-major: [c_out][image][y][x]
+      double[] out = ws.readIntoAny(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
+      for (int co = 0; co < cOut; co++) {
+        double b = bias[co];
+        int end = co * rows + rows;
+        if (relu) {
+          for (int i = co * rows; i < end; i++) {
+            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
+          }
+        } else {
+          for (int i = co * rows; i < end; i++) {
+            out[i] += b;
+          }
+        }
+      }
+      return out;
+    }
+
+    /** The im2col of {@link #forward} for float arrays (single-precision GEMMs). */
     private void im2col(float[] in, float[] col, int g, int rows) {
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
@@ -1089,37 +1343,22 @@ public final class FastCnn {
         INDArray ci = ws.matrix(p, kk, 3, type);
         INDArray di = ws.matrix(p, cOut, 4, type);
         INDArray dwi = ws.matrix(kk, cOut, 5, type);
-        // the forward pass's im2col array of this group (this convolution's own), and dz, in the GEMM's precision;
-        // the native buffers' views once (each view is a new object)
-        boolean dbl = type == DataType.DOUBLE;
-        double[] colD = dbl ? ws.buf(List.of("conv-col", geometry), rows * kk) : null;
-        float[] colF = dbl ? null : ws.floats(List.of("conv-col", geometry), rows * kk);
-        float[] dzF = null;
-        if (!dbl) {
-          dzF = ws.floats(List.of("conv-dz", geometry), dz.length);
-          for (int i = 0; i < dz.length; i++) {
-            dzF[i] = (float) dz[i];
-          }
+        // the forward pass's im2col array of this group (this convolution's own) and dz, in float; the native
+        // buffers' views once (each view is a new object)
+        float[] colF = ws.floats(List.of("conv-col", geometry), rows * kk);
+        float[] dzF = ws.floats(List.of("conv-dz", geometry), dz.length);
+        for (int i = 0; i < dz.length; i++) {
+          dzF[i] = (float) dz[i];
         }
-        DoubleBuffer ciD = dbl ? ci.data().asNioDouble() : null;
-        DoubleBuffer diD = dbl ? di.data().asNioDouble() : null;
-        java.nio.FloatBuffer ciF = dbl ? null : ci.data().asNioFloat();
-        java.nio.FloatBuffer diF = dbl ? null : di.data().asNioFloat();
+        java.nio.FloatBuffer ciF = ci.data().asNioFloat();
+        java.nio.FloatBuffer diF = di.data().asNioFloat();
         for (int im = 0; im < g; im++) {
           for (int j = 0; j < kk; j++) {
-            if (dbl) {
-              ciD.put(j * p, colD, j * rows + im * p, p);
-            } else {
-              ciF.put(j * p, colF, j * rows + im * p, p);
-            }
+            ciF.put(j * p, colF, j * rows + im * p, p);
           }
           double[] gi = new double[kk * cOut + cOut];
           for (int co = 0; co < cOut; co++) {
-            if (dbl) {
-              diD.put(co * p, dz, co * rows + im * p, p);
-            } else {
-              diF.put(co * p, dzF, co * rows + im * p, p);
-            }
+            diF.put(co * p, dzF, co * rows + im * p, p);
             double sum = 0;
             for (int i = co * rows + im * p, end = i + p; i < end; i++) {
               sum += dz[i];
@@ -1148,20 +1387,14 @@ public final class FastCnn {
       INDArray dcolm = ws.matrix(rows, kk, 2, type);
       Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
-      if (type == DataType.DOUBLE) {
-        double[] dcol = ws.buf(List.of("conv-dcol", geometry), rows * kk);
-        dcolm.data().asNioDouble().get(0, dcol, 0, rows * kk);
-        col2im(dcol, null, din, g, rows);
-      } else {
-        float[] dcol = ws.floats(List.of("conv-dcol", geometry), rows * kk);
-        dcolm.data().asNioFloat().get(0, dcol, 0, rows * kk);
-        col2im(null, dcol, din, g, rows);
-      }
+      float[] dcol = ws.floats(List.of("conv-dcol", geometry), rows * kk);
+      dcolm.data().asNioFloat().get(0, dcol, 0, rows * kk);
+      col2im(dcol, din, g, rows);
       return din;
     }
 
-    /** Adds the im2col-shaped gradient ({@code dcolD} or {@code dcolF}) back onto the input positions in {@code din}. */
-    private void col2im(double[] dcolD, float[] dcolF, double[] din, int g, int rows) {
+    /** The col2im of {@link #backward} for a float gradient {@code dcol}: adds it back onto the input positions. */
+    private void col2im(float[] dcol, double[] din, int g, int rows) {
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -1176,14 +1409,8 @@ public final class FastCnn {
                   continue;
                 }
                 int dst = (plane + iy) * inW + kx - padLeft;
-                if (dcolD != null) {
-                  for (int x = x0; x < x1; x++) {
-                    din[dst + x] += dcolD[src + x];
-                  }
-                } else {
-                  for (int x = x0; x < x1; x++) {
-                    din[dst + x] += dcolF[src + x];
-                  }
+                for (int x = x0; x < x1; x++) {
+                  din[dst + x] += dcol[src + x];
                 }
               }
             }
@@ -1266,13 +1493,8 @@ public final class FastCnn {
     @Override
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
+      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       if (max2x2()) {
-        // the gradient goes to the first maximum in scan order, as in the general loop below; every input position
-        // of an even-sized plane is in exactly one window and is assigned (the gradient or zero, by a select
-        // rather than an unpredictable branch), so only the uncovered last row or column of an odd one is cleared
-        boolean even = inH % 2 == 0 && inW % 2 == 0;
-        double[] din = even ? ws.buf(List.of("pool-din", this), in.length)
-            : ws.zeroed(List.of("pool-din", this), in.length);
         int o = 0;
         for (int plane = 0; plane < c * g; plane++) {
           int base = plane * inH * inW;
@@ -1281,26 +1503,25 @@ public final class FastCnn {
             int r1 = r0 + inW;
             for (int x = 0; x < outW; x++, o++) {
               int i = 2 * x;
-              double v0 = in[r0 + i];
-              double v1 = in[r0 + i + 1];
-              double v2 = in[r1 + i];
-              double v3 = in[r1 + i + 1];
-              double m = Math.max(Math.max(v0, v1), Math.max(v2, v3));
-              double d = dOut[o];
-              boolean e0 = v0 == m;
-              boolean e1 = !e0 && v1 == m;
-              boolean e2 = !e0 && !e1 && v2 == m;
-              boolean e3 = !e0 && !e1 && !e2; // v3 is the maximum (or a NaN took the window)
-              din[r0 + i] = e0 ? d : 0.0;
-              din[r0 + i + 1] = e1 ? d : 0.0;
-              din[r1 + i] = e2 ? d : 0.0;
-              din[r1 + i + 1] = e3 ? d : 0.0;
+              int arg = r0 + i;
+              double m = in[arg];
+              if (in[r0 + i + 1] > m) {
+                arg = r0 + i + 1;
+                m = in[arg];
+              }
+              if (in[r1 + i] > m) {
+                arg = r1 + i;
+                m = in[arg];
+              }
+              if (in[r1 + i + 1] > m) {
+                arg = r1 + i + 1;
+              }
+              din[arg] += dOut[o];
             }
           }
         }
         return din;
       }
-      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       double area = kH * kW;
       int o = 0;
       for (int plane = 0; plane < c * g; plane++) {
