@@ -56,12 +56,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * so the zeros of its padding are written once.
  *
  * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
- * {@code dZ W^T} scattered back by col2im) and writes the result into the network's flattened gradient view, where
- * DL4J's updater takes it as from {@code computeGradientAndScore}. Scoring ({@link #of}, double networks) and
- * {@link #inDouble} run every GEMM in double; {@link #forGradients} runs the GEMMs in the network's own precision,
- * so a float network (the EWC update, training, the Fisher) gets single-precision GEMMs, whose inputs are rounded
- * to float and whose results are widened back, the rest staying in double. The native copy of a convolution's
- * im2col matrix is its own, so the backward pass of a group multiplies the copy its forward pass made.
+ * {@code dZ W^T} scattered back by col2im) in double precision, whatever the network's type, and writes the result
+ * into the network's flattened gradient view, where DL4J's updater takes it as from
+ * {@code computeGradientAndScore}.
  *
  * <p>Supported networks (anything else makes {@link #of} return empty, and callers use DL4J's forward pass): a
  * {@link FeedForwardToCnnPreProcessor} on the first layer and no other preprocessor; 2D convolutions (NCHW, stride 1,
@@ -79,7 +76,6 @@ public final class FastCnn {
   private final int width;
   private final int channels;
   private final int numClasses;
-  private final DataType gemmType;
   private final Map<Integer, int[]> indexMaps = new HashMap<>();
   /**
    * Index maps by network (its parameter layout never changes), so that the instances an optimiser builds after every
@@ -91,10 +87,8 @@ public final class FastCnn {
   /** Threads for groups of images; 0 = {@link #defaultThreads()}. */
   private int threads;
 
-  private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses,
-      DataType gemmType) {
+  private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
-    this.gemmType = gemmType;
     this.ops = ops;
     this.height = height;
     this.width = width;
@@ -108,36 +102,19 @@ public final class FastCnn {
    * parameters are copied: later changes to {@code net} are not seen.
    */
   public static Optional<FastCnn> of(MultiLayerNetwork net) {
-    return net.params().dataType() == DataType.DOUBLE ? build(net, DataType.DOUBLE) : Optional.empty();
+    return net.params().dataType() == DataType.DOUBLE ? build(net) : Optional.empty();
   }
 
   /**
-   * The fast forward and backward pass of a float or double network, or empty when a layer is not of a supported
-   * kind. The convolutions' GEMMs run in the network's own precision (single-precision GEMM is about twice as fast,
-   * and a float network's gradient is no more precise than its parameters); everything else, and the GEMMs'
-   * inputs and outputs between them, in double. The parameters are copied: build a new one after each update.
+   * The fast forward and backward pass of {@code net} in float or double precision (computed in double), or empty
+   * when a layer is not of a supported kind. The parameters are copied: build a new one after each update.
    */
   public static Optional<FastCnn> forGradients(MultiLayerNetwork net) {
     DataType t = net.params().dataType();
-    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net, t) : Optional.empty();
+    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net) : Optional.empty();
   }
 
-  /**
-   * As {@link #forGradients}, but every GEMM in double precision whatever the network's type: the float parameters
-   * are taken exactly and the forward pass is then more precise than a float one (for early-stopping criteria and
-   * diagnostics, {@link LogLikelihood#meanInDouble}).
-   */
-  public static Optional<FastCnn> inDouble(MultiLayerNetwork net) {
-    DataType t = net.params().dataType();
-    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net, DataType.DOUBLE) : Optional.empty();
-  }
-
-  /** The precision of the convolutions' GEMMs (double or float). */
-  public DataType gemmType() {
-    return gemmType;
-  }
-
-  private static Optional<FastCnn> build(MultiLayerNetwork net, DataType gemmType) {
+  private static Optional<FastCnn> build(MultiLayerNetwork net) {
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     if (!(conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor pre)) {
       return Optional.empty();
@@ -151,8 +128,6 @@ public final class FastCnn {
     boolean flat = false;
     List<Op> ops = new ArrayList<>();
     int n = net.getnLayers();
-    // the parameters once, in double, without an ND4J op per array (an optimiser builds an instance every step)
-    double[] params = flatParams(net);
     for (int i = 0; i < n - 1; i++) {
       if (i > 0 && conf.getInputPreProcess(i) != null) {
         return Optional.empty();
@@ -160,26 +135,14 @@ public final class FastCnn {
       Layer l = conf.getConf(i).getLayer();
       org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
-        LayerParams lp = layerParams(net, params, i);
-        if (gemmType == DataType.DOUBLE) {
-          Optional<Conv> op = Conv.of(i, cl, lp, h, w, c);
-          if (op.isEmpty()) {
-            return Optional.empty();
-          }
-          ops.add(op.get());
-          h = op.get().outH;
-          w = op.get().outW;
-          c = op.get().cOut;
-        } else {
-          Optional<ConvF> op = ConvF.of(i, cl, lp, h, w, c);
-          if (op.isEmpty()) {
-            return Optional.empty();
-          }
-          ops.add(op.get());
-          h = op.get().outH;
-          w = op.get().outW;
-          c = op.get().cOut;
+        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c);
+        if (op.isEmpty()) {
+          return Optional.empty();
         }
+        ops.add(op.get());
+        h = op.get().outH;
+        w = op.get().outW;
+        c = op.get().cOut;
       } else if (!flat && l instanceof SubsamplingLayer sl && sl.getClass() == SubsamplingLayer.class) {
         Optional<Pool> op = Pool.of(ops.size(), sl, h, w, c);
         if (op.isEmpty()) {
@@ -202,7 +165,7 @@ public final class FastCnn {
         if (relu.isEmpty() || dl.getNIn() != c) {
           return Optional.empty();
         }
-        ops.add(Dense.of(i, layerParams(net, params, i), c, (int) dl.getNOut(), relu.get()));
+        ops.add(Dense.of(i, impl, c, (int) dl.getNOut(), relu.get()));
         c = (int) dl.getNOut();
       } else {
         return Optional.empty();
@@ -214,8 +177,8 @@ public final class FastCnn {
     }
     LogLikelihood.requireSoftmaxOutput(net);
     int k = (int) ol.getNOut();
-    ops.add(Dense.of(n - 1, layerParams(net, params, n - 1), c, k, false));
-    return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k, gemmType));
+    ops.add(Dense.of(n - 1, net.getLayer(n - 1), c, k, false));
+    return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k));
   }
 
   /** The logits of rows {@code [from, to)} of {@code s}, one row per example. */
@@ -572,29 +535,19 @@ public final class FastCnn {
 
   /**
    * For op {@code op}, the flattened-parameter index of each entry of its gradient ({@code W} in DL4J's c-order
-   * shape, then {@code b}).
+   * shape, then {@code b}), read off DL4J's own gradient views of an index-valued probe array.
    */
   private int[] indexMap(int op) {
     int[] cached = indexMaps.get(op);
-    if (cached == null) {
-      cached = layerIndexMap(net, ops.get(op).layer());
-      indexMaps.put(op, cached);
-    }
-    return cached;
-  }
-
-  /**
-   * For layer {@code layer} of {@code net}, the flattened index of each entry of {@code W} (in DL4J's c-order shape)
-   * and then of {@code b} (when the layer has one), read off DL4J's own gradient views of an index-valued probe
-   * array. The flattened parameters have the same layout (DL4J's updater subtracts one from the other).
-   */
-  private static int[] layerIndexMap(MultiLayerNetwork net, int layer) {
-    Map<Integer, int[]> known = INDEX_MAPS.computeIfAbsent(net,
-        k -> new java.util.concurrent.ConcurrentHashMap<>());
-    int[] cached = known.get(layer);
     if (cached != null) {
       return cached;
     }
+    Map<Integer, int[]> known = INDEX_MAPS.get(net);
+    if (known != null && known.get(op) != null) {
+      indexMaps.put(op, known.get(op));
+      return known.get(op);
+    }
+    int layer = ops.get(op).layer();
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     long offset = 0;
     for (int l = 0; l < layer; l++) {
@@ -605,11 +558,11 @@ public final class FastCnn {
     INDArray probe = Nd4j.create(DataType.DOUBLE, new long[] {1, n}, 'f');
     probe.assign(Nd4j.linspace(offset, offset + n - 1, n, DataType.DOUBLE).reshape(1, n));
     Map<String, INDArray> views = lc.getLayer().initializer().getGradientsFromFlattened(lc, probe);
-    if (!views.keySet().equals(java.util.Set.of("W", "b")) && !views.keySet().equals(java.util.Set.of("W"))) {
+    if (!views.keySet().equals(java.util.Set.of("W", "b"))) {
       throw new IllegalStateException("layer " + layer + " has parameters " + views.keySet() + ", expected W, b");
     }
     double[] w = views.get("W").dup('c').reshape(-1).toDoubleVector();
-    double[] b = views.containsKey("b") ? views.get("b").dup('c').reshape(-1).toDoubleVector() : new double[0];
+    double[] b = views.get("b").dup('c').reshape(-1).toDoubleVector();
     int[] map = new int[w.length + b.length];
     for (int j = 0; j < w.length; j++) {
       map[j] = (int) Math.round(w[j]);
@@ -617,53 +570,9 @@ public final class FastCnn {
     for (int j = 0; j < b.length; j++) {
       map[w.length + j] = (int) Math.round(b[j]);
     }
-    known.put(layer, map);
+    indexMaps.put(op, map);
+    INDEX_MAPS.computeIfAbsent(net, k -> new java.util.concurrent.ConcurrentHashMap<>()).put(op, map);
     return map;
-  }
-
-  /** A layer's {@code W} (in DL4J's c-order shape) and {@code b} (empty when it has none), in double. */
-  private record LayerParams(double[] w, double[] b) {
-    /** b, or zeros when the layer has no bias. */
-    double[] bias(int n) {
-      return b.length == 0 ? new double[n] : b;
-    }
-  }
-
-  private static LayerParams layerParams(MultiLayerNetwork net, double[] flat, int layer) {
-    int[] map = layerIndexMap(net, layer);
-    int nw = (int) net.getLayer(layer).getParam("W").length();
-    double[] w = new double[nw];
-    double[] b = new double[map.length - nw];
-    for (int j = 0; j < nw; j++) {
-      w[j] = flat[map[j]];
-    }
-    for (int j = 0; j < b.length; j++) {
-      b[j] = flat[map[nw + j]];
-    }
-    return new LayerParams(w, b);
-  }
-
-  /** The network's flattened parameters in double (float ones widened exactly). */
-  private static double[] flatParams(MultiLayerNetwork net) {
-    INDArray p = net.params();
-    int n = (int) p.length();
-    if ((p.ordering() == 'c' || p.isRowVector()) && p.elementWiseStride() == 1) {
-      int offset = (int) p.offset();
-      double[] out = new double[n];
-      if (p.dataType() == DataType.DOUBLE) {
-        p.data().asNioDouble().get(offset, out, 0, n);
-        return out;
-      }
-      if (p.dataType() == DataType.FLOAT) {
-        float[] f = new float[n];
-        p.data().asNioFloat().get(offset, f, 0, n);
-        for (int j = 0; j < n; j++) {
-          out[j] = f[j];
-        }
-        return out;
-      }
-    }
-    return p.castTo(DataType.DOUBLE).dup('c').reshape(-1).toDoubleVector();
   }
 
   private void checkFeatures(ExampleSet s) {
@@ -702,6 +611,15 @@ public final class FastCnn {
     return Optional.empty();
   }
 
+  private static double[] doubles(INDArray a) {
+    return a.dup('c').reshape(-1).castTo(DataType.DOUBLE).toDoubleVector();
+  }
+
+  private static double[] biasOf(org.deeplearning4j.nn.api.Layer impl, int n) {
+    INDArray b = impl.getParam("b");
+    return b == null ? new double[n] : doubles(b);
+  }
+
   /** Native f-order matrices and im2col arrays reused across groups, keyed by their shape. */
   private static final class Workspace {
     /** Idle workspaces, reused by later calls (an EWC update or training takes hundreds of small steps). */
@@ -710,9 +628,7 @@ public final class FastCnn {
     /** At most this many idle workspaces are kept (about 25 MB each for the paper CNN). */
     private static final int MAX_IDLE = Runtime.getRuntime().availableProcessors() + 1;
 
-    private final Map<MatrixKey, INDArray> arrays = new HashMap<>();
-    private final Map<List<?>, float[]> floatHeap = new HashMap<>();
-    private float[] scratch = new float[0];
+    private final Map<Long, INDArray> arrays = new HashMap<>();
     private final Map<List<?>, double[]> heap = new HashMap<>();
 
     /**
@@ -739,11 +655,6 @@ public final class FastCnn {
       return heap.computeIfAbsent(java.util.List.of(key, size), k -> new double[size]);
     }
 
-    /** As {@link #buf}, of floats (a float and a double array of one key are different arrays). */
-    float[] floats(List<Object> key, int size) {
-      return floatHeap.computeIfAbsent(java.util.List.of(key, size), k -> new float[size]);
-    }
-
     /** {@link #buf} cleared to zero. */
     double[] zeroed(List<Object> key, int size) {
       double[] b = buf(key, size);
@@ -751,7 +662,7 @@ public final class FastCnn {
       return b;
     }
 
-    /** Copies the double f-order matrix {@code m} into {@code dst}. */
+    /** Copies the f-order matrix {@code m} into {@code dst}. */
     static double[] readInto(INDArray m, double[] dst) {
       DoubleBuffer b = m.data().asNioDouble();
       b.position(0);
@@ -759,52 +670,15 @@ public final class FastCnn {
       return dst;
     }
 
-    /** Copies the f-order matrix {@code m} (double or float) into {@code dst}. */
-    double[] readIntoAny(INDArray m, double[] dst) {
-      get(m, 0, dst, 0, (int) m.length());
-      return dst;
-    }
-
-    /** Copies {@code len} entries of the double or float matrix {@code m} from {@code at} to {@code dst[to..]}. */
-    void get(INDArray m, int at, double[] dst, int to, int len) {
-      if (m.dataType() == DataType.DOUBLE) {
-        m.data().asNioDouble().get(at, dst, to, len);
-        return;
-      }
-      float[] f = floats(len);
-      m.data().asNioFloat().get(at, f, 0, len);
-      for (int i = 0; i < len; i++) {
-        dst[to + i] = f[i];
-      }
-    }
-
-    /** Copies {@code src[from..from+len)} into the double or float matrix {@code m} at {@code at} (rounded to float). */
-    void put(INDArray m, int at, double[] src, int from, int len) {
-      if (m.dataType() == DataType.DOUBLE) {
-        m.data().asNioDouble().put(at, src, from, len);
-        return;
-      }
-      float[] f = floats(len);
-      for (int i = 0; i < len; i++) {
-        f[i] = (float) src[from + i];
-      }
-      m.data().asNioFloat().put(at, f, 0, len);
-    }
-
-    /** A reused scratch array of at least {@code n} floats. */
-    private float[] floats(int n) {
-      if (scratch.length < n) {
-        scratch = new float[n];
-      }
-      return scratch;
-    }
-
-    /** The reused native double f-order matrix [rows, cols] for the role {@code slot}. */
     INDArray matrix(int rows, int cols, int slot) {
-      return matrix(rows, cols, slot, DataType.DOUBLE, null);
+      // slots are 0..5: a factor of 8 keeps (rows, cols, slot) apart (with 4, slot 4 of [r, c] was slot 0 of
+      // [r, c + 1], which a workspace reused across calls could hand out with the wrong shape)
+      long key = ((long) rows * 1_000_003L + cols) * 8 + slot;
+      return arrays.computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.DOUBLE, new long[] {rows, cols},
+          'f'));
     }
 
-    /** Copies {@code v} into the double f-order matrix [rows, cols] of {@code slot}. */
+    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}. */
     INDArray load(double[] v, int rows, int cols, int slot) {
       INDArray m = matrix(rows, cols, slot);
       DoubleBuffer b = m.data().asNioDouble();
@@ -812,31 +686,7 @@ public final class FastCnn {
       b.put(v, 0, rows * cols);
       return m;
     }
-
-    /** The reused native f-order matrix [rows, cols] of {@code type} for the role {@code slot}. */
-    INDArray matrix(int rows, int cols, int slot, DataType type) {
-      return matrix(rows, cols, slot, type, null);
-    }
-
-    /**
-     * As {@link #matrix(int, int, int, DataType)}, but {@code owner}'s own (non-null owner): what it holds stays until
-     * the owner overwrites it.
-     */
-    INDArray matrix(int rows, int cols, int slot, DataType type, Object owner) {
-      return arrays.computeIfAbsent(new MatrixKey(rows, cols, slot, type, owner), k -> Nd4j.createUninitialized(type,
-          new long[] {rows, cols}, 'f'));
-    }
-
-    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}, {@code type} and {@code owner}. */
-    INDArray load(double[] v, int rows, int cols, int slot, DataType type, Object owner) {
-      INDArray m = matrix(rows, cols, slot, type, owner);
-      put(m, 0, v, 0, rows * cols);
-      return m;
-    }
   }
-
-  /** A workspace matrix's shape, role and type. */
-  private record MatrixKey(int rows, int cols, int slot, DataType type, Object owner) {}
 
   /** What the backward pass needs from the forward pass, per op, and the parameter gradients it produces. */
   private static final class Trace {
@@ -937,7 +787,8 @@ public final class FastCnn {
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
-    static Optional<Conv> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c) {
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
+        int c) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -971,9 +822,9 @@ public final class FastCnn {
       int cOut = (int) cl.getNOut();
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
-      INDArray kernel = Nd4j.create(params.w(), new long[] {kk, cOut}, 'f');
+      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f');
       return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
-          params.bias(cOut)));
+          biasOf(impl, cOut)));
     }
 
     @Override
@@ -1142,284 +993,6 @@ public final class FastCnn {
     }
   }
 
-  /**
-   * {@link Conv} with single-precision GEMMs (float networks' gradients): im2col and col2im in float arrays, the
-   * rest in double. A class of its own, so that the double path's code and its JIT profile are {@link Conv}'s alone
-   * (one class serving both precisions slowed the per-example gradients of linear influence's Spark tasks by about
-   * a third).
-   */
-  private static final class ConvF implements Op {
-    final int layer;
-    final int inH;
-    final int inW;
-    final int cIn;
-    final int kH;
-    final int kW;
-    final int padTop;
-    final int padLeft;
-    final int outH;
-    final int outW;
-    final int cOut;
-    final boolean relu;
-    /** [(c_in, ky, kx), c_out] in f order, in the GEMM precision. */
-    final INDArray kernel;
-    final DataType type;
-    final double[] bias;
-    /**
-     * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
-     */
-    final List<Integer> geometry;
-
-    private ConvF(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
-        int cOut, boolean relu, INDArray kernel, double[] bias) {
-      this.type = kernel.dataType();
-      this.layer = layer;
-      this.inH = inH;
-      this.inW = inW;
-      this.cIn = cIn;
-      this.kH = kH;
-      this.kW = kW;
-      this.padTop = padTop;
-      this.padLeft = padLeft;
-      this.outH = outH;
-      this.outW = outW;
-      this.cOut = cOut;
-      this.relu = relu;
-      this.kernel = kernel;
-      this.bias = bias;
-      this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
-    }
-
-    static Optional<ConvF> of(int layer, ConvolutionLayer cl, LayerParams params, int h, int w, int c) {
-      int[] k = cl.getKernelSize();
-      int[] s = cl.getStride();
-      int[] dil = cl.getDilation();
-      int[] pad = cl.getPadding();
-      Optional<Boolean> relu = reluOrIdentity(cl.getActivationFn());
-      if (relu.isEmpty() || s[0] != 1 || s[1] != 1 || dil[0] != 1 || dil[1] != 1 || cl.getNIn() != c
-          || !cl.hasBias() || cl.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
-        return Optional.empty();
-      }
-      ConvolutionMode mode = cl.getConvolutionMode();
-      int outH;
-      int outW;
-      int top;
-      int left;
-      if (mode == ConvolutionMode.Same) {
-        outH = h;
-        outW = w;
-        top = (k[0] - 1) / 2; // DL4J: ((out - 1) * stride + k - in) / 2 with stride 1 and out = in
-        left = (k[1] - 1) / 2;
-      } else if (mode == ConvolutionMode.Truncate || mode == ConvolutionMode.Strict) {
-        top = pad[0];
-        left = pad[1];
-        outH = h + 2 * pad[0] - k[0] + 1;
-        outW = w + 2 * pad[1] - k[1] + 1;
-      } else {
-        return Optional.empty();
-      }
-      if (outH < 1 || outW < 1) {
-        return Optional.empty();
-      }
-      int cOut = (int) cl.getNOut();
-      // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
-      int kk = k[0] * k[1] * c;
-      float[] wf = new float[params.w().length];
-      for (int j = 0; j < wf.length; j++) {
-        wf[j] = (float) params.w()[j];
-      }
-      INDArray kernel = Nd4j.create(wf, new long[] {kk, cOut}, 'f');
-      return Optional.of(new ConvF(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
-          params.bias(cOut)));
-    }
-
-    @Override
-    public int layer() {
-      return layer;
-    }
-
-    @Override
-    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
-      int rows = g * outH * outW;
-      int kk = kH * kW * cIn;
-      // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
-      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image; in this convolution's own
-      // reused array (zero when new: the positions outside the image are never written, so they stay zero without
-      // being cleared), of the GEMM's precision, and copied into this convolution's own native matrix, which the
-      // backward pass of the same group multiplies again
-      INDArray a = ws.matrix(rows, kk, 0, type, geometry);
-      float[] inF = ws.floats(List.of("conv-in", geometry), in.length);
-      for (int i = 0; i < inF.length; i++) {
-        inF[i] = (float) in[i];
-      }
-      float[] col = ws.floats(List.of("conv-col", geometry), rows * kk);
-      im2col(inF, col, g, rows);
-      a.data().asNioFloat().put(0, col, 0, rows * kk);
-      INDArray z = ws.matrix(rows, cOut, 1, type);
-      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
-      // the f-order result is channel-major: [c_out][image][y][x]
-      double[] out = ws.readIntoAny(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
-      for (int co = 0; co < cOut; co++) {
-        double b = bias[co];
-        int end = co * rows + rows;
-        if (relu) {
-          for (int i = co * rows; i < end; i++) {
-            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
-          }
-        } else {
-          for (int i = co * rows; i < end; i++) {
-            out[i] += b;
-          }
-        }
-      }
-      return out;
-    }
-
-    /** The im2col of {@link #forward} for float arrays (single-precision GEMMs). */
-    private void im2col(float[] in, float[] col, int g, int rows) {
-      for (int ci = 0; ci < cIn; ci++) {
-        for (int ky = 0; ky < kH; ky++) {
-          for (int kx = 0; kx < kW; kx++) {
-            int dst = ((ci * kH + ky) * kW + kx) * rows;
-            int x0 = Math.max(0, padLeft - kx);
-            int x1 = Math.min(outW, inW + padLeft - kx);
-            if (x0 >= x1) {
-              continue;
-            }
-            for (int im = 0; im < g; im++) {
-              int plane = (ci * g + im) * inH;
-              for (int y = 0; y < outH; y++, dst += outW) {
-                int iy = y + ky - padTop;
-                if (iy >= 0 && iy < inH) {
-                  System.arraycopy(in, (plane + iy) * inW + x0 + kx - padLeft, col, dst + x0, x1 - x0);
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-
-    @Override
-    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
-        boolean needInput) {
-      int rows = g * outH * outW;
-      int kk = kH * kW * cIn;
-      double[] dz = relu ? ws.buf(List.of("conv-dz", geometry), dOut.length) : dOut;
-      if (relu) {
-        // the ReLU's outputs are +0.0 or positive (or NaN): keep dOut where the output's bits are non-zero, with an
-        // integer mask instead of an unpredictable branch
-        for (int i = 0; i < dz.length; i++) {
-          long bits = Double.doubleToRawLongBits(out[i]);
-          long mask = (bits | -bits) >> 63;
-          dz[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(dOut[i]) & mask);
-        }
-      }
-      double[] db = new double[cOut];
-      for (int co = 0; co < cOut; co++) {
-        // four independent partial sums (a single running sum is one long chain of dependent additions)
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int i = co * rows;
-        int end = i + rows;
-        for (; i + 3 < end; i += 4) {
-          s0 += dz[i];
-          s1 += dz[i + 1];
-          s2 += dz[i + 2];
-          s3 += dz[i + 3];
-        }
-        for (; i < end; i++) {
-          s0 += dz[i];
-        }
-        db[co] = (s0 + s1) + (s2 + s3);
-      }
-      INDArray dzm = ws.load(dz, rows, cOut, 1, type, null);
-      if (slot.perExample()) {
-        // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
-        int p = outH * outW;
-        double[][] grads = new double[g][];
-        INDArray ci = ws.matrix(p, kk, 3, type);
-        INDArray di = ws.matrix(p, cOut, 4, type);
-        INDArray dwi = ws.matrix(kk, cOut, 5, type);
-        // the forward pass's im2col array of this group (this convolution's own) and dz, in float; the native
-        // buffers' views once (each view is a new object)
-        float[] colF = ws.floats(List.of("conv-col", geometry), rows * kk);
-        float[] dzF = ws.floats(List.of("conv-dz", geometry), dz.length);
-        for (int i = 0; i < dz.length; i++) {
-          dzF[i] = (float) dz[i];
-        }
-        java.nio.FloatBuffer ciF = ci.data().asNioFloat();
-        java.nio.FloatBuffer diF = di.data().asNioFloat();
-        for (int im = 0; im < g; im++) {
-          for (int j = 0; j < kk; j++) {
-            ciF.put(j * p, colF, j * rows + im * p, p);
-          }
-          double[] gi = new double[kk * cOut + cOut];
-          for (int co = 0; co < cOut; co++) {
-            diF.put(co * p, dzF, co * rows + im * p, p);
-            double sum = 0;
-            for (int i = co * rows + im * p, end = i + p; i < end; i++) {
-              sum += dz[i];
-            }
-            gi[kk * cOut + co] = sum;
-          }
-          Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
-          // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
-          ws.get(dwi, 0, gi, 0, kk * cOut);
-          grads[im] = gi;
-        }
-        slot.grads(grads);
-      } else {
-        // im2col as the forward pass of this group left it in this convolution's own matrix
-        INDArray colm = ws.matrix(rows, kk, 0, type, geometry);
-        INDArray dw = ws.matrix(kk, cOut, 5, type);
-        Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
-        double[] gi = new double[kk * cOut + cOut];
-        ws.get(dw, 0, gi, 0, kk * cOut);
-        System.arraycopy(db, 0, gi, kk * cOut, cOut);
-        slot.grads(new double[][] {gi});
-      }
-      if (!needInput) {
-        return null;
-      }
-      INDArray dcolm = ws.matrix(rows, kk, 2, type);
-      Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
-      double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
-      float[] dcol = ws.floats(List.of("conv-dcol", geometry), rows * kk);
-      dcolm.data().asNioFloat().get(0, dcol, 0, rows * kk);
-      col2im(dcol, din, g, rows);
-      return din;
-    }
-
-    /** The col2im of {@link #backward} for a float gradient {@code dcol}: adds it back onto the input positions. */
-    private void col2im(float[] dcol, double[] din, int g, int rows) {
-      for (int ci = 0; ci < cIn; ci++) {
-        for (int ky = 0; ky < kH; ky++) {
-          for (int kx = 0; kx < kW; kx++) {
-            int src = ((ci * kH + ky) * kW + kx) * rows;
-            int x0 = Math.max(0, padLeft - kx);
-            int x1 = Math.min(outW, inW + padLeft - kx);
-            for (int im = 0; im < g; im++) {
-              int plane = (ci * g + im) * inH;
-              for (int y = 0; y < outH; y++, src += outW) {
-                int iy = y + ky - padTop;
-                if (iy < 0 || iy >= inH) {
-                  continue;
-                }
-                int dst = (plane + iy) * inW + kx - padLeft;
-                for (int x = x0; x < x1; x++) {
-                  din[dst + x] += dcol[src + x];
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-
   /** Max or average pooling with kernel and stride, no padding. */
   private record Pool(int index, int inH, int inW, int c, int kH, int kW, int sH, int sW, int outH, int outW,
       boolean max) implements Op {
@@ -1495,6 +1068,7 @@ public final class FastCnn {
         boolean needInput) {
       double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       if (max2x2()) {
+        // the gradient goes to the first maximum in scan order, as in the general loop below
         int o = 0;
         for (int plane = 0; plane < c * g; plane++) {
           int base = plane * inH * inW;
@@ -1599,8 +1173,8 @@ public final class FastCnn {
 
   /** A dense (or the output) layer on image rows, [n_in, n_out] weights; the output layer yields the logits. */
   private record Dense(int layer, double[] w, double[] b, int nIn, int nOut, boolean relu) implements Op {
-    static Dense of(int layer, LayerParams params, int nIn, int nOut, boolean relu) {
-      return new Dense(layer, params.w(), params.bias(nOut), nIn, nOut, relu);
+    static Dense of(int layer, org.deeplearning4j.nn.api.Layer impl, int nIn, int nOut, boolean relu) {
+      return new Dense(layer, doubles(impl.getParam("W")), biasOf(impl, nOut), nIn, nOut, relu);
     }
 
     @Override

@@ -58,7 +58,7 @@ public final class LogLikelihood {
    * criteria of early stopping (EWC update, training), not for scores that must match a float forward pass.
    */
   public static double meanInDouble(MultiLayerNetwork net, ExampleSet s, int batchSize) {
-    java.util.Optional<FastCnn> fast = FastCnn.inDouble(net);
+    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
     return fast.isPresent() ? meanOf(perExample(fast.get(), s)) : mean(net, s, batchSize);
   }
 

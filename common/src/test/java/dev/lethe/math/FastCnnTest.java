@@ -166,37 +166,6 @@ class FastCnnTest {
   }
 
   @Test
-  void floatNetworksGetSinglePrecisionGemmsAndInDoubleTheirDoubleCopysValues() {
-    MultiLayerNetwork f = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 8),
-        DataType.FLOAT);
-    MultiLayerNetwork d = NetworkBytes.rebuild(NetworkBytes.configBytes(f), NetworkBytes.paramBytes(f.params()),
-        DataType.DOUBLE);
-    assertThat(FastCnn.forGradients(f).orElseThrow().gemmType()).isEqualTo(DataType.FLOAT);
-    assertThat(FastCnn.inDouble(f).orElseThrow().gemmType()).isEqualTo(DataType.DOUBLE);
-    assertThat(FastCnn.forGradients(d).orElseThrow().gemmType()).isEqualTo(DataType.DOUBLE);
-    ExampleSet batch = TestNets.randomSet(20, 784, 10, 18, 0);
-    double[] single = FastCnn.forGradients(f).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE).dup()
-        .reshape(-1).toDoubleVector();
-    double[] exact = FastCnn.inDouble(f).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE).dup()
-        .reshape(-1).toDoubleVector();
-    double[] dbl = FastCnn.forGradients(d).orElseThrow().writeLossGradient(batch).dup().reshape(-1)
-        .toDoubleVector();
-    double scale = 0;
-    double diffSingle = 0;
-    double diffExact = 0;
-    for (int j = 0; j < exact.length; j++) {
-      scale = Math.max(scale, Math.abs(dbl[j]));
-      // the float network's gradient view is float: compare with the double gradient rounded to float
-      diffExact = Math.max(diffExact, Math.abs(exact[j] - (float) dbl[j]));
-      diffSingle = Math.max(diffSingle, Math.abs(single[j] - dbl[j]));
-    }
-    assertThat(scale).isGreaterThan(1e-2);
-    assertThat(diffExact).isEqualTo(0.0); // inDouble: the double copy's arithmetic, to the view's rounding
-    assertThat(diffSingle).isLessThanOrEqualTo(1e-5 * scale); // single-precision GEMMs: float accuracy
-    assertThat(diffSingle).isGreaterThan(1e-9 * scale); // ... and not the double GEMMs
-  }
-
-  @Test
   void perExampleGradientsMatchDl4jRowByRow() {
     for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers(), oddPooling())) {
       int d = (int) (net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof
