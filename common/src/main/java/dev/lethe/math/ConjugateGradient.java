@@ -67,12 +67,18 @@ public final class ConjugateGradient {
       }
     }
     // report the true residual, not the recursively updated one
-    a.apply(x, ad);
-    double[] res = new double[n];
-    for (int j = 0; j < n; j++) {
-      res[j] = b[j] - ad[j];
+    return new Result(x, it, relativeResidual(a, x, b));
+  }
+
+  /** ||b - A x|| / ||b|| (b = 0: ||A x|| over the smallest normal double), computed anew from {@code x}. */
+  public static double relativeResidual(LinearOperator a, double[] x, double[] b) {
+    double[] ax = new double[x.length];
+    a.apply(x, ax);
+    double res = 0;
+    for (int j = 0; j < x.length; j++) {
+      res += (b[j] - ax[j]) * (b[j] - ax[j]);
     }
-    return new Result(x, it, norm(res) / bNorm);
+    return Math.sqrt(res) / Math.max(norm(b), Double.MIN_NORMAL);
   }
 
   private static double[] precondition(double[] r, double[] diag) {

@@ -95,13 +95,7 @@ public final class Lissa {
     }
     diag.put("lissaScale", scale);
     double[] x = solve(minibatchCurvature, b, damping, scale, depth, repeats, seed);
-    double[] ax = new double[x.length];
-    damped.apply(x, ax);
-    double res = 0;
-    for (int j = 0; j < x.length; j++) {
-      res += (b[j] - ax[j]) * (b[j] - ax[j]);
-    }
-    diag.put("relResidual", Math.sqrt(res) / Math.max(ConjugateGradient.norm(b), Double.MIN_NORMAL));
+    diag.put("relResidual", ConjugateGradient.relativeResidual(damped, x, b));
     return x;
   }
 
