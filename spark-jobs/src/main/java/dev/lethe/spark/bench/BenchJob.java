@@ -61,16 +61,13 @@ public final class BenchJob {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
     }
     int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
-    List<BenchResults.Row> earlier = List.of();
-    Set<String> done = Set.of();
-    if (resume) {
-      List<BenchResults.Row> previous = root.exists(name + "/" + BenchResults.FILE)
-          ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
-      Set<String> completed = BenchState.completedRuns(previous);
-      done = completed;
-      // the completed runs' rows; suite-wide rows (setting "all") are measured again by this invocation
-      earlier = previous.stream().filter(r -> completed.contains(BenchState.key(r.setting(), r.seed()))).toList();
-    } else if (root.exists(name)) {
+    List<BenchResults.Row> previous = resume && root.exists(name + "/" + BenchResults.FILE)
+        ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
+    Set<String> done = BenchState.completedRuns(previous);
+    // the completed runs' rows; suite-wide rows (setting "all") are measured again by this invocation
+    List<BenchResults.Row> earlier = previous.stream().filter(r -> done.contains(BenchState.key(r.setting(),
+        r.seed()))).toList();
+    if (!resume && root.exists(name)) {
       ctx.console().line("bench: replacing %s (--overwrite)", root.path(name));
       delete(root, name);
     }
