@@ -123,6 +123,41 @@ class FastCnnTest {
   }
 
   @Test
+  void workspaceMatricesOfNeighbouringShapesAreNotConfused() {
+    // a 3x3 convolution of one channel into 8: its im2col matrix of a one-image chunk is [p, 9] (role 0) and the
+    // per-example dz is [p, 8] (role 4); one pooled workspace holds both, and each must keep its own shape
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(10).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(8).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(3).build())
+        .setInputType(InputType.convolutionalFlat(6, 5, 1))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 6);
+    // 17 rows: a chunk of 16 and a chunk of one image; then per-example gradients on the same (one) thread
+    ExampleSet s = TestNets.randomSet(17, 30, 3, 27, 0);
+    assertGradientMatchesDl4j(net, s, 1e-9);
+    FastCnn.forGradients(net).orElseThrow().withThreads(1).writeLossGradient(s); // both chunks in one workspace
+    double[][] got = new double[3][];
+    FastCnn.forGradients(net).orElseThrow().withThreads(1).forEachExampleGradient(s.select(new int[] {0, 1, 2}),
+        (row, g) -> got[row] = g.toDoubleVector());
+    for (int r = 0; r < 3; r++) {
+      double[] want = dl4jLossGradient(net, s.select(new int[] {r}));
+      double scale = 0;
+      double diff = 0;
+      for (int j = 0; j < want.length; j++) {
+        scale = Math.max(scale, Math.abs(want[j]));
+        diff = Math.max(diff, Math.abs(got[r][j] + want[j])); // grad log p = - grad loss
+      }
+      assertThat(scale).isGreaterThan(1e-4);
+      assertThat(diff).as("row %d", r).isLessThanOrEqualTo(1e-9 * scale);
+    }
+  }
+
+  @Test
   void maxPoolingOtherThan2x2MatchesDl4j() {
     // 3x3 max pooling with stride 2 takes the general pooling loops (2x2 with stride 2 has its own)
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.DOUBLE)
