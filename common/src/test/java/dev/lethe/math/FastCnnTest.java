@@ -144,17 +144,7 @@ class FastCnnTest {
     double[][] got = new double[3][];
     FastCnn.forGradients(net).orElseThrow().withThreads(1).forEachExampleGradient(s.select(new int[] {0, 1, 2}),
         (row, g) -> got[row] = g.toDoubleVector());
-    for (int r = 0; r < 3; r++) {
-      double[] want = dl4jLossGradient(net, s.select(new int[] {r}));
-      double scale = 0;
-      double diff = 0;
-      for (int j = 0; j < want.length; j++) {
-        scale = Math.max(scale, Math.abs(want[j]));
-        diff = Math.max(diff, Math.abs(got[r][j] + want[j])); // grad log p = - grad loss
-      }
-      assertThat(scale).isGreaterThan(1e-4);
-      assertThat(diff).as("row %d", r).isLessThanOrEqualTo(1e-9 * scale);
-    }
+    assertPerExampleGradientsMatchDl4j(net, s, got);
   }
 
   @Test
@@ -211,17 +201,7 @@ class FastCnnTest {
       ExampleSet s = TestNets.randomSet(19, d, k, 18, 0);
       double[][] got = new double[19][];
       FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(s, (row, g) -> got[row] = g.toDoubleVector());
-      for (int r = 0; r < 19; r++) {
-        double[] want = dl4jLossGradient(net, s.select(new int[] {r}));
-        double scale = 0;
-        double diff = 0;
-        for (int j = 0; j < want.length; j++) {
-          scale = Math.max(scale, Math.abs(want[j]));
-          diff = Math.max(diff, Math.abs(got[r][j] + want[j])); // grad log p = - grad loss
-        }
-        assertThat(scale).isGreaterThan(1e-4);
-        assertThat(diff).as("row %d", r).isLessThanOrEqualTo(1e-9 * scale);
-      }
+      assertPerExampleGradientsMatchDl4j(net, s, got);
     }
   }
 
@@ -354,6 +334,21 @@ class FastCnnTest {
    * DL4J's gradient of the summed loss from computeGradientAndScore, against FastCnn's written into the same
    * flattened view: max abs difference within {@code rel} of the largest entry.
    */
+  /** Each {@code got[r]} (grad log p of row r of {@code s}) is minus DL4J's loss gradient of that row, to 1e-9. */
+  private static void assertPerExampleGradientsMatchDl4j(MultiLayerNetwork net, ExampleSet s, double[][] got) {
+    for (int r = 0; r < got.length; r++) {
+      double[] want = dl4jLossGradient(net, s.select(new int[] {r}));
+      double scale = 0;
+      double diff = 0;
+      for (int j = 0; j < want.length; j++) {
+        scale = Math.max(scale, Math.abs(want[j]));
+        diff = Math.max(diff, Math.abs(got[r][j] + want[j])); // grad log p = - grad loss
+      }
+      assertThat(scale).isGreaterThan(1e-4);
+      assertThat(diff).as("row %d", r).isLessThanOrEqualTo(1e-9 * scale);
+    }
+  }
+
   private static void assertGradientMatchesDl4j(MultiLayerNetwork net, ExampleSet batch, double rel) {
     double[] want = dl4jLossGradient(net, batch);
     net.getFlattenedGradients().assign(0);
