@@ -41,22 +41,26 @@ import org.nd4j.linalg.factory.Nd4j;
  * into a permuted view and multiplies through {@code INDArray.mmul}, which for these shapes reaches 0.5-29 GFLOP/s
  * in double where BLAS {@code gemm} into a preallocated f-order result reaches 16-67 (measured on the 2-core CI
  * machine). Here a fixed group of {@value #GROUP} images is kept channel-major ({@code [c][image][y][x]}) in a Java
- * array; each convolution builds its im2col matrix in column-major order with one {@code System.arraycopy} per
- * output row, copies it into a preallocated native matrix once, and multiplies it with the kernel by one
- * {@code Nd4j.gemm}, whose f-order result is again channel-major; bias, activation and pooling are plain loops over
- * contiguous planes. Every GEMM has the same shape whatever the number of rows scored (the last group is
- * zero-padded), so a row's logits do not depend on which other rows it was scored with. On the paper CNN this is
- * 3.5x DL4J's forward pass ({@code ScoringPrecisionBench}, 3000 rows, one run).
+ * array; each convolution writes its im2col matrix in column-major order straight into a preallocated native matrix
+ * (one bulk copy per image and kernel offset when the output is as wide as the input, as with {@code Same} padding;
+ * one per output row otherwise) and multiplies it with the kernel by one {@code Nd4j.gemm}, whose f-order result is
+ * again channel-major; bias, activation and pooling are plain loops over contiguous planes, a channel at a time
+ * while it is in cache (a convolution followed by 2x2 max pooling is one fused op). Every GEMM has the same shape
+ * whatever the number of rows scored (the last group is zero-padded), so a row's logits do not depend on which other
+ * rows it was scored with. On the paper CNN this is 3.5x DL4J's forward pass ({@code ScoringPrecisionBench}, 3000
+ * rows, one run, before the fused op and the native im2col).
  *
  * <p>Groups run on {@link #defaultThreads()} threads (the calling thread and a shared daemon pool), each GEMM on one
  * BLAS thread: on the driver (EWC update, training, curvature samples) both cores work on groups, in Spark tasks
  * (limited to one ND4J thread each) the groups run on the task's thread. Groups are fixed and combined in order, so
  * results do not depend on the thread count. Large per-group arrays come from pooled workspaces (reused across the
  * hundreds of small steps of an optimiser) rather than from the heap: the im2col matrix of a convolution is its own,
- * so the zeros of its padding are written once.
+ * so the zeros of its padding are written once, and the backward pass reuses it. Parameters are read with one cast
+ * of the flattened vector (an optimiser builds an instance per step).
  *
  * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
- * {@code dZ W^T} scattered back by col2im) in double precision, whatever the network's type, and writes the result
+ * {@code dZ W^T} read back a run at a time and scattered by col2im) in double precision, whatever the network's
+ * type, and writes the result
  * into the network's flattened gradient view, where DL4J's updater takes it as from
  * {@code computeGradientAndScore}.
  *
@@ -76,10 +80,11 @@ public final class FastCnn {
   private final int width;
   private final int channels;
   private final int numClasses;
-  private final Map<Integer, int[]> indexMaps = new HashMap<>();
+  /** Per op: the flattened-parameter index of each entry of its gradient (null: no parameters). */
+  private final int[][] maps;
   /**
-   * Index maps by network (its parameter layout never changes), so that the instances an optimiser builds after every
-   * step do not probe the layout again.
+   * Index maps by network and layer (a network's parameter layout never changes), so that the instances an optimiser
+   * builds after every step do not probe the layout again.
    */
   private static final Map<MultiLayerNetwork, Map<Integer, int[]>> INDEX_MAPS =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
@@ -90,6 +95,12 @@ public final class FastCnn {
   private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
     this.ops = ops;
+    this.maps = new int[ops.size()][];
+    for (int i = 0; i < ops.size(); i++) {
+      if (ops.get(i).layer() >= 0) {
+        maps[i] = layerMap(net, ops.get(i).layer()).orElseThrow();
+      }
+    }
     this.height = height;
     this.width = width;
     this.channels = channels;
@@ -128,14 +139,17 @@ public final class FastCnn {
     boolean flat = false;
     List<Op> ops = new ArrayList<>();
     int n = net.getnLayers();
+    // every parameter in double, from one cast of the flattened vector (not one per array)
+    INDArray p = net.params();
+    double[] params = (p.dataType() == DataType.DOUBLE ? p : p.castTo(DataType.DOUBLE)).toDoubleVector();
     for (int i = 0; i < n - 1; i++) {
       if (i > 0 && conf.getInputPreProcess(i) != null) {
         return Optional.empty();
       }
       Layer l = conf.getConf(i).getLayer();
-      org.deeplearning4j.nn.api.Layer impl = net.getLayer(i);
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
-        Optional<Conv> op = Conv.of(i, cl, impl, h, w, c);
+        Optional<double[]> wb = layerParams(net, i, params);
+        Optional<Conv> op = wb.isEmpty() ? Optional.empty() : Conv.of(i, cl, wb.get(), h, w, c);
         if (op.isEmpty()) {
           return Optional.empty();
         }
@@ -165,7 +179,11 @@ public final class FastCnn {
         if (relu.isEmpty() || dl.getNIn() != c) {
           return Optional.empty();
         }
-        ops.add(Dense.of(i, impl, c, (int) dl.getNOut(), relu.get()));
+        Optional<double[]> wb = layerParams(net, i, params);
+        if (wb.isEmpty()) {
+          return Optional.empty();
+        }
+        ops.add(Dense.of(i, wb.get(), c, (int) dl.getNOut(), relu.get()));
         c = (int) dl.getNOut();
       } else {
         return Optional.empty();
@@ -177,7 +195,18 @@ public final class FastCnn {
     }
     LogLikelihood.requireSoftmaxOutput(net);
     int k = (int) ol.getNOut();
-    ops.add(Dense.of(n - 1, net.getLayer(n - 1), c, k, false));
+    Optional<double[]> wb = layerParams(net, n - 1, params);
+    if (wb.isEmpty()) {
+      return Optional.empty();
+    }
+    ops.add(Dense.of(n - 1, wb.get(), c, k, false));
+    // a convolution followed by 2x2 max pooling runs as one op
+    for (int i = ops.size() - 2; i >= 0; i--) {
+      if (ops.get(i) instanceof Conv conv && ops.get(i + 1) instanceof Pool pool && pool.max2x2()) {
+        ops.set(i, new ConvPool(conv, pool));
+        ops.remove(i + 1);
+      }
+    }
     return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k));
   }
 
@@ -491,7 +520,7 @@ public final class FastCnn {
       double[][] grads = t.paramGrads[i];
       if (grads != null) {
         double[] gi = grads[t.perExample ? image : 0];
-        int[] map = indexMap(i);
+        int[] map = maps[i];
         for (int j = 0; j < map.length; j++) {
           flat[map[j]] = gi[j];
         }
@@ -534,20 +563,16 @@ public final class FastCnn {
   }
 
   /**
-   * For op {@code op}, the flattened-parameter index of each entry of its gradient ({@code W} in DL4J's c-order
-   * shape, then {@code b}), read off DL4J's own gradient views of an index-valued probe array.
+   * For layer {@code layer} of {@code net}, the flattened-parameter index of each entry of {@code W} (in DL4J's
+   * c-order shape) and then of {@code b}, read off DL4J's own gradient views of an index-valued probe array (the
+   * gradient view has the parameters' layout); empty when the layer's parameters are not exactly W and b.
    */
-  private int[] indexMap(int op) {
-    int[] cached = indexMaps.get(op);
+  private static Optional<int[]> layerMap(MultiLayerNetwork net, int layer) {
+    Map<Integer, int[]> known = INDEX_MAPS.computeIfAbsent(net, k -> new java.util.concurrent.ConcurrentHashMap<>());
+    int[] cached = known.get(layer);
     if (cached != null) {
-      return cached;
+      return cached.length == 0 ? Optional.empty() : Optional.of(cached);
     }
-    Map<Integer, int[]> known = INDEX_MAPS.get(net);
-    if (known != null && known.get(op) != null) {
-      indexMaps.put(op, known.get(op));
-      return known.get(op);
-    }
-    int layer = ops.get(op).layer();
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     long offset = 0;
     for (int l = 0; l < layer; l++) {
@@ -558,21 +583,31 @@ public final class FastCnn {
     INDArray probe = Nd4j.create(DataType.DOUBLE, new long[] {1, n}, 'f');
     probe.assign(Nd4j.linspace(offset, offset + n - 1, n, DataType.DOUBLE).reshape(1, n));
     Map<String, INDArray> views = lc.getLayer().initializer().getGradientsFromFlattened(lc, probe);
-    if (!views.keySet().equals(java.util.Set.of("W", "b"))) {
-      throw new IllegalStateException("layer " + layer + " has parameters " + views.keySet() + ", expected W, b");
+    int[] map = new int[0];
+    if (views.keySet().equals(java.util.Set.of("W", "b"))) {
+      double[] w = views.get("W").dup('c').reshape(-1).toDoubleVector();
+      double[] b = views.get("b").dup('c').reshape(-1).toDoubleVector();
+      map = new int[w.length + b.length];
+      for (int j = 0; j < w.length; j++) {
+        map[j] = (int) Math.round(w[j]);
+      }
+      for (int j = 0; j < b.length; j++) {
+        map[w.length + j] = (int) Math.round(b[j]);
+      }
     }
-    double[] w = views.get("W").dup('c').reshape(-1).toDoubleVector();
-    double[] b = views.get("b").dup('c').reshape(-1).toDoubleVector();
-    int[] map = new int[w.length + b.length];
-    for (int j = 0; j < w.length; j++) {
-      map[j] = (int) Math.round(w[j]);
-    }
-    for (int j = 0; j < b.length; j++) {
-      map[w.length + j] = (int) Math.round(b[j]);
-    }
-    indexMaps.put(op, map);
-    INDEX_MAPS.computeIfAbsent(net, k -> new java.util.concurrent.ConcurrentHashMap<>()).put(op, map);
-    return map;
+    known.put(layer, map);
+    return map.length == 0 ? Optional.empty() : Optional.of(map);
+  }
+
+  /** Layer {@code layer}'s parameters: W in DL4J's c-order shape, then b ({@code flat}: all, in double). */
+  private static Optional<double[]> layerParams(MultiLayerNetwork net, int layer, double[] flat) {
+    return layerMap(net, layer).map(map -> {
+      double[] v = new double[map.length];
+      for (int j = 0; j < v.length; j++) {
+        v[j] = flat[map[j]];
+      }
+      return v;
+    });
   }
 
   private void checkFeatures(ExampleSet s) {
@@ -611,15 +646,6 @@ public final class FastCnn {
     return Optional.empty();
   }
 
-  private static double[] doubles(INDArray a) {
-    return a.dup('c').reshape(-1).castTo(DataType.DOUBLE).toDoubleVector();
-  }
-
-  private static double[] biasOf(org.deeplearning4j.nn.api.Layer impl, int n) {
-    INDArray b = impl.getParam("b");
-    return b == null ? new double[n] : doubles(b);
-  }
-
   /** Native f-order matrices and im2col arrays reused across groups, keyed by their shape. */
   private static final class Workspace {
     /** Idle workspaces, reused by later calls (an EWC update or training takes hundreds of small steps). */
@@ -630,11 +656,9 @@ public final class FastCnn {
 
     private final Map<Long, INDArray> arrays = new HashMap<>();
     private final Map<List<?>, double[]> heap = new HashMap<>();
+    private final Map<List<?>, INDArray> owned = new HashMap<>();
 
-    /**
-     * A reused heap array of {@code size} doubles for groups of {@code g} images, shared only by users with the same
-     * {@code owner} key (which must determine where they write).
-     */
+    /** An idle workspace, or a new one. */
     static Workspace acquire() {
       Workspace w = IDLE.pollFirst();
       return w != null ? w : new Workspace();
@@ -662,29 +686,25 @@ public final class FastCnn {
       return b;
     }
 
-    /** Copies the f-order matrix {@code m} into {@code dst}. */
-    static double[] readInto(INDArray m, double[] dst) {
-      DoubleBuffer b = m.data().asNioDouble();
-      b.position(0);
-      b.get(dst, 0, (int) m.length());
-      return dst;
-    }
-
+    /**
+     * A reused native f-order matrix [rows, cols] of {@code slot} (the role in a convolution: 1 its output or output
+     * gradient, 2 the im2col gradient, 3-5 the per-example operands), with whatever its last user left in it.
+     */
     INDArray matrix(int rows, int cols, int slot) {
-      // slots are 0..5: a factor of 8 keeps (rows, cols, slot) apart (with 4, slot 4 of [r, c] was slot 0 of
-      // [r, c + 1], which a workspace reused across calls could hand out with the wrong shape)
+      // slots are below 8: the factor keeps (rows, cols, slot) apart (slot 4 of [r, c] must not be slot 0 of
+      // [r, c + 1], which a workspace reused across calls would hand out with the wrong shape)
       long key = ((long) rows * 1_000_003L + cols) * 8 + slot;
       return arrays.computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.DOUBLE, new long[] {rows, cols},
           'f'));
     }
 
-    /** Copies {@code v} into the f-order matrix [rows, cols] of {@code slot}. */
-    INDArray load(double[] v, int rows, int cols, int slot) {
-      INDArray m = matrix(rows, cols, slot);
-      DoubleBuffer b = m.data().asNioDouble();
-      b.position(0);
-      b.put(v, 0, rows * cols);
-      return m;
+    /**
+     * The native f-order matrix [rows, cols] of the user {@code key} (an op's role, position and group size: no two
+     * matrices of one group's pass share a key), zero when new and otherwise as its user left it.
+     */
+    INDArray zeroMatrix(List<Object> key, int rows, int cols) {
+      return owned.computeIfAbsent(java.util.List.of(key, rows, cols), k -> Nd4j.create(DataType.DOUBLE,
+          new long[] {rows, cols}, 'f'));
     }
   }
 
@@ -693,7 +713,6 @@ public final class FastCnn {
     final boolean perExample;
     final double[][] inputs;
     final double[][] outputs;
-    final double[][] saved;
     /** Per op: one gradient ({@code W} in DL4J's c order, then {@code b}) per image, or one for the group. */
     final double[][][] paramGrads;
     /** sum over the group's rows of -log p(y | x). */
@@ -703,7 +722,6 @@ public final class FastCnn {
       this.perExample = perExample;
       inputs = new double[n][];
       outputs = new double[n][];
-      saved = new double[n][];
       paramGrads = new double[n][][];
     }
 
@@ -714,14 +732,6 @@ public final class FastCnn {
 
   /** One op's entry in a {@link Trace}. */
   private record Slot(Trace trace, int index) {
-    void save(double[] v) {
-      trace.saved[index] = v;
-    }
-
-    double[] saved() {
-      return trace.saved[index];
-    }
-
     boolean perExample() {
       return trace.perExample;
     }
@@ -787,8 +797,8 @@ public final class FastCnn {
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
-    static Optional<Conv> of(int layer, ConvolutionLayer cl, org.deeplearning4j.nn.api.Layer impl, int h, int w,
-        int c) {
+    /** {@code wb}: the layer's W in DL4J's c-order shape, then b. */
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, double[] wb, int h, int w, int c) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -822,9 +832,9 @@ public final class FastCnn {
       int cOut = (int) cl.getNOut();
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
-      INDArray kernel = Nd4j.create(doubles(impl.getParam("W")), new long[] {kk, cOut}, 'f');
+      INDArray kernel = Nd4j.create(java.util.Arrays.copyOf(wb, kk * cOut), new long[] {kk, cOut}, 'f');
       return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
-          biasOf(impl, cOut)));
+          java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut)));
     }
 
     @Override
@@ -835,12 +845,46 @@ public final class FastCnn {
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       int rows = g * outH * outW;
+      DoubleBuffer zb = multiply(in, g, ws);
+      // the f-order result is channel-major: [c_out][image][y][x]; each channel is read, biased and activated while
+      // it is in cache
+      double[] out = ws.buf(List.of("conv-out", geometry), rows * cOut);
+      for (int co = 0; co < cOut; co++) {
+        activate(zb, co, rows, out, co * rows);
+      }
+      return out;
+    }
+
+    /** Channel {@code co} of the GEMM's result {@code zb}, biased and activated, into {@code dst[at..at+rows)}. */
+    void activate(DoubleBuffer zb, int co, int rows, double[] dst, int at) {
+      double b = bias[co];
+      zb.get(co * rows, dst, at, rows);
+      int end = at + rows;
+      if (relu) {
+        for (int i = at; i < end; i++) {
+          dst[i] = Math.max(dst[i] + b, 0.0); // branch-free: half the activations are negative
+        }
+      } else {
+        for (int i = at; i < end; i++) {
+          dst[i] += b;
+        }
+      }
+    }
+
+    /**
+     * The convolution before bias and activation: im2col of {@code in} into this convolution's native matrix and
+     * one GEMM with the kernel, whose f-order [rows, c_out] result (returned) is channel-major.
+     */
+    DoubleBuffer multiply(double[] in, int g, Workspace ws) {
+      int rows = g * outH * outW;
       int kk = kH * kW * cIn;
-      // im2col in column-major order: column (c_in, ky, kx) holds, for every output position (image, y, x), the
-      // input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero outside the image
-      // this convolution's own reused array (zero when new): the positions outside the image are never written, so
-      // they stay zero without being cleared
-      double[] col = ws.buf(List.of("conv-col", geometry), rows * kk);
+      // im2col, straight into the native f-order matrix [rows, kk] the GEMM reads: column (c_in, ky, kx) holds, for
+      // every output position (image, y, x), the input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero
+      // outside the image. The matrix is this convolution's own (zero when new) and stays for the backward pass;
+      // the positions outside the image are never written, so they stay zero without being cleared.
+      INDArray a = ws.zeroMatrix(List.of("conv-col", geometry, g), rows, kk);
+      DoubleBuffer col = a.data().asNioDouble();
+      double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -850,101 +894,114 @@ public final class FastCnn {
             if (x0 >= x1) {
               continue;
             }
+            if (outW == inW) {
+              // rows of equal width: an image's valid rows are one run in col and in the input, copied at once; the
+              // entries the run wraps into (x outside [x0, x1) of its inner rows) are then cleared
+              int y0 = Math.max(0, padTop - ky);
+              int y1 = Math.min(outH, inH + padTop - ky);
+              if (y0 >= y1) {
+                continue;
+              }
+              int shift = kx - padLeft;
+              int len = (y1 - y0 - 1) * outW + x1 - x0;
+              for (int im = 0; im < g; im++) {
+                int d = dst + im * outH * outW + y0 * outW;
+                int src = ((ci * g + im) * inH + y0 + ky - padTop) * inW;
+                // through a small array that stays in cache (single stores into a native buffer are slow)
+                System.arraycopy(in, src + x0 + shift, run, x0, len);
+                clearWrapped(run, 0, y1 - y0, x0, x1);
+                col.put(d + x0, run, x0, len);
+              }
+              continue;
+            }
             for (int im = 0; im < g; im++) {
               int plane = (ci * g + im) * inH;
               for (int y = 0; y < outH; y++, dst += outW) {
                 int iy = y + ky - padTop;
                 if (iy >= 0 && iy < inH) {
-                  System.arraycopy(in, (plane + iy) * inW + x0 + kx - padLeft, col, dst + x0, x1 - x0);
+                  col.put(dst + x0, in, (plane + iy) * inW + x0 + kx - padLeft, x1 - x0);
                 }
               }
             }
           }
         }
       }
-      if (slot != null) {
-        slot.save(col);
-      }
-      INDArray a = ws.load(col, rows, kk, 0);
       INDArray z = ws.matrix(rows, cOut, 1);
       Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
-      // the f-order result is channel-major: [c_out][image][y][x]
-      double[] out = Workspace.readInto(z, ws.buf(List.of("conv-out", geometry), rows * cOut));
-      for (int co = 0; co < cOut; co++) {
-        double b = bias[co];
-        int end = co * rows + rows;
-        if (relu) {
-          for (int i = co * rows; i < end; i++) {
-            out[i] = Math.max(out[i] + b, 0.0); // branch-free: half the activations are negative
-          }
-        } else {
-          for (int i = co * rows; i < end; i++) {
-            out[i] += b;
-          }
-        }
-      }
-      return out;
+      return z.data().asNioDouble();
     }
 
     @Override
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
       int rows = g * outH * outW;
+      return backward((co, dz) -> {
+        int off = co * rows;
+        if (relu) {
+          // the ReLU's outputs are +0.0 or positive (or NaN): keep dOut where the output's bits are non-zero, with
+          // an integer mask instead of an unpredictable branch
+          for (int j = 0; j < rows; j++) {
+            long bits = Double.doubleToRawLongBits(out[off + j]);
+            long mask = (bits | -bits) >> 63;
+            dz[j] = Double.longBitsToDouble(Double.doubleToRawLongBits(dOut[off + j]) & mask);
+          }
+        } else {
+          System.arraycopy(dOut, off, dz, 0, rows);
+        }
+      }, g, ws, slot, needInput);
+    }
+
+    /** Writes channel {@code co} of the gradient with respect to the convolution's pre-activation output. */
+    interface ChannelGradient {
+      void write(int co, double[] dz);
+    }
+
+    /**
+     * The backward pass given the gradient {@code dz} with respect to the pre-activation output, a channel at a time
+     * (after {@link #multiply} on this group: its im2col matrix is still this convolution's).
+     */
+    double[] backward(ChannelGradient dzOf, int g, Workspace ws, Slot slot, boolean needInput) {
+      int rows = g * outH * outW;
       int kk = kH * kW * cIn;
-      double[] dz = relu ? ws.buf(List.of("conv-dz", geometry), dOut.length) : dOut;
-      if (relu) {
-        // the ReLU's outputs are +0.0 or positive (or NaN): keep dOut where the output's bits are non-zero, with an
-        // integer mask instead of an unpredictable branch
-        for (int i = 0; i < dz.length; i++) {
-          long bits = Double.doubleToRawLongBits(out[i]);
-          long mask = (bits | -bits) >> 63;
-          dz[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(dOut[i]) & mask);
-        }
-      }
-      double[] db = new double[cOut];
+      // dz goes to the native matrix the GEMMs read a channel at a time, through a channel-sized array that stays in
+      // cache, where the bias gradient (per image or for the group) is summed
+      INDArray dzm = ws.matrix(rows, cOut, 1);
+      DoubleBuffer dzb = dzm.data().asNioDouble();
+      double[] dz = ws.buf(List.of("conv-dz", geometry), rows);
+      int p = outH * outW;
+      double[][] dbs = new double[slot.perExample() ? g : 1][cOut];
       for (int co = 0; co < cOut; co++) {
-        // four independent partial sums (a single running sum is one long chain of dependent additions)
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int i = co * rows;
-        int end = i + rows;
-        for (; i + 3 < end; i += 4) {
-          s0 += dz[i];
-          s1 += dz[i + 1];
-          s2 += dz[i + 2];
-          s3 += dz[i + 3];
+        int off = co * rows;
+        dzOf.write(co, dz);
+        dzb.put(off, dz, 0, rows);
+        if (slot.perExample()) {
+          for (int im = 0; im < g; im++) {
+            dbs[im][co] = sum(dz, im * p, im * p + p);
+          }
+        } else {
+          dbs[0][co] = sum(dz, 0, rows);
         }
-        for (; i < end; i++) {
-          s0 += dz[i];
-        }
-        db[co] = (s0 + s1) + (s2 + s3);
       }
-      INDArray dzm = ws.load(dz, rows, cOut, 1);
-      double[] col = slot.saved();
+      // the forward pass's im2col matrix, still this convolution's
+      INDArray colm = ws.zeroMatrix(List.of("conv-col", geometry, g), rows, kk);
       if (slot.perExample()) {
         // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
-        int p = outH * outW;
         double[][] grads = new double[g][];
         INDArray ci = ws.matrix(p, kk, 3);
         INDArray di = ws.matrix(p, cOut, 4);
         INDArray dwi = ws.matrix(kk, cOut, 5);
+        DoubleBuffer col = colm.data().asNioDouble();
         DoubleBuffer cb = ci.data().asNioDouble();
         DoubleBuffer db2 = di.data().asNioDouble();
         for (int im = 0; im < g; im++) {
           for (int j = 0; j < kk; j++) {
             cb.put(j * p, col, j * rows + im * p, p);
           }
-          double[] gi = new double[kk * cOut + cOut];
           for (int co = 0; co < cOut; co++) {
-            db2.put(co * p, dz, co * rows + im * p, p);
-            double sum = 0;
-            for (int i = co * rows + im * p, end = i + p; i < end; i++) {
-              sum += dz[i];
-            }
-            gi[kk * cOut + co] = sum;
+            db2.put(co * p, dzb, co * rows + im * p, p);
           }
+          double[] gi = new double[kk * cOut + cOut];
+          System.arraycopy(dbs[im], 0, gi, kk * cOut, cOut);
           Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
           // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
           dwi.data().asNioDouble().get(0, gi, 0, kk * cOut);
@@ -952,12 +1009,11 @@ public final class FastCnn {
         }
         slot.grads(grads);
       } else {
-        INDArray colm = ws.load(col, rows, kk, 0);
         INDArray dw = ws.matrix(kk, cOut, 5);
         Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
         double[] gi = new double[kk * cOut + cOut];
         dw.data().asNioDouble().get(0, gi, 0, kk * cOut);
-        System.arraycopy(db, 0, gi, kk * cOut, cOut);
+        System.arraycopy(dbs[0], 0, gi, kk * cOut, cOut);
         slot.grads(new double[][] {gi});
       }
       if (!needInput) {
@@ -965,7 +1021,9 @@ public final class FastCnn {
       }
       INDArray dcolm = ws.matrix(rows, kk, 2);
       Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
-      double[] dcol = Workspace.readInto(dcolm, ws.buf(List.of("conv-dcol", geometry), rows * kk));
+      // col2im, reading dcol from the native result a run at a time (into a small array that stays in cache)
+      DoubleBuffer dcol = dcolm.data().asNioDouble();
+      double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
@@ -973,6 +1031,28 @@ public final class FastCnn {
             int src = ((ci * kH + ky) * kW + kx) * rows;
             int x0 = Math.max(0, padLeft - kx);
             int x1 = Math.min(outW, inW + padLeft - kx);
+            if (x0 >= x1) {
+              continue;
+            }
+            if (outW == inW) {
+              // as in the forward pass: one run per image, its wrapped entries cleared
+              int y0 = Math.max(0, padTop - ky);
+              int y1 = Math.min(outH, inH + padTop - ky);
+              if (y0 >= y1) {
+                continue;
+              }
+              int shift = kx - padLeft;
+              int len = (y1 - y0 - 1) * outW + x1 - x0;
+              for (int im = 0; im < g; im++) {
+                dcol.get(src + im * outH * outW + y0 * outW, run, 0, (y1 - y0) * outW);
+                clearWrapped(run, 0, y1 - y0, x0, x1);
+                int d = ((ci * g + im) * inH + y0 + ky - padTop) * inW + x0 + shift;
+                for (int t = 0; t < len; t++) {
+                  din[d + t] += run[x0 + t];
+                }
+              }
+              continue;
+            }
             for (int im = 0; im < g; im++) {
               int plane = (ci * g + im) * inH;
               for (int y = 0; y < outH; y++, src += outW) {
@@ -980,9 +1060,10 @@ public final class FastCnn {
                 if (iy < 0 || iy >= inH) {
                   continue;
                 }
+                dcol.get(src + x0, run, 0, x1 - x0);
                 int dst = (plane + iy) * inW + kx - padLeft;
                 for (int x = x0; x < x1; x++) {
-                  din[dst + x] += dcol[src + x];
+                  din[dst + x] += run[x - x0];
                 }
               }
             }
@@ -990,6 +1071,48 @@ public final class FastCnn {
         }
       }
       return din;
+    }
+
+    /**
+     * The sum of {@code a[from..to)} in four independent partial sums (a single running sum is one long chain of
+     * dependent additions).
+     */
+    private static double sum(double[] a, int from, int to) {
+      double s0 = 0;
+      double s1 = 0;
+      double s2 = 0;
+      double s3 = 0;
+      int i = from;
+      for (; i + 3 < to; i += 4) {
+        s0 += a[i];
+        s1 += a[i + 1];
+        s2 += a[i + 2];
+        s3 += a[i + 3];
+      }
+      for (; i < to; i++) {
+        s0 += a[i];
+      }
+      return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Clears, in the {@code n} rows of width {@code outW} starting at {@code from}, the entries a run from column
+     * {@code x0} of the first row to column {@code x1} of the last covers outside columns {@code [x0, x1)}.
+     */
+    private void clearWrapped(double[] a, int from, int n, int x0, int x1) {
+      for (int r = 0; r < n; r++) {
+        int row = from + r * outW;
+        if (r > 0) {
+          for (int x = 0; x < x0; x++) {
+            a[row + x] = 0.0;
+          }
+        }
+        if (r < n - 1) {
+          for (int x = x1; x < outW; x++) {
+            a[row + x] = 0.0;
+          }
+        }
+      }
     }
   }
 
@@ -1023,23 +1146,71 @@ public final class FastCnn {
       return max && kH == 2 && kW == 2 && sH == 2 && sW == 2;
     }
 
+    /**
+     * 2x2 max pooling of {@code planes} planes, from {@code in[inAt..]} to {@code out[outAt..]}: four loads and
+     * three (intrinsic, branch-free) maxima per output.
+     */
+    void max2x2Forward(double[] in, int inAt, double[] out, int outAt, int planes) {
+      int o = outAt;
+      for (int plane = 0; plane < planes; plane++) {
+        int base = inAt + plane * inH * inW;
+        for (int y = 0; y < outH; y++) {
+          int r0 = base + 2 * y * inW;
+          int r1 = r0 + inW;
+          for (int x = 0; x < outW; x++, o++) {
+            int i = 2 * x;
+            out[o] = Math.max(Math.max(in[r0 + i], in[r0 + i + 1]), Math.max(in[r1 + i], in[r1 + i + 1]));
+          }
+        }
+      }
+    }
+
+    /**
+     * The gradient of {@link #max2x2Forward} for {@code planes} planes into {@code din[dinAt..]}, given the
+     * output gradient and the forward pass's output ({@code dOut} and {@code out} from {@code outAt}) and input
+     * ({@code in} from {@code inAt}). Each window's gradient goes to its first maximum in scan order (as in the
+     * general loop of {@link #backward}): every input of a window is written (dOut or 0) by masks instead of
+     * branches (ReLU outputs tie at zero as often as not); only an odd plane's last row or column, in no window, is
+     * cleared. With {@code reluMask} a window whose maximum is +0.0 gets no gradient: the gradient through a ReLU
+     * that precedes the pooling (the window's maximum is the ReLU output the gradient goes to).
+     */
+    void max2x2Backward(double[] dOut, double[] out, int outAt, double[] in, int inAt, double[] din, int dinAt,
+        int planes, boolean reluMask) {
+      if (inH % 2 != 0 || inW % 2 != 0) {
+        java.util.Arrays.fill(din, dinAt, dinAt + planes * inH * inW, 0.0);
+      }
+      int o = outAt;
+      for (int plane = 0; plane < planes; plane++) {
+        int base = plane * inH * inW;
+        for (int y = 0; y < outH; y++) {
+          int r0 = base + 2 * y * inW;
+          int r1 = r0 + inW;
+          for (int x = 0; x < outW; x++, o++) {
+            int i = 2 * x;
+            double m = out[o];
+            long d = Double.doubleToRawLongBits(dOut[o]);
+            if (reluMask) {
+              long bits = Double.doubleToRawLongBits(m);
+              d &= (bits | -bits) >> 63;
+            }
+            long ma = -(long) (in[inAt + r0 + i] == m ? 1 : 0);
+            long mb = -(long) (in[inAt + r0 + i + 1] == m ? 1 : 0) & ~ma;
+            long mc = -(long) (in[inAt + r1 + i] == m ? 1 : 0) & ~(ma | mb);
+            long md = ~(ma | mb | mc);
+            din[dinAt + r0 + i] = Double.longBitsToDouble(d & ma);
+            din[dinAt + r0 + i + 1] = Double.longBitsToDouble(d & mb);
+            din[dinAt + r1 + i] = Double.longBitsToDouble(d & mc);
+            din[dinAt + r1 + i + 1] = Double.longBitsToDouble(d & md);
+          }
+        }
+      }
+    }
+
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       double[] out = ws.buf(List.of("pool-out", this), g * outH * outW * c); // every entry is written below
       if (max2x2()) {
-        // the paper CNN's pooling: four loads and three (intrinsic, branch-free) maxima per output
-        int o = 0;
-        for (int plane = 0; plane < c * g; plane++) {
-          int base = plane * inH * inW;
-          for (int y = 0; y < outH; y++) {
-            int r0 = base + 2 * y * inW;
-            int r1 = r0 + inW;
-            for (int x = 0; x < outW; x++, o++) {
-              int i = 2 * x;
-              out[o] = Math.max(Math.max(in[r0 + i], in[r0 + i + 1]), Math.max(in[r1 + i], in[r1 + i + 1]));
-            }
-          }
-        }
+        max2x2Forward(in, 0, out, 0, c * g);
         return out;
       }
       double area = kH * kW;
@@ -1066,36 +1237,12 @@ public final class FastCnn {
     @Override
     public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
         boolean needInput) {
-      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       if (max2x2()) {
-        // the gradient goes to the first maximum in scan order, as in the general loop below
-        int o = 0;
-        for (int plane = 0; plane < c * g; plane++) {
-          int base = plane * inH * inW;
-          for (int y = 0; y < outH; y++) {
-            int r0 = base + 2 * y * inW;
-            int r1 = r0 + inW;
-            for (int x = 0; x < outW; x++, o++) {
-              int i = 2 * x;
-              int arg = r0 + i;
-              double m = in[arg];
-              if (in[r0 + i + 1] > m) {
-                arg = r0 + i + 1;
-                m = in[arg];
-              }
-              if (in[r1 + i] > m) {
-                arg = r1 + i;
-                m = in[arg];
-              }
-              if (in[r1 + i + 1] > m) {
-                arg = r1 + i + 1;
-              }
-              din[arg] += dOut[o];
-            }
-          }
-        }
+        double[] din = ws.buf(List.of("pool-din", this), in.length);
+        max2x2Backward(dOut, out, 0, in, 0, din, 0, c * g, false);
         return din;
       }
+      double[] din = ws.zeroed(List.of("pool-din", this), in.length);
       double area = kH * kW;
       int o = 0;
       for (int plane = 0; plane < c * g; plane++) {
@@ -1122,6 +1269,50 @@ public final class FastCnn {
         }
       }
       return din;
+    }
+  }
+
+  /**
+   * A convolution followed by 2x2 max pooling with stride 2 (the paper CNN's first two blocks), fused a channel at a
+   * time: each channel of the convolution's output is pooled while it is in cache, and when scoring (no backward
+   * pass) the convolution's full output is never stored. The backward pass runs the pooling's gradient straight into
+   * the convolution's, channel by channel; a ReLU passes a window's gradient exactly when the window's maximum is
+   * positive. The results are those of the two ops run one after the other.
+   */
+  private record ConvPool(Conv conv, Pool pool) implements Op {
+    @Override
+    public int layer() {
+      return conv.layer;
+    }
+
+    @Override
+    public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
+      int rows = g * conv.outH * conv.outW;
+      int plane = pool.outH() * pool.outW();
+      DoubleBuffer zb = conv.multiply(in, g, ws);
+      double[] pooled = ws.buf(List.of("pool-out", pool), g * plane * conv.cOut);
+      // the backward pass needs the convolution's output; scoring needs a channel's at a time
+      double[] convOut = slot != null ? convOut(g, ws) : ws.buf(List.of("conv-channel", conv.geometry), rows);
+      for (int co = 0; co < conv.cOut; co++) {
+        int at = slot != null ? co * rows : 0;
+        conv.activate(zb, co, rows, convOut, at);
+        pool.max2x2Forward(convOut, at, pooled, co * g * plane, g);
+      }
+      return pooled;
+    }
+
+    private double[] convOut(int g, Workspace ws) {
+      return ws.buf(List.of("conv-out", conv.geometry), g * conv.outH * conv.outW * conv.cOut);
+    }
+
+    @Override
+    public double[] backward(double[] dOut, int g, Workspace ws, Slot slot, double[] in, double[] out,
+        boolean needInput) {
+      int rows = g * conv.outH * conv.outW;
+      int plane = pool.outH() * pool.outW();
+      double[] convOut = convOut(g, ws);
+      return conv.backward((co, dz) -> pool.max2x2Backward(dOut, out, co * g * plane, convOut, co * rows, dz, 0, g,
+          conv.relu), g, ws, slot, needInput);
     }
   }
 
@@ -1173,8 +1364,10 @@ public final class FastCnn {
 
   /** A dense (or the output) layer on image rows, [n_in, n_out] weights; the output layer yields the logits. */
   private record Dense(int layer, double[] w, double[] b, int nIn, int nOut, boolean relu) implements Op {
-    static Dense of(int layer, org.deeplearning4j.nn.api.Layer impl, int nIn, int nOut, boolean relu) {
-      return new Dense(layer, doubles(impl.getParam("W")), biasOf(impl, nOut), nIn, nOut, relu);
+    /** {@code wb}: the layer's W ([n_in, n_out] in c order), then b. */
+    static Dense of(int layer, double[] wb, int nIn, int nOut, boolean relu) {
+      return new Dense(layer, java.util.Arrays.copyOf(wb, nIn * nOut), java.util.Arrays.copyOfRange(wb, nIn * nOut,
+          nIn * nOut + nOut), nIn, nOut, relu);
     }
 
     @Override

@@ -124,8 +124,8 @@ class FastCnnTest {
 
   @Test
   void workspaceMatricesOfNeighbouringShapesAreNotConfused() {
-    // a 3x3 convolution of one channel into 8: its im2col matrix of a one-image chunk is [p, 9] (role 0) and the
-    // per-example dz is [p, 8] (role 4); one pooled workspace holds both, and each must keep its own shape
+    // a 3x3 convolution of one channel into 8: its per-image im2col matrix is [p, 9] and the
+    // per-example dz is [p, 8]; one pooled workspace holds both, and each must keep its own shape
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(10).dataType(DataType.DOUBLE)
         .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
         .layer(new ConvolutionLayer.Builder(3, 3).nOut(8).convolutionMode(ConvolutionMode.Same)
@@ -145,6 +145,40 @@ class FastCnnTest {
     FastCnn.forGradients(net).orElseThrow().withThreads(1).forEachExampleGradient(s.select(new int[] {0, 1, 2}),
         (row, g) -> got[row] = g.toDoubleVector());
     assertPerExampleGradientsMatchDl4j(net, s, got);
+  }
+
+  @Test
+  void unpaddedIdentityConvolutionBeforeMaxPoolingMatchesDl4j() {
+    // a 3x3 convolution without padding (its output rows are narrower than its input's: im2col row by row) and
+    // identity activation, fused with the 2x2 max pooling after it (no ReLU mask on the pooled gradient); then a
+    // ReLU convolution with the same pooling, whose windows of zeros get no gradient
+    MultiLayerNetwork net = unpaddedThenPooled();
+    assertThat(FastCnn.of(net)).isPresent();
+    assertMatchesDl4j(net, TestNets.randomSet(18, 2 * 12 * 11, 4, 30, 0));
+    assertGradientMatchesDl4j(net, TestNets.randomSet(18, 2 * 12 * 11, 4, 31, 0), 1e-9);
+    ExampleSet s = TestNets.randomSet(3, 2 * 12 * 11, 4, 32, 0);
+    double[][] got = new double[3][];
+    FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(s, (row, g) -> got[row] = g.toDoubleVector());
+    assertPerExampleGradientsMatchDl4j(net, s, got);
+  }
+
+  private static MultiLayerNetwork unpaddedThenPooled() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(11).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(5).convolutionMode(ConvolutionMode.Truncate)
+            .activation(Activation.IDENTITY).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(2, 2).nOut(6).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(4).build())
+        .setInputType(InputType.convolutionalFlat(12, 11, 2))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 8);
+    return net;
   }
 
   @Test
