@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * over the target (not the sum), so gamma is independent of |target|.
  *
  * <p>Optimiser: Adam(learningRate) on -J with seeded minibatches of the target, one manual step per batch
- * (computeGradientAndScore, raw gradient / batch size, plus the penalty gradient (2/gamma F + lambda) (theta -
- * theta_hat), then the updater and params -= update). The copy being trained has the model's own
+ * (the raw gradient from FastCnn for supported CNNs, with single-precision GEMMs for a float network, else from
+ * computeGradientAndScore; raw gradient / batch size, plus the penalty gradient (2/gamma F + lambda) (theta -
+ * theta_hat), then the updater and params -= update). The early-stopping criterion is computed in double. The
+ * copy being trained has the model's own
  * regularisation (L1/L2/weight decay), weight noise and gradient clipping removed, so exactly J is optimised.
  * Early stopping: J is evaluated on a seeded validation split of the target after every epoch (and at theta_hat);
  * training stops after {@code patience} epochs without improvement and the best parameters are returned. A
@@ -163,8 +165,9 @@ public final class EwcUpdate {
           rows[i - from] = trainRows[order[i]];
         }
         ExampleSet batch = target.select(rows);
-        // the raw gradient: from FastCnn's double-precision backward pass for supported CNNs, else from DL4J
-        java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+        // the raw gradient: from FastCnn's backward pass for supported CNNs (single-precision GEMMs for a float
+        // network, as DL4J's own arithmetic; double for a double one), else from DL4J
+        java.util.Optional<FastCnn> fast = FastCnn.forFloatGradients(net).or(() -> FastCnn.forGradients(net));
         INDArray g;
         Gradient gradient;
         if (fast.isPresent()) {

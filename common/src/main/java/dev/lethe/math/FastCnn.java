@@ -60,8 +60,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>The backward pass runs the same GEMMs transposed (kernel gradient {@code col^T dZ}, input gradient
  * {@code dZ W^T} read back a run at a time and scattered by col2im) in double precision, whatever the network's
- * type, and writes the result
- * into the network's flattened gradient view, where DL4J's updater takes it as from
+ * type (except for {@link #forFloatGradients}: single-precision GEMMs for a float network's optimiser steps), and
+ * writes the result into the network's flattened gradient view, where DL4J's updater takes it as from
  * {@code computeGradientAndScore}.
  *
  * <p>Supported networks (anything else makes {@link #of} return empty, and callers use DL4J's forward pass): a
@@ -113,7 +113,7 @@ public final class FastCnn {
    * parameters are copied: later changes to {@code net} are not seen.
    */
   public static Optional<FastCnn> of(MultiLayerNetwork net) {
-    return net.params().dataType() == DataType.DOUBLE ? build(net) : Optional.empty();
+    return net.params().dataType() == DataType.DOUBLE ? build(net, DataType.DOUBLE) : Optional.empty();
   }
 
   /**
@@ -122,10 +122,21 @@ public final class FastCnn {
    */
   public static Optional<FastCnn> forGradients(MultiLayerNetwork net) {
     DataType t = net.params().dataType();
-    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net) : Optional.empty();
+    return t == DataType.DOUBLE || t == DataType.FLOAT ? build(net, DataType.DOUBLE) : Optional.empty();
   }
 
-  private static Optional<FastCnn> build(MultiLayerNetwork net) {
+  /**
+   * For a float network, its forward and backward pass with single-precision GEMMs: the im2col matrices, kernels and
+   * GEMM results are float (as in DL4J's own float arithmetic), activations, pooling and sums double; about twice
+   * the GEMM rate of {@link #forGradients}, whose results it matches to float precision. Empty for other networks
+   * or unsupported layers. For the many minibatch steps of an optimiser (the EWC update); criteria that must be
+   * exact use {@link #forGradients}.
+   */
+  public static Optional<FastCnn> forFloatGradients(MultiLayerNetwork net) {
+    return net.params().dataType() == DataType.FLOAT ? build(net, DataType.FLOAT) : Optional.empty();
+  }
+
+  private static Optional<FastCnn> build(MultiLayerNetwork net, DataType gemmType) {
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     if (!(conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor pre)) {
       return Optional.empty();
@@ -149,7 +160,7 @@ public final class FastCnn {
       Layer l = conf.getConf(i).getLayer();
       if (!flat && l instanceof ConvolutionLayer cl && cl.getClass() == ConvolutionLayer.class) {
         Optional<double[]> wb = layerParams(net, i, params);
-        Optional<Conv> op = wb.isEmpty() ? Optional.empty() : Conv.of(i, cl, wb.get(), h, w, c);
+        Optional<Conv> op = wb.isEmpty() ? Optional.empty() : Conv.of(i, cl, wb.get(), h, w, c, gemmType);
         if (op.isEmpty()) {
           return Optional.empty();
         }
@@ -654,9 +665,10 @@ public final class FastCnn {
     /** At most this many idle workspaces are kept (about 25 MB each for the paper CNN). */
     private static final int MAX_IDLE = Runtime.getRuntime().availableProcessors() + 1;
 
-    private final Map<Long, INDArray> arrays = new HashMap<>();
+    private final Map<List<?>, Nat> arrays = new HashMap<>();
     private final Map<List<?>, double[]> heap = new HashMap<>();
-    private final Map<List<?>, INDArray> owned = new HashMap<>();
+    private final Map<List<?>, float[]> floatHeap = new HashMap<>();
+    private final Map<List<?>, Nat> owned = new HashMap<>();
 
     /** An idle workspace, or a new one. */
     static Workspace acquire() {
@@ -679,6 +691,11 @@ public final class FastCnn {
       return heap.computeIfAbsent(java.util.List.of(key, size), k -> new double[size]);
     }
 
+    /** As {@link #buf}, of floats. */
+    float[] floats(List<Object> key, int size) {
+      return floatHeap.computeIfAbsent(java.util.List.of(key, size), k -> new float[size]);
+    }
+
     /** {@link #buf} cleared to zero. */
     double[] zeroed(List<Object> key, int size) {
       double[] b = buf(key, size);
@@ -687,24 +704,128 @@ public final class FastCnn {
     }
 
     /**
-     * A reused native f-order matrix [rows, cols] of {@code slot} (the role in a convolution: 1 its output or output
-     * gradient, 2 the im2col gradient, 3-5 the per-example operands), with whatever its last user left in it.
+     * A reused native f-order matrix [rows, cols] of {@code type} and {@code slot} (the role in a convolution: 1 its
+     * output or output gradient, 2 the im2col gradient, 3-5 the per-example operands), with whatever its last user
+     * left in it.
      */
-    INDArray matrix(int rows, int cols, int slot) {
-      // slots are below 8: the factor keeps (rows, cols, slot) apart (slot 4 of [r, c] must not be slot 0 of
-      // [r, c + 1], which a workspace reused across calls would hand out with the wrong shape)
-      long key = ((long) rows * 1_000_003L + cols) * 8 + slot;
-      return arrays.computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.DOUBLE, new long[] {rows, cols},
-          'f'));
+    Nat matrix(DataType type, int rows, int cols, int slot) {
+      return arrays.computeIfAbsent(List.of(type, rows, cols, slot), k -> Nat.of(Nd4j.createUninitialized(type,
+          new long[] {rows, cols}, 'f')));
     }
 
     /**
-     * The native f-order matrix [rows, cols] of the user {@code key} (an op's role, position and group size: no two
-     * matrices of one group's pass share a key), zero when new and otherwise as its user left it.
+     * The native f-order matrix [rows, cols] of {@code type} of the user {@code key} (an op's role, position and
+     * group size: no two matrices of one group's pass share a key), zero when new and otherwise as its user left it.
      */
-    INDArray zeroMatrix(List<Object> key, int rows, int cols) {
-      return owned.computeIfAbsent(java.util.List.of(key, rows, cols), k -> Nd4j.create(DataType.DOUBLE,
-          new long[] {rows, cols}, 'f'));
+    Nat zeroMatrix(DataType type, List<Object> key, int rows, int cols) {
+      return owned.computeIfAbsent(List.of(type, key, rows, cols), k -> Nat.of(Nd4j.create(type,
+          new long[] {rows, cols}, 'f')));
+    }
+  }
+
+  /**
+   * A native f-order matrix (a GEMM operand or result) read and written in double, stored in the GEMM's precision:
+   * bulk copies for double, through a reused float array for float.
+   */
+  private abstract static sealed class Nat permits NatDouble, NatFloat {
+    private final INDArray array;
+
+    Nat(INDArray array) {
+      this.array = array;
+    }
+
+    static Nat of(INDArray a) {
+      return a.dataType() == DataType.DOUBLE ? new NatDouble(a) : new NatFloat(a);
+    }
+
+    INDArray array() {
+      return array;
+    }
+
+    /** Entries {@code [at, at + len)} from {@code src[off..]}. */
+    abstract void put(int at, double[] src, int off, int len);
+
+    /** Entries {@code [at, at + len)} into {@code dst[off..]}. */
+    abstract void get(int at, double[] dst, int off, int len);
+
+    /** Entries {@code [at, at + len)} from {@code src[off..]}, an array of this matrix's precision. */
+    abstract void putRaw(int at, Object src, int off, int len);
+
+    /** Entries {@code [at, at + len)} from entries {@code [from, from + len)} of {@code src} (same precision). */
+    abstract void copy(int at, Nat src, int from, int len);
+  }
+
+  private static final class NatDouble extends Nat {
+    private final DoubleBuffer b;
+
+    NatDouble(INDArray a) {
+      super(a);
+      b = a.data().asNioDouble();
+    }
+
+    @Override
+    void put(int at, double[] src, int off, int len) {
+      b.put(at, src, off, len);
+    }
+
+    @Override
+    void get(int at, double[] dst, int off, int len) {
+      b.get(at, dst, off, len);
+    }
+
+    @Override
+    void copy(int at, Nat src, int from, int len) {
+      b.put(at, ((NatDouble) src).b, from, len);
+    }
+
+    @Override
+    void putRaw(int at, Object src, int off, int len) {
+      b.put(at, (double[]) src, off, len);
+    }
+  }
+
+  private static final class NatFloat extends Nat {
+    private final java.nio.FloatBuffer b;
+    private float[] tmp = new float[0];
+
+    NatFloat(INDArray a) {
+      super(a);
+      b = a.data().asNioFloat();
+    }
+
+    private float[] tmp(int len) {
+      if (tmp.length < len) {
+        tmp = new float[len];
+      }
+      return tmp;
+    }
+
+    @Override
+    void put(int at, double[] src, int off, int len) {
+      float[] t = tmp(len);
+      for (int i = 0; i < len; i++) {
+        t[i] = (float) src[off + i];
+      }
+      b.put(at, t, 0, len);
+    }
+
+    @Override
+    void get(int at, double[] dst, int off, int len) {
+      float[] t = tmp(len);
+      b.get(at, t, 0, len);
+      for (int i = 0; i < len; i++) {
+        dst[off + i] = t[i];
+      }
+    }
+
+    @Override
+    void copy(int at, Nat src, int from, int len) {
+      b.put(at, ((NatFloat) src).b, from, len);
+    }
+
+    @Override
+    void putRaw(int at, Object src, int off, int len) {
+      b.put(at, (float[]) src, off, len);
     }
   }
 
@@ -771,6 +892,8 @@ public final class FastCnn {
     final int outW;
     final int cOut;
     final boolean relu;
+    /** The GEMMs' precision (DOUBLE, or FLOAT for a float network's single-precision gradients). */
+    final DataType type;
     final INDArray kernel;
     final double[] bias;
     /**
@@ -779,7 +902,7 @@ public final class FastCnn {
     final List<Integer> geometry;
 
     private Conv(int layer, int inH, int inW, int cIn, int kH, int kW, int padTop, int padLeft, int outH, int outW,
-        int cOut, boolean relu, INDArray kernel, double[] bias) {
+        int cOut, boolean relu, DataType type, INDArray kernel, double[] bias) {
       this.layer = layer;
       this.inH = inH;
       this.inW = inW;
@@ -792,13 +915,14 @@ public final class FastCnn {
       this.outW = outW;
       this.cOut = cOut;
       this.relu = relu;
+      this.type = type;
       this.kernel = kernel;
       this.bias = bias;
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
     }
 
     /** {@code wb}: the layer's W in DL4J's c-order shape, then b. */
-    static Optional<Conv> of(int layer, ConvolutionLayer cl, double[] wb, int h, int w, int c) {
+    static Optional<Conv> of(int layer, ConvolutionLayer cl, double[] wb, int h, int w, int c, DataType type) {
       int[] k = cl.getKernelSize();
       int[] s = cl.getStride();
       int[] dil = cl.getDilation();
@@ -833,7 +957,10 @@ public final class FastCnn {
       // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
       int kk = k[0] * k[1] * c;
       INDArray kernel = Nd4j.create(java.util.Arrays.copyOf(wb, kk * cOut), new long[] {kk, cOut}, 'f');
-      return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), kernel,
+      if (type != DataType.DOUBLE) {
+        kernel = kernel.castTo(type);
+      }
+      return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), type, kernel,
           java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut)));
     }
 
@@ -845,7 +972,7 @@ public final class FastCnn {
     @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       int rows = g * outH * outW;
-      DoubleBuffer zb = multiply(in, g, ws);
+      Nat zb = multiply(in, g, ws);
       // the f-order result is channel-major: [c_out][image][y][x]; each channel is read, biased and activated while
       // it is in cache
       double[] out = ws.buf(List.of("conv-out", geometry), rows * cOut);
@@ -856,7 +983,7 @@ public final class FastCnn {
     }
 
     /** Channel {@code co} of the GEMM's result {@code zb}, biased and activated, into {@code dst[at..at+rows)}. */
-    void activate(DoubleBuffer zb, int co, int rows, double[] dst, int at) {
+    void activate(Nat zb, int co, int rows, double[] dst, int at) {
       double b = bias[co];
       zb.get(co * rows, dst, at, rows);
       int end = at + rows;
@@ -875,16 +1002,25 @@ public final class FastCnn {
      * The convolution before bias and activation: im2col of {@code in} into this convolution's native matrix and
      * one GEMM with the kernel, whose f-order [rows, c_out] result (returned) is channel-major.
      */
-    DoubleBuffer multiply(double[] in, int g, Workspace ws) {
+    Nat multiply(double[] in, int g, Workspace ws) {
       int rows = g * outH * outW;
       int kk = kH * kW * cIn;
       // im2col, straight into the native f-order matrix [rows, kk] the GEMM reads: column (c_in, ky, kx) holds, for
       // every output position (image, y, x), the input at (c_in, image, y + ky - padTop, x + kx - padLeft), zero
       // outside the image. The matrix is this convolution's own (zero when new) and stays for the backward pass;
       // the positions outside the image are never written, so they stay zero without being cleared.
-      INDArray a = ws.zeroMatrix(List.of("conv-col", geometry, g), rows, kk);
-      DoubleBuffer col = a.data().asNioDouble();
-      double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
+      Nat col = ws.zeroMatrix(type, List.of("conv-col", geometry, g), rows, kk);
+      // in the GEMM's precision: for float, the input is converted once, not each of its kk copies
+      Object src0 = in;
+      Object run = ws.buf(List.of("conv-run", geometry), outH * outW);
+      if (type == DataType.FLOAT) {
+        float[] f = ws.floats(List.of("conv-in", geometry), in.length);
+        for (int i = 0; i < f.length; i++) {
+          f[i] = (float) in[i];
+        }
+        src0 = f;
+        run = ws.floats(List.of("conv-run", geometry), outH * outW);
+      }
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
@@ -908,9 +1044,9 @@ public final class FastCnn {
                 int d = dst + im * outH * outW + y0 * outW;
                 int src = ((ci * g + im) * inH + y0 + ky - padTop) * inW;
                 // through a small array that stays in cache (single stores into a native buffer are slow)
-                System.arraycopy(in, src + x0 + shift, run, x0, len);
+                System.arraycopy(src0, src + x0 + shift, run, x0, len);
                 clearWrapped(run, 0, y1 - y0, x0, x1);
-                col.put(d + x0, run, x0, len);
+                col.putRaw(d + x0, run, x0, len);
               }
               continue;
             }
@@ -919,16 +1055,16 @@ public final class FastCnn {
               for (int y = 0; y < outH; y++, dst += outW) {
                 int iy = y + ky - padTop;
                 if (iy >= 0 && iy < inH) {
-                  col.put(dst + x0, in, (plane + iy) * inW + x0 + kx - padLeft, x1 - x0);
+                  col.putRaw(dst + x0, src0, (plane + iy) * inW + x0 + kx - padLeft, x1 - x0);
                 }
               }
             }
           }
         }
       }
-      INDArray z = ws.matrix(rows, cOut, 1);
-      Nd4j.gemm(a, kernel, z, false, false, 1.0, 0.0);
-      return z.data().asNioDouble();
+      Nat z = ws.matrix(type, rows, cOut, 1);
+      Nd4j.gemm(col.array(), kernel, z.array(), false, false, 1.0, 0.0);
+      return z;
     }
 
     @Override
@@ -965,8 +1101,8 @@ public final class FastCnn {
       int kk = kH * kW * cIn;
       // dz goes to the native matrix the GEMMs read a channel at a time, through a channel-sized array that stays in
       // cache, where the bias gradient (per image or for the group) is summed
-      INDArray dzm = ws.matrix(rows, cOut, 1);
-      DoubleBuffer dzb = dzm.data().asNioDouble();
+      Nat dzb = ws.matrix(type, rows, cOut, 1);
+      INDArray dzm = dzb.array();
       double[] dz = ws.buf(List.of("conv-dz", geometry), rows);
       int p = outH * outW;
       double[][] dbs = new double[slot.perExample() ? g : 1][cOut];
@@ -983,46 +1119,43 @@ public final class FastCnn {
         }
       }
       // the forward pass's im2col matrix, still this convolution's
-      INDArray colm = ws.zeroMatrix(List.of("conv-col", geometry, g), rows, kk);
+      Nat col = ws.zeroMatrix(type, List.of("conv-col", geometry, g), rows, kk);
+      INDArray colm = col.array();
       if (slot.perExample()) {
         // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
         double[][] grads = new double[g][];
-        INDArray ci = ws.matrix(p, kk, 3);
-        INDArray di = ws.matrix(p, cOut, 4);
-        INDArray dwi = ws.matrix(kk, cOut, 5);
-        DoubleBuffer col = colm.data().asNioDouble();
-        DoubleBuffer cb = ci.data().asNioDouble();
-        DoubleBuffer db2 = di.data().asNioDouble();
+        Nat cb = ws.matrix(type, p, kk, 3);
+        Nat db2 = ws.matrix(type, p, cOut, 4);
+        Nat dwi = ws.matrix(type, kk, cOut, 5);
         for (int im = 0; im < g; im++) {
           for (int j = 0; j < kk; j++) {
-            cb.put(j * p, col, j * rows + im * p, p);
+            cb.copy(j * p, col, j * rows + im * p, p);
           }
           for (int co = 0; co < cOut; co++) {
-            db2.put(co * p, dzb, co * rows + im * p, p);
+            db2.copy(co * p, dzb, co * rows + im * p, p);
           }
           double[] gi = new double[kk * cOut + cOut];
           System.arraycopy(dbs[im], 0, gi, kk * cOut, cOut);
-          Nd4j.gemm(ci, di, dwi, true, false, 1.0, 0.0);
+          Nd4j.gemm(cb.array(), db2.array(), dwi.array(), true, false, 1.0, 0.0);
           // [(c_in, ky, kx), c_out] in f order is DL4J's [c_out, c_in, kH, kW] in c order
-          dwi.data().asNioDouble().get(0, gi, 0, kk * cOut);
+          dwi.get(0, gi, 0, kk * cOut);
           grads[im] = gi;
         }
         slot.grads(grads);
       } else {
-        INDArray dw = ws.matrix(kk, cOut, 5);
-        Nd4j.gemm(colm, dzm, dw, true, false, 1.0, 0.0);
+        Nat dw = ws.matrix(type, kk, cOut, 5);
+        Nd4j.gemm(colm, dzm, dw.array(), true, false, 1.0, 0.0);
         double[] gi = new double[kk * cOut + cOut];
-        dw.data().asNioDouble().get(0, gi, 0, kk * cOut);
+        dw.get(0, gi, 0, kk * cOut);
         System.arraycopy(dbs[0], 0, gi, kk * cOut, cOut);
         slot.grads(new double[][] {gi});
       }
       if (!needInput) {
         return null;
       }
-      INDArray dcolm = ws.matrix(rows, kk, 2);
-      Nd4j.gemm(dzm, kernel, dcolm, false, true, 1.0, 0.0);
+      Nat dcol = ws.matrix(type, rows, kk, 2);
+      Nd4j.gemm(dzm, kernel, dcol.array(), false, true, 1.0, 0.0);
       // col2im, reading dcol from the native result a run at a time (into a small array that stays in cache)
-      DoubleBuffer dcol = dcolm.data().asNioDouble();
       double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
       for (int ci = 0; ci < cIn; ci++) {
@@ -1099,6 +1232,17 @@ public final class FastCnn {
      * Clears, in the {@code n} rows of width {@code outW} starting at {@code from}, the entries a run from column
      * {@code x0} of the first row to column {@code x1} of the last covers outside columns {@code [x0, x1)}.
      */
+    private void clearWrapped(Object a, int from, int n, int x0, int x1) {
+      if (a instanceof float[] f) {
+        for (int r = 0; r < n - 1; r++) {
+          // the entries between x1 of row r and x0 of row r + 1
+          java.util.Arrays.fill(f, from + r * outW + x1, from + (r + 1) * outW + x0, 0f);
+        }
+      } else {
+        clearWrapped((double[]) a, from, n, x0, x1);
+      }
+    }
+
     private void clearWrapped(double[] a, int from, int n, int x0, int x1) {
       for (int r = 0; r < n; r++) {
         int row = from + r * outW;
@@ -1289,7 +1433,7 @@ public final class FastCnn {
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       int rows = g * conv.outH * conv.outW;
       int plane = pool.outH() * pool.outW();
-      DoubleBuffer zb = conv.multiply(in, g, ws);
+      Nat zb = conv.multiply(in, g, ws);
       double[] pooled = ws.buf(List.of("pool-out", pool), g * plane * conv.cOut);
       // the backward pass needs the convolution's output; scoring needs a channel's at a time
       double[] convOut = slot != null ? convOut(g, ws) : ws.buf(List.of("conv-channel", conv.geometry), rows);

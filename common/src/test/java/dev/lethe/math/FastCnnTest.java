@@ -225,6 +225,58 @@ class FastCnnTest {
   }
 
   @Test
+  void singlePrecisionGemmsOfAFloatNetworkMatchDl4jAndTheDoubleGemmsToFloatPrecision() {
+    MultiLayerNetwork net = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    perturbBiases(net, 12);
+    assertThat(FastCnn.forFloatGradients(paperCnn())).isEmpty(); // a double network keeps double GEMMs
+    ExampleSet batch = TestNets.randomSet(20, 784, 10, 18, 0);
+    double[] want = dl4jLossGradient(net, batch);
+    double[] dbl = FastCnn.forGradients(net).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE)
+        .reshape(-1).toDoubleVector();
+    double[] flt = FastCnn.forFloatGradients(net).orElseThrow().writeLossGradient(batch).castTo(DataType.DOUBLE)
+        .reshape(-1).toDoubleVector();
+    double scale = java.util.Arrays.stream(want).map(Math::abs).max().orElseThrow();
+    assertThat(scale).isGreaterThan(1e-3);
+    assertThat(maxAbsDiff(flt, want)).as("float GEMMs against DL4J").isLessThanOrEqualTo(1e-4 * scale);
+    assertThat(maxAbsDiff(flt, dbl)).as("float GEMMs against double GEMMs").isLessThanOrEqualTo(1e-4 * scale)
+        .isGreaterThan(0.0); // not the double arithmetic
+    // logits and per-example gradients of the same instance
+    double[][] zf = FastCnn.forFloatGradients(net).orElseThrow().logits(batch, 0, 3);
+    double[][] zd = FastCnn.forGradients(net).orElseThrow().logits(batch, 0, 3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(maxAbsDiff(zf[i], zd[i])).isLessThanOrEqualTo(1e-5 * (1 + maxAbs(zd[i])));
+    }
+    double[][] gf = new double[3][];
+    double[][] gd = new double[3][];
+    ExampleSet three = batch.select(new int[] {0, 1, 2});
+    FastCnn.forFloatGradients(net).orElseThrow().forEachExampleGradient(three,
+        (row, g) -> gf[row] = g.castTo(DataType.DOUBLE).toDoubleVector());
+    FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(three,
+        (row, g) -> gd[row] = g.castTo(DataType.DOUBLE).toDoubleVector());
+    for (int i = 0; i < 3; i++) {
+      assertThat(maxAbsDiff(gf[i], gd[i])).isLessThanOrEqualTo(1e-4 * maxAbs(gd[i]));
+    }
+  }
+
+  private static double maxAbsDiff(double[] a, double[] b) {
+    assertThat(a).hasSameSizeAs(b);
+    double d = 0;
+    for (int j = 0; j < a.length; j++) {
+      d = Math.max(d, Math.abs(a[j] - b[j]));
+    }
+    return d;
+  }
+
+  private static double maxAbs(double[] a) {
+    double m = 0;
+    for (double v : a) {
+      m = Math.max(m, Math.abs(v));
+    }
+    return m;
+  }
+
+  @Test
   void perExampleGradientsMatchDl4jRowByRow() {
     for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers(), oddPooling())) {
       int d = (int) (net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof
