@@ -1021,47 +1021,14 @@ public final class FastCnn {
         src0 = f;
         run = ws.floats(List.of("conv-run", geometry), outH * outW);
       }
-      for (int ci = 0; ci < cIn; ci++) {
-        for (int ky = 0; ky < kH; ky++) {
-          for (int kx = 0; kx < kW; kx++) {
-            int dst = ((ci * kH + ky) * kW + kx) * rows;
-            int x0 = Math.max(0, padLeft - kx);
-            int x1 = Math.min(outW, inW + padLeft - kx);
-            if (x0 >= x1) {
-              continue;
-            }
-            if (outW == inW) {
-              // rows of equal width: an image's valid rows are one run in col and in the input, copied at once; the
-              // entries the run wraps into (x outside [x0, x1) of its inner rows) are then cleared
-              int y0 = Math.max(0, padTop - ky);
-              int y1 = Math.min(outH, inH + padTop - ky);
-              if (y0 >= y1) {
-                continue;
-              }
-              int shift = kx - padLeft;
-              int len = (y1 - y0 - 1) * outW + x1 - x0;
-              for (int im = 0; im < g; im++) {
-                int d = dst + im * outH * outW + y0 * outW;
-                int src = ((ci * g + im) * inH + y0 + ky - padTop) * inW;
-                // through a small array that stays in cache (single stores into a native buffer are slow)
-                System.arraycopy(src0, src + x0 + shift, run, x0, len);
-                clearWrapped(run, 0, y1 - y0, x0, x1);
-                col.putRaw(d + x0, run, x0, len);
-              }
-              continue;
-            }
-            for (int im = 0; im < g; im++) {
-              int plane = (ci * g + im) * inH;
-              for (int y = 0; y < outH; y++, dst += outW) {
-                int iy = y + ky - padTop;
-                if (iy >= 0 && iy < inH) {
-                  col.putRaw(dst + x0, src0, (plane + iy) * inW + x0 + kx - padLeft, x1 - x0);
-                }
-              }
-            }
-          }
-        }
-      }
+      Object src = src0;
+      Object buf = run;
+      forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
+        // through a small array that stays in cache (single stores into a native buffer are slow)
+        System.arraycopy(src, inAt + x0, buf, x0, len);
+        clearWrapped(buf, 0, n, x0, x1);
+        col.putRaw(colAt + x0, buf, x0, len);
+      });
       Nat z = ws.matrix(type, rows, cOut, 1);
       Nd4j.gemm(col.array(), kernel, z.array(), false, false, 1.0, 0.0);
       return z;
@@ -1158,52 +1125,60 @@ public final class FastCnn {
       // col2im, reading dcol from the native result a run at a time (into a small array that stays in cache)
       double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
+      forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
+        dcol.get(colAt, run, 0, n * outW);
+        clearWrapped(run, 0, n, x0, x1);
+        for (int t = 0; t < len; t++) {
+          din[inAt + x0 + t] += run[x0 + t];
+        }
+      });
+      return din;
+    }
+
+    /** A run of im2col entries that are contiguous in col and in the input (see {@link #forEachRun}). */
+    interface Run {
+      /**
+       * Entries {@code [colAt + x0, colAt + x0 + len)} of col hold the input's {@code [inAt + x0, inAt + x0 + len)}:
+       * {@code n} output rows of width {@code outW} from {@code colAt}, of which only columns {@code [x0, x1)} are
+       * inside the image (the others, when {@code n > 1}, are the input's neighbouring rows: to be cleared).
+       */
+      void at(int colAt, int inAt, int n, int x0, int x1, int len);
+    }
+
+    /**
+     * The im2col layout of a group of {@code g} images, run by run: column (c_in, ky, kx) of col ([rows, kk] in f
+     * order) holds, for every output position (image, y, x), the input at (c_in, image, y + ky - padTop,
+     * x + kx - padLeft), zero outside the image. When the output is as wide as the input (stride 1, as with
+     * {@code Same} padding) an image's valid rows are one run in both; otherwise each output row is one.
+     */
+    void forEachRun(int g, Run r) {
+      int rows = g * outH * outW;
       for (int ci = 0; ci < cIn; ci++) {
         for (int ky = 0; ky < kH; ky++) {
           for (int kx = 0; kx < kW; kx++) {
-            int src = ((ci * kH + ky) * kW + kx) * rows;
+            int column = ((ci * kH + ky) * kW + kx) * rows;
             int x0 = Math.max(0, padLeft - kx);
             int x1 = Math.min(outW, inW + padLeft - kx);
-            if (x0 >= x1) {
+            int y0 = Math.max(0, padTop - ky);
+            int y1 = Math.min(outH, inH + padTop - ky);
+            if (x0 >= x1 || y0 >= y1) {
               continue;
             }
-            if (outW == inW) {
-              // as in the forward pass: one run per image, its wrapped entries cleared
-              int y0 = Math.max(0, padTop - ky);
-              int y1 = Math.min(outH, inH + padTop - ky);
-              if (y0 >= y1) {
-                continue;
-              }
-              int shift = kx - padLeft;
-              int len = (y1 - y0 - 1) * outW + x1 - x0;
-              for (int im = 0; im < g; im++) {
-                dcol.get(src + im * outH * outW + y0 * outW, run, 0, (y1 - y0) * outW);
-                clearWrapped(run, 0, y1 - y0, x0, x1);
-                int d = ((ci * g + im) * inH + y0 + ky - padTop) * inW + x0 + shift;
-                for (int t = 0; t < len; t++) {
-                  din[d + t] += run[x0 + t];
-                }
-              }
-              continue;
-            }
+            int shift = kx - padLeft;
             for (int im = 0; im < g; im++) {
-              int plane = (ci * g + im) * inH;
-              for (int y = 0; y < outH; y++, src += outW) {
-                int iy = y + ky - padTop;
-                if (iy < 0 || iy >= inH) {
-                  continue;
-                }
-                dcol.get(src + x0, run, 0, x1 - x0);
-                int dst = (plane + iy) * inW + kx - padLeft;
-                for (int x = x0; x < x1; x++) {
-                  din[dst + x] += run[x - x0];
+              int colAt = column + (im * outH + y0) * outW;
+              int inAt = ((ci * g + im) * inH + y0 + ky - padTop) * inW + shift;
+              if (outW == inW) {
+                r.at(colAt, inAt, y1 - y0, x0, x1, (y1 - y0 - 1) * outW + x1 - x0);
+              } else {
+                for (int y = y0; y < y1; y++, colAt += outW, inAt += inW) {
+                  r.at(colAt, inAt, 1, x0, x1, x1 - x0);
                 }
               }
             }
           }
         }
       }
-      return din;
     }
 
     /**
