@@ -129,8 +129,8 @@ public final class FastCnn {
    * For a float network, its forward and backward pass with single-precision GEMMs: the im2col matrices, kernels and
    * GEMM results are float (as in DL4J's own float arithmetic), activations, pooling and sums double; about twice
    * the GEMM rate of {@link #forGradients}, whose results it matches to float precision. Empty for other networks
-   * or unsupported layers. For the many minibatch steps of an optimiser (the EWC update); criteria that must be
-   * exact use {@link #forGradients}.
+   * or unsupported layers. For the many minibatch steps of an optimiser (the EWC update, {@link #fitStep}); criteria
+   * that must be exact use {@link #forGradients}.
    */
   public static Optional<FastCnn> forFloatGradients(MultiLayerNetwork net) {
     return net.params().dataType() == DataType.FLOAT ? build(net, DataType.FLOAT) : Optional.empty();
@@ -312,7 +312,9 @@ public final class FastCnn {
    * @return the mean loss over the batch before the step (what {@code net.score()} reports after a fit)
    */
   public static double fitStep(MultiLayerNetwork net, ExampleSet batch) {
-    FastCnn fast = forGradients(net).orElseThrow(() -> new IllegalArgumentException("unsupported network"));
+    // a float network's step in single-precision GEMMs, as DL4J's own float arithmetic
+    FastCnn fast = forFloatGradients(net).or(() -> forGradients(net))
+        .orElseThrow(() -> new IllegalArgumentException("unsupported network"));
     INDArray g = fast.lossAndGradient(batch);
     net.getUpdater().update(net, new org.deeplearning4j.nn.gradient.DefaultGradient(g), net.getIterationCount(),
         net.getEpochCount(), batch.size(), org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());

@@ -357,6 +357,26 @@ class FastCnnTest {
   }
 
   @Test
+  void fitStepOfAFloatNetworkIsNetFitToFloatPrecision() {
+    // single-precision GEMMs, as DL4J's float arithmetic: the same three Adam steps to float rounding
+    MultiLayerNetwork a = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork b = a.clone();
+    double[] p0 = a.params().castTo(DataType.DOUBLE).toDoubleVector();
+    ExampleSet s = TestNets.randomSet(60, 784, 10, 20, 0);
+    for (int step = 0; step < 3; step++) {
+      int[] rows = IntStream.range(step * 20, step * 20 + 20).toArray();
+      a.fit(dev.lethe.model.DataSets.dataSet(s, rows, 10, DataType.FLOAT));
+      double loss = FastCnn.fitStep(b, s.select(rows));
+      assertThat(loss).as("step %d loss", step).isCloseTo(a.score(), within(1e-4));
+    }
+    double[] pa = a.params().castTo(DataType.DOUBLE).toDoubleVector();
+    double[] pb = b.params().castTo(DataType.DOUBLE).toDoubleVector();
+    assertThat(maxAbsDiff(pa, p0)).isGreaterThan(1e-3); // three Adam steps of 1e-3 moved the parameters
+    assertThat(maxAbsDiff(pa, pb)).isLessThanOrEqualTo(1e-4);
+  }
+
+  @Test
   void fitStepIsNetFit() {
     MultiLayerNetwork a = paperCnn();
     MultiLayerNetwork b = a.clone();
