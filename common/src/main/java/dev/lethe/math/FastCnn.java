@@ -1210,28 +1210,14 @@ public final class FastCnn {
      * {@code x0} of the first row to column {@code x1} of the last covers outside columns {@code [x0, x1)}.
      */
     private void clearWrapped(Object a, int from, int n, int x0, int x1) {
-      if (a instanceof float[] f) {
-        for (int r = 0; r < n - 1; r++) {
-          // the entries between x1 of row r and x0 of row r + 1
-          java.util.Arrays.fill(f, from + r * outW + x1, from + (r + 1) * outW + x0, 0f);
-        }
-      } else {
-        clearWrapped((double[]) a, from, n, x0, x1);
-      }
-    }
-
-    private void clearWrapped(double[] a, int from, int n, int x0, int x1) {
-      for (int r = 0; r < n; r++) {
-        int row = from + r * outW;
-        if (r > 0) {
-          for (int x = 0; x < x0; x++) {
-            a[row + x] = 0.0;
-          }
-        }
-        if (r < n - 1) {
-          for (int x = x1; x < outW; x++) {
-            a[row + x] = 0.0;
-          }
+      for (int r = 0; r < n - 1; r++) {
+        // the entries between x1 of row r and x0 of row r + 1
+        int lo = from + r * outW + x1;
+        int hi = from + (r + 1) * outW + x0;
+        if (a instanceof float[] f) {
+          java.util.Arrays.fill(f, lo, hi, 0f);
+        } else {
+          java.util.Arrays.fill((double[]) a, lo, hi, 0.0);
         }
       }
     }
