@@ -75,7 +75,7 @@ public final class FisherJob {
     ctx.describe("empirical Fisher diagonal over " + n + " rows, " + partitions + " partitions");
     try (RowProgress progress = new RowProgress(ctx.jsc(), "fisher", n, 15)) {
       LongAccumulator done = progress.rows();
-      JavaRDD<EmpiricalFisher> perPartition = train.repartition(partitions).javaRDD().mapPartitions(
+      JavaRDD<EmpiricalFisher> perPartition = ExampleTables.inPartitions(train, partitions).mapPartitions(
           rows -> List.of(accumulate(rows, model.value(), numParams, numFeatures, numClasses, threads, source,
               done)).iterator());
       total = perPartition.treeReduce(EmpiricalFisher::merge);

@@ -159,7 +159,7 @@ public final class IdentifyJob {
          Workdir.Staging staging = wd.stage("identify")) {
       LongAccumulator done = progress.rows();
       ctx.describe("score " + n + " training examples with " + name + ", " + partitions + " partitions");
-      JavaRDD<Scored> scored = train.repartition(partitions).javaRDD()
+      JavaRDD<Scored> scored = ExampleTables.inPartitions(train, partitions)
           .mapPartitions(rows -> failFirstAttempt(failFirstAttempt, score(rows, spec.value(), blockRows,
               numFeatures, numClasses, threads, trainPath, name, done)))
           .persist(StorageLevel.MEMORY_AND_DISK());

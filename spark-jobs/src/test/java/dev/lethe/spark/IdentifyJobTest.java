@@ -114,6 +114,31 @@ class IdentifyJobTest {
   }
 
   @Test
+  void scoringPartitionsComeFromTheScanUnlessItHasFewer() throws IOException {
+    // the small workdir's training table as prepare wrote it: one file per partition of the local[2] session
+    org.apache.spark.sql.Dataset<Row> train = ExampleTables.read(SharedSpark.get(),
+        StageFixture.small().resolve("data/train.parquet").toString(), ExampleTables.DATA, "train");
+    int scanned = train.javaRDD().getNumPartitions();
+    assertThat(scanned).isEqualTo(2);
+    List<Long> ids = train.javaRDD().map(r -> r.getLong(r.fieldIndex("id"))).collect();
+    for (int p : new int[] {1, 2, 5}) {
+      org.apache.spark.api.java.JavaRDD<Row> rows = ExampleTables.inPartitions(train, p);
+      assertThat(rows.getNumPartitions()).as("partitions for %d", p).isEqualTo(p);
+      // every row exactly once, whichever way it was split
+      assertThat(rows.map(r -> r.getLong(r.fieldIndex("id"))).collect()).containsExactlyInAnyOrderElementsOf(ids);
+      // as many as the scan: its own partitions, not shuffled (the same rows in the same order); fewer: no
+      // shuffle either (coalesced); more: a shuffle
+      boolean shuffled = rows.rdd().toDebugString().contains("Shuffled");
+      assertThat(shuffled).as("shuffled for %d", p).isEqualTo(p > scanned);
+      if (p == scanned) {
+        assertThat(rows.map(r -> r.getLong(r.fieldIndex("id"))).collect()).containsExactlyElementsOf(ids);
+      }
+    }
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ExampleTables.inPartitions(train, 0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partitions must be >= 1");
+  }
+
+  @Test
   void fisherOfAnotherModelIsBadInputAndWritesNothing() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
     Files.deleteIfExists(wd.resolve("culprits/ewc-influence.parquet"));

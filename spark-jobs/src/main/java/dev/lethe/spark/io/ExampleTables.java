@@ -139,6 +139,24 @@ public final class ExampleTables {
   }
 
   /**
+   * The rows of {@code df} in {@code partitions} partitions for a per-row pass (scoring), shuffled only when the scan
+   * has fewer: a table written by this pipeline already has one file per partition (prepare writes as many as the
+   * cluster has cores), and repartitioning it would read, serialise and shuffle every row once more. A scan with
+   * more partitions is coalesced (no shuffle). Per-row results do not depend on the partitioning.
+   */
+  public static JavaRDD<Row> inPartitions(Dataset<Row> df, int partitions) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+    }
+    JavaRDD<Row> rows = df.javaRDD();
+    int scanned = rows.getNumPartitions();
+    if (scanned < partitions) {
+      return df.repartition(partitions).javaRDD();
+    }
+    return scanned > partitions ? rows.coalesce(partitions) : rows;
+  }
+
+  /**
    * The data-schema table of an example set. The set travels to the tasks once, as a broadcast, and each task builds
    * its rows lazily (features wrapped, not copied or boxed), so the driver never holds a second, row-shaped copy of
    * the data. Rows are dealt round-robin to {@code partitions} partitions, in the set's order.
