@@ -202,6 +202,14 @@ final class BenchSummary {
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3), pct(fraction),
         100 * Roofline.TARGET, fraction.mean() >= Roofline.TARGET ? "met" : "not met"), List.of());
+    Stat forward = r.stat(e, null, EwcInfluence.NAME, "forward_fraction");
+    if (forward.n() > 0) {
+      line("");
+      line("Without reading and shuffling the table (the random ranking's scoring pass in the same run, which does"
+          + " both with no model: %s s), the forward passes run at %s GFLOP/s, %s of the GEMM rate.",
+          num(r.stat(e, null, EwcInfluence.NAME, "read_shuffle_seconds"), 2),
+          num(scaled(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_second")), 3), pct(forward));
+    }
   }
 
   private void memory() {

@@ -2,6 +2,7 @@ package dev.lethe.spark.bench;
 
 import com.typesafe.config.Config;
 import dev.lethe.influence.EwcInfluence;
+import dev.lethe.influence.RandomInfluence;
 import dev.lethe.math.Flops;
 import dev.lethe.math.GemmRate;
 import dev.lethe.spark.IdentifyJob;
@@ -19,7 +20,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * (the identify provenance's wall time of the scoring pass: reading the table, the shuffle to the scoring partitions
  * and the forward passes; ranking and writing excluded, so still a lower bound on the forward rate). It is compared
  * with ND4J's double-precision GEMM rate measured in the same bench run with as many threads as scoring used
- * (concurrent scoring tasks x spark.nd4j-task-threads).
+ * (concurrent scoring tasks x spark.nd4j-task-threads). When the run also has the random ranking, whose scoring pass
+ * reads and shuffles the same table without a model, the forward rate without that part is recorded as well (the
+ * target is on the whole pass).
  */
 final class Roofline {
   static final String EXPERIMENT = "roofline";
@@ -55,6 +58,21 @@ final class Roofline {
     ctx.console().line("bench: roofline: ewc-influence scored %d rows x 2 x %d FLOP in %.2f s = %.2f GFLOP/s;"
         + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s: %.1f%% (target %.0f%%)", rows, flops, seconds,
         scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, 100 * scoring / gemm, 100 * TARGET);
+    // the same pass of the random ranking (same table, read and shuffled alike, no model): what is left is the
+    // forward passes themselves (and the scorer's set-up)
+    String randomProv = IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX;
+    if (run.exists(randomProv)) {
+      double io = Json.parse(run.readBytes(randomProv), run.path(randomProv).toString())
+          .getDouble("scoring_pass_seconds");
+      if (io < seconds) {
+        double forward = rows * 2.0 * flops / (seconds - io);
+        ctx.record(EXPERIMENT, setting, seed, m, "read_shuffle_seconds", io, "s");
+        ctx.record(EXPERIMENT, setting, seed, m, "forward_flops_per_second", forward, "FLOP/s");
+        ctx.record(EXPERIMENT, setting, seed, m, "forward_fraction", forward / gemm, "fraction");
+        ctx.console().line("bench: roofline without reading and shuffling the table (%.2f s in the random ranking's"
+            + " pass): %.2f GFLOP/s, %.1f%% of the GEMM rate", io, forward / 1e9, 100 * forward / gemm);
+      }
+    }
   }
 
   private static double gemm(int threads) {
