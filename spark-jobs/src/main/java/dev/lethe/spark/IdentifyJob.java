@@ -1,5 +1,6 @@
 package dev.lethe.spark;
 
+import com.typesafe.config.Config;
 import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import dev.lethe.config.LetheConfig;
@@ -22,6 +23,7 @@ import dev.lethe.math.NetworkBytes;
 import dev.lethe.spark.exec.RowProgress;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
@@ -80,6 +82,12 @@ public final class IdentifyJob {
   /** The output table of a method. */
   public static String culprits(String method) {
     return "culprits/" + method + ".parquet";
+  }
+
+  /** The provenance of {@code wd}'s culprits table of {@code method} (its timings and diagnostics). */
+  public static Config provenance(Workdir wd, String method) {
+    String rel = culprits(method) + Workdir.PROVENANCE_SUFFIX;
+    return Json.parse(wd.readBytes(rel), wd.path(rel).toString());
   }
 
   /** One scored training example (before ranking). */

@@ -236,8 +236,7 @@ final class QualitySuite {
 
   private void recordIdentifyTiming(Workdir wd, String setting, long seed, String method, double wall) {
     ctx.record(TIMING, setting, seed, method, "identify_wall_seconds", wall, "s");
-    String prov = IdentifyJob.culprits(method) + Workdir.PROVENANCE_SUFFIX;
-    var p = Json.parse(wd.readBytes(prov), wd.path(prov).toString());
+    var p = IdentifyJob.provenance(wd, method);
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
     }

@@ -7,7 +7,6 @@ import dev.lethe.math.Flops;
 import dev.lethe.math.GemmRate;
 import dev.lethe.spark.IdentifyJob;
 import dev.lethe.spark.exec.TaskThreads;
-import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
 import java.util.HashMap;
@@ -38,8 +37,7 @@ final class Roofline {
   void measure(BenchContext ctx, String setting, long seed, Workdir run) {
     var net = ModelFiles.load(run, ModelFiles.BASE, "train");
     long flops = Flops.forwardPerExample(net);
-    String prov = IdentifyJob.culprits(EwcInfluence.NAME) + Workdir.PROVENANCE_SUFFIX;
-    Config p = Json.parse(run.readBytes(prov), run.path(prov).toString());
+    Config p = IdentifyJob.provenance(run, EwcInfluence.NAME);
     long rows = p.getLong("training_rows");
     double seconds = p.getDouble("scoring_pass_seconds");
     int partitions = p.getInt("partitions");
@@ -60,10 +58,8 @@ final class Roofline {
         scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, 100 * scoring / gemm, 100 * TARGET);
     // the same pass of the random ranking (same table, read and shuffled alike, no model): what is left is the
     // forward passes themselves (and the scorer's set-up)
-    String randomProv = IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX;
-    if (run.exists(randomProv)) {
-      double io = Json.parse(run.readBytes(randomProv), run.path(randomProv).toString())
-          .getDouble("scoring_pass_seconds");
+    if (run.exists(IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
+      double io = IdentifyJob.provenance(run, RandomInfluence.NAME).getDouble("scoring_pass_seconds");
       if (io < seconds) {
         double forward = rows * 2.0 * flops / (seconds - io);
         ctx.record(EXPERIMENT, setting, seed, m, "read_shuffle_seconds", io, "s");

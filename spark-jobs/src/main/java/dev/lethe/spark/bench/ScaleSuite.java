@@ -12,7 +12,6 @@ import dev.lethe.spark.PrepareJob;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.io.ExampleTables;
-import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
 import java.io.ByteArrayOutputStream;
@@ -250,9 +249,8 @@ public final class ScaleSuite {
   }
 
   private static Config provenance(SparkSession spark, Path wd) {
-    Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
-    String p = IdentifyJob.culprits(METHOD) + Workdir.PROVENANCE_SUFFIX;
-    return Json.parse(w.readBytes(p), w.path(p).toString());
+    return IdentifyJob.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
+        METHOD);
   }
 
   /**
