@@ -114,17 +114,17 @@ class BenchJobTest {
     assertThat(gemm).isPositive();
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
-    // without the random ranking's read-and-shuffle time (recorded only when that pass was the shorter one, which
+    // without the random ranking's time to read and partition the table (recorded only when that pass was the shorter one, which
     // a 400-row MLP does not guarantee): a faster rate over the same FLOPs, and its own fraction of the GEMM rate
     List<Row> forward = select(rows, "roofline", "ewc-influence", "forward_flops_per_second");
-    assertThat(select(rows, "roofline", "ewc-influence", "read_shuffle_seconds")).hasSameSizeAs(forward);
+    assertThat(select(rows, "roofline", "ewc-influence", "read_partition_seconds")).hasSameSizeAs(forward);
     assertThat(select(rows, "roofline", "ewc-influence", "forward_fraction")).hasSameSizeAs(forward);
     if (!forward.isEmpty()) {
       double f = forward.get(0).value();
       assertThat(f).isGreaterThan(scoring);
       assertThat(select(rows, "roofline", "ewc-influence", "forward_fraction").get(0).value())
           .isCloseTo(f / gemm, org.assertj.core.api.Assertions.within(1e-9 * f / gemm));
-      assertThat(select(rows, "roofline", "ewc-influence", "read_shuffle_seconds").get(0).value()).isPositive();
+      assertThat(select(rows, "roofline", "ewc-influence", "read_partition_seconds").get(0).value()).isPositive();
     }
   }
 

@@ -194,7 +194,7 @@ final class BenchSummary {
     }
     section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x 2 forward passes x %s"
         + " FLOP per forward pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
-        + " (reading, shuffle and scoring; not ranking or writing) = %s GFLOP/s;"
+        + " (reading, partitioning and scoring; not ranking or writing) = %s GFLOP/s;"
         + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
         + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
         num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), IdentifyJob.culprits("ewc-influence"),
@@ -205,9 +205,9 @@ final class BenchSummary {
     Stat forward = r.stat(e, null, EwcInfluence.NAME, "forward_fraction");
     if (forward.n() > 0) {
       line("");
-      line("Without reading and shuffling the table (the random ranking's scoring pass in the same run, which does"
+      line("Without reading and partitioning the table (the random ranking's scoring pass in the same run, which does"
           + " both with no model: %s s), the forward passes run at %s GFLOP/s, %s of the GEMM rate.",
-          num(r.stat(e, null, EwcInfluence.NAME, "read_shuffle_seconds"), 2),
+          num(r.stat(e, null, EwcInfluence.NAME, "read_partition_seconds"), 2),
           num(scaled(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_second")), 3), pct(forward));
     }
   }

@@ -16,11 +16,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * The scoring roofline: EWC-influence scores every training example with two forward passes in double precision
  * (log p(z|theta_hat) and log p(z|theta*)), so its scoring rate is rows x 2 x forward FLOPs / scoring_pass_seconds
- * (the identify provenance's wall time of the scoring pass: reading the table, the shuffle to the scoring partitions
- * and the forward passes; ranking and writing excluded, so still a lower bound on the forward rate). It is compared
+ * (the identify provenance's wall time of the scoring pass: reading the table, its partitioning (a shuffle only when
+ * the table has fewer partitions than scoring uses) and the forward passes; ranking and writing excluded, so still a lower bound on the forward rate). It is compared
  * with ND4J's double-precision GEMM rate measured in the same bench run with as many threads as scoring used
  * (concurrent scoring tasks x spark.nd4j-task-threads). When the run also has the random ranking, whose scoring pass
- * reads and shuffles the same table without a model, the forward rate without that part is recorded as well (the
+ * reads and partitions the same table without a model, the forward rate without that part is recorded as well (the
  * target is on the whole pass).
  */
 final class Roofline {
@@ -56,16 +56,16 @@ final class Roofline {
     ctx.console().line("bench: roofline: ewc-influence scored %d rows x 2 x %d FLOP in %.2f s = %.2f GFLOP/s;"
         + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s: %.1f%% (target %.0f%%)", rows, flops, seconds,
         scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, 100 * scoring / gemm, 100 * TARGET);
-    // the same pass of the random ranking (same table, read and shuffled alike, no model): what is left is the
+    // the same pass of the random ranking (same table, read and partitioned alike, no model): what is left is the
     // forward passes themselves (and the scorer's set-up)
     if (run.exists(IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
       double io = IdentifyJob.provenance(run, RandomInfluence.NAME).getDouble("scoring_pass_seconds");
       if (io < seconds) {
         double forward = rows * 2.0 * flops / (seconds - io);
-        ctx.record(EXPERIMENT, setting, seed, m, "read_shuffle_seconds", io, "s");
+        ctx.record(EXPERIMENT, setting, seed, m, "read_partition_seconds", io, "s");
         ctx.record(EXPERIMENT, setting, seed, m, "forward_flops_per_second", forward, "FLOP/s");
         ctx.record(EXPERIMENT, setting, seed, m, "forward_fraction", forward / gemm, "fraction");
-        ctx.console().line("bench: roofline without reading and shuffling the table (%.2f s in the random ranking's"
+        ctx.console().line("bench: roofline without reading and partitioning the table (%.2f s in the random ranking's"
             + " pass): %.2f GFLOP/s, %.1f%% of the GEMM rate", io, forward / 1e9, 100 * forward / gemm);
       }
     }

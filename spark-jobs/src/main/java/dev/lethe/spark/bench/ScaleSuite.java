@@ -163,7 +163,7 @@ public final class ScaleSuite {
         Runtime.getRuntime().availableProcessors()));
 
     // Spark against a plain loop, on the smallest size (its provenance is now the local[2] run) and on the largest
-    // (its local[*] identify run): Spark's costs are partly fixed (task start-up, the shuffle), so both are shown
+    // (its local[*] identify run): Spark's costs are partly fixed (task start-up, reading the table), so both are shown
     md.append(overhead(spark, config, s, rec, small, pass[1], "local[2]"));
     if (runs.size() > 1) {
       md.append(overhead(spark, config, s, rec, large, large.scoringPassSeconds(), "local[*]"));
@@ -181,7 +181,7 @@ public final class ScaleSuite {
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_seconds", plain, "s");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
     return String.format(Locale.ROOT, "%nThe same scoring of %d rows in a plain loop in one JVM (no Spark, data"
-        + " already in memory, ND4J on all cores): %.1f s; Spark %s scoring pass (Parquet read, shuffle, tasks"
+        + " already in memory, ND4J on all cores): %.1f s; Spark %s scoring pass (Parquet read, partitioning, tasks"
         + " with 1 ND4J thread each): %.1f s: overhead **%.2fx** (target <= %.1f: %s).%n", run.trainRows(), plain,
         master, sparkPass, overhead, OVERHEAD_TARGET, overhead <= OVERHEAD_TARGET ? "met" : "not met");
   }

@@ -139,10 +139,11 @@ public final class ExampleTables {
   }
 
   /**
-   * The rows of {@code df} in {@code partitions} partitions for a per-row pass (scoring), shuffled only when the scan
-   * has fewer: a table written by this pipeline already has one file per partition (prepare writes as many as the
-   * cluster has cores), and repartitioning it would read, serialise and shuffle every row once more. A scan with
-   * more partitions is coalesced (no shuffle). Per-row results do not depend on the partitioning.
+   * The rows of {@code df} in {@code partitions} partitions for a pass over the rows (scoring, the Fisher), shuffled
+   * only when the scan has fewer: a table written by this pipeline already has one file per partition (prepare
+   * writes as many as the cluster has cores), and repartitioning it would read, serialise and shuffle every row once
+   * more. A scan with more partitions is coalesced (no shuffle). Per-row results do not depend on the partitioning; sums over rows (the
+   * Fisher's) only by the order of their additions.
    */
   public static JavaRDD<Row> inPartitions(Dataset<Row> df, int partitions) {
     if (partitions < 1) {
