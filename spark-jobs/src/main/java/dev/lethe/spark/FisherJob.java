@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
@@ -132,7 +133,7 @@ public final class FisherJob {
   }
 
   /** One partition's squared per-example gradients. */
-  static EmpiricalFisher accumulate(Iterator<Row> rows, ModelBytes model, int numParams, int numFeatures,
+  static EmpiricalFisher accumulate(Iterator<InternalRow> rows, ModelBytes model, int numParams, int numFeatures,
       int numClasses, int threads, String source, LongAccumulator done) {
     TaskThreads.limit(threads);
     int partition = TaskContext.getPartitionId();
@@ -144,7 +145,7 @@ public final class FisherJob {
     MultiLayerNetwork net = model.rebuild();
     long count = 0;
     long lastLog = start;
-    Iterator<ExampleSet> blocks = ExampleTables.blocks(rows, BLOCK_ROWS, true, numFeatures, numClasses, source);
+    Iterator<ExampleSet> blocks = ExampleTables.internalBlocks(rows, BLOCK_ROWS, true, numFeatures, numClasses, source);
     while (blocks.hasNext()) {
       ExampleSet block = blocks.next();
       PerExampleGradients.forEach(net, block, (row, g) -> f.add(g));

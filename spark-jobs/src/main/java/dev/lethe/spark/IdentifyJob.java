@@ -46,6 +46,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
@@ -268,13 +269,13 @@ public final class IdentifyJob {
    * features and one block of scores at a time, whatever the partition size. The scorer (and its ND4J workspace)
    * is closed when the partition is exhausted, or when the task ends early (failure or cancellation).
    */
-  static Iterator<Scored> score(Iterator<Row> rows, ScorerSpec spec, int blockRows, int numFeatures, int numClasses,
-      int threads, String source, String name, LongAccumulator done) {
+  static Iterator<Scored> score(Iterator<InternalRow> rows, ScorerSpec spec, int blockRows, int numFeatures,
+      int numClasses, int threads, String source, String name, LongAccumulator done) {
     TaskThreads.limit(threads);
     if (!rows.hasNext()) {
       return Collections.emptyIterator();
     }
-    return new PartitionScores(ExampleTables.blocks(rows, blockRows, true, numFeatures, numClasses, source),
+    return new PartitionScores(ExampleTables.internalBlocks(rows, blockRows, true, numFeatures, numClasses, source),
         spec.open(), name, done);
   }
 

@@ -16,13 +16,15 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.LongAccumulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import scala.collection.mutable.WrappedArray;
 
 class IdentifyJobTest {
   /** Cheap linear-influence settings for the 400-row fixture. */
@@ -122,16 +124,16 @@ class IdentifyJobTest {
     assertThat(scanned).isEqualTo(2);
     List<Long> ids = train.javaRDD().map(r -> r.getLong(r.fieldIndex("id"))).collect();
     for (int p : new int[] {1, 2, 5}) {
-      org.apache.spark.api.java.JavaRDD<Row> rows = ExampleTables.inPartitions(train, p);
+      org.apache.spark.api.java.JavaRDD<InternalRow> rows = ExampleTables.inPartitions(train, p);
       assertThat(rows.getNumPartitions()).as("partitions for %d", p).isEqualTo(p);
       // every row exactly once, whichever way it was split
-      assertThat(rows.map(r -> r.getLong(r.fieldIndex("id"))).collect()).containsExactlyInAnyOrderElementsOf(ids);
+      assertThat(rows.map(r -> r.getLong(0)).collect()).containsExactlyInAnyOrderElementsOf(ids);
       // as many as the scan: its own partitions, not shuffled (the same rows in the same order); fewer: no
       // shuffle either (coalesced); more: a shuffle
       boolean shuffled = rows.rdd().toDebugString().contains("Shuffled");
       assertThat(shuffled).as("shuffled for %d", p).isEqualTo(p > scanned);
       if (p == scanned) {
-        assertThat(rows.map(r -> r.getLong(r.fieldIndex("id"))).collect()).containsExactlyElementsOf(ids);
+        assertThat(rows.map(r -> r.getLong(0)).collect()).containsExactlyElementsOf(ids);
       }
     }
     assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ExampleTables.inPartitions(train, 0)))
@@ -206,17 +208,23 @@ class IdentifyJobTest {
     int[] pulled = {0};
     int[] opened = {0};
     int[] closed = {0};
-    Iterator<Row> rows = new Iterator<>() {
+    // one row object, overwritten for every row, as Spark's scans do: the blocks must copy each row out
+    GenericInternalRow row = new GenericInternalRow(5);
+    Iterator<InternalRow> rows = new Iterator<>() {
       @Override
       public boolean hasNext() {
         return pulled[0] < total;
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         long id = pulled[0]++;
-        return RowFactory.create(id, WrappedArray.make(new float[] {0.1f, 0.2f, 0.3f, 0.4f}), (int) (id % 3), (int) (id % 3),
-            "none");
+        row.setLong(0, id);
+        row.update(1, ArrayData.toArrayData(new float[] {id, 0.2f, 0.3f, 0.4f}));
+        row.setInt(2, (int) (id % 3));
+        row.setInt(3, (int) (id % 3));
+        row.update(4, UTF8String.fromString("none"));
+        return row;
       }
     };
     ScorerSpec spec = () -> {
@@ -226,6 +234,8 @@ class IdentifyJobTest {
         public ScoredBlock score(ExampleSet block) {
           double[] s = new double[block.size()];
           for (int i = 0; i < s.length; i++) {
+            assertThat(block.features(i)[0]).as("features of id %d", block.id(i)).isEqualTo((float) block.id(i));
+            assertThat(block.label(i)).isEqualTo((int) (block.id(i) % 3));
             s[i] = -block.id(i);
           }
           return new ScoredBlock(s, s.clone(), s.clone());

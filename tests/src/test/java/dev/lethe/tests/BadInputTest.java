@@ -233,6 +233,32 @@ class BadInputTest {
         "id " + id + " has a non-finite feature (Infinity at position 7)");
   }
 
+  /** A null inside the features array or in a column; on the executors (Fisher) and on the driver (train). */
+  @Test
+  void nullFeatureOnTheExecutors() {
+    Path work = withoutOutputs("null-feature", FISHER_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
+        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 5, CAST(NULL AS FLOAT), x)), features)")));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "id " + id + ": features contains a null at position 5");
+  }
+
+  @Test
+  void nullLabelOnTheExecutorsAndOnTheDriver() {
+    Path work = withoutOutputs("null-label", FISHER_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("label", functions.expr(
+        "IF(id = " + id + ", CAST(NULL AS INT), label)")));
+    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
+        "id " + id + " has a null label (the column must not contain nulls)");
+    Path driver = withoutOutputs("null-label-driver", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    SmallWorkdir.rewriteTable(driver, "data/train.parquet", df -> df.withColumn("label", functions.expr(
+        "IF(id = " + id + ", CAST(NULL AS INT), label)")));
+    assertBadInput("train", SmallWorkdir.run("train", driver), driver, List.of("model/base.zip"),
+        "data/train.parquet", "id " + id + " has a null label (the column must not contain nulls)");
+  }
+
   @Test
   void labelOutOfRange() {
     List<String> out = List.of("failures");

@@ -4,16 +4,20 @@ import dev.lethe.LetheInputException;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -139,22 +143,28 @@ public final class ExampleTables {
   }
 
   /**
-   * The rows of {@code df} in {@code partitions} partitions for a pass over the rows (scoring, the Fisher), shuffled
-   * only when the scan has fewer: a table written by this pipeline already has one file per partition (prepare
-   * writes as many as the cluster has cores), and repartitioning it would read, serialise and shuffle every row once
-   * more. A scan with more partitions is coalesced (no shuffle). Per-row results do not depend on the partitioning; sums over rows (the
-   * Fisher's) only by the order of their additions.
+   * The rows of {@code df} (a table from {@link #read}: the columns of its required schema, in order) in
+   * {@code partitions} partitions for a pass over the rows (scoring, the Fisher), in Spark's internal row format, to be
+   * converted by {@link #internalBlocks}. Internal rows skip the conversion to external {@link Row}s, a projection
+   * generated and compiled on the executors whose first use in a JVM also initialises Scala reflection there: about
+   * 0.9 s before the first row of a fresh identify JVM's scoring pass (6000 rows, local[2]). A row is valid only until
+   * the iterator's next row (the scan reuses its buffers); {@link #internalBlocks} copies each row out as it reads it.
+   * <p>
+   * The scan is shuffled only when it has fewer partitions: a table written by this pipeline already has one file
+   * per partition (prepare writes as many as the cluster has cores), and repartitioning it would read, serialise and
+   * shuffle every row once more. A scan with more partitions is coalesced (no shuffle). Per-row results do not
+   * depend on the partitioning; sums over rows (the Fisher's) only by the order of their additions.
    */
-  public static JavaRDD<Row> inPartitions(Dataset<Row> df, int partitions) {
+  public static JavaRDD<InternalRow> inPartitions(Dataset<Row> df, int partitions) {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
     }
-    JavaRDD<Row> rows = df.javaRDD();
+    RDD<InternalRow> rows = df.queryExecution().toRdd();
     int scanned = rows.getNumPartitions();
     if (scanned < partitions) {
-      return df.repartition(partitions).javaRDD();
+      return df.repartition(partitions).queryExecution().toRdd().toJavaRDD();
     }
-    return scanned > partitions ? rows.coalesce(partitions) : rows;
+    return scanned > partitions ? rows.toJavaRDD().coalesce(partitions) : rows.toJavaRDD();
   }
 
   /**
@@ -196,7 +206,7 @@ public final class ExampleTables {
   }
 
   /** The features of a row (column 1 in both the data and failures schemas) as a float[]. */
-  public static float[] features(Row r, int column) {
+  static float[] features(Row r, int column, String source) {
     Object o = r.get(column);
     if (o instanceof ArraySeq<?> seq) {
       Object arr = seq.array();
@@ -209,7 +219,8 @@ public final class ExampleTables {
     for (int i = 0; i < f.length; i++) {
       Object v = list.get(i);
       if (v == null) {
-        throw LetheInputException.of("row id %d: features contains a null at position %d", r.getLong(0), i);
+        throw LetheInputException.of("%s: id %d: features contains a null at position %d", source, r.getLong(0),
+            i);
       }
       f[i] = (Float) v;
     }
@@ -227,10 +238,16 @@ public final class ExampleTables {
     List<Integer> labels = new ArrayList<>();
     List<Integer> originals = new ArrayList<>();
     List<Corruption> corr = new ArrayList<>();
+    StructType schema = dataSchema ? DATA : FAILURES;
     while (rows.hasNext()) {
       Row r = rows.next();
+      for (int c = 0; c < schema.size(); c++) {
+        if (r.isNullAt(c)) {
+          throw nullValue(source, c == 0 || r.isNullAt(0) ? null : r.getLong(0), schema.fields()[c].name());
+        }
+      }
       ids.add(r.getLong(0));
-      feats.add(features(r, 1));
+      feats.add(features(r, 1, source));
       labels.add(r.getInt(2));
       originals.add(dataSchema ? r.getInt(3) : r.getInt(2));
       corr.add(dataSchema ? Corruption.parse(r.getString(4), source) : Corruption.NONE);
@@ -257,14 +274,18 @@ public final class ExampleTables {
   }
 
   /**
-   * Streams rows as example sets of at most {@code blockSize} rows (the last may be shorter), so a partition is
-   * never held in memory whole; each block is validated as in {@link #toExamples}.
+   * Streams internal rows of the data schema (id, features, label, original_label, corruption) or the failures
+   * schema (id, features, label, predicted), as {@link #inPartitions} gives them, as example sets of at most
+   * {@code blockSize} rows (the last may be shorter), so a partition is never held in memory whole. Each row is
+   * copied out as it is read; each block is validated as in {@link #toExamples}, and a null value is bad input naming
+   * the row and the column.
    */
-  public static Iterator<ExampleSet> blocks(Iterator<Row> rows, int blockSize, boolean dataSchema, int numFeatures,
-      int numClasses, String source) {
+  public static Iterator<ExampleSet> internalBlocks(Iterator<InternalRow> rows, int blockSize, boolean dataSchema,
+      int numFeatures, int numClasses, String source) {
     if (blockSize < 1) {
       throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
     }
+    StructType schema = dataSchema ? DATA : FAILURES;
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -273,16 +294,52 @@ public final class ExampleTables {
 
       @Override
       public ExampleSet next() {
-        List<Row> block = new ArrayList<>(blockSize);
-        while (block.size() < blockSize && rows.hasNext()) {
-          block.add(rows.next());
-        }
-        if (block.isEmpty()) {
+        if (!rows.hasNext()) {
           throw new java.util.NoSuchElementException();
         }
-        return toExamples(block.iterator(), dataSchema, numFeatures, numClasses, source);
+        long[] ids = new long[blockSize];
+        float[][] feats = new float[blockSize][];
+        int[] labels = new int[blockSize];
+        int[] originals = new int[blockSize];
+        Corruption[] corr = new Corruption[blockSize];
+        int n = 0;
+        while (n < blockSize && rows.hasNext()) {
+          InternalRow r = rows.next();
+          for (int c = 0; c < schema.size(); c++) {
+            if (r.isNullAt(c)) {
+              throw nullValue(source, c == 0 || r.isNullAt(0) ? null : r.getLong(0), schema.fields()[c].name());
+            }
+          }
+          ids[n] = r.getLong(0);
+          ArrayData a = r.getArray(1);
+          if (a.numElements() != numFeatures) {
+            throw LetheInputException.of("%s: id %d has %d features, but the model takes %d", source, ids[n],
+                a.numElements(), numFeatures);
+          }
+          for (int i = 0; i < numFeatures; i++) {
+            if (a.isNullAt(i)) {
+              throw LetheInputException.of("%s: id %d: features contains a null at position %d", source, ids[n],
+                  i);
+            }
+          }
+          feats[n] = a.toFloatArray();
+          labels[n] = r.getInt(2);
+          originals[n] = dataSchema ? r.getInt(3) : labels[n];
+          corr[n] = dataSchema ? Corruption.parse(r.getUTF8String(4).toString(), source) : Corruption.NONE;
+          n++;
+        }
+        ExampleSet s = n == blockSize ? new ExampleSet(ids, feats, labels, originals, corr, numFeatures)
+            : new ExampleSet(Arrays.copyOf(ids, n), Arrays.copyOf(feats, n), Arrays.copyOf(labels, n),
+                Arrays.copyOf(originals, n), Arrays.copyOf(corr, n), numFeatures);
+        s.validate(source, numClasses);
+        return s;
       }
     };
+  }
+
+  private static LetheInputException nullValue(String source, Long id, String column) {
+    return LetheInputException.of("%s: %s has a null %s (the column must not contain nulls)", source,
+        id == null ? "a row" : "id " + id, column);
   }
 
   /** As {@link #collect}, but an empty table gives an empty example set (Fh or T\F may be empty). */
