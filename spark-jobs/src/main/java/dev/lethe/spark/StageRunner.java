@@ -75,6 +75,9 @@ public final class StageRunner {
       }
       Configuration hadoopConf = existing ? activeSession().sparkContext().hadoopConfiguration() : new Configuration();
       LetheConfig config = loadConfig(a, stage, hadoopConf);
+      if (!existing) {
+        warmUpScalaReflection();
+      }
       spark = session(a, config, stage);
       Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
       JobContext ctx = new JobContext(spark, config, workdir, a, console);
@@ -97,6 +100,26 @@ public final class StageRunner {
         spark.stop();
       }
     }
+  }
+
+  /**
+   * Initialises Spark's Scala reflection on a daemon thread while the session starts. Every stage reaches it (the
+   * code Spark generates to convert rows calls it when compiled), and its first use in a JVM takes about a second of
+   * one core (1.2 s in a bare JVM), during which the stage would otherwise wait; the session's own start-up is
+   * mostly single-threaded. Class initialisation is once per JVM and thread-safe: a stage that reaches it first
+   * waits for this thread instead of doing it again. Only for a JVM whose session this runner creates (a shared
+   * session's JVM has long paid it).
+   */
+  static void warmUpScalaReflection() {
+    Thread t = new Thread(() -> {
+      try {
+        Class.forName("org.apache.spark.sql.catalyst.ScalaReflection$", true, StageRunner.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        LOG.debug("Scala reflection warm-up failed (the stage initialises it when it needs it)", e);
+      }
+    }, "lethe-warm-up");
+    t.setDaemon(true);
+    t.start();
   }
 
   private static SparkSession activeSession() {
