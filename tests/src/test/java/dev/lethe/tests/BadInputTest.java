@@ -139,6 +139,7 @@ class BadInputTest {
   // ---- tables, models and Fisher files of a finished workdir (SmallWorkdir), damaged one way per case ----
 
   private static final List<String> FISHER_OUT = List.of("fisher/diag.bin", "fisher/diag.bin.provenance.json");
+  private static final List<String> TRAIN_OUT = List.of("model/base.zip", "model/base.zip.provenance.json");
   private static final List<String> IDENTIFY_OUT = List.of("culprits", "model/ewc-updated.zip");
 
   /** A copy of the fixture without the outputs of {@code stage} (so the stage may run without --overwrite). */
@@ -163,7 +164,7 @@ class BadInputTest {
 
   @Test
   void emptyTrainingTable() {
-    Path work = withoutOutputs("empty-train-table", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    Path work = withoutOutputs("empty-train-table", TRAIN_OUT);
     SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.limit(0));
     assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
         "the table is empty");
@@ -187,7 +188,7 @@ class BadInputTest {
 
   @Test
   void missingColumn() {
-    Path work = withoutOutputs("missing-column", List.of("model/base.zip", "model/base.zip.provenance.json"));
+    Path work = withoutOutputs("missing-column", TRAIN_OUT);
     SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.drop("label"));
     assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
         "missing column 'label' (expected int;");
@@ -202,61 +203,56 @@ class BadInputTest {
         "column 'features' has type array<double>, expected array<float>");
   }
 
-  /** Checked on the executors (the Fisher pass streams partitions); the task's message reaches the console. */
+  /**
+   * Replaces {@code column} of the first training row by {@code value} (SQL over that row's columns) in a copy of the
+   * fixture, runs {@code stage} (fisher: checked on the executors, which stream partitions, and the task's message
+   * reaches the console; train: on the driver) and expects bad input naming the table and {@code message}, with
+   * {@code id} in it replaced by the row's id.
+   */
+  private static void badTrainingRow(String name, String stage, String column, String value, String message) {
+    List<String> outputs = stage.equals("fisher") ? FISHER_OUT : TRAIN_OUT;
+    Path work = withoutOutputs(name, outputs);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn(column,
+        functions.expr("IF(id = " + id + ", " + value + ", " + column + ")")));
+    assertBadInput(stage, SmallWorkdir.run(stage, work), work, outputs, "data/train.parquet",
+        message.replace("{id}", Long.toString(id)));
+  }
+
   @Test
   void featureLengthDoesNotMatchTheModel() {
-    Path work = withoutOutputs("short-features", FISHER_OUT);
-    long id = firstTrainingId();
-    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features",
-        functions.expr("IF(id = " + id + ", slice(features, 1, 100), features)")));
-    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
-        "id " + id + " has 100 features, but the model takes 784");
+    badTrainingRow("short-features", "fisher", "features", "slice(features, 1, 100)",
+        "id {id} has 100 features, but the model takes 784");
   }
 
   @Test
   void nanFeatureOnTheDriver() {
-    Path work = withoutOutputs("nan-feature", List.of("model/base.zip", "model/base.zip.provenance.json"));
-    long id = firstTrainingId();
-    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
-        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 3, CAST('NaN' AS FLOAT), x)), features)")));
-    assertBadInput("train", SmallWorkdir.run("train", work), work, List.of("model/base.zip"), "data/train.parquet",
-        "id " + id + " has a non-finite feature (NaN at position 3)");
+    badTrainingRow("nan-feature", "train", "features",
+        "transform(features, (x, i) -> IF(i = 3, CAST('NaN' AS FLOAT), x))",
+        "id {id} has a non-finite feature (NaN at position 3)");
   }
 
   @Test
   void infiniteFeatureOnTheExecutors() {
-    Path work = withoutOutputs("inf-feature", FISHER_OUT);
-    long id = firstTrainingId();
-    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
-        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 7, CAST('Infinity' AS FLOAT), x)), features)")));
-    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
-        "id " + id + " has a non-finite feature (Infinity at position 7)");
+    badTrainingRow("inf-feature", "fisher", "features",
+        "transform(features, (x, i) -> IF(i = 7, CAST('Infinity' AS FLOAT), x))",
+        "id {id} has a non-finite feature (Infinity at position 7)");
   }
 
-  /** A null inside the features array or in a column; on the executors (Fisher) and on the driver (train). */
+  /** A null inside the features array or in a column is bad input, on the executors and on the driver. */
   @Test
   void nullFeatureOnTheExecutors() {
-    Path work = withoutOutputs("null-feature", FISHER_OUT);
-    long id = firstTrainingId();
-    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("features", functions.expr(
-        "IF(id = " + id + ", transform(features, (x, i) -> IF(i = 5, CAST(NULL AS FLOAT), x)), features)")));
-    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
-        "id " + id + ": features contains a null at position 5");
+    badTrainingRow("null-feature", "fisher", "features",
+        "transform(features, (x, i) -> IF(i = 5, CAST(NULL AS FLOAT), x))",
+        "id {id}: features contains a null at position 5");
   }
 
   @Test
   void nullLabelOnTheExecutorsAndOnTheDriver() {
-    Path work = withoutOutputs("null-label", FISHER_OUT);
-    long id = firstTrainingId();
-    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.withColumn("label", functions.expr(
-        "IF(id = " + id + ", CAST(NULL AS INT), label)")));
-    assertBadInput("fisher", SmallWorkdir.run("fisher", work), work, FISHER_OUT, "data/train.parquet",
-        "id " + id + " has a null label (the column must not contain nulls)");
-    Path driver = withoutOutputs("null-label-driver", List.of("model/base.zip", "model/base.zip.provenance.json"));
-    SmallWorkdir.rewriteTable(driver, "data/train.parquet", df -> df.withColumn("label", functions.expr(
-        "IF(id = " + id + ", CAST(NULL AS INT), label)")));
-    assertBadInput("train", SmallWorkdir.run("train", driver), driver, List.of("model/base.zip"),
-        "data/train.parquet", "id " + id + " has a null label (the column must not contain nulls)");
+    for (String stage : List.of("fisher", "train")) {
+      badTrainingRow("null-label-" + stage, stage, "label", "CAST(NULL AS INT)",
+          "id {id} has a null label (the column must not contain nulls)");
+    }
   }
 
   @Test
