@@ -40,6 +40,16 @@ public enum Stage {
     return body;
   }
 
+  /**
+   * Whether the stage, run in a fresh JVM, initialises Spark's Scala reflection: Spark's generated conversions of
+   * external {@code Row}s (building a table from rows, collecting one) do on their first use. Every stage but
+   * {@code fisher} does; {@code fisher} reads Spark's internal rows and writes plain bytes (tested in a fresh JVM by
+   * StageJvmTest).
+   */
+  public boolean initialisesScalaReflection() {
+    return this != FISHER;
+  }
+
   public static Stage byName(String name) {
     for (Stage s : values()) {
       if (s.cliName.equals(name)) {

@@ -17,13 +17,20 @@ final class AppJar {
 
   /** Runs {@code dev.lethe.spark.LetheMain} with {@code args} (include --master) and waits for it. */
   static Run run(List<String> args) throws IOException, InterruptedException {
+    return run(List.of(), args);
+  }
+
+  /** As {@link #run(List)}, with extra options for the JVM. */
+  static Run run(List<String> jvmOptions, List<String> args) throws IOException, InterruptedException {
     Path root = Path.of(System.getProperty("lethe.repo.root"));
     Path jar = Path.of(System.getProperty("lethe.app.jar"));
     String provided = Files.readString(root.resolve("spark-jobs/target/provided-classpath.txt")).trim();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     cmd.addAll(List.of(System.getProperty("lethe.jvm.opens", "").split(" ")));
     cmd.removeIf(String::isBlank);
-    cmd.addAll(List.of("-Xmx1g", "-cp", jar + ":" + provided, "dev.lethe.spark.LetheMain"));
+    cmd.add("-Xmx1g");
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", jar + ":" + provided, "dev.lethe.spark.LetheMain"));
     cmd.addAll(args);
     Path out = Files.createTempFile(Path.of(System.getProperty("lethe.test.tmp", System.getProperty("java.io.tmpdir"))),
         "app-jar", ".out");
