@@ -114,8 +114,9 @@ class BenchJobTest {
     assertThat(gemm).isPositive();
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
-    // without the random ranking's time to read and partition the table (recorded only when that pass was the shorter one, which
-    // a 400-row MLP does not guarantee): a faster rate over the same FLOPs, and its own fraction of the GEMM rate
+    // without the random ranking's time to read and partition the table (recorded only when that pass was the
+    // shorter one, which a 400-row MLP does not guarantee): a faster rate over the same FLOPs, and its own fraction
+    // of the GEMM rate
     List<Row> forward = select(rows, "roofline", "ewc-influence", "forward_flops_per_second");
     assertThat(select(rows, "roofline", "ewc-influence", "read_partition_seconds")).hasSameSizeAs(forward);
     assertThat(select(rows, "roofline", "ewc-influence", "forward_fraction")).hasSameSizeAs(forward);

@@ -17,8 +17,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * The scoring roofline: EWC-influence scores every training example with two forward passes in double precision
  * (log p(z|theta_hat) and log p(z|theta*)), so its scoring rate is rows x 2 x forward FLOPs / scoring_pass_seconds
  * (the identify provenance's wall time of the scoring pass: reading the table, its partitioning (a shuffle only when
- * the table has fewer partitions than scoring uses) and the forward passes; ranking and writing excluded, so still a lower bound on the forward rate). It is compared
- * with ND4J's double-precision GEMM rate measured in the same bench run with as many threads as scoring used
+ * the table has fewer partitions than scoring uses) and the forward passes; ranking and writing excluded, so still a
+ * lower bound on the forward rate). It is compared with ND4J's double-precision GEMM rate measured in the same bench run with as many threads as scoring used
  * (concurrent scoring tasks x spark.nd4j-task-threads). When the run also has the random ranking, whose scoring pass
  * reads and partitions the same table without a model, the forward rate without that part is recorded as well (the
  * target is on the whole pass).

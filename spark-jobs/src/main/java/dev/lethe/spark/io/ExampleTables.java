@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -219,8 +221,7 @@ public final class ExampleTables {
     for (int i = 0; i < f.length; i++) {
       Object v = list.get(i);
       if (v == null) {
-        throw LetheInputException.of("%s: id %d: features contains a null at position %d", source, r.getLong(0),
-            i);
+        throw nullFeature(source, r.getLong(0), i);
       }
       f[i] = (Float) v;
     }
@@ -241,11 +242,7 @@ public final class ExampleTables {
     StructType schema = dataSchema ? DATA : FAILURES;
     while (rows.hasNext()) {
       Row r = rows.next();
-      for (int c = 0; c < schema.size(); c++) {
-        if (r.isNullAt(c)) {
-          throw nullValue(source, c == 0 || r.isNullAt(0) ? null : r.getLong(0), schema.fields()[c].name());
-        }
-      }
+      requireNoNulls(schema, r::isNullAt, () -> r.getLong(0), source);
       ids.add(r.getLong(0));
       feats.add(features(r, 1, source));
       labels.add(r.getInt(2));
@@ -263,8 +260,7 @@ public final class ExampleTables {
     }
     for (int i = 0; i < n; i++) {
       if (feats.get(i).length != numFeatures) {
-        throw LetheInputException.of("%s: id %d has %d features, but the model takes %d", source, idArr[i],
-            feats.get(i).length, numFeatures);
+        throw wrongLength(source, idArr[i], feats.get(i).length, numFeatures);
       }
     }
     ExampleSet s = new ExampleSet(idArr, feats.toArray(new float[0][]), lab, orig, corr.toArray(new Corruption[0]),
@@ -305,21 +301,15 @@ public final class ExampleTables {
         int n = 0;
         while (n < blockSize && rows.hasNext()) {
           InternalRow r = rows.next();
-          for (int c = 0; c < schema.size(); c++) {
-            if (r.isNullAt(c)) {
-              throw nullValue(source, c == 0 || r.isNullAt(0) ? null : r.getLong(0), schema.fields()[c].name());
-            }
-          }
+          requireNoNulls(schema, r::isNullAt, () -> r.getLong(0), source);
           ids[n] = r.getLong(0);
           ArrayData a = r.getArray(1);
           if (a.numElements() != numFeatures) {
-            throw LetheInputException.of("%s: id %d has %d features, but the model takes %d", source, ids[n],
-                a.numElements(), numFeatures);
+            throw wrongLength(source, ids[n], a.numElements(), numFeatures);
           }
           for (int i = 0; i < numFeatures; i++) {
             if (a.isNullAt(i)) {
-              throw LetheInputException.of("%s: id %d: features contains a null at position %d", source, ids[n],
-                  i);
+              throw nullFeature(source, ids[n], i);
             }
           }
           feats[n] = a.toFloatArray();
@@ -337,9 +327,26 @@ public final class ExampleTables {
     };
   }
 
-  private static LetheInputException nullValue(String source, Long id, String column) {
-    return LetheInputException.of("%s: %s has a null %s (the column must not contain nulls)", source,
-        id == null ? "a row" : "id " + id, column);
+  /**
+   * Fails naming the row (its id, unless that is the null) and the first column of {@code schema} that is null in it;
+   * {@code isNull} and {@code id} read the row ({@link Row} and {@link InternalRow} share no interface).
+   */
+  private static void requireNoNulls(StructType schema, IntPredicate isNull, LongSupplier id, String source) {
+    for (int c = 0; c < schema.size(); c++) {
+      if (isNull.test(c)) {
+        throw LetheInputException.of("%s: %s has a null %s (the column must not contain nulls)", source,
+            c == 0 || isNull.test(0) ? "a row" : "id " + id.getAsLong(), schema.fields()[c].name());
+      }
+    }
+  }
+
+  private static LetheInputException nullFeature(String source, long id, int position) {
+    return LetheInputException.of("%s: id %d: features contains a null at position %d", source, id, position);
+  }
+
+  private static LetheInputException wrongLength(String source, long id, int length, int numFeatures) {
+    return LetheInputException.of("%s: id %d has %d features, but the model takes %d", source, id, length,
+        numFeatures);
   }
 
   /** As {@link #collect}, but an empty table gives an empty example set (Fh or T\F may be empty). */
