@@ -753,6 +753,9 @@ public final class FastCnn {
     /** Entries {@code [at, at + len)} from {@code src[off..]}, an array of this matrix's precision. */
     abstract void putRaw(int at, Object src, int off, int len);
 
+    /** Entries {@code [at, at + len)} into {@code dst[off..]}, an array of this matrix's precision. */
+    abstract void getRaw(int at, Object dst, int off, int len);
+
     /** Entries {@code [at, at + len)} from entries {@code [from, from + len)} of {@code src} (same precision). */
     abstract void copy(int at, Nat src, int from, int len);
   }
@@ -783,6 +786,11 @@ public final class FastCnn {
     @Override
     void putRaw(int at, Object src, int off, int len) {
       b.put(at, (double[]) src, off, len);
+    }
+
+    @Override
+    void getRaw(int at, Object dst, int off, int len) {
+      b.get(at, (double[]) dst, off, len);
     }
   }
 
@@ -828,6 +836,11 @@ public final class FastCnn {
     @Override
     void putRaw(int at, Object src, int off, int len) {
       b.put(at, (float[]) src, off, len);
+    }
+
+    @Override
+    void getRaw(int at, Object dst, int off, int len) {
+      b.get(at, (float[]) dst, off, len);
     }
   }
 
@@ -986,16 +999,21 @@ public final class FastCnn {
 
     /** Channel {@code co} of the GEMM's result {@code zb}, biased and activated, into {@code dst[at..at+rows)}. */
     void activate(Nat zb, int co, int rows, double[] dst, int at) {
-      double b = bias[co];
       zb.get(co * rows, dst, at, rows);
-      int end = at + rows;
+      biasActivate(co, dst, at, rows);
+    }
+
+    /** Adds channel {@code co}'s bias to {@code a[at..at+n)} and applies the activation, in place. */
+    void biasActivate(int co, double[] a, int at, int n) {
+      double b = bias[co];
+      int end = at + n;
       if (relu) {
         for (int i = at; i < end; i++) {
-          dst[i] = Math.max(dst[i] + b, 0.0); // branch-free: half the activations are negative
+          a[i] = Math.max(a[i] + b, 0.0); // branch-free: half the activations are negative
         }
       } else {
         for (int i = at; i < end; i++) {
-          dst[i] += b;
+          a[i] += b;
         }
       }
     }
@@ -1025,10 +1043,17 @@ public final class FastCnn {
       }
       Object src = src0;
       Object buf = run;
+      boolean floats = type == DataType.FLOAT;
       forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
         // through a small array that stays in cache (single stores into a native buffer are slow)
         System.arraycopy(src, inAt + x0, buf, x0, len);
-        clearWrapped(buf, 0, n, x0, x1);
+        if (n > 1 && x1 - x0 < outW) {
+          if (floats) {
+            clearWrapped((float[]) buf, n, x0, x1);
+          } else {
+            clearWrapped((double[]) buf, n, x0, x1);
+          }
+        }
         col.putRaw(colAt + x0, buf, x0, len);
       });
       Nat z = ws.matrix(type, rows, cOut, 1);
@@ -1124,16 +1149,32 @@ public final class FastCnn {
       }
       Nat dcol = ws.matrix(type, rows, kk, 2);
       Nd4j.gemm(dzm, kernel, dcol.array(), false, true, 1.0, 0.0);
-      // col2im, reading dcol from the native result a run at a time (into a small array that stays in cache)
-      double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
+      // col2im, reading dcol from the native result a run at a time, in its precision, into a small array that stays
+      // in cache (a multi-row run's entries outside the image cleared), and adding the run to the input gradient
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
-      forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
-        dcol.get(colAt, run, 0, n * outW);
-        clearWrapped(run, 0, n, x0, x1);
-        for (int t = 0; t < len; t++) {
-          din[inAt + x0 + t] += run[x0 + t];
-        }
-      });
+      if (type == DataType.FLOAT) {
+        float[] run = ws.floats(List.of("conv-run", geometry), outH * outW);
+        forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
+          dcol.getRaw(colAt + x0, run, x0, len);
+          if (n > 1 && x1 - x0 < outW) {
+            clearWrapped(run, n, x0, x1);
+          }
+          for (int t = x0, d = inAt + x0, end = x0 + len; t < end; t++, d++) {
+            din[d] += run[t];
+          }
+        });
+      } else {
+        double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
+        forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
+          dcol.getRaw(colAt + x0, run, x0, len);
+          if (n > 1 && x1 - x0 < outW) {
+            clearWrapped(run, n, x0, x1);
+          }
+          for (int t = x0, d = inAt + x0, end = x0 + len; t < end; t++, d++) {
+            din[d] += run[t];
+          }
+        });
+      }
       return din;
     }
 
@@ -1206,18 +1247,24 @@ public final class FastCnn {
     }
 
     /**
-     * Clears, in the {@code n} rows of width {@code outW} starting at {@code from}, the entries a run from column
-     * {@code x0} of the first row to column {@code x1} of the last covers outside columns {@code [x0, x1)}.
+     * Clears, in the {@code n} rows of width {@code outW} from index 0, the entries a run from column {@code x0} of
+     * the first row to column {@code x1} of the last covers outside columns {@code [x0, x1)}: a few per row, in one
+     * loop of single stores (a fill call per row cost more than the stores).
      */
-    private void clearWrapped(Object a, int from, int n, int x0, int x1) {
+    private void clearWrapped(double[] a, int n, int x0, int x1) {
       for (int r = 0; r < n - 1; r++) {
         // the entries between x1 of row r and x0 of row r + 1
-        int lo = from + r * outW + x1;
-        int hi = from + (r + 1) * outW + x0;
-        if (a instanceof float[] f) {
-          java.util.Arrays.fill(f, lo, hi, 0f);
-        } else {
-          java.util.Arrays.fill((double[]) a, lo, hi, 0.0);
+        for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
+          a[i] = 0.0;
+        }
+      }
+    }
+
+    /** As {@link #clearWrapped(double[], int, int, int)}, of floats. */
+    private void clearWrapped(float[] a, int n, int x0, int x1) {
+      for (int r = 0; r < n - 1; r++) {
+        for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
+          a[i] = 0f;
         }
       }
     }
@@ -1398,12 +1445,24 @@ public final class FastCnn {
       int plane = pool.outH() * pool.outW();
       Nat zb = conv.multiply(in, g, ws);
       double[] pooled = ws.buf(List.of("pool-out", pool), g * plane * conv.cOut);
-      // the backward pass needs the convolution's output; scoring needs a channel's at a time
-      double[] convOut = slot != null ? convOut(g, ws) : ws.buf(List.of("conv-channel", conv.geometry), rows);
+      if (slot == null) {
+        // scoring: max pooling commutes with adding the bias and with the ReLU (both non-decreasing, in rounded
+        // arithmetic too: a correctly rounded sum is monotone in each operand), so each channel is pooled straight
+        // from the GEMM's result and only the pooled quarter is biased and activated: the same values
+        double[] channel = ws.buf(List.of("conv-channel", conv.geometry), rows);
+        for (int co = 0; co < conv.cOut; co++) {
+          int at = co * g * plane;
+          zb.get(co * rows, channel, 0, rows);
+          pool.max2x2Forward(channel, 0, pooled, at, g);
+          conv.biasActivate(co, pooled, at, g * plane);
+        }
+        return pooled;
+      }
+      // the backward pass needs the convolution's output
+      double[] convOut = convOut(g, ws);
       for (int co = 0; co < conv.cOut; co++) {
-        int at = slot != null ? co * rows : 0;
-        conv.activate(zb, co, rows, convOut, at);
-        pool.max2x2Forward(convOut, at, pooled, co * g * plane, g);
+        conv.activate(zb, co, rows, convOut, co * rows);
+        pool.max2x2Forward(convOut, co * rows, pooled, co * g * plane, g);
       }
       return pooled;
     }
