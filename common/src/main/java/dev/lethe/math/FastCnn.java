@@ -282,7 +282,7 @@ public final class FastCnn {
       loss[0] += t.loss;
     });
     lastLoss = loss[0];
-    return writeFlat(sum, 1.0);
+    return writeFlat(sum, null);
   }
 
   /**
@@ -332,13 +332,16 @@ public final class FastCnn {
    */
   public void forEachExampleGradient(ExampleSet s, PerExampleGradients.Visitor v) {
     checkFeatures(s);
+    double[] flat = new double[(int) net.numParams()];
+    float[] floatCopy = new float[flat.length];
     inWaves((s.size() + GROUP - 1) / GROUP, (i, ws) -> {
       int g0 = i * GROUP;
       return backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
     }, (i, t) -> {
       int g0 = i * GROUP;
       for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
-        v.accept(r, writeFlat(flatGradient(t, r - g0), -1.0));
+        // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
+        v.accept(r, writeFlat(flatGradient(t, r - g0, -1.0, flat), floatCopy));
       }
     });
   }
@@ -528,30 +531,43 @@ public final class FastCnn {
 
   /** Image {@code image}'s parameter gradient (or the group's sum) in the network's flattened order. */
   private double[] flatGradient(Trace t, int image) {
-    double[] flat = new double[(int) net.numParams()];
+    return flatGradient(t, image, 1.0, new double[(int) net.numParams()]);
+  }
+
+  /**
+   * Image {@code image}'s parameter gradient (or the group's sum) times {@code scale}, in the network's flattened
+   * order, into {@code flat} (every entry written) and returned.
+   */
+  private double[] flatGradient(Trace t, int image, double scale, double[] flat) {
+    java.util.Arrays.fill(flat, 0.0);
     for (int i = 0; i < ops.size(); i++) {
       double[][] grads = t.paramGrads[i];
       if (grads != null) {
         double[] gi = grads[t.perExample ? image : 0];
         int[] map = maps[i];
-        for (int j = 0; j < map.length; j++) {
-          flat[map[j]] = gi[j];
+        if (scale == 1.0) {
+          for (int j = 0; j < map.length; j++) {
+            flat[map[j]] = gi[j];
+          }
+        } else {
+          for (int j = 0; j < map.length; j++) {
+            flat[map[j]] = scale * gi[j];
+          }
         }
       }
     }
     return flat;
   }
 
-  private INDArray writeFlat(double[] flat, double scale) {
+  /**
+   * Writes {@code flat} into the network's flattened gradient view and returns the view; {@code floatCopy} (of
+   * {@code flat}'s length, or null) is reused for a float view's conversion.
+   */
+  private INDArray writeFlat(double[] flat, float[] floatCopy) {
     if (net.getFlattenedGradients() == null) {
       net.initGradientsView();
     }
     INDArray g = net.getFlattenedGradients();
-    if (scale != 1.0) {
-      for (int j = 0; j < flat.length; j++) {
-        flat[j] *= scale;
-      }
-    }
     if ((g.ordering() == 'c' || g.isRowVector()) && g.elementWiseStride() == 1 && g.length() == flat.length
         && (g.dataType() == DataType.FLOAT || g.dataType() == DataType.DOUBLE)) {
       // straight into the view's memory (it is contiguous), without a temporary array and a cast op
@@ -561,8 +577,8 @@ public final class FastCnn {
         b.position((int) offset);
         b.put(flat);
       } else {
-        float[] f = new float[flat.length];
-        for (int j = 0; j < f.length; j++) {
+        float[] f = floatCopy != null ? floatCopy : new float[flat.length];
+        for (int j = 0; j < flat.length; j++) {
           f[j] = (float) flat[j];
         }
         java.nio.FloatBuffer b = g.data().asNioFloat();
