@@ -65,8 +65,9 @@ public final class FisherJob {
     }
 
     long t0 = System.nanoTime();
-    Dataset<Row> train = ExampleTables.read(ctx.spark(), source, ExampleTables.DATA, PrepareJob.TRAIN);
-    long n = train.count();
+    ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), source, ExampleTables.DATA, PrepareJob.TRAIN);
+    Dataset<Row> train = table.rows();
+    long n = table.count();
     if (n == 0) {
       throw dev.lethe.LetheInputException.of("%s: the training table is empty", source);
     }

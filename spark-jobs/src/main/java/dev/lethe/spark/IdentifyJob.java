@@ -141,8 +141,10 @@ public final class IdentifyJob {
           + " nothing to explain", queryPath);
     }
     String trainPath = wd.path(PrepareJob.TRAIN).toString();
-    Dataset<Row> train = ExampleTables.read(ctx.spark(), trainPath, ExampleTables.DATA, PrepareJob.TRAIN);
-    long n = train.count();
+    ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
+        PrepareJob.TRAIN);
+    Dataset<Row> train = trainTable.rows();
+    long n = trainTable.count();
     if (n == 0) {
       throw LetheInputException.of("%s: the training table is empty", trainPath);
     }

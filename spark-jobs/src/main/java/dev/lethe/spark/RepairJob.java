@@ -149,10 +149,13 @@ public final class RepairJob {
 
     ctx.describe("read the training set, the culprits and the failure sets");
     String trainPath = wd.path(PrepareJob.TRAIN).toString();
-    Dataset<Row> trainDf = ExampleTables.read(ctx.spark(), trainPath, ExampleTables.DATA, PrepareJob.TRAIN);
+    ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
+        PrepareJob.TRAIN);
+    Dataset<Row> trainDf = trainTable.rows();
     String culpritsPath = wd.path(culpritsRel).toString();
-    Dataset<Row> culpritsDf = ExampleTables.read(ctx.spark(), culpritsPath, ExampleTables.CULPRITS, culpritsRel);
-    Ranking ranking = Ranking.read(culpritsDf, trainDf, culpritsPath, trainPath, plan.culpritsMethod());
+    ExampleTables.Table culpritsTable = ExampleTables.readTable(ctx.spark(), culpritsPath, ExampleTables.CULPRITS,
+        culpritsRel);
+    Ranking ranking = Ranking.read(culpritsTable, trainTable, culpritsPath, trainPath, plan.culpritsMethod());
     ExampleSet train = ExampleTables.collect(trainDf, true, numFeatures, plan.numClasses(), trainPath);
     ExampleSet query = failures(ctx, FailuresJob.QUERY, numFeatures, plan.numClasses());
     ExampleSet holdout = failures(ctx, FailuresJob.HOLDOUT, numFeatures, plan.numClasses());
@@ -317,19 +320,17 @@ public final class RepairJob {
    * training example.
    */
   record Ranking(long[] ids, double[] scores, long positive) {
-    static Ranking read(Dataset<Row> culprits, Dataset<Row> train, String culpritsPath, String trainPath,
-        String method) {
+    /** {@code culpritsTable} and {@code trainTable} from {@link ExampleTables#readTable}: their ids are unique. */
+    static Ranking read(ExampleTables.Table culpritsTable, ExampleTables.Table trainTable, String culpritsPath,
+        String trainPath, String method) {
       String rerun = "rerun `lethe identify --method " + method + " --overwrite`";
-      long n = train.count();
-      long m = culprits.count();
+      Dataset<Row> culprits = culpritsTable.rows();
+      Dataset<Row> train = trainTable.rows();
+      long n = trainTable.count();
+      long m = culpritsTable.count();
       if (m != n) {
         throw LetheInputException.of("%s: %d rows, but the training table %s has %d: a culprits table has exactly"
             + " one row per training example (%s)", culpritsPath, m, trainPath, n, rerun);
-      }
-      List<Row> dup = culprits.groupBy("id").count().filter("count > 1").limit(1).collectAsList();
-      if (!dup.isEmpty()) {
-        throw LetheInputException.of("%s: id %d appears %d times: a culprits table has one row per training example"
-            + " (%s)", culpritsPath, dup.get(0).getLong(0), dup.get(0).getLong(1), rerun);
       }
       Dataset<Row> unknown = culprits.select("id").except(train.select("id"));
       List<Row> first = unknown.limit(1).collectAsList();

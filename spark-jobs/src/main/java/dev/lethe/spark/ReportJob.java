@@ -187,8 +187,10 @@ public final class ReportJob {
       for (String method : tables) {
         String rel = IdentifyJob.culprits(method);
         ctx.describe("rank the corrupted examples of " + rel);
-        Dataset<Row> c = ExampleTables.read(ctx.spark(), wd.path(rel).toString(), ExampleTables.CULPRITS, rel);
-        long rows = c.count();
+        ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), wd.path(rel).toString(),
+            ExampleTables.CULPRITS, rel);
+        Dataset<Row> c = table.rows();
+        long rows = table.count();
         if (rows == 0) {
           notes.add("Skipped " + rel + ": the table is empty.");
           continue;

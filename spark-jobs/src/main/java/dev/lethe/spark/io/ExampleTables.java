@@ -70,6 +70,17 @@ public final class ExampleTables {
    * Feature length, labels and finiteness are checked where rows are converted ({@link #toExamples}).
    */
   public static Dataset<Row> read(SparkSession spark, String path, StructType required, String name) {
+    return readTable(spark, path, required, name).rows();
+  }
+
+  /** A table from {@link #readTable}: its rows (the required columns, in order) and how many there are. */
+  public record Table(Dataset<Row> rows, long count) {}
+
+  /**
+   * As {@link #read}, with the row count, which the uniqueness check counts on its way (so a stage that needs the
+   * count does not run a job of its own for it).
+   */
+  public static Table readTable(SparkSession spark, String path, StructType required, String name) {
     String where = name + " (" + path + ")";
     Dataset<Row> df;
     try {
@@ -79,21 +90,31 @@ public final class ExampleTables {
     }
     requireSchema(df.schema(), required, where);
     Dataset<Row> selected = df.select(required.fieldNames()[0], tail(required.fieldNames()));
-    requireUniqueIds(selected, where);
-    return selected;
+    return new Table(selected, requireUniqueIds(selected, where));
   }
 
-  /** Fails naming one duplicate id (and how often it occurs) if the table's ids are not unique. */
-  static void requireUniqueIds(Dataset<Row> df, String where) {
-    List<Row> dup;
+  /**
+   * Fails naming the smallest duplicate id (and how often it occurs) if the table's ids are not unique; returns the
+   * number of rows. One job over the id column (rows per id, then their sum and maximum); a second finds the
+   * duplicate only when there is one.
+   */
+  static long requireUniqueIds(Dataset<Row> df, String where) {
     try {
-      dup = df.groupBy("id").count().filter(functions.col("count").gt(1)).orderBy("id").limit(1).collectAsList();
+      Dataset<Row> perId = df.groupBy("id").count();
+      Row totals = perId.agg(functions.sum("count"), functions.max("count")).first();
+      if (totals.isNullAt(0)) {
+        return 0; // no rows
+      }
+      if (totals.getLong(1) > 1) {
+        Row dup = perId.filter(functions.col("count").gt(1)).orderBy("id").first();
+        throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, dup.getLong(0),
+            dup.getLong(1));
+      }
+      return totals.getLong(0);
+    } catch (LetheInputException e) {
+      throw e;
     } catch (Exception e) {
       throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
-    }
-    if (!dup.isEmpty()) {
-      throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, dup.get(0).getLong(0),
-          dup.get(0).getLong(1));
     }
   }
 

@@ -1,0 +1,77 @@
+package dev.lethe.spark.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.spark.SharedSpark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scala.collection.mutable.WrappedArray;
+
+/** {@link ExampleTables#readTable}: the row count it takes from the uniqueness check, and that check's message. */
+class ExampleTablesTest {
+  @TempDir
+  Path dir;
+
+  private static ExampleSet examples(long[] ids) {
+    float[][] f = new float[ids.length][];
+    int[] y = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      f[i] = new float[] {i / 10f, 1 - i / 10f};
+      y[i] = i % 3;
+    }
+    return ExampleSet.clean(ids, f, y, 2);
+  }
+
+  @Test
+  void countsTheRowsOfEveryPartAndKeepsTheRequiredColumns() {
+    SparkSession spark = SharedSpark.get();
+    long[] ids = new long[37];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = 1000 - 7L * i;
+    }
+    String path = dir.resolve("train.parquet").toString();
+    // an extra column, which the read drops, and three part files
+    ExampleTables.dataFrame(spark, examples(ids), 3).withColumn("extra", org.apache.spark.sql.functions.lit(1))
+        .write().parquet(path);
+
+    ExampleTables.Table t = ExampleTables.readTable(spark, path, ExampleTables.DATA, "data/train.parquet");
+
+    assertThat(t.count()).isEqualTo(37);
+    assertThat(t.rows().columns()).containsExactly(ExampleTables.DATA.fieldNames());
+    assertThat(t.rows().count()).isEqualTo(37);
+  }
+
+  @Test
+  void anEmptyTableHasNoRows() {
+    SparkSession spark = SharedSpark.get();
+    String path = dir.resolve("empty.parquet").toString();
+    ExampleTables.dataFrame(spark, examples(new long[0]), 2).write().parquet(path);
+
+    assertThat(ExampleTables.readTable(spark, path, ExampleTables.DATA, "data/train.parquet").count()).isZero();
+  }
+
+  @Test
+  void aDuplicateIdIsNamedWithItsCountTheSmallestFirst() {
+    SparkSession spark = SharedSpark.get();
+    long[] ids = {5, 9, 3, 9, 3, 9, 4};
+    List<Row> rows = new ArrayList<>();
+    for (long id : ids) {
+      rows.add(RowFactory.create(id, WrappedArray.make(new float[] {0f, 1f}), 1, 1, "none"));
+    }
+    String path = dir.resolve("dup.parquet").toString();
+    spark.createDataFrame(rows, ExampleTables.DATA).repartition(3).write().parquet(path);
+
+    assertThatThrownBy(() -> ExampleTables.readTable(spark, path, ExampleTables.DATA, "data/train.parquet"))
+        .isInstanceOf(LetheInputException.class)
+        .hasMessage("data/train.parquet (" + path + "): duplicate id 3 (2 rows); ids must be unique");
+  }
+}
