@@ -37,6 +37,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -131,6 +135,7 @@ public final class IdentifyJob {
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
     DiagonalFisher fisher = needsFisher || wd.exists(FisherJob.DIAG) ? FisherJob.read(wd, net, fingerprint) : null;
 
+    long[] trainReadNanos = {0};
     long t0 = System.nanoTime();
     ctx.describe("read the failure set Fq");
     String queryPath = wd.path(FailuresJob.QUERY).toString();
@@ -141,23 +146,64 @@ public final class IdentifyJob {
           + " nothing to explain", queryPath);
     }
     String trainPath = wd.path(PrepareJob.TRAIN).toString();
-    ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
-        PrepareJob.TRAIN);
+    boolean needsSample = linear && InfluenceOptions.FULL.equals(options.curvature());
+    // A method that prepares from theta_hat, the Fisher diagonal and Fq alone (ewc-influence, linear influence with
+    // the diagonal curvature) does not wait for the training table: it is read and checked (footers, schema, unique
+    // ids, row count: Spark jobs) on another thread while the driver prepares. A bad table is then reported after the
+    // preparation. The preparation's N is the Fisher's row count (it only has to be positive there).
+    boolean overlap = !needsSample && fisher != null;
+    ExecutorService reader = overlap ? Executors.newSingleThreadExecutor(r -> {
+      Thread th = new Thread(r, "lethe-identify-read-train");
+      th.setDaemon(true);
+      return th;
+    }) : null;
+    java.util.function.Supplier<ExampleTables.Table> readTrain = () -> {
+      ctx.describe("read the training table");
+      long start = System.nanoTime();
+      ExampleTables.Table t = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA, PrepareJob.TRAIN);
+      trainReadNanos[0] = System.nanoTime() - start;
+      if (t.count() == 0) {
+        throw LetheInputException.of("%s: the training table is empty", trainPath);
+      }
+      return t;
+    };
+    ExampleTables.Table trainTable;
+    PreparedInfluence prepared;
+    double readSeconds;
+    double prepareSeconds;
+    ExampleSet sample = null;
+    try {
+      Future<ExampleTables.Table> pending = overlap ? reader.submit(readTrain::get) : null;
+      trainTable = overlap ? null : readTrain.get();
+      if (needsSample) {
+        sample = curvatureSample(ctx, trainTable.rows(), curvatureSamples, numFeatures, numClasses, trainPath);
+      }
+      long tPrepare = System.nanoTime();
+      readSeconds = (tPrepare - t0) / 1e9;
+      ctx.describe("prepare " + name + " on the driver");
+      InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
+          overlap ? fisher.count() : trainTable.count(), options, ctx.seed());
+      try {
+        prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
+      } catch (RuntimeException | Error e) {
+        if (pending != null) {
+          awaitQuietly(pending); // no Spark job of this stage outlives it
+        }
+        throw e;
+      }
+      prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
+      if (overlap) {
+        long tWait = System.nanoTime();
+        trainTable = await(pending);
+        readSeconds += (System.nanoTime() - tWait) / 1e9;
+      }
+    } finally {
+      if (reader != null) {
+        reader.shutdown();
+      }
+    }
     Dataset<Row> train = trainTable.rows();
     long n = trainTable.count();
-    if (n == 0) {
-      throw LetheInputException.of("%s: the training table is empty", trainPath);
-    }
-    ExampleSet sample = linear && InfluenceOptions.FULL.equals(options.curvature())
-        ? curvatureSample(ctx, train, curvatureSamples, numFeatures, numClasses, trainPath) : null;
-
-    double readSeconds = (System.nanoTime() - t0) / 1e9;
-    long tPrepare = System.nanoTime();
-    ctx.describe("prepare " + name + " on the driver");
-    InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample, n, options, ctx.seed());
-    PreparedInfluence prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale",
-        () -> method.prepare(inputs));
-    double prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
     LOG.info("{} prepared on the driver in {} s: {}", name, String.format("%.1f", prepareSeconds),
         prepared.diagnostics());
 
@@ -206,6 +252,7 @@ public final class IdentifyJob {
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)
           .put("positive_scores", stats.positive).put("read_seconds", readSeconds)
+          .put("train_read_seconds", trainReadNanos[0] / 1e9).put("train_read_overlapped", overlap)
           .put("prepare_seconds", prepareSeconds)
           .put("score_seconds", scoreSeconds).put("scoring_pass_seconds", scoringPassSeconds)
           .put("diagnostics", jsonSafe(prepared.diagnostics()));
@@ -239,6 +286,35 @@ public final class IdentifyJob {
     }
   }
 
+
+  /** The result of {@code f}, its failure rethrown as it was thrown. */
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the training table", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Waits for {@code f} to end, ignoring its result or failure. */
+  private static void awaitQuietly(Future<?> f) {
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+      // the preparation's failure is the one reported
+    }
+  }
 
   /**
    * The seeded curvature sample: the {@code m} training rows with the smallest keys Seeds.derive(seed,

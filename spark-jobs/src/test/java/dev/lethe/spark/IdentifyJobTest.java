@@ -70,6 +70,14 @@ class IdentifyJobTest {
       assertThat(r.out()).contains("top 1% 100.0%");
     }
     assertThat(wd.resolve("culprits/" + method + ".parquet.provenance.json")).exists();
+    // ewc-influence prepares from theta_hat, the Fisher and Fq: the training table is read meanwhile; the linear
+    // methods (full curvature) sample it first
+    com.typesafe.config.Config p = IdentifyJob.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
+        SharedSpark.get().sparkContext().hadoopConfiguration(), false), method);
+    assertThat(p.getBoolean("train_read_overlapped")).isEqualTo(method.equals("ewc-influence")
+        || java.nio.file.Files.exists(wd.resolve(FisherJob.DIAG)) && !method.startsWith("linear-"));
+    assertThat(p.getDouble("train_read_seconds")).isPositive();
+    assertThat(p.getDouble("read_seconds")).isPositive();
   }
 
   /**

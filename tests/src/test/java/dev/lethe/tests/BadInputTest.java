@@ -277,6 +277,27 @@ class BadInputTest {
         "duplicate id " + id + " (2 rows); ids must be unique");
   }
 
+  /**
+   * ewc-influence reads the training table on another thread while the driver runs the EWC update: the table's
+   * failure is still the stage's one error, and nothing is written.
+   */
+  @Test
+  void duplicateIdsFoundByIdentifyWhileItPrepares() {
+    Path work = withoutOutputs("duplicate-ids-identify", IDENTIFY_OUT);
+    long id = firstTrainingId();
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.union(df.filter("id = " + id)));
+    assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+        "data/train.parquet", "duplicate id " + id + " (2 rows); ids must be unique");
+  }
+
+  @Test
+  void emptyTrainingTableFoundByIdentifyWhileItPrepares() {
+    Path work = withoutOutputs("empty-train-identify", IDENTIFY_OUT);
+    SmallWorkdir.rewriteTable(work, "data/train.parquet", df -> df.limit(0));
+    assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+        "data/train.parquet", "the training table is empty");
+  }
+
   @Test
   void emptyFailureQuerySet() {
     Path work = SmallWorkdir.copy("empty-fq");
