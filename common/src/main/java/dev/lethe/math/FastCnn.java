@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -457,39 +456,11 @@ public final class FastCnn {
 
     /** Waits for every task in {@code fs} to end, ignoring their results and failures. */
     static void awaitQuietly(List<? extends Future<?>> fs) {
-      boolean interrupted = false;
-      for (Future<?> f : fs) {
-        while (true) {
-          try {
-            f.get();
-            break;
-          } catch (InterruptedException e) {
-            interrupted = true;
-          } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-            break;
-          }
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      fs.forEach(dev.lethe.Futures::awaitQuietly);
     }
 
     static <T> T join(Future<T> f) {
-      try {
-        return f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a group of images", e);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException r) {
-          throw r;
-        }
-        if (e.getCause() instanceof Error err) {
-          throw err;
-        }
-        throw new IllegalStateException(e.getCause());
-      }
+      return dev.lethe.Futures.join(f, "a group of images");
     }
   }
 

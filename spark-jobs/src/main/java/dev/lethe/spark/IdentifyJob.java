@@ -1,6 +1,7 @@
 package dev.lethe.spark;
 
 import com.typesafe.config.Config;
+import dev.lethe.Futures;
 import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import dev.lethe.config.LetheConfig;
@@ -37,7 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -187,14 +187,14 @@ public final class IdentifyJob {
         prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
       } catch (RuntimeException | Error e) {
         if (pending != null) {
-          awaitQuietly(pending); // no Spark job of this stage outlives it
+          Futures.awaitQuietly(pending); // no Spark job of this stage outlives it
         }
         throw e;
       }
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();
-        trainTable = await(pending);
+        trainTable = Futures.join(pending, "the training table");
         readSeconds += (System.nanoTime() - tWait) / 1e9;
       }
     } finally {
@@ -286,35 +286,6 @@ public final class IdentifyJob {
     }
   }
 
-
-  /** The result of {@code f}, its failure rethrown as it was thrown. */
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading the training table", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  /** Waits for {@code f} to end, ignoring its result or failure. */
-  private static void awaitQuietly(Future<?> f) {
-    try {
-      f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-      // the preparation's failure is the one reported
-    }
-  }
 
   /**
    * The seeded curvature sample: the {@code m} training rows with the smallest keys Seeds.derive(seed,
