@@ -1139,29 +1139,24 @@ public final class FastCnn {
       // col2im, reading dcol from the native result a run at a time, in its precision, into a small array that stays
       // in cache (a multi-row run's entries outside the image cleared), and adding the run to the input gradient
       double[] din = ws.zeroed(List.of("conv-din", geometry), g * inH * inW * cIn);
-      if (type == DataType.FLOAT) {
-        float[] run = ws.floats(List.of("conv-run", geometry), outH * outW);
-        forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
-          dcol.getRaw(colAt + x0, run, x0, len);
-          if (n > 1 && x1 - x0 < outW) {
-            clearWrapped(run, n, x0, x1);
+      Object run = type == DataType.FLOAT ? ws.floats(List.of("conv-run", geometry), outH * outW)
+          : ws.buf(List.of("conv-run", geometry), outH * outW);
+      forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
+        dcol.getRaw(colAt + x0, run, x0, len);
+        boolean wrapped = n > 1 && x1 - x0 < outW;
+        if (run instanceof float[] f) {
+          if (wrapped) {
+            clearWrapped(f, n, x0, x1);
           }
-          for (int t = x0, d = inAt + x0, end = x0 + len; t < end; t++, d++) {
-            din[d] += run[t];
+          addTo(din, inAt + x0, f, x0, len);
+        } else {
+          double[] d = (double[]) run;
+          if (wrapped) {
+            clearWrapped(d, n, x0, x1);
           }
-        });
-      } else {
-        double[] run = ws.buf(List.of("conv-run", geometry), outH * outW);
-        forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
-          dcol.getRaw(colAt + x0, run, x0, len);
-          if (n > 1 && x1 - x0 < outW) {
-            clearWrapped(run, n, x0, x1);
-          }
-          for (int t = x0, d = inAt + x0, end = x0 + len; t < end; t++, d++) {
-            din[d] += run[t];
-          }
-        });
-      }
+          addTo(din, inAt + x0, d, x0, len);
+        }
+      });
       return din;
     }
 
@@ -1244,6 +1239,20 @@ public final class FastCnn {
         for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
           a[i] = 0.0;
         }
+      }
+    }
+
+    /** {@code dst[at..at+len) += src[from..from+len)}. */
+    private static void addTo(double[] dst, int at, double[] src, int from, int len) {
+      for (int i = 0; i < len; i++) {
+        dst[at + i] += src[from + i];
+      }
+    }
+
+    /** {@code dst[at..at+len) += src[from..from+len)}, from floats. */
+    private static void addTo(double[] dst, int at, float[] src, int from, int len) {
+      for (int i = 0; i < len; i++) {
+        dst[at + i] += src[from + i];
       }
     }
 
