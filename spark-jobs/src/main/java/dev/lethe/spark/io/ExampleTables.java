@@ -373,13 +373,25 @@ public final class ExampleTables {
   /** As {@link #collect}, but an empty table gives an empty example set (Fh or T\F may be empty). */
   public static ExampleSet collectPossiblyEmpty(Dataset<Row> df, boolean dataSchema, int numFeatures,
       int numClasses, String source) {
-    return toExamples(df.orderBy("id").collectAsList().iterator(), dataSchema, numFeatures, numClasses, source);
+    return toExamples(collectById(df).iterator(), dataSchema, numFeatures, numClasses, source);
+  }
+
+  /**
+   * The rows of {@code df} on the driver in id order (a null id first, as Spark sorts it), sorted there: a global
+   * {@code orderBy} would add a sampling job and a shuffle to a table small enough to collect.
+   */
+  static List<Row> collectById(Dataset<Row> df) {
+    List<Row> rows = new ArrayList<>(df.collectAsList());
+    int id = df.schema().fieldIndex("id");
+    rows.sort((a, b) -> a.isNullAt(id) || b.isNullAt(id) ? Boolean.compare(!a.isNullAt(id), !b.isNullAt(id))
+        : Long.compare(a.getLong(id), b.getLong(id)));
+    return rows;
   }
 
   /** Collects a whole table to the driver (for small tables: Fq, the test set, training on the driver). */
   public static ExampleSet collect(Dataset<Row> df, boolean dataSchema, int numFeatures, int numClasses,
       String source) {
-    List<Row> rows = df.orderBy("id").collectAsList();
+    List<Row> rows = collectById(df);
     if (rows.isEmpty()) {
       throw LetheInputException.of("%s: the table is empty", source);
     }

@@ -74,4 +74,24 @@ class ExampleTablesTest {
         .isInstanceOf(LetheInputException.class)
         .hasMessage("data/train.parquet (" + path + "): duplicate id 3 (2 rows); ids must be unique");
   }
+
+  @Test
+  void collectedRowsComeInIdOrderWithTheirOwnValues() {
+    SparkSession spark = SharedSpark.get();
+    long[] ids = {42, -3, 17, 5, 1000, 8, 0};
+    ExampleSet written = examples(ids);
+    String path = dir.resolve("fq.parquet").toString();
+    ExampleTables.dataFrame(spark, written, 3).write().parquet(path);
+
+    ExampleSet got = ExampleTables.collect(ExampleTables.read(spark, path, ExampleTables.DATA, "data/test.parquet"),
+        true, 2, 3, path);
+
+    assertThat(got.ids()).containsExactly(-3, 0, 5, 8, 17, 42, 1000);
+    for (int i = 0; i < got.size(); i++) {
+      long id = got.id(i);
+      int at = java.util.stream.IntStream.range(0, ids.length).filter(k -> ids[k] == id).findFirst().orElseThrow();
+      assertThat(got.features(i)).containsExactly(written.features(at));
+      assertThat(got.label(i)).isEqualTo(written.label(at));
+    }
+  }
 }
