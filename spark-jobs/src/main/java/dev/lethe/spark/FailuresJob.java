@@ -70,9 +70,9 @@ public final class FailuresJob {
     double queryFraction = ctx.config().doubleIn("failures.query-fraction", 0.0, 1.0);
     int numClasses = ctx.config().positiveInt("data.num-classes");
     ctx.describe("predict test set");
-    ExampleSet test = ExampleTables.collect(
-        ExampleTables.read(ctx.spark(), wd.path(PrepareJob.TEST).toString(), ExampleTables.DATA, PrepareJob.TEST),
-        true, ModelFiles.numInputs(net), numClasses, wd.path(PrepareJob.TEST).toString());
+    ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TEST).toString(),
+        ExampleTables.DATA, PrepareJob.TEST, false, ModelFiles.numInputs(net), numClasses,
+        wd.path(PrepareJob.TEST).toString());
     int[] predicted = Predictor.predict(net, test, 256);
     Split s = split(predicted, test.labels(), queryFraction, Seeds.derive(ctx.seed(), "failures.split"));
 

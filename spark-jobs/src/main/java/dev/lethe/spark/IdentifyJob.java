@@ -139,8 +139,8 @@ public final class IdentifyJob {
     long t0 = System.nanoTime();
     ctx.describe("read the failure set Fq");
     String queryPath = wd.path(FailuresJob.QUERY).toString();
-    Dataset<Row> queryDf = ExampleTables.read(ctx.spark(), queryPath, ExampleTables.FAILURES, FailuresJob.QUERY);
-    ExampleSet query = ExampleTables.collectPossiblyEmpty(queryDf, false, numFeatures, numClasses, queryPath);
+    ExampleSet query = ExampleTables.readCollected(ctx.spark(), queryPath, ExampleTables.FAILURES, FailuresJob.QUERY,
+        true, numFeatures, numClasses, queryPath);
     if (query.size() == 0) {
       throw LetheInputException.of("%s: the failure set Fq is empty (the model misclassified no query example):"
           + " nothing to explain", queryPath);

@@ -126,8 +126,8 @@ public final class PrepareJob {
       throw LetheInputException.of("config key 'data.parquet.%s' must name a Parquet table when data.source ="
           + " parquet", split);
     }
-    Dataset<Row> df = ExampleTables.read(ctx.spark(), path, ExampleTables.DATA, "data.parquet." + split);
-    return ExampleTables.collect(df, true, numFeatures, numClasses, "data.parquet." + split + " (" + path + ")");
+    return ExampleTables.readCollected(ctx.spark(), path, ExampleTables.DATA, "data.parquet." + split, false,
+        numFeatures, numClasses, "data.parquet." + split + " (" + path + ")");
   }
 
   static Map<Corruption, Integer> corruptionCounts(ExampleSet s) {

@@ -311,8 +311,8 @@ public final class RepairJob {
 
   private static ExampleSet failures(JobContext ctx, String rel, int numFeatures, int numClasses) {
     String path = ctx.workdir().path(rel).toString();
-    return ExampleTables.collectPossiblyEmpty(ExampleTables.read(ctx.spark(), path, ExampleTables.FAILURES, rel),
-        false, numFeatures, numClasses, path);
+    return ExampleTables.readCollected(ctx.spark(), path, ExampleTables.FAILURES, rel, true, numFeatures, numClasses,
+        path);
   }
 
   /**

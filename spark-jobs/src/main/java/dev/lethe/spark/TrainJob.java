@@ -35,9 +35,9 @@ public final class TrainJob {
     TrainOptions to = Options.train(ctx.config());
     boolean distributed = ctx.config().getBoolean("train.distributed");
     ctx.describe("read training data");
-    ExampleSet train = ExampleTables.collect(
-        ExampleTables.read(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(), ExampleTables.DATA, PrepareJob.TRAIN),
-        true, mo.numFeatures(), mo.numClasses(), wd.path(PrepareJob.TRAIN).toString());
+    ExampleSet train = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(),
+        ExampleTables.DATA, PrepareJob.TRAIN, false, mo.numFeatures(), mo.numClasses(),
+        wd.path(PrepareJob.TRAIN).toString());
 
     MultiLayerNetwork net = Models.build(mo);
     ctx.describe((distributed ? "distributed" : "driver") + " training");

@@ -82,6 +82,47 @@ public final class ExampleTables {
    */
   public static Table readTable(SparkSession spark, String path, StructType required, String name) {
     String where = name + " (" + path + ")";
+    Dataset<Row> selected = open(spark, path, required, where);
+    return new Table(selected, requireUniqueIds(selected, where));
+  }
+
+  /**
+   * Reads a table small enough for the driver straight into an example set (Fq, the test set, the failure sets of a
+   * repair, the training set of driver training): footers and schema are checked as by {@link #read}, the rows
+   * collected in one job (no shuffle) and sorted by id on the driver, where the ids are checked unique (with
+   * {@link #read}'s message), then converted and validated as by {@link #collect}.
+   *
+   * @param allowEmpty whether an empty table gives an empty set (otherwise it is bad input, as in {@link #collect})
+   */
+  public static ExampleSet readCollected(SparkSession spark, String path, StructType required, String name,
+      boolean allowEmpty, int numFeatures, int numClasses, String source) {
+    String where = name + " (" + path + ")";
+    Dataset<Row> selected = open(spark, path, required, where);
+    List<Row> rows;
+    try {
+      rows = collectById(selected);
+    } catch (Exception e) {
+      throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
+    }
+    if (rows.isEmpty() && !allowEmpty) {
+      throw LetheInputException.of("%s: the table is empty", source);
+    }
+    for (int i = 1; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      if (!r.isNullAt(0) && !rows.get(i - 1).isNullAt(0) && r.getLong(0) == rows.get(i - 1).getLong(0)) {
+        int end = i + 1;
+        while (end < rows.size() && rows.get(end).getLong(0) == r.getLong(0)) {
+          end++;
+        }
+        throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, r.getLong(0),
+            end - i + 1);
+      }
+    }
+    return toExamples(rows.iterator(), required.equals(DATA), numFeatures, numClasses, source);
+  }
+
+  /** The table's required columns, in order, after checking its footers and schema (see {@link #read}). */
+  private static Dataset<Row> open(SparkSession spark, String path, StructType required, String where) {
     Dataset<Row> df;
     try {
       df = spark.read().option("mergeSchema", "true").parquet(path);
@@ -89,8 +130,7 @@ public final class ExampleTables {
       throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
     }
     requireSchema(df.schema(), required, where);
-    Dataset<Row> selected = df.select(required.fieldNames()[0], tail(required.fieldNames()));
-    return new Table(selected, requireUniqueIds(selected, where));
+    return df.select(required.fieldNames()[0], tail(required.fieldNames()));
   }
 
   /**

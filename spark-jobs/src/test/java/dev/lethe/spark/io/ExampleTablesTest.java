@@ -94,4 +94,34 @@ class ExampleTablesTest {
       assertThat(got.label(i)).isEqualTo(written.label(at));
     }
   }
+
+  @Test
+  void aTableReadToTheDriverIsInIdOrderAndRejectsDuplicatesAsTheDistributedReadDoes() {
+    SparkSession spark = SharedSpark.get();
+    long[] ids = {42, -3, 17, 5};
+    String path = dir.resolve("test.parquet").toString();
+    ExampleTables.dataFrame(spark, examples(ids), 2).write().parquet(path);
+    ExampleSet got = ExampleTables.readCollected(spark, path, ExampleTables.DATA, "data/test.parquet", false, 2, 3,
+        path);
+    assertThat(got.ids()).containsExactly(-3, 5, 17, 42);
+
+    List<Row> rows = new ArrayList<>();
+    for (long id : new long[] {5, 9, 3, 9, 3, 9, 4}) {
+      rows.add(RowFactory.create(id, WrappedArray.make(new float[] {0f, 1f}), 1, 1, "none"));
+    }
+    String dup = dir.resolve("dup.parquet").toString();
+    spark.createDataFrame(rows, ExampleTables.DATA).repartition(3).write().parquet(dup);
+    String message = "data/test.parquet (" + dup + "): duplicate id 3 (2 rows); ids must be unique";
+    assertThatThrownBy(() -> ExampleTables.readCollected(spark, dup, ExampleTables.DATA, "data/test.parquet", false,
+        2, 3, dup)).isInstanceOf(LetheInputException.class).hasMessage(message);
+    assertThatThrownBy(() -> ExampleTables.read(spark, dup, ExampleTables.DATA, "data/test.parquet"))
+        .hasMessage(message);
+
+    String empty = dir.resolve("empty-test.parquet").toString();
+    ExampleTables.dataFrame(spark, examples(new long[0]), 1).write().parquet(empty);
+    assertThat(ExampleTables.readCollected(spark, empty, ExampleTables.DATA, "failures/holdout.parquet", true, 2, 3,
+        empty).size()).isZero();
+    assertThatThrownBy(() -> ExampleTables.readCollected(spark, empty, ExampleTables.DATA, "data/test.parquet", false,
+        2, 3, empty)).isInstanceOf(LetheInputException.class).hasMessage(empty + ": the table is empty");
+  }
 }
