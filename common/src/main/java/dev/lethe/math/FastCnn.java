@@ -516,14 +516,8 @@ public final class FastCnn {
       if (grads != null) {
         double[] gi = grads[t.perExample ? image : 0];
         int[] map = maps[i];
-        if (scale == 1.0) {
-          for (int j = 0; j < map.length; j++) {
-            flat[map[j]] = gi[j];
-          }
-        } else {
-          for (int j = 0; j < map.length; j++) {
-            flat[map[j]] = scale * gi[j];
-          }
+        for (int j = 0; j < map.length; j++) {
+          flat[map[j]] = scale * gi[j]; // exact for the scales used, 1 and -1
         }
       }
     }
