@@ -104,9 +104,6 @@ public final class ExampleTables {
     } catch (Exception e) {
       throw new LetheInputException(where + ": unreadable Parquet table: " + rootLine(e), e);
     }
-    if (rows.isEmpty() && !allowEmpty) {
-      throw LetheInputException.of("%s: the table is empty", source);
-    }
     for (int i = 1; i < rows.size(); i++) {
       Row r = rows.get(i);
       if (!r.isNullAt(0) && !rows.get(i - 1).isNullAt(0) && r.getLong(0) == rows.get(i - 1).getLong(0)) {
@@ -114,11 +111,14 @@ public final class ExampleTables {
         while (end < rows.size() && rows.get(end).getLong(0) == r.getLong(0)) {
           end++;
         }
-        throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, r.getLong(0),
-            end - i + 1);
+        throw duplicateId(where, r.getLong(0), end - i + 1);
       }
     }
-    return toExamples(rows.iterator(), required.equals(DATA), numFeatures, numClasses, source);
+    return examples(rows, allowEmpty, required.equals(DATA), numFeatures, numClasses, source);
+  }
+
+  private static LetheInputException duplicateId(String where, long id, long rows) {
+    return LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, id, rows);
   }
 
   /** The table's required columns, in order, after checking its footers and schema (see {@link #read}). */
@@ -147,8 +147,7 @@ public final class ExampleTables {
       }
       if (totals.getLong(1) > 1) {
         Row dup = perId.filter(functions.col("count").gt(1)).orderBy("id").first();
-        throw LetheInputException.of("%s: duplicate id %d (%d rows); ids must be unique", where, dup.getLong(0),
-            dup.getLong(1));
+        throw duplicateId(where, dup.getLong(0), dup.getLong(1));
       }
       return totals.getLong(0);
     } catch (LetheInputException e) {
@@ -413,7 +412,7 @@ public final class ExampleTables {
   /** As {@link #collect}, but an empty table gives an empty example set (Fh or T\F may be empty). */
   public static ExampleSet collectPossiblyEmpty(Dataset<Row> df, boolean dataSchema, int numFeatures,
       int numClasses, String source) {
-    return toExamples(collectById(df).iterator(), dataSchema, numFeatures, numClasses, source);
+    return examples(collectById(df), true, dataSchema, numFeatures, numClasses, source);
   }
 
   /**
@@ -431,8 +430,13 @@ public final class ExampleTables {
   /** Collects a whole table to the driver (for small tables: Fq, the test set, training on the driver). */
   public static ExampleSet collect(Dataset<Row> df, boolean dataSchema, int numFeatures, int numClasses,
       String source) {
-    List<Row> rows = collectById(df);
-    if (rows.isEmpty()) {
+    return examples(collectById(df), false, dataSchema, numFeatures, numClasses, source);
+  }
+
+  /** Collected rows as an example set; an empty table is bad input unless {@code allowEmpty}. */
+  private static ExampleSet examples(List<Row> rows, boolean allowEmpty, boolean dataSchema, int numFeatures,
+      int numClasses, String source) {
+    if (rows.isEmpty() && !allowEmpty) {
       throw LetheInputException.of("%s: the table is empty", source);
     }
     return toExamples(rows.iterator(), dataSchema, numFeatures, numClasses, source);
