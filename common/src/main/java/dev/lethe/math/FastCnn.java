@@ -261,6 +261,14 @@ public final class FastCnn {
   }
 
   private INDArray lossAndGradient(ExampleSet batch) {
+    return writeFlat(lossGradient(batch), null);
+  }
+
+  /**
+   * As {@link #writeLossGradient}, but the gradient is returned as a new array in DL4J's flattened parameter order
+   * (in double, before any rounding to the network's type) and not written into the network.
+   */
+  public double[] lossGradient(ExampleSet batch) {
     checkFeatures(batch);
     int n = batch.size();
     if (n == 0) {
@@ -281,7 +289,7 @@ public final class FastCnn {
       loss[0] += t.loss;
     });
     lastLoss = loss[0];
-    return writeFlat(sum, null);
+    return sum;
   }
 
   /**

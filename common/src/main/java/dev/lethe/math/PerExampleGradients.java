@@ -79,10 +79,22 @@ public final class PerExampleGradients {
     return Nd4j.createFromArray(sumArray(net, s, 256)).reshape(1, net.numParams());
   }
 
-  /** As {@link #sum} as a plain array, with backward passes over {@code chunk} rows at a time. */
+  /**
+   * As {@link #sum} as a plain array, with backward passes over {@code chunk} rows at a time; for the networks
+   * {@link FastCnn} supports, its batched backward pass in double precision over all rows (groups of
+   * {@value FastCnn#GROUP} summed in order; {@code chunk} does not apply).
+   */
   public static double[] sumArray(MultiLayerNetwork net, ExampleSet s, int chunk) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
+    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+    if (fast.isPresent() && s.size() > 0) {
+      double[] g = fast.get().lossGradient(s);
+      for (int j = 0; j < g.length; j++) {
+        g[j] = -g[j];
+      }
+      return g;
+    }
     int k = numClasses(net);
     DataType type = net.params().dataType();
     double[] total = new double[(int) net.numParams()];

@@ -73,8 +73,9 @@ class PerExampleGradientsTest {
 
   @Test
   void sumEqualsSumOfPerExampleGradients() {
+    // DL4J's backward passes (MLP, tanh CNN) and FastCnn's (ReLU CNN)
     for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
-        TestNets.cnn(3, 4, DataType.DOUBLE))) {
+        TestNets.cnn(3, 4, DataType.DOUBLE), TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
       int d = net.getnLayers() == 2 ? 6 : 36;
       ExampleSet s = TestNets.randomSet(23, d, 3, 17, 0);
       double[] expected = new double[(int) net.numParams()];
@@ -93,6 +94,24 @@ class PerExampleGradientsTest {
             * Math.abs(expected[j])));
       }
     }
+  }
+
+  @Test
+  void sumOfAFloatCnnIsComputedInDoublePrecision() {
+    // FastCnn's backward pass takes the float parameters exactly and computes in double: the sum equals that of the
+    // same parameters in a double network to double rounding, not to float rounding (about 1e-7 relative)
+    MultiLayerNetwork f = TestNets.reluCnn(3, 4, DataType.FLOAT);
+    assertThat(FastCnn.forGradients(f)).isPresent();
+    MultiLayerNetwork d = NetworkBytes.rebuild(NetworkBytes.configBytes(f), NetworkBytes.paramBytes(f.params()),
+        DataType.DOUBLE);
+    ExampleSet s = TestNets.randomSet(23, 36, 3, 17, 0);
+    double[] fromFloat = PerExampleGradients.sumArray(f, s, 10);
+    double[] fromDouble = PerExampleGradients.sumArray(d, s, 10);
+    for (int j = 0; j < fromDouble.length; j++) {
+      assertThat(fromFloat[j]).isCloseTo(fromDouble[j], org.assertj.core.data.Offset.offset(1e-13 + 1e-11
+          * Math.abs(fromDouble[j])));
+    }
+    assertThat(java.util.Arrays.stream(fromDouble).anyMatch(v -> Math.abs(v) > 1e-3)).isTrue();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.lethe.math;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -50,6 +51,23 @@ public final class TestNets {
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
         .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).list()
         .layer(new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.TANH).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(k).build())
+        .setInputType(InputType.convolutionalFlat(6, 6, 1))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    return net;
+  }
+
+  /**
+   * 1x6x6 flat input -> conv 3x3 (3 channels, Same padding, ReLU) -> global average pooling -> k softmax: a network
+   * {@link FastCnn} supports.
+   */
+  public static MultiLayerNetwork reluCnn(int k, long seed, DataType type) {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
+        .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).convolutionMode(ConvolutionMode.Same).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build())
         .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
         .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(k).build())
         .setInputType(InputType.convolutionalFlat(6, 6, 1))
