@@ -8,7 +8,6 @@ import dev.lethe.math.DiagonalOperator;
 import dev.lethe.math.EmpiricalFisherOperator;
 import dev.lethe.math.LinearOperator;
 import dev.lethe.math.Lissa;
-import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
 import java.util.LinkedHashMap;
@@ -142,9 +141,10 @@ public final class LinearInfluence implements InfluenceMethod {
       // without float32 rounding
       MultiLayerNetwork net = NetworkBytes.rebuild(config, params, DataType.DOUBLE);
       return (ExampleSet block) -> {
-        double[] lb = LogLikelihood.perExample(net, block, batchSize);
+        // log p(z | theta_hat) from the gradients' own forward pass
+        double[] lb = new double[block.size()];
         double[] score = new double[block.size()];
-        PerExampleGradients.forEach(net, block, (row, g) -> {
+        PerExampleGradients.forEach(net, block, lb, batchSize, (row, g) -> {
           double[] v = g.toDoubleVector();
           double dot = 0;
           for (int j = 0; j < v.length; j++) {

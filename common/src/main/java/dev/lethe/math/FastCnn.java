@@ -338,7 +338,19 @@ public final class FastCnn {
    * rows; the per-example kernel gradients are one small GEMM per image and convolution.
    */
   public void forEachExampleGradient(ExampleSet s, PerExampleGradients.Visitor v) {
+    forEachExampleGradient(s, null, v);
+  }
+
+  /**
+   * As {@link #forEachExampleGradient(ExampleSet, PerExampleGradients.Visitor)}, and writes each row's
+   * log p(y_i | x_i) from the same forward pass into {@code logLik[i]} (when not null) before its gradient is
+   * visited: the log-softmax of the logits in double, as {@link LogLikelihood} computes it.
+   */
+  public void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v) {
     checkFeatures(s);
+    if (logLik != null && logLik.length != s.size()) {
+      throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
+    }
     double[] flat = new double[(int) net.numParams()];
     float[] floatCopy = new float[flat.length];
     inWaves((s.size() + GROUP - 1) / GROUP, (i, ws) -> {
@@ -347,6 +359,9 @@ public final class FastCnn {
     }, (i, t) -> {
       int g0 = i * GROUP;
       for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
+        if (logLik != null) {
+          logLik[r] = t.logLik[r - g0];
+        }
         // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
         v.accept(r, writeFlat(flatGradient(t, r - g0, -1.0, flat), floatCopy));
       }
@@ -474,7 +489,7 @@ public final class FastCnn {
 
   /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
   private Trace backprop(ExampleSet s, int from, int to, int group, boolean perExample, Workspace ws) {
-    Trace t = new Trace(ops.size(), perExample);
+    Trace t = new Trace(ops.size(), perExample, group);
     double[] a = input(s, from, to, group);
     for (int i = 0; i < ops.size(); i++) {
       t.inputs[i] = a;
@@ -499,7 +514,11 @@ public final class FastCnn {
         d[base + j] /= sum;
       }
       int y = labels[from + r];
-      t.loss -= a[base + y] - max - Math.log(sum);
+      double logp = a[base + y] - max - Math.log(sum);
+      t.loss -= logp;
+      if (perExample) {
+        t.logLik[r] = logp;
+      }
       d[base + y] -= 1.0;
     }
     for (int i = ops.size() - 1; i >= 0; i--) {
@@ -842,9 +861,12 @@ public final class FastCnn {
     final double[][][] paramGrads;
     /** sum over the group's rows of -log p(y | x). */
     double loss;
+    /** log p(y | x) of each of the group's rows (per-example traces only). */
+    final double[] logLik;
 
-    Trace(int n, boolean perExample) {
+    Trace(int n, boolean perExample, int group) {
       this.perExample = perExample;
+      this.logLik = perExample ? new double[group] : null;
       inputs = new double[n][];
       outputs = new double[n][];
       paramGrads = new double[n][][];

@@ -71,6 +71,29 @@ public final class PerExampleGradients {
   }
 
   /**
+   * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)}, and writes log p(y_i | x_i) into {@code logLik[i]}
+   * (of length {@code s.size()}) before row i's gradient is visited, with the values of
+   * {@link LogLikelihood#perExample(MultiLayerNetwork, ExampleSet, int)}. For a double-precision network that
+   * {@link FastCnn} supports they come from the gradient's own forward pass (one forward pass per row instead of
+   * two); otherwise from a separate {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
+   */
+  public static void forEach(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize, Visitor v) {
+    if (logLik.length != s.size()) {
+      throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
+    }
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    // the networks LogLikelihood scores with FastCnn (double precision), whose gradient pass has the same logits
+    java.util.Optional<FastCnn> fast = FastCnn.of(net);
+    if (fast.isPresent()) {
+      fast.get().forEachExampleGradient(s, logLik, v);
+      return;
+    }
+    System.arraycopy(LogLikelihood.perExample(net, s, batchSize), 0, logLik, 0, logLik.length);
+    forEach(net, s, v);
+  }
+
+  /**
    * sum_i grad log p(y_i | x_i) over {@code s}, in double precision, shape [1, numParams]. Computed with one
    * batched backward pass per chunk of rows (the raw minibatch gradient is the sum of the per-example gradients;
    * the test suite checks this against {@link #forEach}).

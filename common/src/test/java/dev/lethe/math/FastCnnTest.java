@@ -148,6 +148,24 @@ class FastCnnTest {
   }
 
   @Test
+  void logLikelihoodsOfTheGradientPassEqualThoseOfTheScoringPass() {
+    // the paper CNN: the scoring pass pools before bias and ReLU, the gradient pass after; the values are equal to
+    // the bit (rounding is monotone), for the 21 rows of a full and a padded group, on two threads
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet s = TestNets.randomSet(21, 784, 10, 41, 0);
+    double[] want = LogLikelihood.perExample(net, s, 64);
+    double[] got = new double[s.size()];
+    int[] visited = {0};
+    FastCnn.forGradients(net).orElseThrow().withThreads(2).forEachExampleGradient(s, got, (row, g) -> {
+      assertThat(got[row]).isEqualTo(want[row]);
+      visited[0]++;
+    });
+    assertThat(visited[0]).isEqualTo(s.size());
+    assertThat(got).containsExactly(want);
+    assertThat(want[0]).isNotEqualTo(want[1]);
+  }
+
+  @Test
   void unpaddedIdentityConvolutionBeforeMaxPoolingMatchesDl4j() {
     // a 3x3 convolution without padding (its output rows are narrower than its input's: im2col row by row) and
     // identity activation, fused with the 2x2 max pooling after it (no ReLU mask on the pooled gradient); then a

@@ -33,6 +33,48 @@ class PerExampleGradientsTest {
     checkAgainstFiniteDifferences(net, TestNets.randomSet(4, 36, 3, 13, 0));
   }
 
+  @Test
+  void logLikelihoodsFromTheGradientPassEqualLogLikelihoodPerExample() {
+    // a FastCnn network (log p from the gradients' own forward pass; 37 rows: a padded last group) and an MLP
+    // (DL4J's per-row backward passes, log p from a separate forward pass)
+    MultiLayerNetwork cnn = TestNets.reluCnn(3, 5, DataType.DOUBLE);
+    assertThat(FastCnn.of(cnn)).isPresent();
+    checkLogLikelihoods(cnn, TestNets.randomSet(37, 36, 3, 17, 0));
+    MultiLayerNetwork mlp = TestNets.mlp(6, 3, 7, DataType.DOUBLE);
+    assertThat(FastCnn.of(mlp)).isEmpty();
+    checkLogLikelihoods(mlp, TestNets.randomSet(9, 6, 3, 19, 0));
+  }
+
+  @Test
+  void logLikelihoodArrayOfTheWrongLengthIsRejected() {
+    MultiLayerNetwork net = TestNets.cnn(3, 5, DataType.DOUBLE);
+    assertThatThrownBy(() -> PerExampleGradients.forEach(net, TestNets.randomSet(4, 36, 3, 1, 0), new double[3], 8,
+        (r, g) -> { }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("length 3 for 4 rows");
+  }
+
+  /** The same log p as LogLikelihood.perExample and the same gradients as forEach without them, to the bit. */
+  private static void checkLogLikelihoods(MultiLayerNetwork net, ExampleSet s) {
+    double[] want = LogLikelihood.perExample(net, s, 8);
+    List<double[]> plain = new ArrayList<>();
+    PerExampleGradients.forEach(net, s, (row, g) -> plain.add(g.toDoubleVector()));
+    double[] got = new double[s.size()];
+    List<double[]> withLogLik = new ArrayList<>();
+    PerExampleGradients.forEach(net, s, got, 8, (row, g) -> {
+      // written before the row's gradient is visited
+      assertThat(got[row]).isEqualTo(want[row]);
+      withLogLik.add(g.toDoubleVector());
+    });
+    assertThat(got).containsExactly(want);
+    assertThat(withLogLik).hasSize(s.size());
+    for (int i = 0; i < s.size(); i++) {
+      assertThat(withLogLik.get(i)).containsExactly(plain.get(i));
+    }
+    // the values vary between rows and are proper log-probabilities
+    assertThat(want[0]).isNotEqualTo(want[1]);
+    assertThat(java.util.Arrays.stream(want).allMatch(v -> v < 0 && v > -50)).isTrue();
+  }
+
   private static void checkAgainstFiniteDifferences(MultiLayerNetwork net, ExampleSet s) {
     INDArray before = net.params().dup();
     List<double[]> analytic = new ArrayList<>();
