@@ -2,7 +2,10 @@ package dev.lethe;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /** Waiting for work handed to another thread, with its failure rethrown as the work threw it. */
 public final class Futures {
@@ -47,6 +50,49 @@ public final class Futures {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A value computed on a daemon thread of its own while the caller does something else. {@link #close} waits for
+   * the work to end (ignoring its failure, which a caller leaving early does not report), so no work outlives the
+   * scope that started it:
+   *
+   * <pre>
+   *   try (Background&lt;Table&gt; table = Background.start("read-table", this::read)) {
+   *     prepare();                                 // a failure here waits for the read, then propagates
+   *     use(table.join("the table"));              // the read's own failure is rethrown here
+   *   }
+   * </pre>
+   */
+  public static final class Background<T> implements AutoCloseable {
+    private final ExecutorService thread;
+    private final Future<T> result;
+
+    private Background(String threadName, Supplier<T> work) {
+      this.thread = Executors.newSingleThreadExecutor(r -> {
+        Thread th = new Thread(r, threadName);
+        th.setDaemon(true);
+        return th;
+      });
+      this.result = thread.submit(work::get);
+      thread.shutdown(); // the thread ends with the work
+    }
+
+    /** Starts {@code work} on a new daemon thread named {@code threadName}. */
+    public static <T> Background<T> start(String threadName, Supplier<T> work) {
+      return new Background<>(threadName, work);
+    }
+
+    /** The work's value, or its failure rethrown as {@link Futures#join} does ({@code what} names it). */
+    public T join(String what) {
+      return Futures.join(result, what);
+    }
+
+    /** Waits for the work to end, ignoring its result and failure. */
+    @Override
+    public void close() {
+      awaitQuietly(result);
     }
   }
 }

@@ -50,4 +50,38 @@ class FuturesTest {
     assertThat(f).isCompletedExceptionally(); // it returned only once the work had ended
     completer.join();
   }
+
+  @Test
+  void backgroundRunsOnItsOwnNamedThreadAndJoinRethrowsItsFailure() {
+    try (Futures.Background<String> b = Futures.Background.start("lethe-test-background",
+        () -> Thread.currentThread().getName())) {
+      assertThat(b.join("the name")).isEqualTo("lethe-test-background");
+    }
+    LetheInputException bad = LetheInputException.of("data/train.parquet: the training table is empty");
+    try (Futures.Background<Object> b = Futures.Background.start("lethe-test-background", () -> {
+      throw bad;
+    })) {
+      assertThatThrownBy(() -> b.join("the table")).isSameAs(bad);
+    }
+  }
+
+  @Test
+  void closingWaitsForTheWorkWhenTheCallerFails() {
+    java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    assertThatThrownBy(() -> {
+      try (Futures.Background<Object> b = Futures.Background.start("lethe-test-background", () -> {
+        try {
+          Thread.sleep(300);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ended.set(true);
+        throw new IllegalStateException("the work's own failure, not reported");
+      })) {
+        throw new IllegalArgumentException("the caller's failure");
+      }
+    }).isInstanceOf(IllegalArgumentException.class).hasMessage("the caller's failure").hasNoSuppressedExceptions();
+    // close() returned only once the work had ended
+    assertThat(ended).isTrue();
+  }
 }

@@ -38,9 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -152,11 +149,6 @@ public final class IdentifyJob {
     // ids, row count: Spark jobs) on another thread while the driver prepares. A bad table is then reported after the
     // preparation. The preparation's N is the Fisher's row count (it only has to be positive there).
     boolean overlap = !needsSample && fisher != null;
-    ExecutorService reader = overlap ? Executors.newSingleThreadExecutor(r -> {
-      Thread th = new Thread(r, "lethe-identify-read-train");
-      th.setDaemon(true);
-      return th;
-    }) : null;
     java.util.function.Supplier<ExampleTables.Table> readTrain = () -> {
       ctx.describe("read the training table");
       long start = System.nanoTime();
@@ -172,8 +164,9 @@ public final class IdentifyJob {
     double readSeconds;
     double prepareSeconds;
     ExampleSet sample = null;
-    try {
-      Future<ExampleTables.Table> pending = overlap ? reader.submit(readTrain::get) : null;
+    // closing waits for the read when the preparation fails: no Spark job of this stage outlives it
+    try (Futures.Background<ExampleTables.Table> pending =
+        overlap ? Futures.Background.start("lethe-identify-read-train", readTrain) : null) {
       trainTable = overlap ? null : readTrain.get();
       if (needsSample) {
         sample = curvatureSample(ctx, trainTable.rows(), curvatureSamples, numFeatures, numClasses, trainPath);
@@ -183,23 +176,12 @@ public final class IdentifyJob {
       ctx.describe("prepare " + name + " on the driver");
       InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
           overlap ? fisher.count() : trainTable.count(), options, ctx.seed());
-      try {
-        prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
-      } catch (RuntimeException | Error e) {
-        if (pending != null) {
-          Futures.awaitQuietly(pending); // no Spark job of this stage outlives it
-        }
-        throw e;
-      }
+      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();
-        trainTable = Futures.join(pending, "the training table");
+        trainTable = pending.join("the training table");
         readSeconds += (System.nanoTime() - tWait) / 1e9;
-      }
-    } finally {
-      if (reader != null) {
-        reader.shutdown();
       }
     }
     Dataset<Row> train = trainTable.rows();
