@@ -48,16 +48,7 @@ public final class TestNets {
 
   /** 1x6x6 flat input -> conv 3x3 (2 channels, tanh) -> global average pooling -> k softmax. */
   public static MultiLayerNetwork cnn(int k, long seed, DataType type) {
-    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
-        .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).list()
-        .layer(new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.TANH).build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
-        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(k).build())
-        .setInputType(InputType.convolutionalFlat(6, 6, 1))
-        .build();
-    MultiLayerNetwork net = new MultiLayerNetwork(conf);
-    net.init();
-    return net;
+    return smallCnn(k, seed, type, 2, Activation.TANH, null);
   }
 
   /**
@@ -65,9 +56,19 @@ public final class TestNets {
    * {@link FastCnn} supports.
    */
   public static MultiLayerNetwork reluCnn(int k, long seed, DataType type) {
-    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
-        .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).convolutionMode(ConvolutionMode.Same).list()
-        .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.RELU).build())
+    return smallCnn(k, seed, type, 3, Activation.RELU, ConvolutionMode.Same);
+  }
+
+  /** 1x6x6 -> conv 3x3 ({@code channels}, {@code activation}; DL4J's default mode when null) -> GAP -> k softmax. */
+  private static MultiLayerNetwork smallCnn(int k, long seed, DataType type, int channels, Activation activation,
+      ConvolutionMode mode) {
+    NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
+        .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER);
+    if (mode != null) {
+      b.convolutionMode(mode);
+    }
+    MultiLayerConfiguration conf = b.list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(activation).build())
         .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
         .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(k).build())
         .setInputType(InputType.convolutionalFlat(6, 6, 1))
