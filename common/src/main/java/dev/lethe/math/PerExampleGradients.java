@@ -94,9 +94,9 @@ public final class PerExampleGradients {
   }
 
   /**
-   * sum_i grad log p(y_i | x_i) over {@code s}, in double precision, shape [1, numParams]. Computed with one
-   * batched backward pass per chunk of rows (the raw minibatch gradient is the sum of the per-example gradients;
-   * the test suite checks this against {@link #forEach}).
+   * sum_i grad log p(y_i | x_i) over {@code s}, in double precision, shape [1, numParams]. Computed with batched
+   * backward passes, as {@link #sumArray} (the raw minibatch gradient is the sum of the per-example gradients; the
+   * test suite checks this against {@link #forEach}).
    */
   public static INDArray sum(MultiLayerNetwork net, ExampleSet s) {
     return Nd4j.createFromArray(sumArray(net, s, 256)).reshape(1, net.numParams());
