@@ -348,8 +348,8 @@ public final class FastCnn {
    */
   public void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v) {
     checkFeatures(s);
-    if (logLik != null && logLik.length != s.size()) {
-      throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
+    if (logLik != null) {
+      PerExampleGradients.requireOnePerRow(logLik, s);
     }
     double[] flat = new double[(int) net.numParams()];
     float[] floatCopy = new float[flat.length];

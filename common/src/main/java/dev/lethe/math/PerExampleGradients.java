@@ -78,9 +78,7 @@ public final class PerExampleGradients {
    * two); otherwise from a separate {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
    */
   public static void forEach(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize, Visitor v) {
-    if (logLik.length != s.size()) {
-      throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
-    }
+    requireOnePerRow(logLik, s);
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
     // the networks LogLikelihood scores with FastCnn (double precision), whose gradient pass has the same logits
@@ -91,6 +89,13 @@ public final class PerExampleGradients {
     }
     System.arraycopy(LogLikelihood.perExample(net, s, batchSize), 0, logLik, 0, logLik.length);
     forEach(net, s, v);
+  }
+
+  /** Rejects a log-likelihood array that does not have one entry per row of {@code s}. */
+  static void requireOnePerRow(double[] logLik, ExampleSet s) {
+    if (logLik.length != s.size()) {
+      throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
+    }
   }
 
   /**

@@ -51,6 +51,11 @@ class PerExampleGradientsTest {
     assertThatThrownBy(() -> PerExampleGradients.forEach(net, TestNets.randomSet(4, 36, 3, 1, 0), new double[3], 8,
         (r, g) -> { }))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("length 3 for 4 rows");
+    // FastCnn's own entry point checks it too, before any row is visited
+    FastCnn fast = FastCnn.of(TestNets.reluCnn(3, 5, DataType.DOUBLE)).orElseThrow();
+    assertThatThrownBy(() -> fast.forEachExampleGradient(TestNets.randomSet(4, 36, 3, 1, 0), new double[5],
+        (r, g) -> { throw new AssertionError("visited row " + r); }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("length 5 for 4 rows");
   }
 
   /** The same log p as LogLikelihood.perExample and the same gradients as forEach without them, to the bit. */
