@@ -4,6 +4,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
+import dev.lethe.math.RowLogLikelihoods;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -18,6 +19,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <p>— examples whose likelihood has to drop for the model to fix Fq conflict with the failures (r > 0: culprits).
  * Both log-likelihoods are computed in double precision ({@link NetworkBytes#rebuild(byte[], byte[], DataType)})
  * with a fixed batch shape ({@link LogLikelihood}), so scores do not depend on partitioning beyond double rounding.
+ * When the fisher stage recorded log p(z | theta_hat) ({@link InfluenceInputs#baseLogLik}: the same values, from
+ * the forward pass of each example's gradient) the scorer looks it up by id and runs one forward pass per example,
+ * at theta*, instead of two.
  */
 public final class EwcInfluence implements InfluenceMethod {
   public static final String NAME = "ewc-influence";
@@ -36,14 +40,22 @@ public final class EwcInfluence implements InfluenceMethod {
       throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", NAME);
     }
     MultiLayerNetwork model = in.model();
-    in.fisher().requireMatches(model.numParams(), NetworkBytes.fingerprint(model), "Fisher diagonal");
+    String fingerprint = NetworkBytes.fingerprint(model);
+    in.fisher().requireMatches(model.numParams(), fingerprint, "Fisher diagonal");
+    RowLogLikelihoods base = in.baseLogLik();
+    if (base != null) {
+      base.requireMatches(fingerprint, in.trainSize());
+    }
     InfluenceOptions o = in.options();
     EwcUpdate.Result r = EwcUpdate.run(model, in.fisher(), in.trainSize(), in.query(), EwcUpdate.Objective.LEARN,
         o.ewc(), dev.lethe.Seeds.derive(in.seed(), NAME));
     MultiLayerNetwork after = r.model();
-    ScorerSpec spec = scorer(model, after, o.scoreBatchSize());
+    ScorerSpec spec = base != null ? scorer(after, base, o.scoreBatchSize()) : scorer(model, after, o.scoreBatchSize());
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", NAME);
+    // log p(z | theta_hat) from the fisher stage's table: one forward pass per training example instead of two
+    diag.put("logpBeforeFrom", base != null ? "fisher stage" : "scoring pass");
+    diag.put("forwardPassesPerRow", base != null ? 1 : 2);
     diag.put("epochsRun", r.epochsRun());
     diag.put("bestEpoch", r.bestEpoch());
     diag.put("bestValidationObjective", r.bestValidationObjective());
@@ -63,6 +75,36 @@ public final class EwcInfluence implements InfluenceMethod {
   public static ScorerSpec scorer(MultiLayerNetwork before, MultiLayerNetwork after, int batchSize) {
     return new Spec(NetworkBytes.configBytes(before), NetworkBytes.paramBytes(before.params()),
         NetworkBytes.paramBytes(after.params()), batchSize);
+  }
+
+  /**
+   * The scorer of r(z) = log p(z|theta_hat) - log p(z|theta_after) with log p(z|theta_hat) looked up in
+   * {@code before} (the fisher stage's table for theta_hat: a row it does not hold, or holds for other features or
+   * another label, is bad input) and log p(z|theta_after) computed in double precision.
+   */
+  public static ScorerSpec scorer(MultiLayerNetwork after, RowLogLikelihoods before, int batchSize) {
+    return new CachedSpec(NetworkBytes.configBytes(after), NetworkBytes.paramBytes(after.params()), before,
+        batchSize);
+  }
+
+  private record CachedSpec(byte[] config, byte[] paramsAfter, RowLogLikelihoods before, int batchSize)
+      implements ScorerSpec {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Scorer open() {
+      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE);
+      return (ExampleSet block) -> {
+        double[] la = LogLikelihood.perExample(after, block, batchSize);
+        double[] lb = new double[la.length];
+        double[] s = new double[la.length];
+        for (int i = 0; i < s.length; i++) {
+          lb[i] = before.lookup(block, i);
+          s[i] = lb[i] - la[i];
+        }
+        return new ScoredBlock(s, lb, la);
+      };
+    }
   }
 
   private record Spec(byte[] config, byte[] paramsBefore, byte[] paramsAfter, int batchSize)

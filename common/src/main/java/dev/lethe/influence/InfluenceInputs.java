@@ -2,6 +2,7 @@ package dev.lethe.influence;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.RowLogLikelihoods;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -15,9 +16,17 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param trainSize N, the number of training examples
  * @param options method options
  * @param seed the run's seed (methods derive their own streams from it)
+ * @param baseLogLik log p(z | theta_hat) of every training example as the fisher stage computed it (for the model's
+ *     fingerprint; may be null: ewc-influence then computes it in its scoring pass)
  */
 public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
-    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed) {
+    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
+
+  /** Inputs without the fisher stage's log-likelihoods. */
+  public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
+      ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed) {
+    this(model, fisher, query, curvatureSample, trainSize, options, seed, null);
+  }
 
   public InfluenceInputs {
     if (model == null || query == null || options == null) {

@@ -33,7 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The forward pass (logits) and the loss gradient of a convolutional softmax classifier, computed without DL4J's
- * layer code: the hot paths of identify (two forward passes over every training example for EWC-influence scores,
+ * layer code: the hot paths of identify (the forward passes over every training example for EWC-influence scores,
  * and the minibatch gradients of the EWC update that finds theta*).
  *
  * <p>DL4J 1.0.0-M2.1's built-in convolution (no oneDNN helper on the default CPU build) writes its im2col matrix

@@ -91,6 +91,27 @@ public final class PerExampleGradients {
     forEach(net, s, v);
   }
 
+  /**
+   * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)} (the same gradients), and, when {@link FastCnn}
+   * supports {@code net}, writes log p(y_i | x_i) in double precision from the network's parameters into
+   * {@code logLik[i]}, from the gradient's own forward pass: the values {@link LogLikelihood#perExample} gives for
+   * a double-precision copy of {@code net}, whatever its data type (float parameters are taken exactly). Returns
+   * false, and leaves {@code logLik} untouched, for networks FastCnn does not support (their DL4J forward pass
+   * depends on the batch shape, so values computed here need not match a later scoring pass).
+   */
+  public static boolean forEachWithDoubleLogLik(MultiLayerNetwork net, ExampleSet s, double[] logLik, Visitor v) {
+    requireOnePerRow(logLik, s);
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
+    if (fast.isEmpty()) {
+      forEach(net, s, v);
+      return false;
+    }
+    fast.get().forEachExampleGradient(s, logLik, v);
+    return true;
+  }
+
   /** Rejects a log-likelihood array that does not have one entry per row of {@code s}. */
   static void requireOnePerRow(double[] logLik, ExampleSet s) {
     if (logLik.length != s.size()) {

@@ -134,6 +134,57 @@ class EwcUpdateTest {
   }
 
   @Test
+  void ewcInfluenceWithTheFisherStagesLogLikelihoodsScoresAsWithTwoForwardPasses() throws Exception {
+    MultiLayerNetwork cnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 3),
+        DataType.FLOAT);
+    ExampleSet d = TestNets.randomSet(40, 784, 10, 31, 0);
+    ExampleSet query = TestNets.randomSet(12, 784, 10, 32, 5000);
+    DiagonalFisher f = EmpiricalFisher.compute(cnn, d);
+    InfluenceOptions o = InfluenceOptions.defaults().withEwc(new EwcOptions(100, 1e-6, 1e-3, 6, 3, 5, 0.0));
+    // the table as the fisher stage records it: from the forward pass of every row's gradient
+    double[] ll = new double[d.size()];
+    assertThat(dev.lethe.math.PerExampleGradients.forEachWithDoubleLogLik(cnn, d, ll, (r, g) -> { })).isTrue();
+    String fp = NetworkBytes.fingerprint(cnn);
+    dev.lethe.math.RowLogLikelihoods table = new dev.lethe.math.RowLogLikelihoods.Builder().add(d, ll)
+        .build(fp, "fisher/logp.bin");
+    PreparedInfluence cached = new EwcInfluence().prepare(new InfluenceInputs(cnn, f, query, null, 40, o, 7, table));
+    PreparedInfluence plain = new EwcInfluence().prepare(new InfluenceInputs(cnn, f, query, null, 40, o, 7));
+    assertThat(cached.diagnostics()).containsEntry("forwardPassesPerRow", 1)
+        .containsEntry("logpBeforeFrom", "fisher stage");
+    assertThat(plain.diagnostics()).containsEntry("forwardPassesPerRow", 2)
+        .containsEntry("logpBeforeFrom", "scoring pass");
+    assertThat(cached.updatedModel().params()).isEqualTo(plain.updatedModel().params());
+    // the spec travels to executors serialised
+    java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bos)) {
+      out.writeObject(cached.spec());
+    }
+    ScorerSpec shipped;
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bos.toByteArray()))) {
+      shipped = (ScorerSpec) in.readObject();
+    }
+    // a block in another row order, as a partition would hold it: the same values to the bit
+    ExampleSet block = d.select(new int[] {39, 4, 17, 0, 22, 8, 31});
+    ScoredBlock a;
+    ScoredBlock b;
+    try (Scorer sa = shipped.open(); Scorer sb = plain.spec().open()) {
+      a = sa.score(block);
+      b = sb.score(block);
+    }
+    assertThat(a.score()).containsExactly(b.score());
+    assertThat(a.logpBefore()).containsExactly(b.logpBefore());
+    assertThat(a.logpAfter()).containsExactly(b.logpAfter());
+    assertThat(a.score()[0]).isNotEqualTo(0.0);
+    // a table of another model is bad input before the update runs
+    dev.lethe.math.RowLogLikelihoods foreign = new dev.lethe.math.RowLogLikelihoods.Builder().add(d, ll)
+        .build("another", "fisher/logp.bin");
+    assertThatThrownBy(() -> new EwcInfluence().prepare(new InfluenceInputs(cnn, f, query, null, 40, o, 7, foreign)))
+        .isInstanceOf(dev.lethe.LetheInputException.class).hasMessageContaining("fisher/logp.bin")
+        .hasMessageContaining("another model");
+  }
+
+  @Test
   void optionsNameTheBadField() {
     assertThatThrownBy(() -> new EwcOptions(0, 1e-3, 1e-3, 64, 10, 5, 0.1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gamma");
