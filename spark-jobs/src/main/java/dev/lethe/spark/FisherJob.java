@@ -5,12 +5,14 @@ import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
+import dev.lethe.math.RowLogLikelihoods;
 import dev.lethe.spark.exec.ModelBytes;
 import dev.lethe.spark.exec.RowProgress;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
+import java.io.Serializable;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.TaskContext;
@@ -32,11 +34,16 @@ import org.slf4j.LoggerFactory;
  * backward pass per row and accumulates the squared gradients in an {@link EmpiricalFisher}; the per-partition
  * accumulators are merged with {@code treeReduce}. {@link EmpiricalFisher#toDiagonal} makes the published values
  * independent of the partitioning. Output: fisher/diag.bin ({@link DiagonalFisher} bytes, carrying the base
- * model's fingerprint) and its provenance.
+ * model's fingerprint) and its provenance; for the networks {@link dev.lethe.math.FastCnn} supports, also
+ * fisher/logp.bin ({@link RowLogLikelihoods}: log p(z | theta_hat) of every training example in double precision,
+ * from the forward pass each gradient already runs, so at no extra pass), which ewc-influence's scoring then
+ * looks up instead of running a second forward pass per example.
  */
 public final class FisherJob {
   private static final Logger LOG = LoggerFactory.getLogger(FisherJob.class);
   public static final String DIAG = "fisher/diag.bin";
+  /** log p(z | theta_hat) per training example ({@link RowLogLikelihoods}); written for supported networks. */
+  public static final String LOGP = "fisher/logp.bin";
   /** Rows per block streamed from a partition. */
   static final int BLOCK_ROWS = 256;
 
@@ -48,6 +55,7 @@ public final class FisherJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
+    // fisher/ is one output directory: committing it replaces an earlier run's logp.bin too
     wd.requireWritable(List.of(DIAG));
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
@@ -73,20 +81,25 @@ public final class FisherJob {
     }
     Broadcast<ModelBytes> model = ctx.jsc().broadcast(ModelBytes.of(net));
     TaskThreads.Setting driverThreads = TaskThreads.current();
-    EmpiricalFisher total;
+    Part total;
     ctx.describe("empirical Fisher diagonal over " + n + " rows, " + partitions + " partitions");
     try (RowProgress progress = new RowProgress(ctx.jsc(), "fisher", n, 15)) {
       LongAccumulator done = progress.rows();
-      JavaRDD<EmpiricalFisher> perPartition = ExampleTables.inPartitions(train, partitions).mapPartitions(
+      JavaRDD<Part> perPartition = ExampleTables.inPartitions(train, partitions).mapPartitions(
           rows -> List.of(accumulate(rows, model.value(), numParams, numFeatures, numClasses, threads, source,
               done)).iterator());
-      total = perPartition.treeReduce(EmpiricalFisher::merge);
+      total = perPartition.treeReduce(Part::merge);
     } finally {
       TaskThreads.restore(driverThreads);
       model.destroy();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    DiagonalFisher diag = total.toDiagonal(fingerprint);
+    DiagonalFisher diag = total.fisher().toDiagonal(fingerprint);
+    RowLogLikelihoods logp = total.logLik() == null ? null
+        : total.logLik().build(fingerprint, wd.path(LOGP).toString());
+    if (logp != null && logp.size() != n) {
+      throw new IllegalStateException("Fisher recorded " + logp.size() + " log-likelihoods for " + n + " rows");
+    }
     if (diag.count() != n) {
       throw new IllegalStateException("Fisher accumulated " + diag.count() + " gradients for " + n + " rows");
     }
@@ -108,11 +121,20 @@ public final class FisherJob {
 
     try (Workdir.Staging out = wd.stage("fisher")) {
       out.writeBytes(DIAG, diag.toBytes());
-      out.writeProvenance(DIAG, ctx.provenance("fisher").input(wd, PrepareJob.TRAIN)
+      String prov = ctx.provenance("fisher").input(wd, PrepareJob.TRAIN)
           .input(wd, wd.path(ModelFiles.BASE), fingerprint)
           .put("model_fingerprint", fingerprint).put("examples", n).put("num_params", numParams)
           .put("partitions", partitions).put("nd4j_task_threads", threads).put("seconds", seconds)
-          .put("diagonal_mean", mean).put("diagonal_max", max).toJson());
+          .put("diagonal_mean", mean).put("diagonal_max", max).put("log_likelihoods", logp != null).toJson();
+      out.writeProvenance(DIAG, prov);
+      if (logp != null) {
+        out.writeBytes(LOGP, logp.toBytes());
+        out.writeProvenance(LOGP, prov);
+      } else {
+        // an earlier run's table (e.g. of another architecture) must not outlive this run's Fisher
+        deleteIfExists(wd, LOGP);
+        deleteIfExists(wd, LOGP + Workdir.PROVENANCE_SUFFIX);
+      }
       out.commit();
     }
     LOG.info("Fisher diagonal of {} parameters over {} examples in {} s", numParams, n, String.format("%.1f",
@@ -133,23 +155,64 @@ public final class FisherJob {
     return f;
   }
 
-  /** One partition's squared per-example gradients. */
-  static EmpiricalFisher accumulate(Iterator<InternalRow> rows, ModelBytes model, int numParams, int numFeatures,
+  private static void deleteIfExists(Workdir wd, String rel) {
+    try {
+      wd.fileSystem().delete(wd.path(rel), false);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + wd.path(rel), e);
+    }
+  }
+
+  /**
+   * Reads fisher/logp.bin when the fisher stage wrote one (empty otherwise: an older workdir, or a network whose
+   * log-likelihoods are not recorded), checked against {@code fingerprint}; a truncated, corrupt or foreign file is
+   * bad input naming the file.
+   */
+  public static java.util.Optional<RowLogLikelihoods> readLogLik(Workdir wd, String fingerprint, long rows) {
+    if (!wd.exists(LOGP)) {
+      return java.util.Optional.empty();
+    }
+    RowLogLikelihoods t = RowLogLikelihoods.fromBytes(wd.readBytes(LOGP), wd.path(LOGP).toString());
+    t.requireMatches(fingerprint, rows);
+    return java.util.Optional.of(t);
+  }
+
+  /**
+   * One partition's (or, merged, the whole table's) squared per-example gradients, and the log-likelihoods of its
+   * rows (null when the network's are not recorded).
+   */
+  record Part(EmpiricalFisher fisher, RowLogLikelihoods.Builder logLik) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    Part merge(Part o) {
+      RowLogLikelihoods.Builder l = logLik == null || o.logLik == null ? null : logLik.merge(o.logLik);
+      return new Part(fisher.merge(o.fisher), l);
+    }
+  }
+
+  /** One partition's squared per-example gradients and log-likelihoods. */
+  static Part accumulate(Iterator<InternalRow> rows, ModelBytes model, int numParams, int numFeatures,
       int numClasses, int threads, String source, LongAccumulator done) {
     TaskThreads.limit(threads);
     int partition = TaskContext.getPartitionId();
     long start = System.nanoTime();
     EmpiricalFisher f = new EmpiricalFisher(numParams);
+    RowLogLikelihoods.Builder logLik = new RowLogLikelihoods.Builder();
     if (!rows.hasNext()) {
-      return f;
+      return new Part(f, logLik);
     }
     MultiLayerNetwork net = model.rebuild();
+    boolean recorded = true;
     long count = 0;
     long lastLog = start;
     Iterator<ExampleSet> blocks = ExampleTables.internalBlocks(rows, BLOCK_ROWS, true, numFeatures, numClasses, source);
     while (blocks.hasNext()) {
       ExampleSet block = blocks.next();
-      PerExampleGradients.forEach(net, block, (row, g) -> f.add(g));
+      double[] ll = new double[block.size()];
+      recorded &= PerExampleGradients.forEachWithDoubleLogLik(net, block, ll, (row, g) -> f.add(g));
+      if (recorded) {
+        logLik.add(block, ll);
+      }
       count += block.size();
       done.add(block.size());
       if (System.nanoTime() - lastLog > 30_000_000_000L) {
@@ -158,6 +221,6 @@ public final class FisherJob {
       }
     }
     RowProgress.taskLog(LOG, "fisher", partition, count, start, true);
-    return f;
+    return new Part(f, recorded ? logLik : null);
   }
 }

@@ -21,6 +21,7 @@ import dev.lethe.influence.ScorerSpec;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.Lissa;
 import dev.lethe.math.NetworkBytes;
+import dev.lethe.math.RowLogLikelihoods;
 import dev.lethe.spark.exec.RowProgress;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
@@ -65,7 +66,9 @@ import scala.Tuple2;
  * <p>Phases: (1) on the driver, the method is prepared from theta_hat, the Fisher diagonal, Fq and, for linear
  * influence with full curvature, a seeded sample of the training set (ewc-influence runs its EWC update here and
  * the updated model is published as model/ewc-updated.zip); (2) the prepared {@link ScorerSpec} (bytes only) is
- * broadcast and every partition of the training set is scored in blocks of rows with batched forward passes;
+ * broadcast and every partition of the training set is scored in blocks of rows with batched forward passes
+ * (ewc-influence: one per row at theta*, with log p(z | theta_hat) looked up in the fisher stage's fisher/logp.bin,
+ * or two when the workdir has none);
  * (3) ranks come from a global sort of (score descending, id ascending) over the scored RDD ({@code sortByKey}
  * then {@code zipWithIndex}; nothing is collected to the driver): rank 1 = the highest score, ties broken by the
  * smaller id. A row's score depends only on the row, so the table is the same for every partitioning.
@@ -131,6 +134,10 @@ public final class IdentifyJob {
     int numFeatures = ModelFiles.numInputs(net);
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
     DiagonalFisher fisher = needsFisher || wd.exists(FisherJob.DIAG) ? FisherJob.read(wd, net, fingerprint) : null;
+    // ewc-influence looks log p(z | theta_hat) up in the fisher stage's table when there is one (its row count is
+    // checked against the training table's below)
+    RowLogLikelihoods baseLogLik = ewc && fisher != null
+        ? FisherJob.readLogLik(wd, fingerprint, fisher.count()).orElse(null) : null;
 
     long[] trainReadNanos = {0};
     long t0 = System.nanoTime();
@@ -175,7 +182,7 @@ public final class IdentifyJob {
       readSeconds = (tPrepare - t0) / 1e9;
       ctx.describe("prepare " + name + " on the driver");
       InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
-          overlap ? fisher.count() : trainTable.count(), options, ctx.seed());
+          overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik);
       prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
@@ -186,6 +193,9 @@ public final class IdentifyJob {
     }
     Dataset<Row> train = trainTable.rows();
     long n = trainTable.count();
+    if (baseLogLik != null) {
+      baseLogLik.requireMatches(fingerprint, n);
+    }
     LOG.info("{} prepared on the driver in {} s: {}", name, String.format("%.1f", prepareSeconds),
         prepared.diagnostics());
 
@@ -230,6 +240,9 @@ public final class IdentifyJob {
           .input(wd, wd.path(ModelFiles.BASE), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
+      }
+      if (baseLogLik != null) {
+        prov.input(wd, wd.path(FisherJob.LOGP), baseLogLik.modelFingerprint());
       }
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)

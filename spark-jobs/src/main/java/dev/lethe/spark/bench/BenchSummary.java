@@ -192,11 +192,12 @@ final class BenchSummary {
     if (fraction.n() == 0) {
       return;
     }
-    section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x 2 forward passes x %s"
-        + " FLOP per forward pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
+    section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x %s forward passes per row"
+        + " (1 when log p(z|theta_hat) comes from the fisher stage's fisher/logp.bin, else 2) x %s FLOP per forward pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
         + " (reading, partitioning and scoring; not ranking or writing) = %s GFLOP/s;"
         + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
         + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
+        num(r.stat(e, null, EwcInfluence.NAME, "forward_passes_per_row"), 0),
         num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), IdentifyJob.culprits("ewc-influence"),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "scoring_flops_per_second")), 3), Roofline.GEMM_SIZE,
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
