@@ -78,6 +78,9 @@ class BenchJobTest {
           .satisfies(r -> assertThat(r.value()).isBetween(0.0, 1.0));
       assertThat(select(rows, "timing", m, "identify_wall_seconds")).singleElement()
           .satisfies(r -> assertThat(r.value()).isPositive());
+      // the JVM's first identify of each method ran untimed before the timed runs, and is reported apart
+      assertThat(select(rows, "timing", m, "warmup_identify_wall_seconds")).singleElement()
+          .satisfies(r -> assertThat(r.value()).isPositive());
     }
     Map<String, Double> oracle = new HashMap<>();
     select(rows, "identification", "oracle", "corrupted_share_top_").forEach(r -> oracle.put(r.metric(), r.value()));
@@ -138,6 +141,9 @@ class BenchJobTest {
         .contains("## Fine-tuning on D\\C after removing the top k: label-flip")
         .contains("## Timing", "| ewc-influence identify stage, 3000-example protocol (this run: 400")
         .contains("| ewc-influence time / linear-lissa time (same run) |", "## Roofline", "ND4J backend")
+        .contains("Untimed warm-up runs (the JVM's first identify of each method, in this order): ewc-influence ")
+        // the MLP has no fisher/logp.bin: two forward passes per row
+        .contains("x 2 forward passes per row (1 when log p(z|theta_hat) comes from the fisher stage's")
         .contains("Command: `lethe bench --suite quick --workdir " + root, "--set data.train-size=400");
     for (String m : METHODS) {
       assertThat(md).contains("| " + m + " |");

@@ -153,16 +153,31 @@ final class BenchSummary {
     }
     section("Timing: cause identification on this machine", "Wall time of the identify stage per method (measured"
         + " around the stage body, in this JVM), and its parts from the culprits table's provenance; mean +- std over"
-        + " every setting and seed, seconds. ewc-influence also needs the Fisher diagonal (the fisher stage: "
-        + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s); linear-cg and linear-lissa use a sampled full"
-        + " Fisher of their own.", List.of("method", "identify stage", "read inputs", "prepare (driver)",
-        "score and rank"));
+        + " every setting and seed, seconds. ewc-influence also needs the fisher stage ("
+        + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s): the Fisher diagonal, and log p(z|theta_hat) of"
+        + " every training example from the same per-example forward passes (fisher/logp.bin), which its scoring looks"
+        + " up; linear-cg and linear-lissa use a sampled full Fisher of their own. Before the first run's timed"
+        + " identify runs, every method ran once untimed on the same inputs (the JVM's warm-up: class loading and JIT"
+        + " compilation; those times are listed below the table).", List.of("method", "identify stage",
+        "read inputs", "prepare (driver)", "score and rank"));
     for (String m : QualitySuite.IDENTIFY_METHODS) {
       Stat wall = r.stat(e, null, m, "identify_wall_seconds");
       if (wall.n() > 0) {
         line("| %s | %s | %s | %s | %s |", m, num(wall, 2), num(r.stat(e, null, m, "read_seconds"), 2),
             num(r.stat(e, null, m, "prepare_seconds"), 2), num(r.stat(e, null, m, "score_seconds"), 2));
       }
+    }
+    List<String> warm = new ArrayList<>();
+    for (String m : QualitySuite.IDENTIFY_METHODS) {
+      Stat w = r.stat(e, null, m, "warmup_identify_wall_seconds");
+      if (w.n() > 0) {
+        warm.add(m + " " + num(w, 2) + " s");
+      }
+    }
+    if (!warm.isEmpty()) {
+      line("");
+      line("Untimed warm-up runs (the JVM's first identify of each method, in this order): %s.",
+          String.join(", ", warm));
     }
     line("");
     line("Other stages (mean seconds): %s.", String.join(", ", r.distinct(e, null, BenchResults.Row::method).stream()
