@@ -55,8 +55,7 @@ public final class FisherJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    // fisher/ is one output directory: committing it replaces an earlier run's logp.bin too
-    wd.requireWritable(List.of(DIAG));
+    wd.requireWritable(List.of(DIAG, LOGP));
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");

@@ -7,6 +7,7 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
+import dev.lethe.spark.FisherJob;
 import dev.lethe.spark.IdentifyJob;
 import dev.lethe.spark.PrepareJob;
 import dev.lethe.spark.StageRunner;
@@ -174,11 +175,14 @@ public final class ScaleSuite {
   /** Spark's scoring pass over a plain loop on one size's workdir: recorded, and its summary sentence. */
   private static String overhead(SparkSession spark, LetheConfig config, Settings s, Recorder rec, SizeRun run,
       double sparkPass, String master) {
-    double plain = plainLoopSeconds(spark, run.workdir(), config.positiveInt("identify.batch-size"),
+    PlainLoop loop = plainLoop(spark, run.workdir(), config.positiveInt("identify.batch-size"),
         config.positiveInt("data.num-classes"));
+    double plain = loop.seconds();
     double overhead = sparkPass / plain;
     String setting = "train-" + run.trainRows();
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_seconds", plain, "s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_forward_passes_per_row", loop.forwardPassesPerRow(),
+        "count");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
     return String.format(Locale.ROOT, "%nThe same scoring of %d rows in a plain loop in one JVM (no Spark, data"
         + " already in memory, ND4J on all cores): %.1f s; Spark %s scoring pass (Parquet read, partitioning, tasks"
@@ -256,17 +260,22 @@ public final class ScaleSuite {
   /**
    * Scores the workdir's training rows with theta_hat and the theta* identify wrote, in blocks as identify does, in
    * one loop on this thread with ND4J's default threads, and checks every score against the workdir's culprits
-   * table (1e-9 relative), so both sides of the comparison did the same work. Returns the seconds of the loop
-   * (opening the scorer included, reading the table not).
+   * table (1e-9 relative), so both sides of the comparison did the same work: like identify, it looks
+   * log p(z|theta_hat) up in the fisher stage's fisher/logp.bin when the workdir has one (one forward pass per row),
+   * else computes it (two). Returns the seconds of the loop (opening the scorer included, reading the table not)
+   * and the forward passes it ran per row.
    */
-  static double plainLoopSeconds(SparkSession spark, Path wd, int batchSize, int numClasses) {
+  public static PlainLoop plainLoop(SparkSession spark, Path wd, int batchSize, int numClasses) {
     Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
     MultiLayerNetwork base = ModelFiles.load(w, ModelFiles.BASE, "train");
     MultiLayerNetwork updated = ModelFiles.load(w, ModelFiles.EWC_UPDATED, "identify");
     String trainPath = w.path(PrepareJob.TRAIN).toString();
     ExampleSet train = ExampleTables.collect(ExampleTables.read(spark, trainPath, ExampleTables.DATA,
         PrepareJob.TRAIN), true, ModelFiles.numInputs(base), numClasses, trainPath);
-    ScorerSpec spec = EwcInfluence.scorer(base, updated, batchSize);
+    java.util.Optional<dev.lethe.math.RowLogLikelihoods> logp = FisherJob.readLogLik(w,
+        dev.lethe.math.NetworkBytes.fingerprint(base), train.size());
+    ScorerSpec spec = logp.isPresent() ? EwcInfluence.scorer(updated, logp.get(), batchSize)
+        : EwcInfluence.scorer(base, updated, batchSize);
     int block = 4 * batchSize;
     try (Scorer warm = spec.open()) {
       warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
@@ -291,8 +300,11 @@ public final class ScaleSuite {
             + " %s", train.id(i), scores[i], other));
       }
     }
-    return seconds;
+    return new PlainLoop(seconds, logp.isPresent() ? 1 : 2);
   }
+
+  /** What {@link #plainLoop} measured. */
+  public record PlainLoop(double seconds, int forwardPassesPerRow) {}
 
   private static List<Row> culpritScores(SparkSession spark, String culprits) {
     return spark.read().parquet(culprits).select("id", "score").collectAsList();
