@@ -2,15 +2,11 @@ package dev.lethe.math;
 
 import dev.lethe.LetheInputException;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 
 /**
  * The diagonal of the empirical Fisher at theta_hat (Tanno et al. 2022, Eq. 10): one value per parameter (same
@@ -72,10 +68,7 @@ public final class DiagonalFisher implements Serializable {
 
   /** The binary form described in the class comment. */
   public byte[] toBytes() {
-    try {
-      ByteArrayOutputStream bos = new ByteArrayOutputStream(64 + values.length * 8);
-      DataOutputStream out = new DataOutputStream(bos);
-      out.write(MAGIC);
+    return CheckedBytes.write(MAGIC, 64 + values.length * 8, out -> {
       out.writeLong(count);
       out.writeInt(values.length);
       byte[] fp = modelFingerprint.getBytes(StandardCharsets.UTF_8);
@@ -84,16 +77,9 @@ public final class DiagonalFisher implements Serializable {
       for (double v : values) {
         out.writeDouble(v);
       }
-      out.flush();
-      CRC32 crc = new CRC32();
-      crc.update(bos.toByteArray());
-      out.writeInt((int) crc.getValue());
-      out.flush();
-      return bos.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    });
   }
+
 
   /**
    * Parses {@link #toBytes} output.
@@ -119,15 +105,12 @@ public final class DiagonalFisher implements Serializable {
         throw LetheInputException.of("%s: corrupt or truncated Fisher file (header says %d values and a %d-byte"
             + " fingerprint, file has %d bytes)", source, length, fpLength, bytes.length);
       }
-      CRC32 crc = new CRC32();
-      crc.update(bytes, 0, bytes.length - 4);
       byte[] fp = in.readNBytes(fpLength);
       double[] values = new double[length];
       for (int j = 0; j < length; j++) {
         values[j] = in.readDouble();
       }
-      int stored = in.readInt();
-      if (stored != (int) crc.getValue()) {
+      if (!CheckedBytes.crcMatches(bytes)) {
         throw LetheInputException.of("%s: corrupt Fisher file (CRC32 mismatch)", source);
       }
       return new DiagonalFisher(values, count, new String(fp, StandardCharsets.UTF_8));

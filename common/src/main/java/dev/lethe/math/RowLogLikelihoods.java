@@ -3,15 +3,11 @@ package dev.lethe.math;
 import dev.lethe.LetheInputException;
 import dev.lethe.data.ExampleSet;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 
 /**
  * log p(y | x, theta_hat) of every training example, by id, as the fisher stage computes it in double precision in
@@ -182,10 +178,7 @@ public final class RowLogLikelihoods implements Serializable {
 
   /** The binary form described in the class comment. */
   public byte[] toBytes() {
-    try {
-      ByteArrayOutputStream bos = new ByteArrayOutputStream(64 + ids.length * 24);
-      DataOutputStream out = new DataOutputStream(bos);
-      out.write(MAGIC);
+    return CheckedBytes.write(MAGIC, 64 + ids.length * 24, out -> {
       out.writeInt(ids.length);
       byte[] fp = modelFingerprint.getBytes(StandardCharsets.UTF_8);
       out.writeInt(fp.length);
@@ -195,16 +188,9 @@ public final class RowLogLikelihoods implements Serializable {
         out.writeLong(hashes[i]);
         out.writeDouble(logLik[i]);
       }
-      out.flush();
-      CRC32 crc = new CRC32();
-      crc.update(bos.toByteArray());
-      out.writeInt((int) crc.getValue());
-      out.flush();
-      return bos.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    });
   }
+
 
   /**
    * Parses {@link #toBytes} output.
@@ -230,8 +216,6 @@ public final class RowLogLikelihoods implements Serializable {
         throw LetheInputException.of("%s: corrupt or truncated log-likelihood file (header says %d rows and a"
             + " %d-byte fingerprint, file has %d bytes)", source, rows, fpLength, bytes.length);
       }
-      CRC32 crc = new CRC32();
-      crc.update(bytes, 0, bytes.length - 4);
       byte[] fp = in.readNBytes(fpLength);
       long[] ids = new long[rows];
       long[] hashes = new long[rows];
@@ -241,8 +225,7 @@ public final class RowLogLikelihoods implements Serializable {
         hashes[i] = in.readLong();
         logLik[i] = in.readDouble();
       }
-      int stored = in.readInt();
-      if (stored != (int) crc.getValue()) {
+      if (!CheckedBytes.crcMatches(bytes)) {
         throw LetheInputException.of("%s: corrupt log-likelihood file (CRC32 mismatch)", source);
       }
       for (int i = 1; i < rows; i++) {

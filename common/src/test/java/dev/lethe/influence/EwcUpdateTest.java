@@ -111,16 +111,28 @@ class EwcUpdateTest {
     assertThat(a).isNotEqualTo(c);
   }
 
+  /**
+   * A float paper CNN, 40 random training rows with their Fisher, a 12-row Fq, and an EWC update of 3 epochs
+   * validated on all of Fq.
+   */
+  private record CnnCase(MultiLayerNetwork cnn, ExampleSet d, ExampleSet query, DiagonalFisher f,
+      InfluenceOptions o) {
+    static CnnCase make() {
+      MultiLayerNetwork cnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 3),
+          DataType.FLOAT);
+      ExampleSet d = TestNets.randomSet(40, 784, 10, 31, 0);
+      return new CnnCase(cnn, d, TestNets.randomSet(12, 784, 10, 32, 5000), EmpiricalFisher.compute(cnn, d),
+          InfluenceOptions.defaults().withEwc(new EwcOptions(100, 1e-6, 1e-3, 6, 3, 5, 0.0)));
+    }
+  }
+
   @Test
   void ewcInfluenceReportsFqsMeanLogLikelihoodInDoubleBeforeAndAfter() {
     // a float paper CNN: the diagnostics come from its parameters in double (FastCnn), not DL4J's float pass
-    MultiLayerNetwork cnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 3),
-        DataType.FLOAT);
-    ExampleSet d = TestNets.randomSet(40, 784, 10, 31, 0);
-    ExampleSet query = TestNets.randomSet(12, 784, 10, 32, 5000);
-    DiagonalFisher f = EmpiricalFisher.compute(cnn, d);
-    InfluenceOptions o = InfluenceOptions.defaults().withEwc(new EwcOptions(100, 1e-6, 1e-3, 6, 3, 5, 0.0));
-    PreparedInfluence p = new EwcInfluence().prepare(new InfluenceInputs(cnn, f, query, null, 40, o, 7));
+    CnnCase c = CnnCase.make();
+    MultiLayerNetwork cnn = c.cnn();
+    ExampleSet query = c.query();
+    PreparedInfluence p = new EwcInfluence().prepare(new InfluenceInputs(cnn, c.f(), query, null, 40, c.o(), 7));
     MultiLayerNetwork before = NetworkBytes.rebuild(NetworkBytes.configBytes(cnn),
         NetworkBytes.paramBytes(cnn.params()), DataType.DOUBLE);
     MultiLayerNetwork after = NetworkBytes.rebuild(NetworkBytes.configBytes(cnn),
@@ -135,12 +147,12 @@ class EwcUpdateTest {
 
   @Test
   void ewcInfluenceWithTheFisherStagesLogLikelihoodsScoresAsWithTwoForwardPasses() throws Exception {
-    MultiLayerNetwork cnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 3),
-        DataType.FLOAT);
-    ExampleSet d = TestNets.randomSet(40, 784, 10, 31, 0);
-    ExampleSet query = TestNets.randomSet(12, 784, 10, 32, 5000);
-    DiagonalFisher f = EmpiricalFisher.compute(cnn, d);
-    InfluenceOptions o = InfluenceOptions.defaults().withEwc(new EwcOptions(100, 1e-6, 1e-3, 6, 3, 5, 0.0));
+    CnnCase c = CnnCase.make();
+    MultiLayerNetwork cnn = c.cnn();
+    ExampleSet d = c.d();
+    ExampleSet query = c.query();
+    DiagonalFisher f = c.f();
+    InfluenceOptions o = c.o();
     // the table as the fisher stage records it: from the forward pass of every row's gradient
     double[] ll = new double[d.size()];
     assertThat(dev.lethe.math.PerExampleGradients.forEachWithDoubleLogLik(cnn, d, ll, (r, g) -> { })).isTrue();

@@ -208,7 +208,8 @@ final class BenchSummary {
       return;
     }
     section("Roofline", String.format(Locale.ROOT, "ewc-influence scoring: training rows x %s forward passes per row"
-        + " (1 when log p(z|theta_hat) comes from the fisher stage's fisher/logp.bin, else 2) x %s FLOP per forward pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
+        + " (1 when log p(z|theta_hat) comes from the fisher stage's fisher/logp.bin, else 2) x %s FLOP per forward"
+        + " pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
         + " (reading, partitioning and scoring; not ranking or writing) = %s GFLOP/s;"
         + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
         + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
