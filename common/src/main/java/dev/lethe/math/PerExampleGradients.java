@@ -41,12 +41,20 @@ public final class PerExampleGradients {
 
   /** Calls {@code v} with grad log p(y_i | x_i) for every row i of {@code s}, in row order. */
   public static void forEach(MultiLayerNetwork net, ExampleSet s, Visitor v) {
+    visit(net, s, null, v);
+  }
+
+  /**
+   * {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)}, with FastCnn's double log p(y_i | x_i) written into
+   * {@code logLik} (when not null) where FastCnn runs the network; returns whether it did.
+   */
+  private static boolean visit(MultiLayerNetwork net, ExampleSet s, double[] logLik, Visitor v) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
     java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
     if (fast.isPresent()) {
-      fast.get().forEachExampleGradient(s, v);
-      return;
+      fast.get().forEachExampleGradient(s, logLik, v);
+      return true;
     }
     int k = numClasses(net);
     DataType type = net.params().dataType();
@@ -68,6 +76,7 @@ public final class PerExampleGradients {
       net.setInput(oldInput);
       net.setLabels(oldLabels);
     }
+    return false;
   }
 
   /**
@@ -101,15 +110,7 @@ public final class PerExampleGradients {
    */
   public static boolean forEachWithDoubleLogLik(MultiLayerNetwork net, ExampleSet s, double[] logLik, Visitor v) {
     requireOnePerRow(logLik, s);
-    requireInferenceEquivalent(net);
-    LogLikelihood.requireSoftmaxOutput(net);
-    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    if (fast.isEmpty()) {
-      forEach(net, s, v);
-      return false;
-    }
-    fast.get().forEachExampleGradient(s, logLik, v);
-    return true;
+    return visit(net, s, logLik, v);
   }
 
   /** Rejects a log-likelihood array that does not have one entry per row of {@code s}. */
