@@ -50,12 +50,11 @@ public final class EwcInfluence implements InfluenceMethod {
     EwcUpdate.Result r = EwcUpdate.run(model, in.fisher(), in.trainSize(), in.query(), EwcUpdate.Objective.LEARN,
         o.ewc(), dev.lethe.Seeds.derive(in.seed(), NAME));
     MultiLayerNetwork after = r.model();
-    ScorerSpec spec = base != null ? scorer(after, base, o.scoreBatchSize()) : scorer(model, after, o.scoreBatchSize());
+    ScorerSpec spec = scorer(model, after, base, o.scoreBatchSize());
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", NAME);
-    // log p(z | theta_hat) from the fisher stage's table: one forward pass per training example instead of two
     diag.put("logpBeforeFrom", base != null ? "fisher stage" : "scoring pass");
-    diag.put("forwardPassesPerRow", base != null ? 1 : 2);
+    diag.put("forwardPassesPerRow", forwardPassesPerRow(base));
     diag.put("epochsRun", r.epochsRun());
     diag.put("bestEpoch", r.bestEpoch());
     diag.put("bestValidationObjective", r.bestValidationObjective());
@@ -75,6 +74,20 @@ public final class EwcInfluence implements InfluenceMethod {
   public static ScorerSpec scorer(MultiLayerNetwork before, MultiLayerNetwork after, int batchSize) {
     return new Spec(NetworkBytes.configBytes(before), NetworkBytes.paramBytes(before.params()),
         NetworkBytes.paramBytes(after.params()), batchSize);
+  }
+
+  /**
+   * The scorer of r(z) for theta_hat ({@code before}) and theta* ({@code after}): with log p(z|theta_hat) looked up
+   * in the fisher stage's {@code baseLogLik} when there is one, else computed (see {@link #forwardPassesPerRow}).
+   */
+  public static ScorerSpec scorer(MultiLayerNetwork before, MultiLayerNetwork after, RowLogLikelihoods baseLogLik,
+      int batchSize) {
+    return baseLogLik != null ? scorer(after, baseLogLik, batchSize) : scorer(before, after, batchSize);
+  }
+
+  /** The forward passes per training row of that scorer: 1 with the fisher stage's log-likelihoods, else 2. */
+  public static int forwardPassesPerRow(RowLogLikelihoods baseLogLik) {
+    return baseLogLik != null ? 1 : 2;
   }
 
   /**

@@ -272,10 +272,9 @@ public final class ScaleSuite {
     String trainPath = w.path(PrepareJob.TRAIN).toString();
     ExampleSet train = ExampleTables.collect(ExampleTables.read(spark, trainPath, ExampleTables.DATA,
         PrepareJob.TRAIN), true, ModelFiles.numInputs(base), numClasses, trainPath);
-    java.util.Optional<dev.lethe.math.RowLogLikelihoods> logp = FisherJob.readLogLik(w,
-        dev.lethe.math.NetworkBytes.fingerprint(base), train.size());
-    ScorerSpec spec = logp.isPresent() ? EwcInfluence.scorer(updated, logp.get(), batchSize)
-        : EwcInfluence.scorer(base, updated, batchSize);
+    dev.lethe.math.RowLogLikelihoods logp = FisherJob.readLogLik(w, dev.lethe.math.NetworkBytes.fingerprint(base),
+        train.size()).orElse(null);
+    ScorerSpec spec = EwcInfluence.scorer(base, updated, logp, batchSize);
     int block = 4 * batchSize;
     try (Scorer warm = spec.open()) {
       warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
@@ -300,7 +299,7 @@ public final class ScaleSuite {
             + " %s", train.id(i), scores[i], other));
       }
     }
-    return new PlainLoop(seconds, logp.isPresent() ? 1 : 2);
+    return new PlainLoop(seconds, EwcInfluence.forwardPassesPerRow(logp));
   }
 
   /** What {@link #plainLoop} measured. */
