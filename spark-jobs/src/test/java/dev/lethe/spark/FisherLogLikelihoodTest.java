@@ -143,6 +143,19 @@ class FisherLogLikelihoodTest {
         .contains("\"log_likelihoods\" : false");
   }
 
+  @Test
+  void anExistingTableIsNotReplacedWithoutTheFlag() throws IOException {
+    // even with no diag.bin beside it: fisher refuses before any work
+    Path wd = StageFixture.copy(cnn);
+    Files.delete(wd.resolve("fisher/diag.bin"));
+    byte[] before = Files.readAllBytes(wd.resolve("fisher/logp.bin"));
+    StageFixture.Run r = StageFixture.run("fisher", wd, CNN);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("fisher/logp.bin already exists; pass --overwrite");
+    assertThat(wd.resolve("fisher/diag.bin")).doesNotExist();
+    assertThat(Files.readAllBytes(wd.resolve("fisher/logp.bin"))).isEqualTo(before);
+  }
+
   private static void writeTable(Path wd, RowLogLikelihoods t) throws IOException {
     Files.deleteIfExists(wd.resolve("fisher/.logp.bin.crc"));
     Files.write(wd.resolve("fisher/logp.bin"), t.toBytes());
