@@ -44,7 +44,12 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       scoring pass.
  *   <li>On the smallest and on the largest size, the same scorer (theta_hat and the theta* identify wrote) runs over
  *       the same training rows in a plain loop in this JVM, without Spark: Spark's scoring pass over that loop is
- *       Spark's overhead (target: at most 1.2; at the small size Spark's fixed costs weigh most).
+ *       Spark's overhead (target: at most 1.2; at the small size Spark's fixed costs weigh most). Both sides are
+ *       timed in the same state of the JIT: identify runs in this JVM and the loop runs, each
+ *       {@code bench.scale.overhead-warmups} times untimed and then {@code bench.scale.overhead-runs} times timed,
+ *       and the overhead is the ratio of the medians. The fresh identify JVM's pass over the same loop is recorded
+ *       beside it ({@code spark_overhead_fresh_jvm}): it adds the JIT compilation a fresh JVM pays, which a plain
+ *       program started afresh would pay too.
  * </ol>
  * Every comparison is between runs of one suite invocation on one machine.
  */
@@ -74,7 +79,7 @@ public final class ScaleSuite {
 
   /** The suite's settings, from the {@code bench.scale} keys. */
   record Settings(List<Integer> trainSizes, int testSize, int trainEpochs, String architecture, Path dataDir,
-      long seed, boolean isolateStages) {
+      long seed, boolean isolateStages, int overheadWarmups, int overheadRuns) {
     static Settings of(LetheConfig c) {
       List<Integer> sizes = c.getIntList("bench.scale.train-sizes");
       if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s < 1)) {
@@ -84,7 +89,8 @@ public final class ScaleSuite {
       return new Settings(sizes.stream().sorted().distinct().toList(), c.nonNegativeInt("bench.scale.test-size"),
           c.positiveInt("bench.scale.train-epochs"), c.getString("model.architecture"),
           ScaleSuite.dataDir(c.getString("bench.scale.fashion-mnist-dir")), c.getLong("seed"),
-          c.getBoolean("bench.scale.isolate-stages"));
+          c.getBoolean("bench.scale.isolate-stages"), c.nonNegativeInt("bench.scale.overhead-warmups"),
+          c.positiveInt("bench.scale.overhead-runs"));
     }
   }
 
@@ -163,31 +169,79 @@ public final class ScaleSuite {
         + " **%.2fx** on %d cores.%n", small.trainRows(), pass[0], pass[1], speedup,
         Runtime.getRuntime().availableProcessors()));
 
-    // Spark against a plain loop, on the smallest size (its provenance is now the local[2] run) and on the largest
-    // (its local[*] identify run): Spark's costs are partly fixed (task start-up, reading the table), so both are shown
-    md.append(overhead(spark, config, s, rec, small, pass[1], "local[2]"));
+    // Spark against a plain loop, on the smallest size and on the largest: Spark's costs are partly fixed (task
+    // start-up, reading the table), so both are shown. The fresh JVM's pass: the smallest size's local[2] run (its
+    // provenance until the warm runs below), the largest size's local[*] identify run.
+    md.append(String.format(Locale.ROOT, "%nSpark's overhead: the same scoring in a plain loop in one JVM (no Spark,"
+        + " data already in memory, ND4J on all cores) against Spark's scoring pass (Parquet read, partitioning, tasks"
+        + " with 1 ND4J thread each), both in this JVM (master %s) after %d untimed runs each; median of %d timed"
+        + " runs.%n", spark.sparkContext().master(), s.overheadWarmups(), s.overheadRuns()));
+    md.append(overhead(spark, config, s, rec, small, pass[1], "local[2]", userSets));
     if (runs.size() > 1) {
-      md.append(overhead(spark, config, s, rec, large, large.scoringPassSeconds(), "local[*]"));
+      md.append(overhead(spark, config, s, rec, large, large.scoringPassSeconds(), "local[*]", userSets));
     }
     return md.toString();
   }
 
-  /** Spark's scoring pass over a plain loop on one size's workdir: recorded, and its summary sentence. */
+  /**
+   * Spark's scoring pass over a plain loop on one size's workdir, both warm (see the class comment), and the fresh
+   * identify JVM's pass {@code freshPass} over the same loop: recorded, and the summary's sentence.
+   */
   private static String overhead(SparkSession spark, LetheConfig config, Settings s, Recorder rec, SizeRun run,
-      double sparkPass, String master) {
-    PlainLoop loop = plainLoop(spark, run.workdir(), config.positiveInt("identify.batch-size"),
-        config.positiveInt("data.num-classes"));
-    double plain = loop.seconds();
-    double overhead = sparkPass / plain;
+      double freshPass, String freshMaster, List<String> userSets) {
     String setting = "train-" + run.trainRows();
+    List<String> sets = sets(s, run.size(), userSets);
+    int warmups = s.overheadWarmups();
+    double[] sparkPass = new double[s.overheadRuns()];
+    for (int i = 0; i < warmups + sparkPass.length; i++) {
+      inProcess("identify", run.workdir(), sets, "--overwrite");
+      if (i >= warmups) {
+        sparkPass[i - warmups] = provenance(spark, run.workdir()).getDouble("scoring_pass_seconds");
+        rec.record(EXPERIMENT, setting + "-warm-" + (i - warmups + 1), s.seed(), METHOD, "scoring_pass_seconds",
+            sparkPass[i - warmups], "s");
+      }
+    }
+    double[] loop = new double[s.overheadRuns()];
+    PlainLoop last = null;
+    for (int i = 0; i < warmups + loop.length; i++) {
+      last = plainLoop(spark, run.workdir(), config.positiveInt("identify.batch-size"),
+          config.positiveInt("data.num-classes"));
+      if (i >= warmups) {
+        loop[i - warmups] = last.seconds();
+        rec.record(EXPERIMENT, setting + "-warm-" + (i - warmups + 1), s.seed(), METHOD, "plain_loop_seconds",
+            loop[i - warmups], "s");
+      }
+    }
+    double spark1 = median(sparkPass);
+    double plain = median(loop);
+    double overhead = spark1 / plain;
+    double fresh = freshPass / plain;
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_warm_seconds", spark1, "s");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_seconds", plain, "s");
-    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_forward_passes_per_row", loop.forwardPassesPerRow(),
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_forward_passes_per_row", last.forwardPassesPerRow(),
         "count");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
-    return String.format(Locale.ROOT, "%nThe same scoring of %d rows in a plain loop in one JVM (no Spark, data"
-        + " already in memory, ND4J on all cores): %.1f s; Spark %s scoring pass (Parquet read, partitioning, tasks"
-        + " with 1 ND4J thread each): %.1f s: overhead **%.2fx** (target <= %.1f: %s).%n", run.trainRows(), plain,
-        master, sparkPass, overhead, OVERHEAD_TARGET, overhead <= OVERHEAD_TARGET ? "met" : "not met");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead_fresh_jvm", fresh, "x");
+    return String.format(Locale.ROOT, "%n%d rows: plain loop %.2f s (runs %s), Spark's pass %.2f s (runs %s):"
+        + " overhead **%.2fx** (target <= %.1f: %s). The fresh identify JVM's %s pass, %.2f s, is %.2fx the loop.%n",
+        run.trainRows(), plain, seconds(loop), spark1, seconds(sparkPass), overhead, OVERHEAD_TARGET,
+        overhead <= OVERHEAD_TARGET ? "met" : "not met", freshMaster, freshPass, fresh);
+  }
+
+  /** The median (the mean of the middle two for an even count). */
+  static double median(double[] v) {
+    double[] c = v.clone();
+    java.util.Arrays.sort(c);
+    int m = c.length / 2;
+    return c.length % 2 == 1 ? c[m] : (c[m - 1] + c[m]) / 2;
+  }
+
+  private static String seconds(double[] v) {
+    StringBuilder b = new StringBuilder();
+    for (double x : v) {
+      b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+    }
+    return b.toString();
   }
 
   /** prepare -> identify for one training-set size, each stage in its own JVM. */
@@ -226,12 +280,14 @@ public final class ScaleSuite {
 
   /**
    * Runs a stage in this JVM and session (bench.scale.isolate-stages = false: no JVM start-up, no peak memory of its
-   * own); returns its wall time.
+   * own; and the warm identify runs of the overhead), with {@code extra} arguments; returns its wall time.
    */
-  private static double inProcess(String stage, Path wd, List<String> sets) {
+  private static double inProcess(String stage, Path wd, List<String> sets, String... extra) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<String> args = new ArrayList<>(ChildStage.args(stage, wd, sets));
+    args.addAll(List.of(extra));
     long t0 = System.nanoTime();
-    int code = StageRunner.run(null, ChildStage.args(stage, wd, sets).toArray(new String[0]), new Console(
+    int code = StageRunner.run(null, args.toArray(new String[0]), new Console(
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8)));
     if (code != 0) {
       throw new IllegalStateException("bench: stage " + stage + " on " + wd + " failed with exit code " + code + ": "
