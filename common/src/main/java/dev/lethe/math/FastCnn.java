@@ -150,8 +150,7 @@ public final class FastCnn {
     List<Op> ops = new ArrayList<>();
     int n = net.getnLayers();
     // every parameter in double, from one cast of the flattened vector (not one per array)
-    INDArray p = net.params();
-    double[] params = (p.dataType() == DataType.DOUBLE ? p : p.castTo(DataType.DOUBLE)).toDoubleVector();
+    double[] params = flatParams(net);
     for (int i = 0; i < n - 1; i++) {
       if (i > 0 && conf.getInputPreProcess(i) != null) {
         return Optional.empty();
@@ -218,6 +217,35 @@ public final class FastCnn {
       }
     }
     return Optional.of(new FastCnn(net, List.copyOf(ops), height, width, channels, k));
+  }
+
+  /**
+   * Every parameter of {@code net} in double, in DL4J's flattened order: read straight from the contiguous float or
+   * double vector (exact), else from one cast of it.
+   */
+  private static double[] flatParams(MultiLayerNetwork net) {
+    INDArray p = net.params();
+    if ((p.ordering() == 'c' || p.isRowVector()) && p.elementWiseStride() == 1
+        && (p.dataType() == DataType.FLOAT || p.dataType() == DataType.DOUBLE)) {
+      double[] v = new double[(int) p.length()];
+      Nat.of(p).get((int) p.offset(), v, 0, v.length);
+      return v;
+    }
+    return (p.dataType() == DataType.DOUBLE ? p : p.castTo(DataType.DOUBLE)).toDoubleVector();
+  }
+
+  /**
+   * Reloads the network's current parameters into this instance (its kernels, weights and biases are copies made
+   * when it was built), so an optimiser can keep one instance for all its steps instead of building one after each
+   * update: afterwards it computes what a newly built instance would, bit for bit, without allocating native arrays.
+   */
+  public void reloadParams() {
+    double[] params = flatParams(net);
+    for (Op op : ops) {
+      if (op.layer() >= 0) {
+        op.load(layerParams(net, op.layer(), params).orElseThrow());
+      }
+    }
   }
 
   /** The logits of rows {@code [from, to)} of {@code s}, one row per example. */
@@ -902,6 +930,11 @@ public final class FastCnn {
     default int layer() {
       return -1;
     }
+
+    /** Replaces this op's parameters with {@code wb} (as at construction: W in DL4J's c-order shape, then b). */
+    default void load(double[] wb) {
+      throw new IllegalStateException(getClass().getSimpleName() + " has no parameters");
+    }
   }
 
   /** A stride-1 2D convolution as im2col and one GEMM per group of images. */
@@ -993,6 +1026,18 @@ public final class FastCnn {
     @Override
     public int layer() {
       return layer;
+    }
+
+    /** The kernel's entries in place (its buffer holds wb's first kk * c_out values in order, see of), then b. */
+    @Override
+    public void load(double[] wb) {
+      int kk = (int) kernel.size(0) * cOut;
+      if (kernel.ordering() != 'f' || kernel.elementWiseStride() != 1) {
+        throw new IllegalStateException("the kernel of layer " + layer + " is not a contiguous f-order matrix");
+      }
+      Nat k = Nat.of(kernel);
+      k.put((int) kernel.offset(), wb, 0, kk);
+      System.arraycopy(wb, kk, bias, 0, cOut);
     }
 
     @Override
@@ -1460,6 +1505,11 @@ public final class FastCnn {
     }
 
     @Override
+    public void load(double[] wb) {
+      conv.load(wb);
+    }
+
+    @Override
     public double[] forward(double[] in, int g, Workspace ws, Slot slot) {
       int rows = g * conv.outH * conv.outW;
       int plane = pool.outH() * pool.outW();
@@ -1554,6 +1604,12 @@ public final class FastCnn {
     static Dense of(int layer, double[] wb, int nIn, int nOut, boolean relu) {
       return new Dense(layer, java.util.Arrays.copyOf(wb, nIn * nOut), java.util.Arrays.copyOfRange(wb, nIn * nOut,
           nIn * nOut + nOut), nIn, nOut, relu);
+    }
+
+    @Override
+    public void load(double[] wb) {
+      System.arraycopy(wb, 0, w, 0, nIn * nOut);
+      System.arraycopy(wb, nIn * nOut, b, 0, nOut);
     }
 
     @Override

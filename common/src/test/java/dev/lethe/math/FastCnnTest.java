@@ -243,6 +243,42 @@ class FastCnnTest {
   }
 
   @Test
+  void reloadedParametersGiveWhatANewInstanceGivesBitForBit() {
+    // the EWC update keeps one instance and reloads the parameters after every step: the float paper CNN (float
+    // kernels) and the double network with a dense layer, both after every parameter changed
+    MultiLayerNetwork floatCnn = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    perturbBiases(floatCnn, 21);
+    MultiLayerNetwork other = otherLayers();
+    for (MultiLayerNetwork net : List.of(floatCnn, other)) {
+      boolean isFloat = net.params().dataType() == DataType.FLOAT;
+      int features = (int) (isFloat ? 784 : 270);
+      ExampleSet batch = TestNets.randomSet(18, features, isFloat ? 10 : 5, 22, 0);
+      FastCnn kept = isFloat ? FastCnn.forFloatGradients(net).orElseThrow() : FastCnn.forGradients(net).orElseThrow();
+      double[] before = kept.lossGradient(batch);
+      INDArray p = net.params();
+      double[] moved = p.castTo(DataType.DOUBLE).toDoubleVector();
+      java.util.SplittableRandom rng = new java.util.SplittableRandom(23);
+      for (int j = 0; j < moved.length; j++) {
+        moved[j] += rng.nextDouble(-0.05, 0.05);
+      }
+      p.assign(Nd4j.create(moved, p.shape(), DataType.DOUBLE));
+      assertThat(kept.lossGradient(batch)).as("before reloading, the copies made at build").containsExactly(before);
+      kept.reloadParams();
+      FastCnn fresh = isFloat ? FastCnn.forFloatGradients(net).orElseThrow() : FastCnn.forGradients(net).orElseThrow();
+      double[] want = fresh.lossGradient(batch);
+      assertThat(want).isNotEqualTo(before);
+      assertThat(kept.lossGradient(batch)).containsExactly(want);
+      assertThat(kept.lastLoss()).isEqualTo(fresh.lastLoss());
+      double[][] zk = kept.logits(batch, 0, batch.size());
+      double[][] zf = fresh.logits(batch, 0, batch.size());
+      for (int i = 0; i < zk.length; i++) {
+        assertThat(zk[i]).containsExactly(zf[i]);
+      }
+    }
+  }
+
+  @Test
   void singlePrecisionGemmsOfAFloatNetworkMatchDl4jAndTheDoubleGemmsToFloatPrecision() {
     MultiLayerNetwork net = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
         DataType.FLOAT);
