@@ -207,4 +207,47 @@ class EwcUpdateTest {
     assertThatThrownBy(() -> InfluenceOptions.defaults().withCurvature("kfac", 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("curvature");
   }
+
+  @Test
+  void theJavaStepArithmeticEqualsNd4jsOpsBitForBit() {
+    // g <- g * scale + c .* (p - anchor), then p <- p - g: FlatStep against the ND4J ops it replaces, in float and
+    // in double, on values of mixed signs and magnitudes
+    for (DataType type : List.of(DataType.FLOAT, DataType.DOUBLE)) {
+      java.util.SplittableRandom rng = new java.util.SplittableRandom(31);
+      int n = 1003;
+      INDArray[] a = new INDArray[4];
+      for (int k = 0; k < a.length; k++) {
+        double[] v = new double[n];
+        for (int j = 0; j < n; j++) {
+          v[j] = rng.nextDouble(-1, 1) * Math.pow(10, rng.nextInt(-4, 3));
+        }
+        a[k] = org.nd4j.linalg.factory.Nd4j.create(v, new long[] {1, n}, DataType.DOUBLE).castTo(type);
+      }
+      INDArray params = a[0];
+      INDArray anchor = a[1];
+      INDArray c = a[2].mul(a[2]); // c >= 0, as (2/gamma) F + lambda
+      INDArray g = a[3];
+      double scale = -1.0 / 37;
+      INDArray wantG = g.dup();
+      wantG.muli(scale);
+      wantG.addi(params.sub(anchor).muli(c).reshape(wantG.shape()));
+      INDArray wantP = params.dup();
+      wantP.subi(wantG.reshape(wantP.shape()));
+
+      EwcUpdate.FlatStep step = EwcUpdate.FlatStep.of(params, anchor, c);
+      assertThat(step).as("%s", type).isNotNull();
+      assertThat(step.fits(g)).isTrue();
+      assertThat(step.fits(g.castTo(type == DataType.FLOAT ? DataType.DOUBLE : DataType.FLOAT))).isFalse();
+      step.penalise(g, scale);
+      assertThat(g.castTo(DataType.DOUBLE).toDoubleVector()).as("%s gradient", type)
+          .containsExactly(wantG.castTo(DataType.DOUBLE).toDoubleVector());
+      step.step(g);
+      assertThat(params.castTo(DataType.DOUBLE).toDoubleVector()).as("%s parameters", type)
+          .containsExactly(wantP.castTo(DataType.DOUBLE).toDoubleVector());
+    }
+    // a strided view is not taken: the caller keeps ND4J's ops
+    INDArray m = org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, 4, 4);
+    INDArray column = m.getColumn(1);
+    assertThat(EwcUpdate.FlatStep.of(column, column.dup(), column.dup())).isNull();
+  }
 }
