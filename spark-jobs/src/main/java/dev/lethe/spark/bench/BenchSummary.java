@@ -237,7 +237,8 @@ final class BenchSummary {
     }
     section("Memory", "Peak memory of the bench JVM over the whole suite (the quick and paper suites run every"
         + " stage in it, and in local mode the executors too; the scale suite runs its stages in JVMs of their own,"
-        + " listed with the scale figures): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak "
+        + " listed with the scale figures, and only the warm identify runs of its Spark-overhead comparison in"
+        + " this one): resident high-water mark " + num(resident, 0) + " MB, heap pools' peak "
         + num(heap, 0) + " MB.", List.of());
   }
 
