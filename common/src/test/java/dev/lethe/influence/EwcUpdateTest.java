@@ -250,4 +250,42 @@ class EwcUpdateTest {
     INDArray column = m.getColumn(1);
     assertThat(EwcUpdate.FlatStep.of(column, column.dup(), column.dup())).isNull();
   }
+
+  @Test
+  void oneAdamOpOnTheFlatGradientEqualsDl4jsUpdaterBitForBit() {
+    // EwcUpdate applies Adam to the whole flat gradient in one op instead of DL4J's block-by-block updater: the
+    // same values over several iterations, for the float paper CNN (several layers and parameter kinds) and a
+    // double MLP
+    MultiLayerNetwork cnn = EwcUpdate.trainableCopy(Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10,
+        List.of(), 7), DataType.FLOAT), 1e-3);
+    MultiLayerNetwork mlp = EwcUpdate.trainableCopy(thetaHat, 1e-2);
+    for (MultiLayerNetwork net : List.of(cnn, mlp)) {
+      DataType type = net.params().dataType();
+      long n = net.numParams();
+      if (net.getFlattenedGradients() == null) {
+        net.initGradientsView();
+      }
+      INDArray view = net.getFlattenedGradients();
+      org.nd4j.linalg.learning.GradientUpdater<?> adam = new org.nd4j.linalg.learning.config.Adam(
+          net.getLayerWiseConfigurations().getConf(0).getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
+              ? ((org.nd4j.linalg.learning.config.Adam) b.getIUpdater()).getLearningRate() : Double.NaN)
+          .instantiate(org.nd4j.linalg.factory.Nd4j.zeros(type, 1, 2 * n), true);
+      java.util.SplittableRandom rng = new java.util.SplittableRandom(41);
+      for (int it = 0; it < 4; it++) {
+        double[] v = new double[(int) n];
+        for (int j = 0; j < v.length; j++) {
+          v[j] = rng.nextDouble(-1, 1) * Math.pow(10, rng.nextInt(-5, 2));
+        }
+        INDArray raw = org.nd4j.linalg.factory.Nd4j.create(v, view.shape(), DataType.DOUBLE).castTo(type);
+        view.assign(raw);
+        net.getUpdater().update(net, new org.deeplearning4j.nn.gradient.DefaultGradient(view), it, 1, 1,
+            org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+        INDArray mine = raw.dup();
+        adam.applyUpdater(mine, it, 1);
+        assertThat(mine.castTo(DataType.DOUBLE).toDoubleVector()).as("%s iteration %d", type, it)
+            .containsExactly(view.castTo(DataType.DOUBLE).toDoubleVector())
+            .isNotEqualTo(raw.castTo(DataType.DOUBLE).toDoubleVector()); // an update, not the gradient
+      }
+    }
+  }
 }
