@@ -193,17 +193,14 @@ public final class EwcUpdate {
           gradient = net.gradient();
         }
         // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
-        INDArray params = net.params();
         if (flat != null && flat.fits(g)) {
           flat.penalise(g, sign / rows.length);
-        } else {
-          g.muli(sign / rows.length);
-          g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
-        }
-        if (adam != null && flat.fits(g)) {
           adam.applyUpdater(g, iteration++, epoch);
           flat.step(g);
         } else {
+          INDArray params = net.params();
+          g.muli(sign / rows.length);
+          g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
           net.getUpdater().update(net, gradient, iteration++, epoch, 1, mgr);
           params.subi(g.reshape(params.shape()));
         }
@@ -273,7 +270,8 @@ public final class EwcUpdate {
 
     /** For contiguous float or double vectors of one length and type (anchor and c as fresh arrays), else null. */
     static FlatStep of(INDArray params, INDArray anchor, INDArray c) {
-      if (!contiguous(params) || !contiguous(anchor) || !contiguous(c) || anchor.offset() != 0 || c.offset() != 0
+      if (!FastCnn.isFlatVector(params) || !FastCnn.isFlatVector(anchor) || !FastCnn.isFlatVector(c)
+          || anchor.offset() != 0 || c.offset() != 0
           || anchor.length() != params.length() || c.length() != params.length()
           || anchor.dataType() != params.dataType() || c.dataType() != params.dataType()
           || anchor.data().length() != params.length() || c.data().length() != params.length()) {
@@ -282,14 +280,9 @@ public final class EwcUpdate {
       return new FlatStep(params, anchor, c);
     }
 
-    private static boolean contiguous(INDArray a) {
-      return (a.ordering() == 'c' || a.isVector()) && a.elementWiseStride() == 1
-          && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
-    }
-
     /** Whether {@code g} is a contiguous vector of the parameters' length and type. */
     boolean fits(INDArray g) {
-      return contiguous(g) && g.length() == n && g.dataType() == params.dataType();
+      return FastCnn.isFlatVector(g) && g.length() == n && g.dataType() == params.dataType();
     }
 
     /** g <- g * scale + c .* (params - anchor). */

@@ -225,13 +225,22 @@ public final class FastCnn {
    */
   private static double[] flatParams(MultiLayerNetwork net) {
     INDArray p = net.params();
-    if ((p.ordering() == 'c' || p.isRowVector()) && p.elementWiseStride() == 1
-        && (p.dataType() == DataType.FLOAT || p.dataType() == DataType.DOUBLE)) {
+    if (isFlatVector(p)) {
       double[] v = new double[(int) p.length()];
       Nat.of(p).get((int) p.offset(), v, 0, v.length);
       return v;
     }
     return (p.dataType() == DataType.DOUBLE ? p : p.castTo(DataType.DOUBLE)).toDoubleVector();
+  }
+
+  /**
+   * Whether {@code a} is a float or double vector whose elements lie in order in its buffer from {@code a.offset()}
+   * on (element-wise stride 1), so it can be read and written through the buffer's NIO view, as the flattened
+   * parameter and gradient vectors of a network are.
+   */
+  public static boolean isFlatVector(INDArray a) {
+    return (a.ordering() == 'c' || a.isVector()) && a.elementWiseStride() == 1
+        && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
   }
 
   /**
@@ -588,8 +597,7 @@ public final class FastCnn {
       net.initGradientsView();
     }
     INDArray g = net.getFlattenedGradients();
-    if ((g.ordering() == 'c' || g.isRowVector()) && g.elementWiseStride() == 1 && g.length() == flat.length
-        && (g.dataType() == DataType.FLOAT || g.dataType() == DataType.DOUBLE)) {
+    if (isFlatVector(g) && g.length() == flat.length) {
       // straight into the view's memory (it is contiguous), without a temporary array and a cast op
       long offset = g.offset();
       if (g.dataType() == DataType.DOUBLE) {
