@@ -201,30 +201,25 @@ public final class ScaleSuite {
             sparkPass[i - warmups], "s");
       }
     }
-    double[] loop = new double[s.overheadRuns()];
-    PlainLoop last = null;
-    for (int i = 0; i < warmups + loop.length; i++) {
-      last = plainLoop(spark, run.workdir(), config.positiveInt("identify.batch-size"),
-          config.positiveInt("data.num-classes"));
-      if (i >= warmups) {
-        loop[i - warmups] = last.seconds();
-        rec.record(EXPERIMENT, setting + "-warm-" + (i - warmups + 1), s.seed(), METHOD, "plain_loop_seconds",
-            loop[i - warmups], "s");
-      }
+    PlainLoop plainLoop = plainLoop(spark, run.workdir(), config.positiveInt("identify.batch-size"),
+        config.positiveInt("data.num-classes"), warmups, s.overheadRuns());
+    double[] loop = plainLoop.seconds();
+    for (int i = 0; i < loop.length; i++) {
+      rec.record(EXPERIMENT, setting + "-warm-" + (i + 1), s.seed(), METHOD, "plain_loop_seconds", loop[i], "s");
     }
-    double spark1 = median(sparkPass);
+    double sparkMedian = median(sparkPass);
     double plain = median(loop);
-    double overhead = spark1 / plain;
+    double overhead = sparkMedian / plain;
     double fresh = freshPass / plain;
-    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_warm_seconds", spark1, "s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_warm_seconds", sparkMedian, "s");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_seconds", plain, "s");
-    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_forward_passes_per_row", last.forwardPassesPerRow(),
-        "count");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "plain_loop_forward_passes_per_row",
+        plainLoop.forwardPassesPerRow(), "count");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead_fresh_jvm", fresh, "x");
     return String.format(Locale.ROOT, "%n%d rows: plain loop %.2f s (runs %s), Spark's pass %.2f s (runs %s):"
         + " overhead **%.2fx** (target <= %.1f: %s). The fresh identify JVM's %s pass, %.2f s, is %.2fx the loop.%n",
-        run.trainRows(), plain, seconds(loop), spark1, seconds(sparkPass), overhead, OVERHEAD_TARGET,
+        run.trainRows(), plain, seconds(loop), sparkMedian, seconds(sparkPass), overhead, OVERHEAD_TARGET,
         overhead <= OVERHEAD_TARGET ? "met" : "not met", freshMaster, freshPass, fresh);
   }
 
@@ -318,10 +313,15 @@ public final class ScaleSuite {
    * one loop on this thread with ND4J's default threads, and checks every score against the workdir's culprits
    * table (1e-9 relative), so both sides of the comparison did the same work: like identify, it looks
    * log p(z|theta_hat) up in the fisher stage's fisher/logp.bin when the workdir has one (one forward pass per row),
-   * else computes it (two). Returns the seconds of the loop (opening the scorer included, reading the table not)
-   * and the forward passes it ran per row.
+   * else computes it (two). The models and tables are read once; the loop runs {@code warmups} times untimed, then
+   * {@code runs} times timed. Returns the seconds of each timed loop (opening the scorer included, reading the
+   * table not) and the forward passes it ran per row.
    */
-  public static PlainLoop plainLoop(SparkSession spark, Path wd, int batchSize, int numClasses) {
+  public static PlainLoop plainLoop(SparkSession spark, Path wd, int batchSize, int numClasses, int warmups,
+      int runs) {
+    if (warmups < 0 || runs < 1) {
+      throw new IllegalArgumentException("warmups must be >= 0 and runs >= 1, got " + warmups + " and " + runs);
+    }
     Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
     MultiLayerNetwork base = ModelFiles.load(w, ModelFiles.BASE, "train");
     MultiLayerNetwork updated = ModelFiles.load(w, ModelFiles.EWC_UPDATED, "identify");
@@ -335,31 +335,37 @@ public final class ScaleSuite {
     try (Scorer warm = spec.open()) {
       warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
     }
-    double[] scores = new double[train.size()];
-    long t0 = System.nanoTime();
-    try (Scorer scorer = spec.open()) {
-      for (int from = 0; from < train.size(); from += block) {
-        int to = Math.min(from + block, train.size());
-        System.arraycopy(scorer.score(train.select(IntStream.range(from, to).toArray())).score(), 0, scores, from, to - from);
-      }
-    }
-    double seconds = (System.nanoTime() - t0) / 1e9;
     Map<Long, Double> identified = new HashMap<>();
     for (Row r : culpritScores(spark, w.path(IdentifyJob.culprits(METHOD)).toString())) {
       identified.put(r.getLong(0), r.getDouble(1));
     }
-    for (int i = 0; i < scores.length; i++) {
-      Double other = identified.get(train.id(i));
-      if (other == null || Math.abs(other - scores[i]) > 1e-9 * Math.max(1e-300, Math.abs(scores[i]))) {
-        throw new IllegalStateException(String.format(Locale.ROOT, "bench: the plain loop scored id %d %s, identify"
-            + " %s", train.id(i), scores[i], other));
+    double[] seconds = new double[runs];
+    double[] scores = new double[train.size()];
+    for (int run = 0; run < warmups + runs; run++) {
+      long t0 = System.nanoTime();
+      try (Scorer scorer = spec.open()) {
+        for (int from = 0; from < train.size(); from += block) {
+          int to = Math.min(from + block, train.size());
+          System.arraycopy(scorer.score(train.select(IntStream.range(from, to).toArray())).score(), 0, scores, from,
+              to - from);
+        }
+      }
+      if (run >= warmups) {
+        seconds[run - warmups] = (System.nanoTime() - t0) / 1e9;
+      }
+      for (int i = 0; i < scores.length; i++) {
+        Double other = identified.get(train.id(i));
+        if (other == null || Math.abs(other - scores[i]) > 1e-9 * Math.max(1e-300, Math.abs(scores[i]))) {
+          throw new IllegalStateException(String.format(Locale.ROOT, "bench: the plain loop scored id %d %s,"
+              + " identify %s", train.id(i), scores[i], other));
+        }
       }
     }
     return new PlainLoop(seconds, EwcInfluence.forwardPassesPerRow(logp));
   }
 
-  /** What {@link #plainLoop} measured. */
-  public record PlainLoop(double seconds, int forwardPassesPerRow) {}
+  /** What {@link #plainLoop} measured: the seconds of each timed loop. */
+  public record PlainLoop(double[] seconds, int forwardPassesPerRow) {}
 
   private static List<Row> culpritScores(SparkSession spark, String culprits) {
     return spark.read().parquet(culprits).select("id", "score").collectAsList();
