@@ -14,6 +14,21 @@ public final class GemmRate {
   private GemmRate() {}
 
   /**
+   * How OpenBLAS (ND4J's CPU BLAS) chose its kernels in this process, for benchmark records and provenance:
+   * {@code OPENBLAS_CORETYPE=<value>} when that environment variable is set (OpenBLAS reads it when it is loaded;
+   * some machines pin it, because older OpenBLAS builds, such as the 0.3.19 ND4J 1.0.0-M2.1 bundles, compute wrong
+   * results or crash with the kernels they detect on some newer processors), else {@code "auto"}: the library's own
+   * CPU detection. GEMM rates, and so the roofline, depend on it.
+   */
+  public static String openBlasKernels() {
+    return openBlasKernels(System.getenv("OPENBLAS_CORETYPE"));
+  }
+
+  static String openBlasKernels(String coreType) {
+    return coreType == null || coreType.isBlank() ? "auto" : "OPENBLAS_CORETYPE=" + coreType.trim();
+  }
+
+  /**
    * The best rate, in FLOP/s (2 size^3 per product), of C = A B for square {@code size x size} matrices of
    * {@code type}, over repeated products (after a warm-up) for at least {@code minSeconds}.
    */

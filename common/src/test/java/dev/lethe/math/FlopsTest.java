@@ -37,4 +37,16 @@ class FlopsTest {
     assertThatThrownBy(() -> GemmRate.flopsPerSecond(DataType.DOUBLE, 0, 1)).isInstanceOf(
         IllegalArgumentException.class);
   }
+
+  @Test
+  void openBlasKernelsNameTheEnvironmentSettingOrAuto() {
+    assertThat(GemmRate.openBlasKernels("Haswell")).isEqualTo("OPENBLAS_CORETYPE=Haswell");
+    assertThat(GemmRate.openBlasKernels(" SkylakeX ")).isEqualTo("OPENBLAS_CORETYPE=SkylakeX");
+    assertThat(GemmRate.openBlasKernels(null)).isEqualTo("auto");
+    assertThat(GemmRate.openBlasKernels("")).isEqualTo("auto");
+    // this process's own setting, as recorded
+    String env = System.getenv("OPENBLAS_CORETYPE");
+    assertThat(GemmRate.openBlasKernels()).isEqualTo(env == null || env.isBlank() ? "auto"
+        : "OPENBLAS_CORETYPE=" + env.trim());
+  }
 }

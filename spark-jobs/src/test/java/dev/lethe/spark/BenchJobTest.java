@@ -141,6 +141,7 @@ class BenchJobTest {
         .contains("## Fine-tuning on D\\C after removing the top k: label-flip")
         .contains("## Timing", "| ewc-influence identify stage, 3000-example protocol (this run: 400")
         .contains("| ewc-influence time / linear-lissa time (same run) |", "## Roofline", "ND4J backend")
+        .contains("(kernels: " + dev.lethe.math.GemmRate.openBlasKernels() + ")")
         .contains("Untimed warm-up runs (the JVM's first identify of each method, in this order): ewc-influence ")
         // the MLP has no fisher/logp.bin: two forward passes per row
         .contains("x 2 forward passes per row (1 when log p(z|theta_hat) comes from the fisher stage's")

@@ -78,6 +78,8 @@ class IdentifyJobTest {
         || java.nio.file.Files.exists(wd.resolve(FisherJob.DIAG)) && !method.startsWith("linear-"));
     assertThat(p.getDouble("train_read_seconds")).isPositive();
     assertThat(p.getDouble("read_seconds")).isPositive();
+    // the BLAS kernels the timings were measured with
+    assertThat(p.getString("versions.openblas_kernels")).isEqualTo(dev.lethe.math.GemmRate.openBlasKernels());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.lethe.spark.bench;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.math.GemmRate;
 import dev.lethe.spark.JobContext;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.StageArgs;
@@ -164,7 +165,7 @@ public final class BenchJob {
         System.getProperty("os.version"), Runtime.getRuntime().maxMemory() / (1024 * 1024)));
     f.put("JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     f.put("ND4J backend", Nd4j.getBackend().getClass().getSimpleName() + ", BLAS "
-        + Nd4j.factory().blas().getBlasVendor());
+        + Nd4j.factory().blas().getBlasVendor() + " (kernels: " + GemmRate.openBlasKernels() + ")");
     f.put("Spark", b.spark().version() + ", master " + b.spark().sparkContext().master() + ", default parallelism "
         + b.spark().sparkContext().defaultParallelism());
     f.put("seeds", b.seeds().toString());

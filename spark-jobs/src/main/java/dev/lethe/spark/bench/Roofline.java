@@ -58,8 +58,9 @@ final class Roofline {
     ctx.record(EXPERIMENT, setting, seed, m, "forward_passes_per_row", passes, "count");
     ctx.record(EXPERIMENT, setting, seed, m, "roofline_fraction", scoring / gemm, "fraction");
     ctx.console().line("bench: roofline: ewc-influence scored %d rows x %d x %d FLOP in %.2f s = %.2f GFLOP/s;"
-        + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s: %.1f%% (target %.0f%%)", rows, passes, flops,
-        seconds, scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, 100 * scoring / gemm, 100 * TARGET);
+        + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s (OpenBLAS kernels: %s): %.1f%% (target %.0f%%)", rows,
+        passes, flops, seconds, scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, GemmRate.openBlasKernels(),
+        100 * scoring / gemm, 100 * TARGET);
     // the same pass of the random ranking (same table, read and partitioned alike, no model): what is left is the
     // forward passes themselves (and the scorer's set-up)
     if (run.exists(IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
