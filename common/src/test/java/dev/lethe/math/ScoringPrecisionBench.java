@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Opt-in profile of the scoring hot path ({@code -Dlethe.bench=true}): log-likelihood rows/s of the paper CNN in
@@ -161,5 +162,83 @@ class ScoringPrecisionBench {
         }
       }
     }
+  }
+
+  /**
+   * The scoring pass's kernel as Spark runs it: blocks of 512 rows of the double paper CNN through FastCnn's
+   * forward pass on one thread, alone and as two concurrent single-threaded workers (two tasks on two cores), against
+   * ND4J's 512x512 double GEMM rate with one and with two BLAS threads (the roofline's reference). Median block time
+   * over {@value #BLOCKS} blocks per worker after a warm-up; prints rates and fractions, asserts that both workers'
+   * logits equal the single thread's bit for bit.
+   */
+  @Test
+  void concurrentBlocksAgainstGemm() throws Exception {
+    MultiLayerNetwork floatNet = Models.build(new ModelOptions(Architecture.CNN, 1, 28, 28, 10, List.of(), 7),
+        DataType.FLOAT);
+    MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(floatNet),
+        NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
+    ExampleSet block = TestNets.randomSet(512, 784, 10, 5, 0);
+    double flops = (double) Flops.forwardPerExample(net) * block.size();
+    FastCnn one = FastCnn.of(net).orElseThrow().withThreads(1);
+    double[][] reference = one.logits(block, 0, block.size());
+    double[] alone = new double[BLOCKS];
+    for (int i = -2; i < BLOCKS; i++) {
+      long t0 = System.nanoTime();
+      one.logits(block, 0, block.size());
+      if (i >= 0) {
+        alone[i] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    double[][] together = new double[2][BLOCKS];
+    double[][][] last = new double[2][][];
+    Thread[] workers = new Thread[2];
+    for (int w = 0; w < 2; w++) {
+      int id = w;
+      workers[w] = new Thread(() -> {
+        FastCnn f = FastCnn.of(net).orElseThrow().withThreads(1);
+        for (int i = -2; i < BLOCKS; i++) {
+          long t0 = System.nanoTime();
+          last[id] = f.logits(block, 0, block.size());
+          if (i >= 0) {
+            together[id][i] = (System.nanoTime() - t0) / 1e9;
+          }
+        }
+      });
+      workers[w].start();
+    }
+    for (Thread t : workers) {
+      t.join();
+    }
+    int saved = Nd4j.factory().blas().getMaxThreads();
+    double gemm1;
+    double gemm2;
+    try {
+      Nd4j.factory().blas().setMaxThreads(1);
+      gemm1 = GemmRate.flopsPerSecond(DataType.DOUBLE, 512, 2.0);
+      Nd4j.factory().blas().setMaxThreads(2);
+      gemm2 = GemmRate.flopsPerSecond(DataType.DOUBLE, 512, 2.0);
+    } finally {
+      Nd4j.factory().blas().setMaxThreads(saved);
+    }
+    double a = median(alone);
+    double t = Math.max(median(together[0]), median(together[1]));
+    System.out.printf("forward, 512-row blocks (%s): one thread %.1f ms/block = %.2f GFLOP/s = %.1f%% of the"
+        + " 1-thread GEMM (%.2f GFLOP/s); two concurrent workers %.1f ms/block each = %.2f GFLOP/s = %.1f%% of the"
+        + " 2-thread GEMM (%.2f GFLOP/s); scaling %.2fx%n", GemmRate.openBlasKernels(), 1e3 * a, flops / a / 1e9,
+        100 * flops / a / gemm1, gemm1 / 1e9, 1e3 * t, 2 * flops / t / 1e9, 100 * 2 * flops / t / gemm2,
+        gemm2 / 1e9, a * 2 / t);
+    for (double[][] l : last) {
+      for (int r = 0; r < block.size(); r++) {
+        assertThat(l[r]).isEqualTo(reference[r]);
+      }
+    }
+  }
+
+  private static final int BLOCKS = 12;
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }
