@@ -179,36 +179,19 @@ class ScoringPrecisionBench {
         NetworkBytes.paramBytes(floatNet.params()), DataType.DOUBLE);
     ExampleSet block = TestNets.randomSet(512, 784, 10, 5, 0);
     double flops = (double) Flops.forwardPerExample(net) * block.size();
-    FastCnn one = FastCnn.of(net).orElseThrow().withThreads(1);
-    double[][] reference = one.logits(block, 0, block.size());
-    double[] alone = new double[BLOCKS];
-    for (int i = -2; i < BLOCKS; i++) {
-      long t0 = System.nanoTime();
-      one.logits(block, 0, block.size());
-      if (i >= 0) {
-        alone[i] = (System.nanoTime() - t0) / 1e9;
-      }
-    }
-    double[][] together = new double[2][BLOCKS];
-    double[][][] last = new double[2][][];
+    double[][] reference = FastCnn.of(net).orElseThrow().withThreads(1).logits(block, 0, block.size());
+    Timed alone = timeBlocks(net, block);
+    Timed[] together = new Timed[2];
     Thread[] workers = new Thread[2];
     for (int w = 0; w < 2; w++) {
       int id = w;
-      workers[w] = new Thread(() -> {
-        FastCnn f = FastCnn.of(net).orElseThrow().withThreads(1);
-        for (int i = -2; i < BLOCKS; i++) {
-          long t0 = System.nanoTime();
-          last[id] = f.logits(block, 0, block.size());
-          if (i >= 0) {
-            together[id][i] = (System.nanoTime() - t0) / 1e9;
-          }
-        }
-      });
+      workers[w] = new Thread(() -> together[id] = timeBlocks(net, block));
       workers[w].start();
     }
     for (Thread t : workers) {
       t.join();
     }
+    assertThat(together).as("both workers finished (a failure is printed above)").doesNotContainNull();
     int saved = Nd4j.factory().blas().getMaxThreads();
     double gemm1;
     double gemm2;
@@ -220,21 +203,42 @@ class ScoringPrecisionBench {
     } finally {
       Nd4j.factory().blas().setMaxThreads(saved);
     }
-    double a = median(alone);
-    double t = Math.max(median(together[0]), median(together[1]));
+    double a = median(alone.seconds());
+    double t = Math.max(median(together[0].seconds()), median(together[1].seconds()));
     System.out.printf("forward, 512-row blocks (%s): one thread %.1f ms/block = %.2f GFLOP/s = %.1f%% of the"
         + " 1-thread GEMM (%.2f GFLOP/s); two concurrent workers %.1f ms/block each = %.2f GFLOP/s = %.1f%% of the"
         + " 2-thread GEMM (%.2f GFLOP/s); scaling %.2fx%n", GemmRate.openBlasKernels(), 1e3 * a, flops / a / 1e9,
         100 * flops / a / gemm1, gemm1 / 1e9, 1e3 * t, 2 * flops / t / 1e9, 100 * 2 * flops / t / gemm2,
         gemm2 / 1e9, a * 2 / t);
-    for (double[][] l : last) {
+    for (Timed w : new Timed[] {alone, together[0], together[1]}) {
       for (int r = 0; r < block.size(); r++) {
-        assertThat(l[r]).isEqualTo(reference[r]);
+        assertThat(w.logits()[r]).isEqualTo(reference[r]);
       }
     }
   }
 
   private static final int BLOCKS = 12;
+
+  /** The seconds of each timed block and the last block's logits. */
+  private record Timed(double[] seconds, double[][] logits) {}
+
+  /**
+   * {@code block}'s logits through a new single-threaded FastCnn of {@code net} on the calling thread: two blocks
+   * untimed, then {@value #BLOCKS} timed.
+   */
+  private static Timed timeBlocks(MultiLayerNetwork net, ExampleSet block) {
+    FastCnn f = FastCnn.of(net).orElseThrow().withThreads(1);
+    double[] seconds = new double[BLOCKS];
+    double[][] logits = null;
+    for (int i = -2; i < BLOCKS; i++) {
+      long t0 = System.nanoTime();
+      logits = f.logits(block, 0, block.size());
+      if (i >= 0) {
+        seconds[i] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    return new Timed(seconds, logits);
+  }
 
   private static double median(double[] v) {
     double[] s = v.clone();
