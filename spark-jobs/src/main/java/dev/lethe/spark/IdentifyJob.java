@@ -199,6 +199,7 @@ public final class IdentifyJob {
     LOG.info("{} prepared on the driver in {} s: {}", name, String.format("%.1f", prepareSeconds),
         prepared.diagnostics());
 
+    long jit0 = jitMillis();
     long t1 = System.nanoTime();
     Broadcast<ScorerSpec> spec = ctx.jsc().broadcast(prepared.spec());
     TaskThreads.Setting driverThreads = TaskThreads.current();
@@ -214,6 +215,7 @@ public final class IdentifyJob {
           .persist(StorageLevel.MEMORY_AND_DISK());
       long nonFinite = scored.filter(s -> !Double.isFinite(s.score())).count();
       double scoringPassSeconds = (System.nanoTime() - t1) / 1e9;
+      long jit1 = jitMillis();
       if (nonFinite > 0) {
         throw new IllegalStateException(name + " produced " + nonFinite + " non-finite scores");
       }
@@ -251,6 +253,9 @@ public final class IdentifyJob {
           .put("prepare_seconds", prepareSeconds)
           .put("score_seconds", scoreSeconds).put("scoring_pass_seconds", scoringPassSeconds)
           .put("diagnostics", jsonSafe(prepared.diagnostics()));
+      if (jit0 >= 0 && jit1 >= 0) {
+        prov.put("scoring_pass_jit_seconds", (jit1 - jit0) / 1e3);
+      }
       if (stats.corrupted > 0) {
         prov.put("corrupted_rows", stats.corrupted).put("top_corrupted_fraction", topFractions(stats, cut));
       }
@@ -281,6 +286,16 @@ public final class IdentifyJob {
     }
   }
 
+  /**
+   * This JVM's JIT compilation time so far in milliseconds (the sum over its compiler threads), or -1 when the JVM
+   * does not report it. Its growth during the scoring pass goes into the provenance: in local mode the tasks run in
+   * this JVM, and compiler threads take cores from them (a short pass in a young JVM loses a good part of its time
+   * this way; measured in BENCHMARKS.md).
+   */
+  static long jitMillis() {
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+  }
 
   /**
    * The seeded curvature sample: the {@code m} training rows with the smallest keys Seeds.derive(seed,

@@ -117,6 +117,12 @@ class BenchJobTest {
     assertThat(gemm).isPositive();
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
+    // the JIT compilation during that pass, as the timed identify run's provenance has it
+    double jit = IdentifyJob.provenance(dev.lethe.spark.io.Workdir.open(root.resolve(
+        "quick/runs/label-flip-seed42").toString(), SharedSpark.get().sparkContext().hadoopConfiguration(), false),
+        "ewc-influence").getDouble("scoring_pass_jit_seconds");
+    assertThat(select(rows, "roofline", "ewc-influence", "scoring_pass_jit_seconds")).singleElement()
+        .satisfies(r -> assertThat(r.value()).isEqualTo(jit));
     // without the random ranking's time to read and partition the table (recorded only when that pass was the
     // shorter one, which a 400-row MLP does not guarantee): a faster rate over the same FLOPs, and its own fraction
     // of the GEMM rate
@@ -145,6 +151,7 @@ class BenchJobTest {
         .contains("Untimed warm-up runs (the JVM's first identify of each method, in this order): ewc-influence ")
         // the MLP has no fisher/logp.bin: two forward passes per row
         .contains("x 2 forward passes per row (1 when log p(z|theta_hat) comes from the fisher stage's")
+        .contains("During the pass the JVM's JIT compilers worked for ")
         .contains("Command: `lethe bench --suite quick --workdir " + root, "--set data.train-size=400");
     for (String m : METHODS) {
       assertThat(md).contains("| " + m + " |");

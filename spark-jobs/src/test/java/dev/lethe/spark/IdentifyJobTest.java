@@ -78,6 +78,11 @@ class IdentifyJobTest {
         || java.nio.file.Files.exists(wd.resolve(FisherJob.DIAG)) && !method.startsWith("linear-"));
     assertThat(p.getDouble("train_read_seconds")).isPositive();
     assertThat(p.getDouble("read_seconds")).isPositive();
+    // the JIT compilation during the scoring pass: this JVM's growth over the pass (HotSpot reports it), not its
+    // total so far; a compilation that ends in the pass counts whole, so the bound is loose
+    double jit = p.getDouble("scoring_pass_jit_seconds");
+    assertThat(jit).isBetween(0.0, 2 * p.getDouble("scoring_pass_seconds") + 2.0);
+    assertThat(IdentifyJob.jitMillis() / 1e3).isGreaterThan(jit);
     // the BLAS kernels the timings were measured with
     assertThat(p.getString("versions.openblas_kernels")).isEqualTo(dev.lethe.math.GemmRate.openBlasKernels());
   }

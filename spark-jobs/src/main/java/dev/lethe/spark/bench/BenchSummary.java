@@ -227,6 +227,14 @@ final class BenchSummary {
           num(r.stat(e, null, EwcInfluence.NAME, "read_partition_seconds"), 2),
           num(scaled(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_second")), 3), pct(forward));
     }
+    Stat jit = r.stat(e, null, EwcInfluence.NAME, Roofline.JIT_SECONDS);
+    if (jit.n() > 0) {
+      line("");
+      line("During the pass the JVM's JIT compilers worked for %s s (the identify provenance's %s). In local mode the"
+          + " tasks run in that JVM, and the compiler threads take cores from them: a pass this short in a young JVM"
+          + " scores below its steady rate. The scale suite measures the roofline over longer passes as well.",
+          num(jit, 2), Roofline.JIT_SECONDS);
+    }
   }
 
   private void memory() {
