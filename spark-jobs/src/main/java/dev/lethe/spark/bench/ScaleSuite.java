@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntToDoubleFunction;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -50,6 +51,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       and the overhead is the ratio of the medians. The fresh identify JVM's pass over the same loop is recorded
  *       beside it ({@code spark_overhead_fresh_jvm}): it adds the JIT compilation a fresh JVM pays, which a plain
  *       program started afresh would pay too.
+ *   <li>The same passes give the scoring roofline (issue 7, item 3; {@link Roofline}) over many more rows than the
+ *       paper protocol's 3000, whose half-second pass loses a good part of its time to the JIT compiler threads of a
+ *       young JVM: on the smallest and on the largest size, the fresh identify JVM's scoring rate and the warm
+ *       runs' (the median above) over the double-precision GEMM rate with as many threads, measured in this run.
  * </ol>
  * Every comparison is between runs of one suite invocation on one machine.
  */
@@ -75,7 +80,7 @@ public final class ScaleSuite {
 
   /** The figures of one training-set size. */
   record SizeRun(int size, long trainRows, Path workdir, double identifySeconds, double prepareSeconds,
-      double scoringPassSeconds, long peakResidentMb) {}
+      double scoringPassSeconds, long peakResidentMb, Config provenance) {}
 
   /** The suite's settings, from the {@code bench.scale} keys. */
   record Settings(List<Integer> trainSizes, int testSize, int trainEpochs, String architecture, Path dataDir,
@@ -114,15 +119,16 @@ public final class ScaleSuite {
       throw LetheInputException.of("--workdir %s: the scale suite runs stages in local JVMs and needs a local"
           + " directory", out);
     }
-    ctx.addSection(run(ctx.spark(), ctx.config(), Path.of(out), ctx::record, ctx.job().args().overrides()));
+    ctx.addSection(run(ctx.spark(), ctx.config(), Path.of(out), ctx::record, ctx.job().args().overrides(),
+        new Roofline()::gemmRate));
   }
 
   /**
    * Runs the suite under {@code dir} (runs/ holds the workdirs and each child's log) and returns the markdown
-   * section of summary.md.
+   * section of summary.md; {@code gemmRate} gives the double-precision GEMM rate (FLOP/s) with a number of threads.
    */
-  static String run(SparkSession spark, LetheConfig config, Path dir, Recorder rec, List<String> userSets)
-      throws IOException, InterruptedException {
+  static String run(SparkSession spark, LetheConfig config, Path dir, Recorder rec, List<String> userSets,
+      IntToDoubleFunction gemmRate) throws IOException, InterruptedException {
     Settings s = Settings.of(config);
     List<SizeRun> runs = new ArrayList<>();
     for (int size : s.trainSizes()) {
@@ -176,19 +182,27 @@ public final class ScaleSuite {
         + " data already in memory, ND4J on all cores) against Spark's scoring pass (Parquet read, partitioning, tasks"
         + " with 1 ND4J thread each), both in this JVM (master %s) after %d untimed runs each; median of %d timed"
         + " runs.%n", spark.sparkContext().master(), s.overheadWarmups(), s.overheadRuns()));
-    md.append(overhead(spark, config, s, rec, small, pass[1], "local[2]", userSets));
+    double smallWarm = overhead(spark, config, s, rec, small, pass[1], "local[2]", userSets, md);
+    double largeWarm = runs.size() > 1
+        ? overhead(spark, config, s, rec, large, large.scoringPassSeconds(), "local[*]", userSets, md) : smallWarm;
+
+    md.append(String.format(Locale.ROOT, "%nRoofline (ewc-influence scoring rate over the double-precision GEMM rate"
+        + " with as many threads, %dx%d, measured in this run; target >= %.0f%%):%n", Roofline.GEMM_SIZE,
+        Roofline.GEMM_SIZE, 100 * Roofline.TARGET));
+    md.append(roofline(spark, config, rec, s, small, smallWarm, gemmRate));
     if (runs.size() > 1) {
-      md.append(overhead(spark, config, s, rec, large, large.scoringPassSeconds(), "local[*]", userSets));
+      md.append(roofline(spark, config, rec, s, large, largeWarm, gemmRate));
     }
     return md.toString();
   }
 
   /**
    * Spark's scoring pass over a plain loop on one size's workdir, both warm (see the class comment), and the fresh
-   * identify JVM's pass {@code freshPass} over the same loop: recorded, and the summary's sentence.
+   * identify JVM's pass {@code freshPass} over the same loop: recorded, and the summary's sentence appended to
+   * {@code md}. Returns the median of Spark's warm passes.
    */
-  private static String overhead(SparkSession spark, LetheConfig config, Settings s, Recorder rec, SizeRun run,
-      double freshPass, String freshMaster, List<String> userSets) {
+  private static double overhead(SparkSession spark, LetheConfig config, Settings s, Recorder rec, SizeRun run,
+      double freshPass, String freshMaster, List<String> userSets, StringBuilder md) {
     String setting = "train-" + run.trainRows();
     List<String> sets = sets(s, run.size(), userSets);
     int warmups = s.overheadWarmups();
@@ -217,10 +231,52 @@ public final class ScaleSuite {
         plainLoop.forwardPassesPerRow(), "count");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead", overhead, "x");
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "spark_overhead_fresh_jvm", fresh, "x");
-    return String.format(Locale.ROOT, "%n%d rows: plain loop %.2f s (runs %s), Spark's pass %.2f s (runs %s):"
+    md.append(String.format(Locale.ROOT, "%n%d rows: plain loop %.2f s (runs %s), Spark's pass %.2f s (runs %s):"
         + " overhead **%.2fx** (target <= %.1f: %s). The fresh identify JVM's %s pass, %.2f s, is %.2fx the loop.%n",
         run.trainRows(), plain, seconds(loop), sparkMedian, seconds(sparkPass), overhead, OVERHEAD_TARGET,
-        overhead <= OVERHEAD_TARGET ? "met" : "not met", freshMaster, freshPass, fresh);
+        overhead <= OVERHEAD_TARGET ? "met" : "not met", freshMaster, freshPass, fresh));
+    return sparkMedian;
+  }
+
+  /**
+   * The scoring roofline of one size: the fresh identify JVM's pass (local[*], all cores) and the median of the
+   * warm passes in this JVM ({@code warmPass}, the master's parallelism), each over the GEMM rate with as many
+   * threads: recorded, and the summary's line.
+   */
+  private static String roofline(SparkSession spark, LetheConfig config, Recorder rec, Settings s, SizeRun run,
+      double warmPass, IntToDoubleFunction gemmRate) {
+    String setting = "train-" + run.trainRows();
+    Workdir w = Workdir.open(run.workdir().toString(), spark.sparkContext().hadoopConfiguration(), false);
+    long flops = dev.lethe.math.Flops.forwardPerExample(ModelFiles.load(w, ModelFiles.BASE, "train"));
+    int taskThreads = config.nonNegativeInt("spark.nd4j-task-threads");
+    // the fresh run's provenance (taken when it ran), and the last warm run's, which is the workdir's now
+    Config fresh = run.provenance();
+    Config warm = provenance(spark, run.workdir());
+    int freshThreads = Roofline.scoringThreads(fresh, Runtime.getRuntime().availableProcessors(), taskThreads);
+    int warmThreads = Roofline.scoringThreads(warm, spark.sparkContext().defaultParallelism(), taskThreads);
+    double freshRate = Roofline.scoringRate(fresh, flops, run.scoringPassSeconds());
+    double warmRate = Roofline.scoringRate(warm, flops, warmPass);
+    double freshGemm = gemmRate.applyAsDouble(freshThreads);
+    double warmGemm = gemmRate.applyAsDouble(warmThreads);
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "forward_flops_per_example", flops, "FLOP");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "forward_passes_per_row", Roofline.forwardPassesPerRow(fresh),
+        "count");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_flops_per_second", freshRate, "FLOP/s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "gemm_flops_per_second", freshGemm, "FLOP/s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "roofline_threads", freshThreads, "count");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "roofline_fraction", freshRate / freshGemm, "fraction");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_flops_per_second_warm", warmRate, "FLOP/s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "gemm_flops_per_second_warm", warmGemm, "FLOP/s");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "roofline_threads_warm", warmThreads, "count");
+    rec.record(EXPERIMENT, setting, s.seed(), METHOD, "roofline_fraction_warm", warmRate / warmGemm, "fraction");
+    String jit = fresh.hasPath(Roofline.JIT_SECONDS) ? String.format(Locale.ROOT, ", %.2f s of JIT compilation"
+        + " during it", fresh.getDouble(Roofline.JIT_SECONDS)) : "";
+    return String.format(Locale.ROOT, "- %d rows x %d forward pass(es) x %d FLOP: the fresh identify JVM's pass"
+        + " (%.2f s%s) %.2f GFLOP/s, **%.1f%%** of the %d-thread GEMM rate (%.2f GFLOP/s); warm (%.2f s) %.2f"
+        + " GFLOP/s, **%.1f%%** of the %d-thread rate (%.2f GFLOP/s).%n", run.trainRows(),
+        Roofline.forwardPassesPerRow(fresh), flops, run.scoringPassSeconds(), jit, freshRate / 1e9,
+        100 * freshRate / freshGemm, freshThreads, freshGemm / 1e9, warmPass, warmRate / 1e9,
+        100 * warmRate / warmGemm, warmThreads, warmGemm / 1e9);
   }
 
   /** The median (the mean of the middle two for an even count). */
@@ -270,7 +326,7 @@ public final class ScaleSuite {
     rec.record(EXPERIMENT, setting, s.seed(), METHOD, "scoring_pass_seconds", prov.getDouble("scoring_pass_seconds"),
         "s");
     return new SizeRun(size, rows, wd, identify.seconds(), prov.getDouble("prepare_seconds"),
-        prov.getDouble("scoring_pass_seconds"), peak);
+        prov.getDouble("scoring_pass_seconds"), peak, prov);
   }
 
   /**

@@ -38,8 +38,13 @@ class ScaleSuiteTest {
         "bench.scale.train-sizes=[400, 200]", "bench.scale.test-size=300", "model.architecture=mlp",
         "bench.scale.isolate-stages=false", "bench.scale.overhead-warmups=1", "bench.scale.overhead-runs=2"));
     List<Measured> got = new ArrayList<>();
+    // a stand-in GEMM rate (1 GFLOP/s per thread), so the roofline's arithmetic can be checked exactly
+    List<Integer> gemmThreads = new ArrayList<>();
     String md = ScaleSuite.run(SharedSpark.get(), config, dir, (e, s, seed, m, metric, v, u) ->
-        got.add(new Measured(e, s, m, metric, v)), sets);
+        got.add(new Measured(e, s, m, metric, v)), sets, threads -> {
+          gemmThreads.add(threads);
+          return threads * 1e9;
+        });
 
     for (String size : List.of("train-200", "train-400")) {
       for (String stage : ScaleSuite.STAGES) {
@@ -86,6 +91,40 @@ class ScaleSuiteTest {
       // the warm identify runs rewrote the workdir's culprits, which the plain loop checked every score against
       assertThat(dir.resolve("runs/" + size + "/culprits/ewc-influence.parquet/_SUCCESS")).exists();
     }
+    // the roofline of each size: the MLP's forward FLOPs over the fresh JVM's pass and over the warm median, each
+    // against the GEMM rate with the threads that scored
+    int cores = Runtime.getRuntime().availableProcessors();
+    for (String size : List.of("train-200", "train-400")) {
+      var w = dev.lethe.spark.io.Workdir.open(dir.resolve("runs/" + size).toString(),
+          SharedSpark.get().sparkContext().hadoopConfiguration(), false);
+      long flops = dev.lethe.math.Flops.forwardPerExample(dev.lethe.spark.io.ModelFiles.load(w,
+          dev.lethe.spark.io.ModelFiles.BASE, "train"));
+      assertThat(value(got, size, "ewc-influence", "forward_flops_per_example")).isEqualTo(flops);
+      double passes = value(got, size, "ewc-influence", "forward_passes_per_row");
+      assertThat(passes).isEqualTo(dev.lethe.spark.IdentifyJob.provenance(w, "ewc-influence")
+          .getInt("diagnostics.forwardPassesPerRow"));
+      double rows = value(got, size, "ewc-influence", "training_rows");
+      double freshRate = rows * passes * flops / value(got, size, "ewc-influence", "scoring_pass_seconds");
+      double warmRate = rows * passes * flops / value(got, size, "ewc-influence", "scoring_pass_warm_seconds");
+      double threads = value(got, size, "ewc-influence", "roofline_threads");
+      double warmThreads = value(got, size, "ewc-influence", "roofline_threads_warm");
+      assertThat(threads).as(size).isBetween(1.0, (double) cores);
+      assertThat(warmThreads).as(size).isBetween(1.0, (double) cores);
+      assertThat(value(got, size, "ewc-influence", "scoring_flops_per_second")).isCloseTo(freshRate,
+          within(1e-9 * freshRate));
+      assertThat(value(got, size, "ewc-influence", "scoring_flops_per_second_warm")).isCloseTo(warmRate,
+          within(1e-9 * warmRate));
+      assertThat(value(got, size, "ewc-influence", "gemm_flops_per_second")).isEqualTo(threads * 1e9);
+      assertThat(value(got, size, "ewc-influence", "gemm_flops_per_second_warm")).isEqualTo(warmThreads * 1e9);
+      assertThat(value(got, size, "ewc-influence", "roofline_fraction")).isCloseTo(freshRate / (threads * 1e9),
+          within(1e-12));
+      assertThat(value(got, size, "ewc-influence", "roofline_fraction_warm")).isCloseTo(
+          warmRate / (warmThreads * 1e9), within(1e-12));
+      assertThat(md).contains(String.format(java.util.Locale.ROOT, "- %d rows x %d forward pass(es) x %d FLOP",
+          (long) rows, (int) passes, flops));
+    }
+    assertThat(gemmThreads).hasSize(4);
+    assertThat(md).contains("Roofline (ewc-influence scoring rate over the double-precision GEMM rate");
     assertThat(ScaleSuite.median(new double[] {3, 1, 2})).isEqualTo(2);
     assertThat(ScaleSuite.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
     assertThat(dir.resolve("runs/threads/identify-local1.log")).content().contains("lethe identify: finished in");
