@@ -106,10 +106,9 @@ public final class EwcInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      java.util.function.Function<ExampleSet, double[]> logpAfter = LogLikelihood.perExampleOf(
-          NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE), batchSize);
+      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE);
       return (ExampleSet block) -> {
-        double[] la = logpAfter.apply(block);
+        double[] la = LogLikelihood.perExample(after, block, batchSize);
         double[] lb = new double[la.length];
         double[] s = new double[la.length];
         for (int i = 0; i < s.length; i++) {
@@ -127,13 +126,11 @@ public final class EwcInfluence implements InfluenceMethod {
 
     @Override
     public Scorer open() {
-      java.util.function.Function<ExampleSet, double[]> logpBefore = LogLikelihood.perExampleOf(
-          NetworkBytes.rebuild(config, paramsBefore, DataType.DOUBLE), batchSize);
-      java.util.function.Function<ExampleSet, double[]> logpAfter = LogLikelihood.perExampleOf(
-          NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE), batchSize);
+      MultiLayerNetwork before = NetworkBytes.rebuild(config, paramsBefore, DataType.DOUBLE);
+      MultiLayerNetwork after = NetworkBytes.rebuild(config, paramsAfter, DataType.DOUBLE);
       return (ExampleSet block) -> {
-        double[] lb = logpBefore.apply(block);
-        double[] la = logpAfter.apply(block);
+        double[] lb = LogLikelihood.perExample(before, block, batchSize);
+        double[] la = LogLikelihood.perExample(after, block, batchSize);
         double[] s = new double[lb.length];
         for (int i = 0; i < s.length; i++) {
           s[i] = lb[i] - la[i];

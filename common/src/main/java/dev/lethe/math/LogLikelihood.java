@@ -30,30 +30,13 @@ public final class LogLikelihood {
 
   /** log p(y_i | x_i) for every row of {@code s}, in row order. */
   public static double[] perExample(MultiLayerNetwork net, ExampleSet s, int batchSize) {
-    return perExampleOf(net, batchSize).apply(s);
-  }
-
-  /**
-   * {@link #perExample} of {@code net} as a function of the example set, for a network that scores block after
-   * block without changing (a scorer): the network's {@link FastCnn}, when it has one, is built once here and not
-   * for every block (building copies the parameters: 0.6-2.5 ms for the paper CNN, measured warm). The values are
-   * those of {@link #perExample}, bit for bit. Not for concurrent use.
-   */
-  public static java.util.function.Function<ExampleSet, double[]> perExampleOf(MultiLayerNetwork net,
-      int batchSize) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
     }
     java.util.Optional<FastCnn> fast = FastCnn.of(net);
     if (fast.isPresent()) {
-      FastCnn f = fast.get();
-      return s -> perExample(f, s);
+      return perExample(fast.get(), s);
     }
-    return s -> dl4jPerExample(net, s, batchSize);
-  }
-
-  /** {@link #perExample} through DL4J's forward pass, in fixed batches of {@code batchSize} rows. */
-  private static double[] dl4jPerExample(MultiLayerNetwork net, ExampleSet s, int batchSize) {
     int n = s.size();
     double[] out = new double[n];
     int[] labels = s.labels();

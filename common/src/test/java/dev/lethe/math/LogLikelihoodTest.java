@@ -36,33 +36,6 @@ class LogLikelihoodTest {
     }
   }
 
-  /**
-   * The function a scorer keeps for its blocks (its FastCnn built once, for the ReLU CNN; DL4J's forward pass for the
-   * tanh CNN and the MLP) gives, block after block, exactly what a fresh call gives; with FastCnn it keeps the
-   * parameters it was built with (a copy).
-   */
-  @Test
-  void perExampleOfRepeatsPerExampleBlockAfterBlock() {
-    assertThat(FastCnn.of(TestNets.reluCnn(3, 4, DataType.DOUBLE))).isPresent();
-    assertThat(FastCnn.of(TestNets.cnn(3, 4, DataType.DOUBLE))).isEmpty();
-    for (MultiLayerNetwork net : List.of(TestNets.reluCnn(3, 4, DataType.DOUBLE), TestNets.cnn(3, 4,
-        DataType.DOUBLE), TestNets.mlp(6, 3, 3, DataType.DOUBLE))) {
-      int d = net.getnLayers() == 2 ? 6 : 36;
-      java.util.function.Function<ExampleSet, double[]> logp = LogLikelihood.perExampleOf(net, 16);
-      for (long seed = 0; seed < 3; seed++) {
-        ExampleSet block = TestNets.randomSet(21 + 7 * (int) seed, d, 3, 40 + seed, 100 * seed);
-        assertThat(logp.apply(block)).containsExactly(LogLikelihood.perExample(net, block, 16));
-      }
-    }
-    MultiLayerNetwork cnn = TestNets.reluCnn(3, 4, DataType.DOUBLE);
-    ExampleSet block = TestNets.randomSet(9, 36, 3, 50, 0);
-    java.util.function.Function<ExampleSet, double[]> logp = LogLikelihood.perExampleOf(cnn, 16);
-    double[] before = LogLikelihood.perExample(cnn, block, 16);
-    cnn.params().muli(0.5);
-    assertThat(logp.apply(block)).containsExactly(before);
-    assertThat(LogLikelihood.perExample(cnn, block, 16)).doesNotContain(before[0]);
-  }
-
   @Test
   void matchesLogOfNetworkOutput() {
     MultiLayerNetwork net = TestNets.cnn(3, 4, DataType.DOUBLE);
