@@ -76,7 +76,7 @@ final class Roofline {
     if (run.exists(IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
       double io = IdentifyJob.provenance(run, RandomInfluence.NAME).getDouble("scoring_pass_seconds");
       if (io < seconds) {
-        double forward = rows * (double) passes * flops / (seconds - io);
+        double forward = scoringRate(p, flops, seconds - io);
         ctx.record(EXPERIMENT, setting, seed, m, "read_partition_seconds", io, "s");
         ctx.record(EXPERIMENT, setting, seed, m, "forward_flops_per_second", forward, "FLOP/s");
         ctx.record(EXPERIMENT, setting, seed, m, "forward_fraction", forward / gemm, "fraction");
