@@ -802,6 +802,9 @@ public final class FastCnn {
 
     /** Entries {@code [at, at + len)} from entries {@code [from, from + len)} of {@code src} (same precision). */
     abstract void copy(int at, Nat src, int from, int len);
+
+    /** Entry {@code at} set to zero. */
+    abstract void putZero(int at);
   }
 
   private static final class NatDouble extends Nat {
@@ -825,6 +828,11 @@ public final class FastCnn {
     @Override
     void copy(int at, Nat src, int from, int len) {
       b.put(at, ((NatDouble) src).b, from, len);
+    }
+
+    @Override
+    void putZero(int at) {
+      b.put(at, 0.0);
     }
 
     @Override
@@ -875,6 +883,11 @@ public final class FastCnn {
     @Override
     void copy(int at, Nat src, int from, int len) {
       b.put(at, ((NatFloat) src).b, from, len);
+    }
+
+    @Override
+    void putZero(int at) {
+      b.put(at, 0f);
     }
 
     @Override
@@ -1096,29 +1109,26 @@ public final class FastCnn {
       Nat col = ws.zeroMatrix(type, List.of("conv-col", geometry, g), rows, kk);
       // in the GEMM's precision: for float, the input is converted once, not each of its kk copies
       Object src0 = in;
-      Object run = ws.buf(List.of("conv-run", geometry), outH * outW);
       if (type == DataType.FLOAT) {
         float[] f = ws.floats(List.of("conv-in", geometry), in.length);
         for (int i = 0; i < f.length; i++) {
           f[i] = (float) in[i];
         }
         src0 = f;
-        run = ws.floats(List.of("conv-run", geometry), outH * outW);
       }
       Object src = src0;
-      Object buf = run;
-      boolean floats = type == DataType.FLOAT;
       forEachRun(g, (colAt, inAt, n, x0, x1, len) -> {
-        // through a small array that stays in cache (single stores into a native buffer are slow)
-        System.arraycopy(src, inAt + x0, buf, x0, len);
+        // one bulk copy of the run, then the few entries it took from the neighbouring rows cleared one by one
+        // (cheaper than copying the run through a small array and clearing them there)
+        col.putRaw(colAt + x0, src, inAt + x0, len);
         if (n > 1 && x1 - x0 < outW) {
-          if (floats) {
-            clearWrapped((float[]) buf, n, x0, x1);
-          } else {
-            clearWrapped((double[]) buf, n, x0, x1);
+          for (int r = 0; r < n - 1; r++) {
+            // the entries between x1 of row r and x0 of row r + 1
+            for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
+              col.putZero(colAt + i);
+            }
           }
         }
-        col.putRaw(colAt + x0, buf, x0, len);
       });
       Nat z = ws.matrix(type, rows, cOut, 1);
       Nd4j.gemm(col.array(), kernel, z.array(), false, false, 1.0, 0.0);
