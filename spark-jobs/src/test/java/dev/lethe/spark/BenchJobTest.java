@@ -115,6 +115,12 @@ class BenchJobTest {
     double gemm = select(rows, "roofline", "ewc-influence", "gemm_flops_per_second").get(0).value();
     assertThat(scoring).isPositive();
     assertThat(gemm).isPositive();
+    // the reference is the better of one threaded product and concurrent single-threaded ones, both recorded
+    double threaded = select(rows, "roofline", "ewc-influence", "gemm_threaded_flops_per_second").get(0).value();
+    double concurrent = select(rows, "roofline", "ewc-influence", "gemm_concurrent_flops_per_second").get(0).value();
+    assertThat(threaded).isPositive();
+    assertThat(concurrent).isPositive();
+    assertThat(gemm).isEqualTo(Math.max(threaded, concurrent));
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
     // the JIT compilation during that pass, as the timed identify run's provenance has it
@@ -152,6 +158,7 @@ class BenchJobTest {
         // the MLP has no fisher/logp.bin: two forward passes per row
         .contains("x 2 forward passes per row (1 when log p(z|theta_hat) comes from the fisher stage's")
         .contains("During the pass the JVM's JIT compilers worked for ")
+        .contains("the better of one product on that many BLAS threads (")
         .contains("Command: `lethe bench --suite quick --workdir " + root, "--set data.train-size=400");
     for (String m : METHODS) {
       assertThat(md).contains("| " + m + " |");

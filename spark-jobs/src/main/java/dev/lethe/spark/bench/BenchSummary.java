@@ -211,13 +211,17 @@ final class BenchSummary {
         + " (1 when log p(z|theta_hat) comes from the fisher stage's fisher/logp.bin, else 2) x %s FLOP per forward"
         + " pass (conv and dense multiply-adds, double precision) over the %s scoring_pass_seconds"
         + " (reading, partitioning and scoring; not ranking or writing) = %s GFLOP/s;"
-        + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s."
-        + " Scoring reaches **%s** of the GEMM rate (target >= %.0f%%: %s).",
+        + " ND4J double-precision GEMM (%dx%d) with the same number of threads (%s) in the same run: %s GFLOP/s,"
+        + " the better of one product on that many BLAS threads (%s) and as many concurrent single-threaded products"
+        + " (%s, the way single-threaded tasks score). Scoring reaches **%s** of the GEMM rate (target >= %.0f%%:"
+        + " %s).",
         num(r.stat(e, null, EwcInfluence.NAME, "forward_passes_per_row"), 0),
         num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), IdentifyJob.culprits("ewc-influence"),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "scoring_flops_per_second")), 3), Roofline.GEMM_SIZE,
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
-        num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3), pct(fraction),
+        num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3),
+        num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_threaded_flops_per_second")), 3),
+        num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_concurrent_flops_per_second")), 3), pct(fraction),
         100 * Roofline.TARGET, fraction.mean() >= Roofline.TARGET ? "met" : "not met"), List.of());
     Stat forward = r.stat(e, null, EwcInfluence.NAME, "forward_fraction");
     if (forward.n() > 0) {

@@ -25,6 +25,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * same table without a model, the forward rate without that part is recorded as well (the target is on the whole
  * pass).
  *
+ * <p>The GEMM rate with N threads is the better of one product on N BLAS threads and N concurrent single-threaded
+ * products (the way N single-threaded tasks score), both recorded: OpenBLAS's threaded product on the 2-core CI
+ * machine ran at 105-107 GFLOP/s in some processes and 122-123 in others, which made the roofline depend on the
+ * process that measured it, while the concurrent products reached 123-124 every time ({@link
+ * GemmRate#concurrentFlopsPerSecond}).
+ *
  * <p>The JIT compilation time of the JVM during the pass (the identify provenance's scoring_pass_jit_seconds) is
  * recorded beside it: in local mode the compiler threads take cores from the tasks, and a pass of half a second in a
  * young JVM loses a good part of its time to them. The scale suite measures the same roofline over longer passes
@@ -41,7 +47,18 @@ final class Roofline {
   /** The identify provenance's JIT compilation time during the scoring pass (absent when the JVM has none). */
   static final String JIT_SECONDS = "scoring_pass_jit_seconds";
 
-  private final Map<Integer, Double> gemmByThreads = new HashMap<>();
+  private final Map<Integer, Gemm> gemmByThreads = new HashMap<>();
+
+  /**
+   * The GEMM rates with a number of threads, in FLOP/s: one product on that many BLAS threads, and that many
+   * concurrent single-threaded products (the same measurement with one thread).
+   */
+  record Gemm(double threaded, double concurrent) {
+    /** The reference: the better of the two. */
+    double best() {
+      return Math.max(threaded, concurrent);
+    }
+  }
 
   /** Measures the roofline of the ewc-influence table of {@code run} and records it. */
   void measure(BenchContext ctx, String setting, long seed, Workdir run) {
@@ -54,11 +71,14 @@ final class Roofline {
         ctx.config().nonNegativeInt("spark.nd4j-task-threads"));
     int passes = forwardPassesPerRow(p);
     double scoring = scoringRate(p, flops, seconds);
-    double gemm = gemmRate(threads);
+    Gemm rates = gemm(threads);
+    double gemm = rates.best();
     String m = EwcInfluence.NAME;
     ctx.record(EXPERIMENT, setting, seed, m, "forward_flops_per_example", flops, "FLOP");
     ctx.record(EXPERIMENT, setting, seed, m, "scoring_flops_per_second", scoring, "FLOP/s");
     ctx.record(EXPERIMENT, setting, seed, m, "gemm_flops_per_second", gemm, "FLOP/s");
+    ctx.record(EXPERIMENT, setting, seed, m, "gemm_threaded_flops_per_second", rates.threaded(), "FLOP/s");
+    ctx.record(EXPERIMENT, setting, seed, m, "gemm_concurrent_flops_per_second", rates.concurrent(), "FLOP/s");
     ctx.record(EXPERIMENT, setting, seed, m, "threads", threads, "count");
     ctx.record(EXPERIMENT, setting, seed, m, "forward_passes_per_row", passes, "count");
     ctx.record(EXPERIMENT, setting, seed, m, "roofline_fraction", scoring / gemm, "fraction");
@@ -68,9 +88,11 @@ final class Roofline {
       jit = String.format(java.util.Locale.ROOT, "; JIT compilation during the pass %.2f s", p.getDouble(JIT_SECONDS));
     }
     ctx.console().line("bench: roofline: ewc-influence scored %d rows x %d x %d FLOP in %.2f s = %.2f GFLOP/s;"
-        + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s (OpenBLAS kernels: %s): %.1f%% (target %.0f%%)%s",
-        rows, passes, flops, seconds, scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9,
-        GemmRate.openBlasKernels(), 100 * scoring / gemm, 100 * TARGET, jit);
+        + " ND4J double GEMM %dx%d with %d thread(s) %.2f GFLOP/s (one product on %d BLAS threads %.2f, %d concurrent"
+        + " single-threaded products %.2f; OpenBLAS kernels: %s): %.1f%% (target %.0f%%)%s",
+        rows, passes, flops, seconds, scoring / 1e9, GEMM_SIZE, GEMM_SIZE, threads, gemm / 1e9, threads,
+        rates.threaded() / 1e9, threads, rates.concurrent() / 1e9, GemmRate.openBlasKernels(), 100 * scoring / gemm,
+        100 * TARGET, jit);
     // the same pass of the random ranking (same table, read and partitioned alike, no model): what is left is the
     // forward passes themselves (and the scorer's set-up)
     if (run.exists(IdentifyJob.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
@@ -87,11 +109,16 @@ final class Roofline {
   }
 
   /**
-   * The ND4J double-precision {@value #GEMM_SIZE}-square GEMM rate with {@code threads} threads in FLOP/s, measured
-   * once per thread count by this instance (for {@value #GEMM_SECONDS} s at least).
+   * The ND4J double-precision {@value #GEMM_SIZE}-square GEMM reference with {@code threads} threads in FLOP/s
+   * ({@link Gemm#best}), measured once per thread count by this instance.
    */
   double gemmRate(int threads) {
-    return gemmByThreads.computeIfAbsent(threads, Roofline::gemm);
+    return gemm(threads).best();
+  }
+
+  /** The GEMM rates with {@code threads} threads, each measured for {@value #GEMM_SECONDS} s at least, once. */
+  Gemm gemm(int threads) {
+    return gemmByThreads.computeIfAbsent(threads, Roofline::measureGemm);
   }
 
   /**
@@ -120,11 +147,14 @@ final class Roofline {
     return p.getLong("training_rows") * (double) forwardPassesPerRow(p) * flops / seconds;
   }
 
-  private static double gemm(int threads) {
+  private static Gemm measureGemm(int threads) {
     TaskThreads.Setting saved = TaskThreads.current();
     try {
       TaskThreads.limit(threads);
-      return GemmRate.flopsPerSecond(DataType.DOUBLE, GEMM_SIZE, GEMM_SECONDS);
+      double threaded = GemmRate.flopsPerSecond(DataType.DOUBLE, GEMM_SIZE, GEMM_SECONDS);
+      double concurrent = threads == 1 ? threaded
+          : GemmRate.concurrentFlopsPerSecond(DataType.DOUBLE, GEMM_SIZE, GEMM_SECONDS, threads);
+      return new Gemm(threaded, concurrent);
     } finally {
       TaskThreads.restore(saved);
     }
