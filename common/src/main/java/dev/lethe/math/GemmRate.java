@@ -8,7 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The matrix-multiply rate ND4J reaches on this machine: the ceiling the benchmarks' roofline compares the scoring
- * throughput with. It uses the calling thread's ND4J/BLAS thread setting, so callers set the thread count first.
+ * throughput with. {@link #flopsPerSecond} uses the calling thread's ND4J/BLAS thread setting, so callers set the
+ * thread count first; {@link #concurrentFlopsPerSecond} runs one single-threaded product per thread of its own.
  */
 public final class GemmRate {
   private static final int WARM_UP = 3;
@@ -46,7 +47,7 @@ public final class GemmRate {
       best = Math.min(best, (System.nanoTime() - t0) / 1e9);
       runs++;
     } while (runs < 3 || (System.nanoTime() - start) / 1e9 < minSeconds);
-    return p.flops() / Math.max(best, 1e-9);
+    return Product.flops(size) / Math.max(best, 1e-9);
   }
 
   /**
@@ -101,7 +102,7 @@ public final class GemmRate {
     if (failure.get() != null) {
       throw new IllegalStateException("a concurrent GEMM failed: " + failure.get(), failure.get());
     }
-    return threads * (2.0 * size * size * size) / Math.max(rounds.best, 1e-9);
+    return threads * Product.flops(size) / Math.max(rounds.best, 1e-9);
   }
 
   /**
@@ -151,10 +152,8 @@ public final class GemmRate {
     private final INDArray a;
     private final INDArray b;
     private final INDArray c;
-    private final int size;
 
     Product(DataType type, int size) {
-      this.size = size;
       a = Nd4j.linspace(1, (double) size * size, (long) size * size, type).reshape('c', size, size)
           .divi((double) size * size);
       b = a.transpose().dup('c');
@@ -164,7 +163,8 @@ public final class GemmRate {
       }
     }
 
-    double flops() {
+    /** FLOPs of one product of {@code size x size} matrices. */
+    static double flops(int size) {
       return 2.0 * size * size * size;
     }
 
