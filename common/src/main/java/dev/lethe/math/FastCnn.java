@@ -1122,12 +1122,7 @@ public final class FastCnn {
         // (cheaper than copying the run through a small array and clearing them there)
         col.putRaw(colAt + x0, src, inAt + x0, len);
         if (n > 1 && x1 - x0 < outW) {
-          for (int r = 0; r < n - 1; r++) {
-            // the entries between x1 of row r and x0 of row r + 1
-            for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
-              col.putZero(colAt + i);
-            }
-          }
+          clearWrapped(col, colAt, n, x0, x1);
         }
       });
       Nat z = ws.matrix(type, rows, cOut, 1);
@@ -1340,6 +1335,15 @@ public final class FastCnn {
     private static void addTo(double[] dst, int at, float[] src, int from, int len) {
       for (int i = 0; i < len; i++) {
         dst[at + i] += src[from + i];
+      }
+    }
+
+    /** As {@link #clearWrapped(double[], int, int, int)}, in a native matrix, for the rows from {@code at}. */
+    private void clearWrapped(Nat a, int at, int n, int x0, int x1) {
+      for (int r = 0; r < n - 1; r++) {
+        for (int i = r * outW + x1, hi = (r + 1) * outW + x0; i < hi; i++) {
+          a.putZero(at + i);
+        }
       }
     }
 
