@@ -106,15 +106,14 @@ public final class GemmRate {
   }
 
   /**
-   * The workers' rounds: every other phase advance starts a round, the next ends it. The advance runs in the last
-   * thread to arrive, before any is released, so the round's time is from the last start to the last product done.
+   * The workers' rounds: an even phase's advance starts a round, the odd one after it ends it (so rounds done =
+   * (phase + 1) / 2). The advance runs in the last thread to arrive, before any is released, so the round's time is
+   * from the last start to the last product done.
    */
   private static final class Rounds extends Phaser {
     private final double minSeconds;
     private final long start = System.nanoTime();
     private long roundStart;
-    private boolean inRound;
-    private int done;
     double best = Double.POSITIVE_INFINITY;
     volatile boolean stop;
 
@@ -126,16 +125,14 @@ public final class GemmRate {
     @Override
     protected boolean onAdvance(int phase, int registeredParties) {
       long now = System.nanoTime();
-      if (!inRound) {
+      if (phase % 2 == 0) {
         roundStart = now;
       } else {
         best = Math.min(best, (now - roundStart) / 1e9);
-        done++;
-        if (done >= 3 && (now - start) / 1e9 >= minSeconds) {
+        if ((phase + 1) / 2 >= 3 && (now - start) / 1e9 >= minSeconds) {
           stop = true;
         }
       }
-      inRound = !inRound;
       return registeredParties == 0;
     }
   }
