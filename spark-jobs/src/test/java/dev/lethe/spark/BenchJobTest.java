@@ -171,6 +171,21 @@ class BenchJobTest {
     assertThat(root.resolve("quick/runs/label-flip-seed42/culprits/linear-lissa.parquet/_SUCCESS")).exists();
     assertThat(root.resolve("quick/_staging")).doesNotExist();
     assertThat(run.out()).contains("bench: roofline: ewc-influence scored 400 rows", "bench: suite quick done in");
+    // the machine facts, in the provenance and in bench-state.json; the summary names the processor
+    com.typesafe.config.Config prov = com.typesafe.config.ConfigFactory.parseFile(
+        root.resolve("quick/summary.md.provenance.json").toFile());
+    assertThat(prov.getObject("machine").keySet()).containsExactlyInAnyOrder("processor", "cores",
+        "openblas_kernels", "spark_master");
+    String processor = prov.getString("machine.processor");
+    assertThat(processor).isNotBlank();
+    assertThat(md).contains("\n- processor: " + processor + "\n");
+    assertThat(prov.getString("machine.cores")).isEqualTo(Integer.toString(Runtime.getRuntime()
+        .availableProcessors()));
+    assertThat(prov.getString("machine.openblas_kernels")).isEqualTo(dev.lethe.math.GemmRate.openBlasKernels());
+    assertThat(prov.getString("machine.spark_master")).startsWith("local[");
+    com.typesafe.config.Config state = com.typesafe.config.ConfigFactory.parseFile(
+        root.resolve("quick/bench-state.json").toFile());
+    assertThat(state.getObject("machine").unwrapped()).isEqualTo(prov.getObject("machine").unwrapped());
   }
 
   @Test
@@ -249,6 +264,17 @@ class BenchJobTest {
     StageFixture.Run build = StageFixture.run("bench", copy, TINY, "--suite", "quick", "--resume");
     assertThat(build.code()).isEqualTo(2);
     assertThat(build.err()).contains("another build of Lethe", "sha256 0000");
+    // a state written on another machine, or under another Spark master
+    Files.writeString(state, saved.replaceFirst("\"processor\"\\s*:\\s*\"[^\"]*\"", "\"processor\":\"Other CPU\""));
+    StageFixture.Run machine = StageFixture.run("bench", copy, TINY, "--suite", "quick", "--resume");
+    assertThat(machine.code()).isEqualTo(2);
+    assertThat(machine.err()).contains("another machine or setup", "processor: Other CPU, now ", "--overwrite");
+    Files.writeString(state, saved.replaceFirst("\"spark_master\"\\s*:\\s*\"[^\"]*\"",
+        "\"spark_master\":\"spark://elsewhere:7077 (default parallelism 64)\""));
+    StageFixture.Run master = StageFixture.run("bench", copy, TINY, "--suite", "quick", "--resume");
+    assertThat(master.code()).isEqualTo(2);
+    assertThat(master.err()).contains("another machine or setup",
+        "spark_master: spark://elsewhere:7077 (default parallelism 64), now local[").doesNotContain("processor:");
     Files.writeString(state, saved);
     assertThat(Files.readString(csv)).isEqualTo(before);
     assertThat(copy.resolve("quick/results.previous.csv")).doesNotExist();

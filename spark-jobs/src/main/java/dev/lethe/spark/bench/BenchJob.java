@@ -53,8 +53,9 @@ public final class BenchJob {
       throw LetheInputException.of("--resume: the scale suite is a single run and cannot be resumed; rerun it with"
           + " --overwrite");
     }
+    Map<String, String> machine = Machine.facts(ctx.spark());
     if (resume) {
-      BenchState.requireResumable(root, name, suite, ctx.config());
+      BenchState.requireResumable(root, name, suite, ctx.config(), machine);
     } else {
       root.requireWritable(List.of(name));
     }
@@ -74,7 +75,7 @@ public final class BenchJob {
     }
     Workdir out = Workdir.open(root.path(name).toString(), ctx.spark().sparkContext().hadoopConfiguration(), true);
     if (suite != BenchSuite.SCALE) {
-      BenchState.write(out, suite, ctx.config());
+      BenchState.write(out, suite, ctx.config(), machine);
     }
     List<Long> seeds = new ArrayList<>();
     for (int i = 0; i < seedCount; i++) {
@@ -139,7 +140,8 @@ public final class BenchJob {
       pngs.forEach(staging::writeBytes);
       staging.writeBytes(SUMMARY, md.getBytes(StandardCharsets.UTF_8));
       staging.writeProvenance(SUMMARY, b.job().provenance("bench").put("suite", b.suite().cliName())
-          .put("seeds", b.seeds()).put("plots", new ArrayList<>(pngs.keySet())).put("wall_seconds", wall).toJson());
+          .put("seeds", b.seeds()).put("plots", new ArrayList<>(pngs.keySet())).put("wall_seconds", wall)
+          .put("machine", Machine.facts(b.spark())).toJson());
       staging.commit();
     }
   }
@@ -163,6 +165,7 @@ public final class BenchJob {
     f.put("machine", String.format(Locale.ROOT, "%d cores available to the JVM, %s %s (%s), max heap %d MB",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
         System.getProperty("os.version"), Runtime.getRuntime().maxMemory() / (1024 * 1024)));
+    f.put("processor", Machine.processor());
     f.put("JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     f.put("ND4J backend", Nd4j.getBackend().getClass().getSimpleName() + ", BLAS "
         + Nd4j.factory().blas().getBlasVendor() + " (kernels: " + GemmRate.openBlasKernels() + ")");

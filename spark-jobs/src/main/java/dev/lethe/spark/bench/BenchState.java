@@ -27,10 +27,10 @@ import java.util.TreeSet;
 /**
  * What {@code lethe bench --resume} needs to continue a quality suite in ROOT/&lt;suite&gt;/: bench-state.json
  * (written when the suite starts: the suite, the bench stage's effective configuration without
- * {@code bench.paper.seeds}, and a fingerprint of the build), and in results.csv one marker row per setting x seed
- * run that finished without a failed step or a note. A resumed suite keeps exactly those runs' rows and runs the
- * others again; it refuses when the configuration or the build differs, because the results would then mix two
- * experiments.
+ * {@code bench.paper.seeds}, a fingerprint of the build and the {@link Machine} facts), and in results.csv one marker
+ * row per setting x seed run that finished without a failed step or a note. A resumed suite keeps exactly those runs'
+ * rows and runs the others again; it refuses when the configuration, the build or the machine differs, because the
+ * results would then mix two experiments.
  */
 final class BenchState {
   static final String FILE = "bench-state.json";
@@ -44,10 +44,11 @@ final class BenchState {
   private BenchState() {}
 
   /** Writes bench-state.json into the suite directory. */
-  static void write(Workdir out, BenchSuite suite, LetheConfig config) {
+  static void write(Workdir out, BenchSuite suite, LetheConfig config, Map<String, String> machine) {
     Map<String, Object> state = new LinkedHashMap<>();
     state.put("suite", suite.cliName());
     state.put("build", buildFingerprint());
+    state.put("machine", machine);
     state.put("config", ConfigFactory.parseString(comparable(config)).root().unwrapped());
     try (Workdir.Staging s = out.stage("bench-state")) {
       s.writeBytes(FILE, Json.render(state));
@@ -60,7 +61,8 @@ final class BenchState {
    *
    * @throws LetheInputException naming the directory and what differs
    */
-  static void requireResumable(Workdir root, String suiteDir, BenchSuite suite, LetheConfig config) {
+  static void requireResumable(Workdir root, String suiteDir, BenchSuite suite, LetheConfig config,
+      Map<String, String> machine) {
     String rel = suiteDir + "/" + FILE;
     if (!root.exists(rel)) {
       throw LetheInputException.of("--resume: %s has no %s, so there is no suite run to continue (start one without"
@@ -76,6 +78,13 @@ final class BenchState {
       throw LetheInputException.of("--resume: %s was produced by another build of Lethe (%s, now %s); results of"
           + " two builds cannot be pooled, so rerun the suite with --overwrite", root.path(rel),
           saved.getString("build"), build);
+    }
+    Map<String, Object> savedMachine = saved.hasPath("machine") ? saved.getObject("machine").unwrapped() : Map.of();
+    List<String> moved = Machine.differences(savedMachine, machine);
+    if (!moved.isEmpty()) {
+      throw LetheInputException.of("--resume: %s was measured on another machine or setup (%s); timings and rates of"
+          + " two machines cannot be pooled, so resume it where it started or rerun the suite with --overwrite",
+          root.path(suiteDir), String.join("; ", moved));
     }
     List<String> changed = differences(saved.getConfig("config"), ConfigFactory.parseString(comparable(config)));
     if (!changed.isEmpty()) {
