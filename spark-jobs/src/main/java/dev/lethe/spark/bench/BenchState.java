@@ -83,7 +83,8 @@ final class BenchState {
     List<String> moved = Machine.differences(savedMachine, machine);
     if (!moved.isEmpty()) {
       throw LetheInputException.of("--resume: %s was measured on another machine or setup (%s); timings and rates of"
-          + " two machines cannot be pooled, so resume it where it started or rerun the suite with --overwrite",
+          + " two machines or setups cannot be pooled, so resume it where it started or rerun the suite with"
+          + " --overwrite",
           root.path(suiteDir), String.join("; ", moved));
     }
     List<String> changed = differences(saved.getConfig("config"), ConfigFactory.parseString(comparable(config)));
