@@ -104,7 +104,7 @@ public final class BenchJob {
       double wall = (System.nanoTime() - start) / 1e9;
       b.record(QualitySuite.TIMING, "all", ctx.seed(), "suite", "suite_wall_seconds", wall, "s");
       b.recordPeakMemory("all", ctx.seed(), "suite");
-      publish(b, started, wall);
+      publish(b, started, wall, machine);
       ctx.console().line("bench: suite %s done in %.1f s -> %s, %s", name, wall, out.path(BenchResults.FILE),
           out.path(SUMMARY));
     }
@@ -115,7 +115,7 @@ public final class BenchJob {
   }
 
   /** summary.md and the plots, published together. */
-  private static void publish(BenchContext b, String started, double wall) {
+  private static void publish(BenchContext b, String started, double wall, Map<String, String> machine) {
     List<String> notes = new ArrayList<>();
     Map<String, byte[]> pngs = new LinkedHashMap<>();
     BenchResults r = b.results();
@@ -135,13 +135,14 @@ public final class BenchJob {
       draw(pngs, "scale.png", () -> BenchCharts.scale(r), notes);
     }
     notes.forEach(n -> b.note("%s", n));
-    String md = BenchSummary.markdown(b, facts(b, started, wall), new ArrayList<>(pngs.keySet()), config(b));
+    String md = BenchSummary.markdown(b, facts(b, started, wall, machine), new ArrayList<>(pngs.keySet()),
+        config(b));
     try (Workdir.Staging staging = b.output().stage("bench")) {
       pngs.forEach(staging::writeBytes);
       staging.writeBytes(SUMMARY, md.getBytes(StandardCharsets.UTF_8));
       staging.writeProvenance(SUMMARY, b.job().provenance("bench").put("suite", b.suite().cliName())
           .put("seeds", b.seeds()).put("plots", new ArrayList<>(pngs.keySet())).put("wall_seconds", wall)
-          .put("machine", Machine.facts(b.spark())).toJson());
+          .put("machine", machine).toJson());
       staging.commit();
     }
   }
@@ -153,7 +154,8 @@ public final class BenchJob {
     }
   }
 
-  private static Map<String, String> facts(BenchContext b, String started, double wall) {
+  private static Map<String, String> facts(BenchContext b, String started, double wall,
+      Map<String, String> machine) {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("started", started);
     f.put("wall time", String.format(Locale.ROOT, "%.1f s", wall)
@@ -165,7 +167,7 @@ public final class BenchJob {
     f.put("machine", String.format(Locale.ROOT, "%d cores available to the JVM, %s %s (%s), max heap %d MB",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
         System.getProperty("os.version"), Runtime.getRuntime().maxMemory() / (1024 * 1024)));
-    f.put("processor", Machine.processor());
+    f.put("processor", machine.get("processor"));
     f.put("JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     f.put("ND4J backend", Nd4j.getBackend().getClass().getSimpleName() + ", BLAS "
         + Nd4j.factory().blas().getBlasVendor() + " (kernels: " + GemmRate.openBlasKernels() + ")");

@@ -84,8 +84,7 @@ final class BenchState {
     if (!moved.isEmpty()) {
       throw LetheInputException.of("--resume: %s was measured on another machine or setup (%s); timings and rates of"
           + " two machines or setups cannot be pooled, so resume it where it started or rerun the suite with"
-          + " --overwrite",
-          root.path(suiteDir), String.join("; ", moved));
+          + " --overwrite", root.path(suiteDir), String.join("; ", moved));
     }
     List<String> changed = differences(saved.getConfig("config"), ConfigFactory.parseString(comparable(config)));
     if (!changed.isEmpty()) {
