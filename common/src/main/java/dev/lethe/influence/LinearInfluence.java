@@ -141,7 +141,7 @@ public final class LinearInfluence implements InfluenceMethod {
       // without float32 rounding
       MultiLayerNetwork net = NetworkBytes.rebuild(config, params, DataType.DOUBLE);
       return (ExampleSet block) -> {
-        // log p(z | theta_hat) from the gradients' own forward pass
+        // log p(z | theta_hat) along with the gradients (FastCnn: from their forward pass or its scoring pass)
         double[] lb = new double[block.size()];
         double[] score = new double[block.size()];
         PerExampleGradients.forEach(net, block, lb, batchSize, (row, g) -> {

@@ -90,6 +90,8 @@ public final class FastCnn {
   private double lastLoss = Double.NaN;
   /** Threads for groups of images; 0 = {@link #defaultThreads()}. */
   private int threads;
+  /** The forward pass with {@link VectorConv}'s direct convolutions, or null (see {@link #directKernels}). */
+  private DirectPlan direct;
 
   private FastCnn(MultiLayerNetwork net, List<Op> ops, int height, int width, int channels, int numClasses) {
     this.net = net;
@@ -104,6 +106,7 @@ public final class FastCnn {
     this.width = width;
     this.channels = channels;
     this.numClasses = numClasses;
+    this.direct = DirectPlan.of(ops, height, width, channels).orElse(null);
   }
 
   /**
@@ -257,7 +260,10 @@ public final class FastCnn {
     }
   }
 
-  /** The logits of rows {@code [from, to)} of {@code s}, one row per example. */
+  /**
+   * The logits of rows {@code [from, to)} of {@code s}, one row per example: with {@link VectorConv}'s direct
+   * convolutions when {@link #usesDirectKernels}, else with im2col and BLAS GEMMs (they agree to rounding).
+   */
   public double[][] logits(ExampleSet s, int from, int to) {
     if (from < 0 || to > s.size() || from > to) {
       throw new IllegalArgumentException("rows [" + from + ", " + to + ") are outside [0, " + s.size() + ")");
@@ -267,7 +273,11 @@ public final class FastCnn {
     int groups = (to - from + GROUP - 1) / GROUP;
     inWaves(groups, (i, ws) -> {
       int g0 = from + i * GROUP;
-      double[] a = input(s, g0, Math.min(to, g0 + GROUP), GROUP);
+      int g1 = Math.min(to, g0 + GROUP);
+      if (direct != null) {
+        return direct.forward(s, g0, g1, GROUP, ws);
+      }
+      double[] a = input(s, g0, g1, GROUP);
       for (Op op : ops) {
         a = op.forward(a, GROUP, ws, null);
       }
@@ -279,6 +289,43 @@ public final class FastCnn {
       }
     });
     return out;
+  }
+
+  /**
+   * Whether {@link #logits} runs every convolution of this network with {@link VectorConv}'s direct kernels: the
+   * kernels are available ({@link #directKernels}), the network is double precision, each convolution's output
+   * channels are a multiple of {@link #directChannelBlock()}, every subsampling layer is a 2x2 max pooling right
+   * after a convolution, and global pooling follows the last convolution.
+   */
+  public boolean usesDirectKernels() {
+    return direct != null;
+  }
+
+  /** This instance with im2col and BLAS GEMMs in {@link #logits} (to compare the two paths in one JVM). */
+  FastCnn withoutDirectKernels() {
+    direct = null;
+    return this;
+  }
+
+  /** Whether {@link VectorConv}'s direct convolution kernels are available in this JVM (see {@link #kernels()}). */
+  public static boolean directKernels() {
+    return DirectKernels.AVAILABLE;
+  }
+
+  /**
+   * The output channels a convolution needs a multiple of for the direct kernels (4 vectors of doubles: 32 with
+   * 512-bit vectors, 16 with 256-bit), or 0 when they are not available.
+   */
+  public static int directChannelBlock() {
+    return DirectKernels.AVAILABLE ? DirectKernels.CHANNEL_BLOCK : 0;
+  }
+
+  /**
+   * The convolution kernels the forward pass of a supported double network uses in this JVM, for logs and
+   * benchmark provenance: {@code direct (Vector API, N-bit)} or {@code im2col + BLAS GEMM (...why)}.
+   */
+  public static String kernels() {
+    return DirectKernels.DESCRIPTION;
   }
 
   /**
@@ -380,8 +427,11 @@ public final class FastCnn {
 
   /**
    * As {@link #forEachExampleGradient(ExampleSet, PerExampleGradients.Visitor)}, and writes each row's
-   * log p(y_i | x_i) from the same forward pass into {@code logLik[i]} (when not null) before its gradient is
-   * visited: the log-softmax of the logits in double, as {@link LogLikelihood} computes it.
+   * log p(y_i | x_i) into {@code logLik[i]} (when not null) before its gradient is visited: the log-softmax of the
+   * logits in double, as {@link LogLikelihood} computes it, and to the bit the value a later scoring pass
+   * ({@link #logits}) gives. With the direct kernels ({@link #usesDirectKernels}), whose sums are rounded differently
+   * from the gradient pass's GEMMs, they come from a scoring pass over {@code s} first (one more forward pass, at
+   * the direct kernels' rate); otherwise from the gradient's own forward pass.
    */
   public void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v) {
     checkFeatures(s);
@@ -390,6 +440,8 @@ public final class FastCnn {
     }
     double[] flat = new double[(int) net.numParams()];
     float[] floatCopy = new float[flat.length];
+    // the scoring pass's values, so that log p(z | theta) recorded here cancels exactly against a later score
+    double[] scored = logLik != null && direct != null ? LogLikelihood.perExample(this, s) : null;
     inWaves((s.size() + GROUP - 1) / GROUP, (i, ws) -> {
       int g0 = i * GROUP;
       return backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
@@ -397,7 +449,7 @@ public final class FastCnn {
       int g0 = i * GROUP;
       for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
         if (logLik != null) {
-          logLik[r] = t.logLik[r - g0];
+          logLik[r] = scored != null ? scored[r] : t.logLik[r - g0];
         }
         // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
         v.accept(r, writeFlat(flatGradient(t, r - g0, -1.0, flat), floatCopy));
@@ -693,6 +745,237 @@ public final class FastCnn {
     return dst;
   }
 
+  /**
+   * Whether {@link VectorConv} runs here: the JVM has the incubating module {@code jdk.incubator.vector} (started with
+   * {@code --add-modules jdk.incubator.vector}, as {@code bin/lethe}, the tests and the deploy scripts do) and the
+   * system property {@value #PROPERTY} is not {@code false}. Decided once, when first asked.
+   */
+  private static final class DirectKernels {
+    static final String PROPERTY = "lethe.vector-kernels";
+    static final boolean AVAILABLE;
+    static final int CHANNEL_BLOCK;
+    static final String DESCRIPTION;
+
+    static {
+      boolean ok = false;
+      int block = 1;
+      String why;
+      if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
+        why = "-D" + PROPERTY + "=false";
+      } else if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        why = "jdk.incubator.vector is not in this JVM: start it with --add-modules jdk.incubator.vector";
+      } else {
+        why = null;
+        try {
+          block = VectorConv.channelBlock();
+          ok = VectorConv.lanes() >= 2;
+          if (!ok) {
+            why = "the Vector API has " + VectorConv.lanes() + " double a vector here";
+          }
+        } catch (LinkageError e) {
+          why = "the Vector API did not load: " + e;
+        }
+      }
+      AVAILABLE = ok;
+      CHANNEL_BLOCK = block;
+      DESCRIPTION = ok ? "direct (Vector API, " + 64 * VectorConv.lanes() + "-bit)" : "im2col + BLAS GEMM (" + why + ")";
+      org.slf4j.LoggerFactory.getLogger(FastCnn.class).info("Convolutions in the forward pass: {}", DESCRIPTION);
+    }
+
+    private DirectKernels() {}
+  }
+
+  /**
+   * The forward pass of a group of images with {@link VectorConv}'s direct convolutions, from the input to the
+   * global pooling (the dense layers after it are the ops' own). Each convolution's input is a channel-last array
+   * ({@code [image][y][x][c]}) with a zero border as wide as its padding, written by the op before it (its border is
+   * never written, so it stays zero); a convolution followed by 2x2 max pooling writes the pooled output only. The
+   * pixel offsets of a group are tables built once.
+   */
+  private static final class DirectPlan {
+    private final List<Stage> stages;
+    /** The ops after the global pooling (dense layers and the output layer). */
+    private final List<Op> tail;
+    private final GlobalPool global;
+    private final int channels;
+
+    /** One convolution (with its pooling) of a group of {@value FastCnn#GROUP} images. */
+    private record Stage(Conv conv, boolean pool, Geometry in, Geometry out, int[] pixIn, int[] pixOut, int[] off,
+        int pixels) {}
+
+    /** A channel-last group array: {@code h x w} planes of {@code c} channels inside a zero border {@code b}. */
+    private record Geometry(int h, int w, int c, int b) {
+      int size() {
+        return GROUP * (h + 2 * b) * (w + 2 * b) * c;
+      }
+
+      int at(int image, int y, int x) {
+        return ((image * (h + 2 * b) + y + b) * (w + 2 * b) + x + b) * c;
+      }
+    }
+
+    private DirectPlan(List<Stage> stages, GlobalPool global, List<Op> tail, int channels) {
+      this.stages = stages;
+      this.global = global;
+      this.tail = tail;
+      this.channels = channels;
+    }
+
+    /** The plan for {@code ops}, or empty when one of them does not run on the direct kernels. */
+    static Optional<DirectPlan> of(List<Op> ops, int height, int width, int channels) {
+      int i = 0;
+      List<Conv> convs = new ArrayList<>();
+      List<Boolean> pools = new ArrayList<>();
+      for (; i < ops.size(); i++) {
+        Op op = ops.get(i);
+        if (op instanceof Conv c && c.direct()) {
+          convs.add(c);
+          pools.add(false);
+        } else if (op instanceof ConvPool cp && cp.conv().direct()) {
+          convs.add(cp.conv());
+          pools.add(true);
+        } else {
+          break;
+        }
+      }
+      if (convs.isEmpty() || i >= ops.size() || !(ops.get(i) instanceof GlobalPool global)) {
+        return Optional.empty();
+      }
+      List<Stage> stages = new ArrayList<>();
+      Geometry in = new Geometry(height, width, channels, border(convs.get(0)));
+      for (int k = 0; k < convs.size(); k++) {
+        Conv c = convs.get(k);
+        boolean pool = pools.get(k);
+        int h = pool ? c.outH / 2 : c.outH;
+        int w = pool ? c.outW / 2 : c.outW;
+        Geometry out = new Geometry(h, w, c.cOut, k + 1 < convs.size() ? border(convs.get(k + 1)) : 0);
+        stages.add(stage(c, pool, in, out));
+        in = out;
+      }
+      return Optional.of(new DirectPlan(List.copyOf(stages), global, List.copyOf(ops.subList(i + 1, ops.size())),
+          channels));
+    }
+
+    /** The zero border a convolution's input needs: its widest padding on any side. */
+    private static int border(Conv c) {
+      int bottom = c.outH - 1 + c.kH - c.padTop - c.inH;
+      int right = c.outW - 1 + c.kW - c.padLeft - c.inW;
+      return Math.max(0, Math.max(Math.max(c.padTop, c.padLeft), Math.max(bottom, right)));
+    }
+
+    private static Stage stage(Conv c, boolean pool, Geometry in, Geometry out) {
+      int pw = in.w() + 2 * in.b();
+      int[] off = new int[c.kH * c.kW * c.cIn];
+      for (int ky = 0; ky < c.kH; ky++) {
+        for (int kx = 0; kx < c.kW; kx++) {
+          for (int ci = 0; ci < c.cIn; ci++) {
+            off[(ky * c.kW + kx) * c.cIn + ci] = (ky * pw + kx) * c.cIn + ci;
+          }
+        }
+      }
+      // every pixel's first tap, and where its output goes; with pooling the 4 pixels of each window in a row (a
+      // window's pixels of an odd last row or column, in no window, are not computed: the pooling drops them)
+      int pixels = GROUP * (pool ? 4 * out.h() * out.w() : c.outH * c.outW);
+      int[] pixIn = new int[pixels];
+      int[] pixOut = new int[pool ? pixels / 4 : pixels];
+      int p = 0;
+      for (int im = 0; im < GROUP; im++) {
+        for (int y = 0; y < out.h(); y++) {
+          for (int x = 0; x < out.w(); x++) {
+            if (pool) {
+              pixOut[p / 4] = out.at(im, y, x);
+              for (int dy = 0; dy < 2; dy++) {
+                for (int dx = 0; dx < 2; dx++) {
+                  pixIn[p++] = in.at(im, 2 * y + dy - c.padTop, 2 * x + dx - c.padLeft);
+                }
+              }
+            } else {
+              pixOut[p] = out.at(im, y, x);
+              pixIn[p++] = in.at(im, y - c.padTop, x - c.padLeft);
+            }
+          }
+        }
+      }
+      return new Stage(c, pool, in, out, pixIn, pixOut, off, pixels);
+    }
+
+    /** The outputs of the last op for rows {@code [from, to)} of {@code s}, zero-padded to {@code group} rows. */
+    double[] forward(ExampleSet s, int from, int to, int group, Workspace ws) {
+      if (group != GROUP) {
+        throw new IllegalArgumentException("groups are of " + GROUP + " images, got " + group);
+      }
+      Geometry g0 = stages.get(0).in();
+      double[] a = buffer(0, g0, ws);
+      int hw = g0.h() * g0.w();
+      float[][] f = s.features();
+      for (int im = 0; im < GROUP; im++) {
+        float[] row = from + im < to ? f[from + im] : null;
+        for (int y = 0; y < g0.h(); y++) {
+          for (int x = 0; x < g0.w(); x++) {
+            int o = g0.at(im, y, x);
+            for (int ch = 0; ch < channels; ch++) {
+              a[o + ch] = row == null ? 0.0 : row[ch * hw + y * g0.w() + x];
+            }
+          }
+        }
+      }
+      for (int k = 0; k < stages.size(); k++) {
+        Stage st = stages.get(k);
+        double[] next = buffer(k + 1, st.out(), ws);
+        Conv c = st.conv();
+        VectorConv.conv(a, st.pixIn(), st.pixels(), st.off(), c.direct, c.bias, c.cOut, c.relu, st.pool(), next,
+            st.pixOut());
+        a = next;
+      }
+      double[] pooled = globalPool(a, stages.get(stages.size() - 1).out());
+      double[] out = pooled;
+      for (Op op : tail) {
+        out = op.forward(out, GROUP, ws, null);
+      }
+      return out;
+    }
+
+    /**
+     * Array {@code index} of a pass (0 the input, k + 1 stage k's output) of geometry {@code g}: its own key, so a
+     * stage never reads the array it writes, and its border is zero (written by no one).
+     */
+    private static double[] buffer(int index, Geometry g, Workspace ws) {
+      return ws.buf(List.of("direct", index, g), g.size());
+    }
+
+    /**
+     * Global average or max pooling of {@code a} ({@code [image][position][c]}) into {@code [image][c]}, each channel
+     * taken in position order (as {@link GlobalPool} does).
+     */
+    private double[] globalPool(double[] a, Geometry g) {
+      int positions = g.h() * g.w();
+      int c = g.c();
+      double[] pooled = new double[GROUP * c];
+      for (int im = 0; im < GROUP; im++) {
+        int o = im * c;
+        int base = im * positions * c;
+        if (global.max()) {
+          java.util.Arrays.fill(pooled, o, o + c, Double.NEGATIVE_INFINITY);
+          for (int p = 0; p < positions; p++) {
+            for (int ch = 0, at = base + p * c; ch < c; ch++) {
+              pooled[o + ch] = Math.max(pooled[o + ch], a[at + ch]);
+            }
+          }
+        } else {
+          for (int p = 0; p < positions; p++) {
+            for (int ch = 0, at = base + p * c; ch < c; ch++) {
+              pooled[o + ch] += a[at + ch];
+            }
+          }
+          for (int ch = 0; ch < c; ch++) {
+            pooled[o + ch] /= positions;
+          }
+        }
+      }
+      return pooled;
+    }
+  }
+
   private static Optional<Boolean> reluOrIdentity(IActivation a) {
     if (a instanceof ActivationIdentity) {
       return Optional.of(false);
@@ -977,6 +1260,11 @@ public final class FastCnn {
     final INDArray kernel;
     final double[] bias;
     /**
+     * The kernel for {@link VectorConv} (taps (ky, kx, c_in) by c_out, c_out contiguous), or null when this
+     * convolution does not run there (see {@link #direct}).
+     */
+    final double[] direct;
+    /**
      * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
      */
     final List<Integer> geometry;
@@ -999,6 +1287,29 @@ public final class FastCnn {
       this.kernel = kernel;
       this.bias = bias;
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
+      this.direct = type == DataType.DOUBLE && directKernels() && cOut % DirectKernels.CHANNEL_BLOCK == 0
+          ? new double[kH * kW * cIn * cOut] : null;
+    }
+
+    /** Whether the forward pass runs this convolution with {@link VectorConv}'s direct kernels. */
+    boolean direct() {
+      return direct != null;
+    }
+
+    /** {@link #direct} from {@code wb} (DL4J's [c_out, c_in, kH, kW] in c order, then b). */
+    void loadDirect(double[] wb) {
+      if (direct == null) {
+        return;
+      }
+      for (int co = 0; co < cOut; co++) {
+        for (int ci = 0; ci < cIn; ci++) {
+          for (int ky = 0; ky < kH; ky++) {
+            for (int kx = 0; kx < kW; kx++) {
+              direct[((ky * kW + kx) * cIn + ci) * cOut + co] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
+            }
+          }
+        }
+      }
     }
 
     /** {@code wb}: the layer's W in DL4J's c-order shape, then b. */
@@ -1040,8 +1351,10 @@ public final class FastCnn {
       if (type != DataType.DOUBLE) {
         kernel = kernel.castTo(type);
       }
-      return Optional.of(new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), type, kernel,
-          java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut)));
+      Conv conv = new Conv(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), type, kernel,
+          java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut));
+      conv.loadDirect(wb);
+      return Optional.of(conv);
     }
 
     @Override
@@ -1059,6 +1372,7 @@ public final class FastCnn {
       Nat k = Nat.of(kernel);
       k.put((int) kernel.offset(), wb, 0, kk);
       System.arraycopy(wb, kk, bias, 0, cOut);
+      loadDirect(wb);
     }
 
     @Override

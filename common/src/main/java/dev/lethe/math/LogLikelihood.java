@@ -63,7 +63,7 @@ public final class LogLikelihood {
   }
 
   /** log p(y_i | x_i) for every row of {@code s} from FastCnn's logits. */
-  private static double[] perExample(FastCnn fast, ExampleSet s) {
+  static double[] perExample(FastCnn fast, ExampleSet s) {
     double[][] z = fast.logits(s, 0, s.size());
     int[] labels = s.labels();
     double[] out = new double[s.size()];

@@ -84,7 +84,9 @@ public final class PerExampleGradients {
    * (of length {@code s.size()}) before row i's gradient is visited, with the values of
    * {@link LogLikelihood#perExample(MultiLayerNetwork, ExampleSet, int)}. For a double-precision network that
    * {@link FastCnn} supports they come from the gradient's own forward pass (one forward pass per row instead of
-   * two); otherwise from a separate {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
+   * two), or with its direct convolution kernels from its scoring pass (see
+   * {@link FastCnn#forEachExampleGradient(ExampleSet, double[], Visitor)}); otherwise from a separate
+   * {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
    */
   public static void forEach(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize, Visitor v) {
     requireOnePerRow(logLik, s);
@@ -103,10 +105,12 @@ public final class PerExampleGradients {
   /**
    * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)} (the same gradients), and, when {@link FastCnn}
    * supports {@code net}, writes log p(y_i | x_i) in double precision from the network's parameters into
-   * {@code logLik[i]}, from the gradient's own forward pass: the values {@link LogLikelihood#perExample} gives for
-   * a double-precision copy of {@code net}, whatever its data type (float parameters are taken exactly). Returns
-   * false, and leaves {@code logLik} untouched, for networks FastCnn does not support (their DL4J forward pass
-   * depends on the batch shape, so values computed here need not match a later scoring pass).
+   * {@code logLik[i]}, from the gradient's own forward pass or FastCnn's scoring pass (as
+   * {@link #forEach(MultiLayerNetwork, ExampleSet, double[], int, Visitor)}): the values
+   * {@link LogLikelihood#perExample} gives for a double-precision copy of {@code net}, whatever its data type (float
+   * parameters are taken exactly). Returns false, and leaves {@code logLik} untouched, for networks FastCnn does not
+   * support (their DL4J forward pass depends on the batch shape, so values computed here need not match a later
+   * scoring pass).
    */
   public static boolean forEachWithDoubleLogLik(MultiLayerNetwork net, ExampleSet s, double[] logLik, Visitor v) {
     requireOnePerRow(logLik, s);

@@ -52,6 +52,62 @@ class FastCnnTest {
   }
 
   @Test
+  void directKernelsRunThePaperCnnAndAgreeWithTheGemmPath() {
+    // surefire starts the test JVM with --add-modules=jdk.incubator.vector (lethe.jvm.vector in the root pom)
+    assertThat(FastCnn.directKernels()).as(FastCnn.kernels()).isTrue();
+    assertThat(FastCnn.kernels()).startsWith("direct (Vector API, ");
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet s = TestNets.randomSet(37, 784, 10, 15, 0);
+    FastCnn direct = FastCnn.of(net).orElseThrow();
+    assertThat(direct.usesDirectKernels()).isTrue();
+    assertAgree(direct.logits(s, 0, 37), FastCnn.of(net).orElseThrow().withoutDirectKernels().logits(s, 0, 37),
+        1e-12);
+  }
+
+  @Test
+  void directKernelsHandlePaddingKernelShapesOddPoolingAndIdentity() {
+    // explicit asymmetric padding with a 2x3 kernel and identity activation, a Same convolution with ReLU before 2x2
+    // max pooling of a 12x11 output (the last column is in no window), an unpadded convolution, global max pooling
+    // and a hidden dense layer; output channels of one and two micro-kernel blocks
+    int block = FastCnn.directChannelBlock();
+    assertThat(block).as(FastCnn.kernels()).isPositive();
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.DOUBLE)
+        .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
+        .layer(new ConvolutionLayer.Builder(2, 3).nOut(2 * block).padding(1, 2)
+            .convolutionMode(ConvolutionMode.Truncate).activation(Activation.IDENTITY).build())
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(block).convolutionMode(ConvolutionMode.Same)
+            .activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(block).convolutionMode(ConvolutionMode.Truncate)
+            .activation(Activation.RELU).build())
+        .layer(new GlobalPoolingLayer.Builder(PoolingType.MAX).build())
+        .layer(new DenseLayer.Builder().nOut(7).activation(Activation.RELU).build())
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX).nOut(5).build())
+        .setInputType(InputType.convolutionalFlat(11, 9, 3))
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    perturbBiases(net, 4);
+    ExampleSet s = TestNets.randomSet(19, 297, 5, 16, 0);
+    FastCnn direct = FastCnn.of(net).orElseThrow();
+    assertThat(direct.usesDirectKernels()).isTrue();
+    assertMatchesDl4j(net, s);
+    assertAgree(direct.logits(s, 0, 19), FastCnn.of(net).orElseThrow().withoutDirectKernels().logits(s, 0, 19),
+        1e-12);
+    // average subsampling and channel counts that are not whole blocks keep im2col and GEMMs
+    assertThat(FastCnn.of(otherLayers()).orElseThrow().usesDirectKernels()).isFalse();
+  }
+
+  private static void assertAgree(double[][] got, double[][] want, double tol) {
+    assertThat(got).hasNumberOfRows(want.length);
+    for (int r = 0; r < want.length; r++) {
+      for (int j = 0; j < want[r].length; j++) {
+        assertThat(got[r][j]).as("row %d logit %d", r, j).isCloseTo(want[r][j], within(tol));
+      }
+    }
+  }
+
+  @Test
   void aRowsLogitsDoNotDependOnTheOtherRows() {
     MultiLayerNetwork net = paperCnn();
     FastCnn fast = FastCnn.of(net).orElseThrow();

@@ -35,7 +35,7 @@ class PerExampleGradientsTest {
 
   @Test
   void logLikelihoodsFromTheGradientPassEqualLogLikelihoodPerExample() {
-    // a FastCnn network (log p from the gradients' own forward pass; 37 rows: a padded last group) and an MLP
+    // a FastCnn network (log p from FastCnn; 37 rows: a padded last group) and an MLP
     // (DL4J's per-row backward passes, log p from a separate forward pass)
     MultiLayerNetwork cnn = TestNets.reluCnn(3, 5, DataType.DOUBLE);
     assertThat(FastCnn.of(cnn)).isPresent();
