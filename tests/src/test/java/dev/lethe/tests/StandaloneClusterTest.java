@@ -152,7 +152,8 @@ class StandaloneClusterTest {
       assertThat(stderr).as("executor log of %s", app).contains("Successfully registered with driver")
           .contains("Running task")
           // the script's executor options, and the JDK 17 flags Spark adds to executors itself
-          .contains("-Dorg.bytedeco.javacpp.maxbytes=1G").contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+          .contains("-Dorg.bytedeco.javacpp.maxbytes=1G").contains(System.getProperty("lethe.jvm.vector"))
+          .contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
     }
 
     // The local reference: the same settings, prepare..fisher in the in-process local[2] fixture, then identify.
@@ -193,7 +194,9 @@ class StandaloneClusterTest {
     drivers.removeAll(before);
     assertThat(drivers).as("driver directories in %s\n%s", workerDir, tail(log)).hasSize(1);
     String driverLog = executorStderr(drivers.get(0));
-    assertThat(driverLog).as("driver log").contains("lethe prepare finished").doesNotContain("IllegalAccessError");
+    assertThat(driverLog).as("driver log").contains("lethe prepare finished").doesNotContain("IllegalAccessError")
+        // the worker's launch command: the script's driver options
+        .contains(System.getProperty("lethe.jvm.vector")).contains("-Dorg.bytedeco.javacpp.maxbytes=1G");
     assertThat(Files.readString(log)).contains("is FINISHED");
     assertThat(work.resolve("data/train.parquet/_SUCCESS")).exists();
     assertThat(work.resolve("data/test.parquet/_SUCCESS")).exists();
@@ -262,8 +265,8 @@ class StandaloneClusterTest {
 
   /**
    * $SPARK_HOME/bin/spark-submit: what Spark's own script ends up running (spark-class builds this command with
-   * the JDK 17 --add-opens list and jars/*). --driver-memory sizes the driver JVM, as the launcher does in client
-   * mode.
+   * the JDK 17 --add-opens list and jars/*). In client mode the launcher gives the driver JVM the heap of
+   * --driver-memory and the options of spark.driver.extraJavaOptions, and so does the shim.
    */
   private static void writeSparkSubmit() throws IOException {
     Path bin = Files.createDirectories(sparkHome.resolve("bin"));
@@ -272,11 +275,17 @@ class StandaloneClusterTest {
     Files.writeString(script, String.join("\n", "#!/usr/bin/env bash",
         "# test shim for Spark's bin/spark-submit (StandaloneClusterTest)",
         "heap=-Xmx1g",
+        "driver=()",
         "args=(\"$@\")",
         "for ((i = 0; i < ${#args[@]}; i++)); do",
         "  if [[ \"${args[i]}\" == --driver-memory ]]; then heap=\"-Xmx${args[i+1]}\"; fi",
+        "  if [[ \"${args[i]}\" == --conf && \"${args[i+1]}\" == spark.driver.extraJavaOptions=* ]]; then",
+        "    read -r -a driver <<< \"${args[i+1]#spark.driver.extraJavaOptions=}\"",
+        "  fi",
+        "  if [[ \"${args[i]}\" == --deploy-mode && \"${args[i+1]}\" == cluster ]]; then cluster=1; fi",
         "done",
-        "exec '" + java + "' " + String.join(" ", opens) + " \"$heap\" -cp '" + sparkClasspath
+        "if [[ -n \"${cluster:-}\" ]]; then driver=(); fi",
+        "exec '" + java + "' " + String.join(" ", opens) + " \"${driver[@]}\" \"$heap\" -cp '" + sparkClasspath
             + "' org.apache.spark.deploy.SparkSubmit \"$@\"",
         ""));
     assertThat(script.toFile().setExecutable(true)).isTrue();
