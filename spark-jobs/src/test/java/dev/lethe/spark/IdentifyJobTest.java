@@ -85,6 +85,7 @@ class IdentifyJobTest {
     assertThat(IdentifyJob.jitMillis() / 1e3).isGreaterThan(jit);
     // the BLAS kernels the timings were measured with
     assertThat(p.getString("versions.openblas_kernels")).isEqualTo(dev.lethe.math.GemmRate.openBlasKernels());
+    assertThat(p.getString("versions.convolution_kernels")).isEqualTo(dev.lethe.math.FastCnn.kernels());
   }
 
   /**
