@@ -778,7 +778,8 @@ public final class FastCnn {
       }
       AVAILABLE = ok;
       CHANNEL_BLOCK = block;
-      DESCRIPTION = ok ? "direct (Vector API, " + 64 * VectorConv.lanes() + "-bit)" : "im2col + BLAS GEMM (" + why + ")";
+      DESCRIPTION = ok ? "direct (Vector API, " + 64 * VectorConv.lanes() + "-bit)"
+          : "im2col + BLAS GEMM (" + why + ")";
       org.slf4j.LoggerFactory.getLogger(FastCnn.class).info("Convolutions in the forward pass: {}", DESCRIPTION);
     }
 
