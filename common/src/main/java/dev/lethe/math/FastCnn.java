@@ -1261,8 +1261,9 @@ public final class FastCnn {
     final INDArray kernel;
     final double[] bias;
     /**
-     * The kernel for {@link VectorConv} (taps (ky, kx, c_in) by c_out, c_out contiguous), or null when this
-     * convolution does not run there (see {@link #direct}).
+     * The kernel for {@link VectorConv}: per block of {@link VectorConv#channelBlock()} output channels, its taps
+     * (ky, kx, c_in) by the block's channels (contiguous); or null when this convolution does not run there (see
+     * {@link #direct}).
      */
     final double[] direct;
     /**
@@ -1302,11 +1303,14 @@ public final class FastCnn {
       if (direct == null) {
         return;
       }
+      int block = DirectKernels.CHANNEL_BLOCK;
+      int taps = kH * kW * cIn;
       for (int co = 0; co < cOut; co++) {
         for (int ci = 0; ci < cIn; ci++) {
           for (int ky = 0; ky < kH; ky++) {
             for (int kx = 0; kx < kW; kx++) {
-              direct[((ky * kW + kx) * cIn + ci) * cOut + co] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
+              int tap = (ky * kW + kx) * cIn + ci;
+              direct[(co / block * taps + tap) * block + co % block] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
             }
           }
         }

@@ -19,11 +19,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The C2 compiler (JDK 17) only keeps these vectors in registers when each micro-kernel is a method of its own,
  * its accumulators flow through a single loop (nested loops over the taps boxed them: 2 GFLOP/s instead of 36-51 on
  * a Zen 4 core) and no vector is passed to another method (a shared epilogue that C2 stopped inlining once both
- * micro-kernels called it boxed its arguments: 9 GFLOP/s). Hence the repeated code.
+ * micro-kernels called it boxed its arguments: 9 GFLOP/s). Hence the repeated code. Its code for a tap (read with
+ * hsdis on an AVX-512 Xeon): 4 weight loads, 4 broadcasts straight from memory and 16 FMAs, plus a bounds check and
+ * an add per pixel, some of whose offsets live on the stack: general-purpose registers run out, not vector ones.
  */
 final class VectorConv {
   private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  /** Output channels per micro-kernel block: 4 vectors. */
+  private static final int B = 4 * L;
 
   private VectorConv() {}
 
@@ -34,12 +38,16 @@ final class VectorConv {
 
   /** Output channels per micro-kernel block; a convolution runs here when its output channels are a multiple. */
   static int channelBlock() {
-    return 4 * L;
+    return B;
   }
 
   /**
    * A convolution (with bias and ReLU or identity) over {@code n} output pixels: for pixel {@code p}, channels
-   * {@code co < cOut}, {@code out[pixOut[p] + co] = act(bias[co] + sum_k w[k * cOut + co] * in[pixIn[p] + off[k]])}.
+   * {@code co < cOut}, {@code out[pixOut[p] + co] = act(bias[co] + sum_k W[k][co] * in[pixIn[p] + off[k]])}, where
+   * {@code W[k][co] = w[((co / B) * taps + k) * B + co % B]} for {@code taps = off.length} and {@code B =}
+   * {@link #channelBlock()}: each block of output channels has its taps' weights contiguous, read at a constant
+   * stride, so C2 drops their bounds checks (it keeps one per tap and pixel for the inputs, whose offsets come from
+   * the table).
    * With {@code pool} the pixels come in 2x2 windows of 4 consecutive entries of {@code pixIn}, and window {@code q}
    * writes the maximum of its 4 outputs to {@code out[pixOut[q] + co]} (max pooling after the convolution: the bias
    * and the activation are monotonic, so they apply after the maximum with the same result). {@code cOut} is a
@@ -47,26 +55,34 @@ final class VectorConv {
    */
   static void conv(double[] in, int[] pixIn, int n, int[] off, double[] w, double[] bias, int cOut, boolean relu,
       boolean pool, double[] out, int[] pixOut) {
-    if (n % 4 != 0 || cOut % (4 * L) != 0) {
-      throw new IllegalArgumentException(n + " pixels, " + cOut + " channels: need multiples of 4 and " + 4 * L);
+    if (n % 4 != 0 || cOut % B != 0) {
+      throw new IllegalArgumentException(n + " pixels, " + cOut + " channels: need multiples of 4 and " + B);
+    }
+    if (w.length != off.length * cOut || bias.length < cOut) {
+      throw new IllegalArgumentException(w.length + " weights and " + bias.length + " biases for " + off.length
+          + " taps and " + cOut + " channels");
     }
     // max(x, 0) for ReLU, max(x, -inf) = x for the identity: one epilogue without a branch
     double floor = relu ? 0.0 : Double.NEGATIVE_INFINITY;
-    for (int cb = 0; cb < cOut; cb += 4 * L) {
+    for (int cb = 0; cb < cOut; cb += B) {
+      int from = cb * off.length;
       for (int p = 0; p < n; p += 4) {
         if (pool) {
-          window(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, cOut, cb, bias, floor, out,
+          window(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, out,
               pixOut[p / 4] + cb);
         } else {
-          block4(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, cOut, cb, bias, floor, out,
+          block4(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, out,
               pixOut[p] + cb, pixOut[p + 1] + cb, pixOut[p + 2] + cb, pixOut[p + 3] + cb);
         }
       }
     }
   }
 
-  /** Four pixels (inputs from {@code i0..i3}) x 4 vectors of channels from {@code cb}, stored at {@code o0..o3}. */
-  private static void block4(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int cOut, int cb,
+  /**
+   * Four pixels (inputs from {@code i0..i3}) x 4 vectors of channels from {@code cb} (their weights from
+   * {@code w[from]} on), stored at {@code o0..o3}.
+   */
+  private static void block4(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int from, int cb,
       double[] bias, double floor, double[] out, int o0, int o1, int o2, int o3) {
     DoubleVector a00 = DoubleVector.zero(S);
     DoubleVector a01 = a00;
@@ -84,8 +100,9 @@ final class VectorConv {
     DoubleVector a31 = a00;
     DoubleVector a32 = a00;
     DoubleVector a33 = a00;
-    for (int k = 0, wb = cb; k < off.length; k++, wb += cOut) {
+    for (int k = 0; k < off.length; k++) {
       int t = off[k];
+      int wb = from + k * B;
       DoubleVector w0 = DoubleVector.fromArray(S, w, wb);
       DoubleVector w1 = DoubleVector.fromArray(S, w, wb + L);
       DoubleVector w2 = DoubleVector.fromArray(S, w, wb + 2 * L);
@@ -137,7 +154,7 @@ final class VectorConv {
   /**
    * As {@link #block4} for the 4 pixels of a 2x2 pooling window, storing the maximum of their outputs at {@code o}.
    */
-  private static void window(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int cOut, int cb,
+  private static void window(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int from, int cb,
       double[] bias, double floor, double[] out, int o) {
     DoubleVector a00 = DoubleVector.zero(S);
     DoubleVector a01 = a00;
@@ -155,8 +172,9 @@ final class VectorConv {
     DoubleVector a31 = a00;
     DoubleVector a32 = a00;
     DoubleVector a33 = a00;
-    for (int k = 0, wb = cb; k < off.length; k++, wb += cOut) {
+    for (int k = 0; k < off.length; k++) {
       int t = off[k];
+      int wb = from + k * B;
       DoubleVector w0 = DoubleVector.fromArray(S, w, wb);
       DoubleVector w1 = DoubleVector.fromArray(S, w, wb + L);
       DoubleVector w2 = DoubleVector.fromArray(S, w, wb + 2 * L);
