@@ -1,6 +1,7 @@
 package dev.lethe.math;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.lethe.data.ExampleSet;
@@ -62,6 +63,30 @@ class FastCnnTest {
     assertThat(direct.usesDirectKernels()).isTrue();
     assertAgree(direct.logits(s, 0, 37), FastCnn.of(net).orElseThrow().withoutDirectKernels().logits(s, 0, 37),
         1e-12);
+  }
+
+  @Test
+  void vectorConvRejectsShapesItCannotRun() {
+    int block = VectorConv.channelBlock();
+    int[] off = {0, 1, 2};
+    double[] in = new double[64];
+    double[] out = new double[4 * block];
+    int[] pix = {0, 1, 2, 3};
+    double[] bias = new double[block];
+    // 3 pixels, channels that are not a multiple of the block, and weights for another tap count
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 3, off, new double[3 * block], bias, block, true, false, out,
+        pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 pixels");
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * (block + 1)], new double[block + 1],
+        block + 1, true, false, out, pix)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("need multiples of 4 and " + block);
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[2 * block], bias, block, true, false, out,
+        pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for 3 taps and " + block);
+    // the right shapes run: one output pixel's channels are the sum of its 3 taps (weights 1, input 1, bias 0)
+    double[] w = new double[3 * block];
+    java.util.Arrays.fill(w, 1.0);
+    java.util.Arrays.fill(in, 1.0);
+    VectorConv.conv(in, pix, 4, off, w, bias, block, true, false, out, new int[] {0, block, 2 * block, 3 * block});
+    assertThat(out).containsOnly(3.0);
   }
 
   @Test
