@@ -16,12 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * packed. Taps are summed in table order with FMA for every pixel, so a pixel's output does not depend on which
  * other pixels share its block.
  *
- * <p>The C2 compiler (JDK 17) only keeps these vectors in registers when each micro-kernel is a method of its own,
+ * <p>The C2 compiler (JDK 17) only keeps these vectors in registers when the micro-kernel is a method of its own,
  * its accumulators flow through a single loop (nested loops over the taps boxed them: 2 GFLOP/s instead of 36-51 on
- * a Zen 4 core) and no vector is passed to another method (a shared epilogue that C2 stopped inlining once both
- * micro-kernels called it boxed its arguments: 9 GFLOP/s). Hence the repeated code. Its code for a tap (read with
- * hsdis on an AVX-512 Xeon): 4 weight loads, 4 broadcasts straight from memory and 16 FMAs, plus a bounds check and
- * an add per pixel, some of whose offsets live on the stack: general-purpose registers run out, not vector ones.
+ * a Zen 4 core) and no vector is passed to another method (an epilogue helper that C2 stopped inlining boxed its
+ * arguments: 9 GFLOP/s). Hence the unrolled code, and both epilogues (plain and pooled) inline in the one
+ * micro-kernel. Its code for a tap (read with hsdis on an AVX-512 Xeon): 4 weight loads, 4 broadcasts straight from
+ * memory and 16 FMAs, plus a bounds check and an add per pixel, some of whose offsets live on the stack:
+ * general-purpose registers run out, not vector ones.
  */
 final class VectorConv {
   private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -68,10 +69,10 @@ final class VectorConv {
       int from = cb * off.length;
       for (int p = 0; p < n; p += 4) {
         if (pool) {
-          window(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, out,
-              pixOut[p / 4] + cb);
+          block4(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, true, out,
+              pixOut[p / 4] + cb, 0, 0, 0);
         } else {
-          block4(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, out,
+          block4(in, pixIn[p], pixIn[p + 1], pixIn[p + 2], pixIn[p + 3], off, w, from, cb, bias, floor, false, out,
               pixOut[p] + cb, pixOut[p + 1] + cb, pixOut[p + 2] + cb, pixOut[p + 3] + cb);
         }
       }
@@ -80,10 +81,11 @@ final class VectorConv {
 
   /**
    * Four pixels (inputs from {@code i0..i3}) x 4 vectors of channels from {@code cb} (their weights from
-   * {@code w[from]} on), stored at {@code o0..o3}.
+   * {@code w[from]} on), stored at {@code o0..o3}; with {@code pool} the 4 pixels are a 2x2 pooling window, whose
+   * maximum is stored at {@code o0} ({@code o1..o3} unused).
    */
   private static void block4(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int from, int cb,
-      double[] bias, double floor, double[] out, int o0, int o1, int o2, int o3) {
+      double[] bias, double floor, boolean pool, double[] out, int o0, int o1, int o2, int o3) {
     DoubleVector a00 = DoubleVector.zero(S);
     DoubleVector a01 = a00;
     DoubleVector a02 = a00;
@@ -133,6 +135,13 @@ final class VectorConv {
     DoubleVector b2 = DoubleVector.fromArray(S, bias, cb + 2 * L);
     DoubleVector b3 = DoubleVector.fromArray(S, bias, cb + 3 * L);
     DoubleVector lo = DoubleVector.broadcast(S, floor);
+    if (pool) {
+      a00.max(a10).max(a20.max(a30)).add(b0).max(lo).intoArray(out, o0);
+      a01.max(a11).max(a21.max(a31)).add(b1).max(lo).intoArray(out, o0 + L);
+      a02.max(a12).max(a22.max(a32)).add(b2).max(lo).intoArray(out, o0 + 2 * L);
+      a03.max(a13).max(a23.max(a33)).add(b3).max(lo).intoArray(out, o0 + 3 * L);
+      return;
+    }
     a00.add(b0).max(lo).intoArray(out, o0);
     a01.add(b1).max(lo).intoArray(out, o0 + L);
     a02.add(b2).max(lo).intoArray(out, o0 + 2 * L);
@@ -149,63 +158,5 @@ final class VectorConv {
     a31.add(b1).max(lo).intoArray(out, o3 + L);
     a32.add(b2).max(lo).intoArray(out, o3 + 2 * L);
     a33.add(b3).max(lo).intoArray(out, o3 + 3 * L);
-  }
-
-  /**
-   * As {@link #block4} for the 4 pixels of a 2x2 pooling window, storing the maximum of their outputs at {@code o}.
-   */
-  private static void window(double[] in, int i0, int i1, int i2, int i3, int[] off, double[] w, int from, int cb,
-      double[] bias, double floor, double[] out, int o) {
-    DoubleVector a00 = DoubleVector.zero(S);
-    DoubleVector a01 = a00;
-    DoubleVector a02 = a00;
-    DoubleVector a03 = a00;
-    DoubleVector a10 = a00;
-    DoubleVector a11 = a00;
-    DoubleVector a12 = a00;
-    DoubleVector a13 = a00;
-    DoubleVector a20 = a00;
-    DoubleVector a21 = a00;
-    DoubleVector a22 = a00;
-    DoubleVector a23 = a00;
-    DoubleVector a30 = a00;
-    DoubleVector a31 = a00;
-    DoubleVector a32 = a00;
-    DoubleVector a33 = a00;
-    for (int k = 0; k < off.length; k++) {
-      int t = off[k];
-      int wb = from + k * B;
-      DoubleVector w0 = DoubleVector.fromArray(S, w, wb);
-      DoubleVector w1 = DoubleVector.fromArray(S, w, wb + L);
-      DoubleVector w2 = DoubleVector.fromArray(S, w, wb + 2 * L);
-      DoubleVector w3 = DoubleVector.fromArray(S, w, wb + 3 * L);
-      DoubleVector x = DoubleVector.broadcast(S, in[i0 + t]);
-      a00 = w0.fma(x, a00);
-      a01 = w1.fma(x, a01);
-      a02 = w2.fma(x, a02);
-      a03 = w3.fma(x, a03);
-      x = DoubleVector.broadcast(S, in[i1 + t]);
-      a10 = w0.fma(x, a10);
-      a11 = w1.fma(x, a11);
-      a12 = w2.fma(x, a12);
-      a13 = w3.fma(x, a13);
-      x = DoubleVector.broadcast(S, in[i2 + t]);
-      a20 = w0.fma(x, a20);
-      a21 = w1.fma(x, a21);
-      a22 = w2.fma(x, a22);
-      a23 = w3.fma(x, a23);
-      x = DoubleVector.broadcast(S, in[i3 + t]);
-      a30 = w0.fma(x, a30);
-      a31 = w1.fma(x, a31);
-      a32 = w2.fma(x, a32);
-      a33 = w3.fma(x, a33);
-    }
-    DoubleVector lo = DoubleVector.broadcast(S, floor);
-    a00.max(a10).max(a20.max(a30)).add(DoubleVector.fromArray(S, bias, cb)).max(lo).intoArray(out, o);
-    a01.max(a11).max(a21.max(a31)).add(DoubleVector.fromArray(S, bias, cb + L)).max(lo).intoArray(out, o + L);
-    a02.max(a12).max(a22.max(a32)).add(DoubleVector.fromArray(S, bias, cb + 2 * L)).max(lo)
-        .intoArray(out, o + 2 * L);
-    a03.max(a13).max(a23.max(a33)).add(DoubleVector.fromArray(S, bias, cb + 3 * L)).max(lo)
-        .intoArray(out, o + 3 * L);
   }
 }
