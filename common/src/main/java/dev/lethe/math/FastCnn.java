@@ -275,7 +275,7 @@ public final class FastCnn {
       int g0 = from + i * GROUP;
       int g1 = Math.min(to, g0 + GROUP);
       if (direct != null) {
-        return direct.forward(s, g0, g1, GROUP, ws);
+        return direct.forward(s, g0, g1, ws);
       }
       double[] a = input(s, g0, g1, GROUP);
       for (Op op : ops) {
@@ -900,11 +900,11 @@ public final class FastCnn {
       return new Stage(c, pool, in, out, pixIn, pixOut, off, pixels);
     }
 
-    /** The outputs of the last op for rows {@code [from, to)} of {@code s}, zero-padded to {@code group} rows. */
-    double[] forward(ExampleSet s, int from, int to, int group, Workspace ws) {
-      if (group != GROUP) {
-        throw new IllegalArgumentException("groups are of " + GROUP + " images, got " + group);
-      }
+    /**
+     * The outputs of the last op for rows {@code [from, to)} of {@code s}, zero-padded to {@value FastCnn#GROUP}
+     * rows.
+     */
+    double[] forward(ExampleSet s, int from, int to, Workspace ws) {
       Geometry g0 = stages.get(0).in();
       double[] a = buffer(0, g0, ws);
       int hw = g0.h() * g0.w();
