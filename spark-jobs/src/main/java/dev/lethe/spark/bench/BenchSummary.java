@@ -156,9 +156,10 @@ final class BenchSummary {
         + " every setting and seed, seconds. ewc-influence also needs the fisher stage ("
         + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s): the Fisher diagonal, and log p(z|theta_hat) of"
         + " every training example (fisher/logp.bin: from the per-example gradients' forward passes, or with the direct"
-        + " convolution kernels from a scoring pass of that stage), which its scoring looks up; linear-cg and linear-lissa use a sampled full Fisher of their own. Before the first run's timed"
-        + " identify runs, every method ran once untimed on the same inputs (the JVM's warm-up: class loading and JIT"
-        + " compilation; those times are listed below the table).", List.of("method", "identify stage",
+        + " convolution kernels from a scoring pass of that stage), which its scoring looks up; linear-cg and"
+        + " linear-lissa use a sampled full Fisher of their own. Before the first run's timed identify runs, every"
+        + " method ran once untimed on the same inputs (the JVM's warm-up: class loading and JIT compilation; those"
+        + " times are listed below the table).", List.of("method", "identify stage",
         "read inputs", "prepare (driver)", "score and rank"));
     for (String m : QualitySuite.IDENTIFY_METHODS) {
       Stat wall = r.stat(e, null, m, "identify_wall_seconds");

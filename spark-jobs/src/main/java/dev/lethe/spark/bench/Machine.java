@@ -15,11 +15,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The facts about the machine and setup that a suite's timings depend on: the processor (model, vector extensions,
- * caches), the cores the JVM may use, the kernels OpenBLAS runs, the CNN's convolution kernels ({@link FastCnn#kernels}:
- * direct Vector API kernels of some width, or im2col and GEMM) and the Spark master. The summary lists them, and
- * {@code bench --resume} refuses to pool runs measured under different facts: timings and rates of two machines (or
- * of local[1] and local[2]) are not one experiment. They are the driver's: in local mode, where the bench runs by
- * default, also the executors'; on a cluster the master URL stands for the executors.
+ * caches), the cores the JVM may use, the kernels OpenBLAS runs, the CNN's convolution kernels
+ * ({@link FastCnn#kernels}: direct Vector API kernels of some width, or im2col and GEMM) and the Spark master. The
+ * summary lists them, and {@code bench --resume} refuses to pool runs measured under different facts: timings and
+ * rates of two machines (or of local[1] and local[2]) are not one experiment. They are the driver's: in local mode,
+ * where the bench runs by default, also the executors'; on a cluster the master URL stands for the executors.
  */
 final class Machine {
   /** Vector extensions that decide a BLAS kernel's speed, as /proc/cpuinfo spells them, and how they are shown. */
