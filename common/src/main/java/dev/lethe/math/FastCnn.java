@@ -924,8 +924,9 @@ public final class FastCnn {
         Stage st = stages.get(k);
         double[] next = buffer(k + 1, st.out(), ws);
         Conv c = st.conv();
-        VectorConv.conv(a, st.pixIn(), st.pixels(), st.off(), c.direct, c.bias, c.cOut, c.relu, st.pool(), next,
-            st.pixOut());
+        AlignedWeights.Placed w = c.direct.get();
+        VectorConv.conv(a, st.pixIn(), st.pixels(), st.off(), w.array(), w.offset(), c.bias, c.cOut, c.relu,
+            st.pool(), next, st.pixOut());
         a = next;
       }
       double[] pooled = globalPool(a, stages.get(stages.size() - 1).out());
@@ -1262,10 +1263,10 @@ public final class FastCnn {
     final double[] bias;
     /**
      * The kernel for {@link VectorConv}: per block of {@link VectorConv#channelBlock()} output channels, its taps
-     * (ky, kx, c_in) by the block's channels (contiguous); or null when this convolution does not run there (see
-     * {@link #direct}).
+     * (ky, kx, c_in) by the block's channels (contiguous), starting on a vector boundary; or null when this
+     * convolution does not run there (see {@link #direct}).
      */
-    final double[] direct;
+    final AlignedWeights direct;
     /**
      * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
      */
@@ -1290,7 +1291,7 @@ public final class FastCnn {
       this.bias = bias;
       this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
       this.direct = type == DataType.DOUBLE && directKernels() && cOut % DirectKernels.CHANNEL_BLOCK == 0
-          ? new double[kH * kW * cIn * cOut] : null;
+          ? new AlignedWeights(kH * kW * cIn * cOut, VectorConv.lanes() * Double.BYTES) : null;
     }
 
     /** Whether the forward pass runs this convolution with {@link VectorConv}'s direct kernels. */
@@ -1305,16 +1306,18 @@ public final class FastCnn {
       }
       int block = DirectKernels.CHANNEL_BLOCK;
       int taps = kH * kW * cIn;
+      double[] laid = new double[direct.length()];
       for (int co = 0; co < cOut; co++) {
         for (int ci = 0; ci < cIn; ci++) {
           for (int ky = 0; ky < kH; ky++) {
             for (int kx = 0; kx < kW; kx++) {
               int tap = (ky * kW + kx) * cIn + ci;
-              direct[(co / block * taps + tap) * block + co % block] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
+              laid[(co / block * taps + tap) * block + co % block] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
             }
           }
         }
       }
+      direct.set(laid);
     }
 
     /** {@code wb}: the layer's W in DL4J's c-order shape, then b. */

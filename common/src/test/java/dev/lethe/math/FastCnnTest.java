@@ -74,18 +74,18 @@ class FastCnnTest {
     int[] pix = {0, 1, 2, 3};
     double[] bias = new double[block];
     // 3 pixels, channels that are not a multiple of the block, and weights for another tap count
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 3, off, new double[3 * block], bias, block, true, false, out,
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 3, off, new double[3 * block], 0, bias, block, true, false, out,
         pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 pixels");
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * (block + 1)], new double[block + 1],
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * (block + 1)], 0, new double[block + 1],
         block + 1, true, false, out, pix)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("need multiples of 4 and " + block);
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[2 * block], bias, block, true, false, out,
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[2 * block], 0, bias, block, true, false, out,
         pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for 3 taps and " + block);
     // the right shapes run: one output pixel's channels are the sum of its 3 taps (weights 1, input 1, bias 0)
     double[] w = new double[3 * block];
     java.util.Arrays.fill(w, 1.0);
     java.util.Arrays.fill(in, 1.0);
-    VectorConv.conv(in, pix, 4, off, w, bias, block, true, false, out, new int[] {0, block, 2 * block, 3 * block});
+    VectorConv.conv(in, pix, 4, off, w, 0, bias, block, true, false, out, new int[] {0, block, 2 * block, 3 * block});
     assertThat(out).containsOnly(3.0);
   }
 
