@@ -10,7 +10,6 @@ import dev.lethe.spark.io.Workdir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.apache.spark.sql.SaveMode;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -102,7 +101,6 @@ public final class FailuresJob {
     for (int i = 0; i < rows.length; i++) {
       pred[i] = predicted[rows[i]];
     }
-    ExampleTables.failuresFrame(ctx.spark(), part, pred, parts)
-        .sortWithinPartitions("id").write().mode(SaveMode.ErrorIfExists).parquet(path);
+    ExampleTables.write(ExampleTables.failuresFrame(ctx.spark(), part, pred, parts), path);
   }
 }

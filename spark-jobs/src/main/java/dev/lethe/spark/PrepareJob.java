@@ -17,9 +17,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,8 +101,7 @@ public final class PrepareJob {
   }
 
   private static void write(JobContext ctx, ExampleSet s, String path, int partitions) {
-    Dataset<Row> df = ExampleTables.dataFrame(ctx.spark(), s, partitions);
-    df.sortWithinPartitions("id").write().mode(SaveMode.ErrorIfExists).parquet(path);
+    ExampleTables.write(ExampleTables.dataFrame(ctx.spark(), s, partitions), path);
   }
 
   private static ExampleSet readIdx(LetheConfig c, String split, Configuration hc, long firstId) {

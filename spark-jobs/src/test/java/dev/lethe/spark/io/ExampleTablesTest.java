@@ -51,6 +51,48 @@ class ExampleTablesTest {
   }
 
   @Test
+  void writtenTablesKeepPlainFeaturesSortedByIdAndNeverOverwrite() throws Exception {
+    SparkSession spark = SharedSpark.get();
+    long[] ids = new long[300];
+    float[][] f = new float[ids.length][];
+    int[] y = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 37L) % 300;
+      // 4 distinct values: the writer's default would dictionary-encode them
+      f[i] = new float[] {i % 4 / 4f, 1, 0, (i + 1) % 4 / 4f};
+      y[i] = i % 3;
+    }
+    ExampleSet s = ExampleSet.clean(ids, f, y, 4);
+    String path = dir.resolve("train.parquet").toString();
+    ExampleTables.write(ExampleTables.dataFrame(spark, s, 2), path);
+
+    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    java.io.File[] parts = new java.io.File(path).listFiles((d, n) -> n.endsWith(".parquet"));
+    assertThat(parts).hasSize(2);
+    for (java.io.File part : parts) {
+      var footer = org.apache.parquet.hadoop.ParquetFileReader.readFooter(conf,
+          new org.apache.hadoop.fs.Path(part.getPath()));
+      for (var block : footer.getBlocks()) {
+        var features = block.getColumns().stream().filter(c -> c.getPath().toDotString().startsWith("features"))
+            .findFirst().orElseThrow();
+        assertThat(features.getEncodings()).as(part.getName()).contains(org.apache.parquet.column.Encoding.PLAIN)
+            .doesNotContain(org.apache.parquet.column.Encoding.PLAIN_DICTIONARY,
+                org.apache.parquet.column.Encoding.RLE_DICTIONARY);
+      }
+    }
+    ExampleSet back = ExampleTables.readCollected(spark, path, ExampleTables.DATA, "train", false, 4, 3, "test");
+    assertThat(back.size()).isEqualTo(300);
+    for (int i = 0; i < back.size(); i++) {
+      int row = (int) back.id(i);
+      int k = java.util.stream.IntStream.range(0, ids.length).filter(j -> ids[j] == row).findFirst().orElseThrow();
+      assertThat(back.features(i)).as("id %d", row).containsExactly(f[k]);
+      assertThat(back.label(i)).isEqualTo(y[k]);
+    }
+    assertThatThrownBy(() -> ExampleTables.write(ExampleTables.dataFrame(spark, s, 2), path))
+        .hasMessageContaining("already exists");
+  }
+
+  @Test
   void anEmptyTableHasNoRows() {
     SparkSession spark = SharedSpark.get();
     String path = dir.resolve("empty.parquet").toString();
