@@ -81,6 +81,12 @@ class FastCnnTest {
         .hasMessageContaining("need multiples of 4 and " + block);
     assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[2 * block], 0, bias, block, true, false, out,
         pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for 3 taps and " + block);
+    // weights from an offset: negative, or leaving fewer than 3 taps' worth after it
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * block], -1, bias, block, true, false,
+        out, pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weights from -1");
+    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * block + 2], 3, bias, block, true, false,
+        out, pix)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining((3 * block + 2) + " weights from 3").hasMessageContaining("for 3 taps and " + block);
     // the right shapes run: one output pixel's channels are the sum of its 3 taps (weights 1, input 1, bias 0)
     double[] w = new double[3 * block];
     java.util.Arrays.fill(w, 1.0);
