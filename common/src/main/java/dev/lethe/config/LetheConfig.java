@@ -208,6 +208,24 @@ public final class LetheConfig implements Serializable {
     }
   }
 
+  /** A list of finite numbers. */
+  public double[] getDoubleArray(String key) {
+    List<Double> l;
+    try {
+      l = config().getDoubleList(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of numbers", e);
+    }
+    double[] a = new double[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+      if (!Double.isFinite(a[i])) {
+        throw LetheInputException.of("config key '%s': must hold finite numbers, got %s", key, a[i]);
+      }
+    }
+    return a;
+  }
+
   public List<String> getStringList(String key) {
     try {
       return List.copyOf(config().getStringList(key));

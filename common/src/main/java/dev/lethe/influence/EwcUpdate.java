@@ -2,6 +2,7 @@ package dev.lethe.influence;
 
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.model.EpochListener;
 import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.FastCnn;
@@ -101,6 +102,26 @@ public final class EwcUpdate {
    */
   public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed) {
+    return run(thetaHat, fisher, trainSize, target, obj, validation, validationObjective, o, seed, null);
+  }
+
+  /**
+   * As {@link #run(MultiLayerNetwork, DiagonalFisher, long, ExampleSet, Objective, EwcOptions, long)}, with every
+   * target row trained on and {@code listener} deciding after each epoch whether to go on (instead of early stopping
+   * on a validation split); at most {@code o.maxEpochs()} epochs. The result holds the last epoch's parameters
+   * ({@link Result#bestEpoch()} = the last epoch, {@link Result#bestValidationObjective()} NaN).
+   */
+  public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
+      Objective obj, EwcOptions o, long seed, EpochListener listener) {
+    if (listener == null) {
+      throw new IllegalArgumentException("an epoch listener must be given");
+    }
+    return run(thetaHat, fisher, trainSize, target, obj, null, null, o, seed, listener);
+  }
+
+  private static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
+      Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed,
+      EpochListener listener) {
     long t0 = System.nanoTime();
     if (validation != null && (validation.size() == 0 || validationObjective == null)) {
       throw new IllegalArgumentException("an explicit validation set must be non-empty and have an objective");
@@ -128,9 +149,9 @@ public final class EwcUpdate {
     int[] trainRows;
     int[] valRows;
     int nVal = (int) Math.round(o.validationFraction() * n);
-    if (validation != null) {
+    if (validation != null || listener != null) {
       trainRows = range(n);
-      valRows = null;
+      valRows = listener != null ? trainRows : null;
     } else if (n < MIN_ROWS_FOR_VALIDATION_SPLIT || nVal == 0 || nVal >= n) {
       trainRows = range(n);
       valRows = trainRows;
@@ -148,7 +169,7 @@ public final class EwcUpdate {
     int k = numClasses(net);
     int bs = Math.min(o.batchSize(), trainRows.length);
 
-    double best = objective(net, val, anchor, valCoef, valSign, bs);
+    double best = listener != null ? Double.NaN : objective(net, val, anchor, valCoef, valSign, bs);
     INDArray bestParams = net.params().dup();
     int bestEpoch = 0;
     int epoch = 0;
@@ -167,7 +188,7 @@ public final class EwcUpdate {
     // state, which model files do not keep.
     org.nd4j.linalg.learning.GradientUpdater<?> adam = flat == null ? null
         : new Adam(o.learningRate()).instantiate(Nd4j.zeros(type, 1, 2 * net.numParams()), true);
-    while (epoch < o.maxEpochs() && since < o.patience()) {
+    while (epoch < o.maxEpochs() && (listener != null || since < o.patience())) {
       epoch++;
       int[] order = permutation(trainRows.length, Seeds.derive(seed, "ewc.shuffle", epoch));
       for (int from = 0; from < order.length; from += bs) {
@@ -205,6 +226,13 @@ public final class EwcUpdate {
           params.subi(g.reshape(params.shape()));
         }
       }
+      if (listener != null) {
+        bestEpoch = epoch;
+        if (!listener.afterEpoch(epoch, net)) {
+          break;
+        }
+        continue;
+      }
       double v = objective(net, val, anchor, valCoef, valSign, bs);
       if (!Double.isFinite(v)) {
         LOG.warn("EWC update: validation objective is {} at epoch {}; stopping", v, epoch);
@@ -222,7 +250,9 @@ public final class EwcUpdate {
     }
     net.setInput(null);
     net.setLabels(null);
-    net.setParams(bestParams);
+    if (listener == null) {
+      net.setParams(bestParams);
+    }
     long millis = (System.nanoTime() - t0) / 1_000_000;
     LOG.info("EWC update ({}): {} target rows, {} epochs, best epoch {}, validation J {}, {} ms", obj, n, epoch,
         bestEpoch, best, millis);

@@ -23,6 +23,15 @@ public final class Trainer {
 
   /** Trains {@code net} in place on {@code data} and returns it with the best validation loss restored. */
   public static TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions o) {
+    return fit(net, data, o, null);
+  }
+
+  /**
+   * Trains {@code net} in place on {@code data}. Without a listener, early stopping on the validation split restores
+   * the best epoch's parameters. With one, the listener decides after every epoch whether to go on (at most
+   * {@code o.maxEpochs()}), and the network keeps the last epoch's parameters.
+   */
+  public static TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions o, EpochListener listener) {
     long start = System.nanoTime();
     if (data.size() < 2) {
       throw new IllegalArgumentException("cannot train on " + data.size() + " examples");
@@ -64,6 +73,13 @@ public final class Trainer {
       LOG.info("epoch {}/{}: training loss {}, validation loss {}, {} s", epoch, o.maxEpochs(),
           String.format("%.4f", trainLoss[epoch - 1]), String.format("%.4f", valLoss[epoch - 1]),
           String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+      if (listener != null) {
+        bestEpoch = epoch;
+        if (!listener.afterEpoch(epoch, net)) {
+          break;
+        }
+        continue;
+      }
       if (valRows.length == 0) {
         bestEpoch = epoch;
         continue;
@@ -78,7 +94,7 @@ public final class Trainer {
         break;
       }
     }
-    if (valRows.length > 0) {
+    if (listener == null && valRows.length > 0) {
       net.setParams(best);
     }
     return new TrainResult(net, epochs, bestEpoch, valRows.length == 0 ? Double.NaN : bestLoss,

@@ -4,6 +4,9 @@ import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import dev.lethe.influence.EwcUpdate;
 import dev.lethe.math.NetworkBytes;
+import dev.lethe.influence.EwcOptions;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
@@ -45,10 +48,7 @@ public final class EwcDeletion implements TreatmentMethod {
     if (in.culprits().size() == 0) {
       return TreatmentDiagnostics.unchanged(NAME, in, "empty culprit set", t0);
     }
-    if (in.fisher() == null) {
-      throw LetheInputException.of("%s needs the Fisher diagonal of the model (run the fisher stage first)", NAME);
-    }
-    in.fisher().requireMatches(in.model().numParams(), NetworkBytes.fingerprint(in.model()), "Fisher diagonal");
+    requireFisher(in);
     TreatmentOptions.Ewc o = in.options().ewc();
     int c = in.culprits().size();
     int n = in.trainSize();
@@ -70,5 +70,34 @@ public final class EwcDeletion implements TreatmentMethod {
     long millis = (System.nanoTime() - t0) / 1_000_000;
     LOG.info("{}: {}", NAME, d);
     return new Treated(out, d, millis);
+  }
+
+  /** One setting per (gamma, learning rate) of {@code repair.search.ewc-deletion.*}; none for an empty C. */
+  @Override
+  public List<Knobs> grid(TreatmentInputs in) {
+    if (in.culprits().size() == 0) {
+      return List.of();
+    }
+    TreatmentOptions.Search s = in.options().search();
+    return Arrays.stream(s.ewcGamma()).boxed().flatMap(g -> Arrays.stream(s.ewcLearningRate())
+        .mapToObj(r -> Knobs.of("gamma", g).with("learning_rate", r))).toList();
+  }
+
+  /** The path: the model after each epoch of unlearning C (at most {@code repair.ewc-deletion.max-epochs}). */
+  @Override
+  public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
+    requireFisher(in);
+    TreatmentOptions.Ewc o = in.options().ewc();
+    EwcOptions eo = new EwcOptions(setting.get("gamma"), o.lambda(), setting.get("learning_rate"), o.batchSize(),
+        o.maxEpochs(), o.patience(), 0.0);
+    EwcUpdate.run(in.model(), in.fisher(), in.trainSize(), in.culprits(), EwcUpdate.Objective.UNLEARN, eo,
+        Seeds.derive(in.seed(), NAME), (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
+  }
+
+  private static void requireFisher(TreatmentInputs in) {
+    if (in.fisher() == null) {
+      throw LetheInputException.of("%s needs the Fisher diagonal of the model (run the fisher stage first)", NAME);
+    }
+    in.fisher().requireMatches(in.model().numParams(), NetworkBytes.fingerprint(in.model()), "Fisher diagonal");
   }
 }

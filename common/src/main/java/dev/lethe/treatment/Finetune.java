@@ -2,9 +2,12 @@ package dev.lethe.treatment;
 
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.model.EpochListener;
 import dev.lethe.model.TrainOptions;
 import dev.lethe.model.TrainResult;
 import dev.lethe.model.Trainer;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
@@ -25,7 +28,8 @@ public final class Finetune implements TreatmentMethod {
   /** Trains {@code net} (a copy of theta_hat) on {@code data} and returns the kept model. */
   @FunctionalInterface
   public interface Fitter {
-    TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions options);
+    /** As {@link Trainer#fit(MultiLayerNetwork, ExampleSet, TrainOptions, EpochListener)}; listener may be null. */
+    TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions options, EpochListener listener);
   }
 
   private final Fitter fitter;
@@ -62,7 +66,7 @@ public final class Finetune implements TreatmentMethod {
     ExampleSet remaining = in.remaining();
     TreatmentOptions.Finetuning o = in.options().finetune();
     TrainResult r = fitter.fit(in.copyOfModel(), remaining, new TrainOptions(o.learningRate(), o.batchSize(),
-        o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)));
+        o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)), null);
     MultiLayerNetwork net = r.model();
     Map<String, Object> d = TreatmentDiagnostics.start(NAME, in);
     d.put("training", where);
@@ -74,5 +78,27 @@ public final class Finetune implements TreatmentMethod {
     long millis = (System.nanoTime() - t0) / 1_000_000;
     LOG.info("{}: {}", NAME, d);
     return new Treated(net, d, millis);
+  }
+
+  /** One setting per learning rate of {@code repair.search.finetune.learning-rate}; none for an empty C. */
+  @Override
+  public List<Knobs> grid(TreatmentInputs in) {
+    if (in.culprits().size() == 0) {
+      return List.of();
+    }
+    return Arrays.stream(in.options().search().finetuneLearningRate()).mapToObj(r -> Knobs.of("learning_rate", r))
+        .toList();
+  }
+
+  /**
+   * The path: the model after each epoch on all of D \ C (no validation split: the search judges every epoch on Fq
+   * and B), at most {@code repair.finetune.max-epochs}.
+   */
+  @Override
+  public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
+    TreatmentOptions.Finetuning o = in.options().finetune();
+    fitter.fit(in.copyOfModel(), in.remaining(), new TrainOptions(setting.get("learning_rate"), o.batchSize(),
+        o.maxEpochs(), o.patience(), 0.0, Seeds.derive(in.seed(), NAME)),
+        (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
   }
 }

@@ -1,5 +1,6 @@
 package dev.lethe.treatment;
 
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,5 +24,15 @@ public final class FinetuneCombined implements TreatmentMethod {
     Treated t = L2Finetuning.run(NAME, in, L2Finetuning.join(in.remaining(), in.query()), t0);
     LOG.info("{}: {}", NAME, t.diagnostics());
     return t;
+  }
+
+  @Override
+  public List<Knobs> grid(TreatmentInputs in) {
+    return L2Finetuning.grid(in);
+  }
+
+  @Override
+  public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
+    L2Finetuning.trace(NAME, in, L2Finetuning.join(in.remaining(), in.query()), setting, path);
   }
 }

@@ -1,5 +1,6 @@
 package dev.lethe.treatment;
 
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,5 +27,15 @@ public final class FinetuneQuery implements TreatmentMethod {
     Treated t = L2Finetuning.run(NAME, in, in.query(), t0);
     LOG.info("{}: {}", NAME, t.diagnostics());
     return t;
+  }
+
+  @Override
+  public List<Knobs> grid(TreatmentInputs in) {
+    return in.query().size() == 0 ? List.of() : L2Finetuning.grid(in);
+  }
+
+  @Override
+  public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
+    L2Finetuning.trace(NAME, in, in.query(), setting, path);
   }
 }

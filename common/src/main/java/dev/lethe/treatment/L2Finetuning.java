@@ -6,6 +6,8 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.EwcOptions;
 import dev.lethe.influence.EwcUpdate;
 import dev.lethe.math.DiagonalFisher;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -35,6 +37,27 @@ final class L2Finetuning {
     MultiLayerNetwork out = in.modelWithParams(r.model().params());
     TreatmentDiagnostics.finish(d, in, out);
     return new Treated(out, d, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** One setting per (L2 pull, learning rate) of {@code repair.search.finetune.*}. */
+  static List<Knobs> grid(TreatmentInputs in) {
+    TreatmentOptions.Search s = in.options().search();
+    return Arrays.stream(s.finetuneL2()).boxed().flatMap(l -> Arrays.stream(s.finetuneLearningRate())
+        .mapToObj(r -> Knobs.of("l2", l).with("learning_rate", r))).toList();
+  }
+
+  /**
+   * The path: the model after each epoch on all of {@code target} (no validation split: the search judges every
+   * epoch on Fq and B), at most {@code repair.finetune.max-epochs}.
+   */
+  static void trace(String method, TreatmentInputs in, ExampleSet target, Knobs setting, TreatmentPath path) {
+    TreatmentOptions.Finetuning o = in.options().finetune();
+    int p = Math.toIntExact(in.model().numParams());
+    DiagonalFisher zero = new DiagonalFisher(new double[p], in.trainSize(), "");
+    EwcOptions eo = new EwcOptions(1.0, setting.get("l2"), setting.get("learning_rate"), o.batchSize(),
+        o.maxEpochs(), o.patience(), 0.0);
+    EwcUpdate.run(in.model(), zero, in.trainSize(), target, EwcUpdate.Objective.LEARN, eo,
+        Seeds.derive(in.seed(), method), (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
   }
 
   /** a followed by b, with positional ids (training sets and failure sets may reuse ids; ids are not trained on). */

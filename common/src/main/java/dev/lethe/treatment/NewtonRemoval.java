@@ -1,20 +1,9 @@
 package dev.lethe.treatment;
 
-import dev.lethe.LetheInputException;
-import dev.lethe.Seeds;
-import dev.lethe.data.ExampleSet;
 import dev.lethe.math.ConjugateGradient;
-import dev.lethe.math.DiagonalOperator;
-import dev.lethe.math.EmpiricalFisherOperator;
-import dev.lethe.math.LinearOperator;
-import dev.lethe.math.Lissa;
-import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.function.DoubleSupplier;
-import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -37,9 +26,8 @@ import org.slf4j.LoggerFactory;
  * objective with the data term linearised at theta_hat and lambda folded into the damping (damping = gamma
  * lambda / 2).
  *
- * <p>Curvature: "full" = the empirical Fisher over a seeded sample (without replacement) of D, applied
- * matrix-free ({@link EmpiricalFisherOperator}); "diagonal" = the Fisher diagonal ({@link DiagonalOperator}).
- * Solver: Jacobi-preconditioned CG ({@link ConjugateGradient}) or {@link Lissa}. An empty C is a no-op.
+ * <p>Curvature and solver: {@link InverseCurvature}. An empty C is a no-op. The search's path is the step size
+ * gamma along the one direction.
  */
 public final class NewtonRemoval implements TreatmentMethod {
   private static final Logger LOG = LoggerFactory.getLogger(NewtonRemoval.class);
@@ -56,101 +44,58 @@ public final class NewtonRemoval implements TreatmentMethod {
     if (in.culprits().size() == 0) {
       return TreatmentDiagnostics.unchanged(NAME, in, "empty culprit set", t0);
     }
-    MultiLayerNetwork model = in.model();
     TreatmentOptions.Newton o = in.options().newton();
-    int c = in.culprits().size();
-    int n = in.trainSize();
-    double gamma = o.effectiveGamma(c, n);
-    double[] g = PerExampleGradients.sumArray(model, in.culprits(), 256);
-    for (int j = 0; j < g.length; j++) {
-      g[j] /= c;
-    }
+    double gamma = o.effectiveGamma(in.culprits().size(), in.trainSize());
     Map<String, Object> d = TreatmentDiagnostics.start(NAME, in);
     d.put("gamma", gamma);
-    d.put("exactRemovalGamma", 2.0 * c / n);
-    d.put("curvature", o.curvature());
-    d.put("damping", o.damping());
-    d.put("solver", o.solver());
-    d.put("culpritGradientNorm", ConjugateGradient.norm(g));
-
-    LinearOperator damped;
-    LongFunction<LinearOperator> minibatch;
-    DoubleSupplier minibatchBound;
-    double[] jacobi;
-    if (TreatmentOptions.Newton.DIAGONAL.equals(o.curvature())) {
-      if (in.fisher() == null) {
-        throw LetheInputException.of("%s with diagonal curvature needs the Fisher diagonal (run the fisher stage)",
-            NAME);
-      }
-      in.fisher().requireMatches(model.numParams(), NetworkBytes.fingerprint(model), "Fisher diagonal");
-      DiagonalOperator diag = new DiagonalOperator(in.fisher().values(), o.damping());
-      DiagonalOperator undamped = new DiagonalOperator(in.fisher().values(), 0);
-      damped = diag;
-      minibatch = s -> undamped;
-      minibatchBound = undamped::largestUndampedEntry;
-      jacobi = diag.diagonal();
-    } else {
-      ExampleSet sample = curvatureSample(in.train(), o.curvatureSamples(), Seeds.derive(in.seed(),
-          NAME + ".curvature"));
-      EmpiricalFisherOperator f = new EmpiricalFisherOperator(model, sample, o.damping());
-      damped = f;
-      int m = sample.size();
-      int k = o.lissaBatchSize();
-      minibatch = s -> f.randomMinibatch(s, k);
-      minibatchBound = f::largestSquaredGradientNorm;
-      jacobi = TreatmentOptions.Newton.CG.equals(o.solver()) ? f.diagonal() : null;
-      d.put("curvatureSampleSize", m);
-    }
-
-    double[] x;
-    if (TreatmentOptions.Newton.LISSA.equals(o.solver())) {
-      x = Lissa.solve(damped, minibatch, minibatchBound, g, o.damping(), o.lissaScale(), o.lissaDepth(),
-          o.lissaRepeats(), Seeds.derive(in.seed(), NAME + ".lissa"), d);
-    } else {
-      ConjugateGradient.Result r = ConjugateGradient.solve(damped, g, o.cgMaxIterations(), o.cgTolerance(), jacobi);
-      x = r.x();
-      d.put("cgIterations", r.iterations());
-      d.put("relResidual", r.relResidual());
-      if (r.relResidual() > o.cgTolerance()) {
-        LOG.warn("{}: CG stopped after {} iterations at relative residual {} (target {})", NAME, r.iterations(),
-            r.relResidual(), o.cgTolerance());
-      }
-    }
-    double[] theta = model.params().reshape(-1).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
-        .toDoubleVector();
-    for (int j = 0; j < theta.length; j++) {
-      theta[j] -= gamma / 2 * x[j];
-    }
+    double[] x = direction(in, d);
+    MultiLayerNetwork after = step(in, x, gamma);
     d.put("stepNorm", gamma / 2 * ConjugateGradient.norm(x));
-    MultiLayerNetwork after = in.copyOfModel();
-    after.setParams(Nd4j.createFromArray(theta).castTo(model.params().dataType()).reshape(model.params().shape()));
     TreatmentDiagnostics.finish(d, in, after);
     long millis = (System.nanoTime() - t0) / 1_000_000;
     LOG.info("{}: {}", NAME, d);
     return new Treated(after, d, millis);
   }
 
-  /** A seeded sample of {@code m} rows of D without replacement, in training order (m = 0 or >= N: all of D). */
-  static ExampleSet curvatureSample(ExampleSet train, int m, long seed) {
-    int n = train.size();
-    if (m == 0 || m >= n) {
-      return train;
-    }
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    SplittableRandom rng = new SplittableRandom(seed);
-    for (int i = 0; i < m; i++) {
-      int j = i + rng.nextInt(n - i);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    int[] rows = Arrays.copyOf(p, m);
-    Arrays.sort(rows);
-    return train.select(rows);
+  /**
+   * One setting: the direction is solved once; its path is the step sizes {@code repair.search.newton-removal.gamma}.
+   */
+  @Override
+  public List<Knobs> grid(TreatmentInputs in) {
+    return in.culprits().size() == 0 ? List.of() : List.of(Knobs.none());
   }
 
+  @Override
+  public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
+    double[] x = direction(in, TreatmentDiagnostics.start(NAME, in));
+    for (double gamma : in.options().search().newtonGamma()) {
+      if (!path.offer(setting.with("gamma", gamma), step(in, x, gamma))) {
+        return;
+      }
+    }
+  }
 
+  /** x = (F + damping I)^-1 g_C, g_C the mean log-likelihood gradient of C at theta_hat; solver figures into d. */
+  static double[] direction(TreatmentInputs in, Map<String, Object> d) {
+    int c = in.culprits().size();
+    double[] g = PerExampleGradients.sumArray(in.model(), in.culprits(), 256);
+    for (int j = 0; j < g.length; j++) {
+      g[j] /= c;
+    }
+    d.put("exactRemovalGamma", 2.0 * c / in.trainSize());
+    d.put("culpritGradientNorm", ConjugateGradient.norm(g));
+    return InverseCurvature.of(in, NAME, d).solve(g, d, "");
+  }
+
+  /** theta_hat - (gamma / 2) x, as a model with theta_hat's configuration. */
+  static MultiLayerNetwork step(TreatmentInputs in, double[] x, double gamma) {
+    MultiLayerNetwork model = in.model();
+    double[] theta = model.params().reshape(-1).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+        .toDoubleVector();
+    for (int j = 0; j < theta.length; j++) {
+      theta[j] -= gamma / 2 * x[j];
+    }
+    return in.modelWithParams(Nd4j.createFromArray(theta).castTo(model.params().dataType())
+        .reshape(model.params().shape()));
+  }
 }

@@ -18,19 +18,28 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param train D, the training set theta_hat was fitted on (N = its size)
  * @param culprits C, a subset of D (matched by id; may be empty)
  * @param query Fq, the failures to fix (may be empty)
+ * @param benchmark B, the benchmark cases whose accuracy a repair must keep (may be empty; PUMA's metric is the
+ *     loss on B)
  * @param options method options
  * @param seed the run's seed (methods derive their own streams from it)
  */
 public record TreatmentInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
-    ExampleSet query, TreatmentOptions options, long seed) {
+    ExampleSet query, ExampleSet benchmark, TreatmentOptions options, long seed) {
+
+  /** Without benchmark cases. */
+  public TreatmentInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
+      ExampleSet query, TreatmentOptions options, long seed) {
+    this(model, fisher, train, culprits, query, query.select(new int[0]), options, seed);
+  }
 
   /**
    * @throws IllegalArgumentException if a required part is missing
    * @throws LetheInputException if D is empty or a culprit id is not in D
    */
   public TreatmentInputs {
-    if (model == null || train == null || culprits == null || query == null || options == null) {
-      throw new IllegalArgumentException("model, train, culprits, query and options must be given");
+    if (model == null || train == null || culprits == null || query == null || benchmark == null
+        || options == null) {
+      throw new IllegalArgumentException("model, train, culprits, query, benchmark and options must be given");
     }
     if (train.size() == 0) {
       throw LetheInputException.of("repair: the training set D is empty");

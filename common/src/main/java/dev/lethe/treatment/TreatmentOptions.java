@@ -3,6 +3,7 @@ package dev.lethe.treatment;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.config.Options;
 import dev.lethe.influence.EwcOptions;
+import java.io.Serializable;
 import java.util.Locale;
 
 /**
@@ -12,13 +13,21 @@ import java.util.Locale;
  * @param ewc {@link EwcDeletion} ({@code repair.ewc-deletion.*})
  * @param newton {@link NewtonRemoval} ({@code repair.newton-removal.*})
  * @param finetune {@link Finetune}, {@link FinetuneQuery}, {@link FinetuneCombined} ({@code repair.finetune.*})
+ * @param puma {@link PumaPatching} ({@code repair.puma.*})
+ * @param search the operating-point search ({@code repair.search.*})
  */
-public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
+public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma puma, Search search)
+    implements Serializable {
 
   public TreatmentOptions {
-    if (ewc == null || newton == null || finetune == null) {
-      throw new IllegalArgumentException("repair: ewc-deletion, newton-removal and finetune options must be given");
+    if (ewc == null || newton == null || finetune == null || puma == null || search == null) {
+      throw new IllegalArgumentException("repair: every treatment's options and the search's must be given");
     }
+  }
+
+  /** With the default PUMA and search options. */
+  public TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
+    this(ewc, newton, finetune, Puma.defaults(), Search.defaults());
   }
 
   /**
@@ -34,7 +43,8 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
    * @param maxEpochs passes over C (>= 1)
    * @param patience epochs without a better log p(Fq) before stopping (>= 1)
    */
-  public record Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience) {
+  public record Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience)
+      implements Serializable {
     public Ewc {
       nonNegative("repair.ewc-deletion.gamma", gamma);
       nonNegative("repair.ewc-deletion.lambda", lambda);
@@ -76,7 +86,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
    */
   public record Newton(double gamma, double damping, String solver, String curvature, int curvatureSamples,
       int cgMaxIterations, double cgTolerance, double lissaScale, int lissaDepth, int lissaRepeats,
-      int lissaBatchSize) {
+      int lissaBatchSize) implements Serializable {
     public static final String CG = "cg";
     public static final String LISSA = "lissa";
     public static final String FULL = "full";
@@ -134,7 +144,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
    * @param l2 pull (l2/2) ||theta - theta_hat||^2 of finetune-fq and finetune-combined (>= 0)
    */
   public record Finetuning(double learningRate, int batchSize, int maxEpochs, int patience,
-      double validationFraction, double l2) {
+      double validationFraction, double l2) implements Serializable {
     public Finetuning {
       positive("repair.finetune.learning-rate", learningRate);
       atLeastOne("repair.finetune.batch-size", batchSize);
@@ -145,6 +155,111 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
             + validationFraction);
       }
       nonNegative("repair.finetune.l2", l2);
+    }
+  }
+
+  /**
+   * PUMA model patching ({@link PumaPatching}): remove C's influence and compensate by upweighting the retained
+   * examples, with weights lambda* = argmin_{lambda >= 0} ||sum_j lambda_j psi_j - sum_{k in C} psi_k||^2 + ridge
+   * ||lambda||^2, psi the data value for the loss on B. The inverse curvature is newton-removal's (curvature, damping,
+   * solver and their settings).
+   *
+   * @param eta the step size of a single patch ({@link PumaPatching#apply}; > 0), on the scale of newton-removal's
+   *     gamma
+   * @param ridge Omega's weight (> 0)
+   * @param upweight {@code retained}: D_up = D \ C; {@code none}: no compensation (lambda = 0, the Newton removal of
+   *     C)
+   */
+  public record Puma(double eta, double ridge, String upweight) implements Serializable {
+    public static final String RETAINED = "retained";
+    public static final String NONE = "none";
+
+    public Puma {
+      positive("repair.puma.eta", eta);
+      positive("repair.puma.ridge", ridge);
+      upweight = upweight == null ? "" : upweight.trim().toLowerCase(Locale.ROOT);
+      if (!RETAINED.equals(upweight) && !NONE.equals(upweight)) {
+        throw new IllegalArgumentException("repair.puma.upweight must be 'retained' or 'none', got '" + upweight
+            + "'");
+      }
+    }
+
+    public static Puma defaults() {
+      return new Puma(0.03, 1e-6, RETAINED);
+    }
+  }
+
+  /**
+   * The operating-point search ({@link OperatingPointSearch}): each treatment runs every value of its grid as an
+   * independent setting and follows the path of each (epochs, or step sizes in increasing order).
+   *
+   * @param patience points of a path without progress within the guardrail before the path stops (>= 1)
+   * @param ewcGamma ewc-deletion's gamma values (each > 0)
+   * @param ewcLearningRate ewc-deletion's Adam learning rates (each > 0); one setting per (gamma, learning rate),
+   *     whose path is its epochs
+   * @param newtonGamma newton-removal's step sizes gamma (each > 0), one path in increasing order
+   * @param finetuneLearningRate the Adam learning rates of finetune, finetune-fq and finetune-combined (each > 0)
+   * @param finetuneL2 finetune-fq's and finetune-combined's L2 pulls (each >= 0); their settings are every
+   *     (L2 pull, learning rate), finetune's every learning rate, and the path of each is its epochs
+   * @param pumaEta puma's step sizes eta (each > 0), one path in increasing order
+   */
+  public record Search(int patience, double[] ewcGamma, double[] ewcLearningRate, double[] newtonGamma,
+      double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta) implements Serializable {
+    public Search {
+      atLeastOne("repair.search.patience", patience);
+      ewcGamma = grid("repair.search.ewc-deletion.gamma", ewcGamma, false);
+      ewcLearningRate = grid("repair.search.ewc-deletion.learning-rate", ewcLearningRate, false);
+      newtonGamma = grid("repair.search.newton-removal.gamma", newtonGamma, false);
+      finetuneLearningRate = grid("repair.search.finetune.learning-rate", finetuneLearningRate, false);
+      finetuneL2 = grid("repair.search.finetune.l2", finetuneL2, true);
+      pumaEta = grid("repair.search.puma.eta", pumaEta, false);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Search s && patience == s.patience && java.util.Arrays.equals(ewcGamma, s.ewcGamma)
+          && java.util.Arrays.equals(ewcLearningRate, s.ewcLearningRate)
+          && java.util.Arrays.equals(newtonGamma, s.newtonGamma)
+          && java.util.Arrays.equals(finetuneLearningRate, s.finetuneLearningRate)
+          && java.util.Arrays.equals(finetuneL2, s.finetuneL2) && java.util.Arrays.equals(pumaEta, s.pumaEta);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(patience, java.util.Arrays.hashCode(ewcGamma),
+          java.util.Arrays.hashCode(ewcLearningRate),
+          java.util.Arrays.hashCode(newtonGamma), java.util.Arrays.hashCode(finetuneLearningRate),
+          java.util.Arrays.hashCode(finetuneL2), java.util.Arrays.hashCode(pumaEta));
+    }
+
+    @Override
+    public String toString() {
+      return "Search[patience=" + patience + ", ewcGamma=" + java.util.Arrays.toString(ewcGamma) + ", ewcLearningRate="
+          + java.util.Arrays.toString(ewcLearningRate) + ", newtonGamma="
+          + java.util.Arrays.toString(newtonGamma) + ", finetuneLearningRate="
+          + java.util.Arrays.toString(finetuneLearningRate) + ", finetuneL2=" + java.util.Arrays.toString(finetuneL2)
+          + ", pumaEta=" + java.util.Arrays.toString(pumaEta) + "]";
+    }
+
+    public static Search defaults() {
+      return new Search(3, new double[] {0.03, 0.3}, new double[] {3e-6, 1e-5, 3e-5, 1e-4},
+          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1}, new double[] {3e-6, 3e-5, 3e-4}, new double[] {1e-2, 1e-1},
+          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1, 3});
+    }
+
+    /** A copy of a non-empty grid of finite values, each > 0 (or >= 0), in increasing order without repeats. */
+    private static double[] grid(String key, double[] values, boolean zeroAllowed) {
+      if (values == null || values.length == 0) {
+        throw new IllegalArgumentException(key + " must list at least one value");
+      }
+      for (double v : values) {
+        if (zeroAllowed) {
+          nonNegative(key, v);
+        } else {
+          positive(key, v);
+        }
+      }
+      return java.util.Arrays.stream(values).sorted().distinct().toArray();
     }
   }
 
@@ -160,6 +275,7 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
     String e = "repair.ewc-deletion.";
     String n = "repair.newton-removal.";
     String f = "repair.finetune.";
+    String s = "repair.search.";
     return Options.valid(() -> new TreatmentOptions(
         new Ewc(c.getDouble(e + "gamma"), c.getDouble(e + "lambda"), c.getDouble(e + "learning-rate"),
             c.getInt(e + "batch-size"), c.getInt(e + "max-epochs"), c.getInt(e + "patience")),
@@ -168,19 +284,32 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune) {
             c.getDouble(n + "cg.tolerance"), c.getDouble(n + "lissa.scale"), c.getInt(n + "lissa.depth"),
             c.getInt(n + "lissa.repeats"), c.getInt(n + "lissa.batch-size")),
         new Finetuning(c.getDouble(f + "learning-rate"), c.getInt(f + "batch-size"), c.getInt(f + "max-epochs"),
-            c.getInt(f + "patience"), c.getDouble(f + "validation-fraction"), c.getDouble(f + "l2"))));
+            c.getInt(f + "patience"), c.getDouble(f + "validation-fraction"), c.getDouble(f + "l2")),
+        new Puma(c.getDouble("repair.puma.eta"), c.getDouble("repair.puma.ridge"), c.getString("repair.puma.upweight")),
+        new Search(c.getInt(s + "patience"), c.getDoubleArray(s + "ewc-deletion.gamma"),
+            c.getDoubleArray(s + "ewc-deletion.learning-rate"), c.getDoubleArray(s + "newton-removal.gamma"),
+            c.getDoubleArray(s + "finetune.learning-rate"),
+            c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"))));
   }
 
   public TreatmentOptions withEwc(Ewc x) {
-    return new TreatmentOptions(x, newton, finetune);
+    return new TreatmentOptions(x, newton, finetune, puma, search);
   }
 
   public TreatmentOptions withNewton(Newton x) {
-    return new TreatmentOptions(ewc, x, finetune);
+    return new TreatmentOptions(ewc, x, finetune, puma, search);
   }
 
   public TreatmentOptions withFinetune(Finetuning x) {
-    return new TreatmentOptions(ewc, newton, x);
+    return new TreatmentOptions(ewc, newton, x, puma, search);
+  }
+
+  public TreatmentOptions withPuma(Puma x) {
+    return new TreatmentOptions(ewc, newton, finetune, x, search);
+  }
+
+  public TreatmentOptions withSearch(Search x) {
+    return new TreatmentOptions(ewc, newton, finetune, puma, x);
   }
 
   /** gamma, or 2|C|/N (exact removal of C under the Laplace approximation, precision N F) when gamma is 0. */

@@ -31,11 +31,11 @@ class LetheConfigTest {
   void demoRepairsWithEveryMethodAndSingleKeysCanBeReplaced() {
     LetheConfig demo = LetheConfig.load(List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")), List.of());
     assertThat(demo.getStringList("pipeline.repair-methods")).containsExactly("ewc-deletion", "newton-removal",
-        "finetune", "finetune-fq", "finetune-combined");
+        "puma", "finetune", "finetune-fq", "finetune-combined");
     assertThat(LetheConfig.defaults().getStringList("pipeline.repair-methods")).isEmpty();
     LetheConfig finetune = demo.withString("repair.method", "finetune");
     assertThat(finetune.getString("repair.method")).isEqualTo("finetune");
-    assertThat(finetune.getInt("repair.finetune.max-epochs")).isEqualTo(2);
+    assertThat(finetune.getInt("repair.finetune.max-epochs")).isEqualTo(5);
     assertThat(demo.getString("repair.method")).isEqualTo("ewc-deletion");
     assertThat(finetune.toJson()).contains("\"method\":\"finetune\"");
     assertThatThrownBy(() -> demo.withString("repair.methd", "finetune")).isInstanceOf(LetheInputException.class)

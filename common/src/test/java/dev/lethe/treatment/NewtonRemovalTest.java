@@ -164,13 +164,13 @@ class NewtonRemovalTest {
 
   @Test
   void curvatureSampleIsSeededWithoutReplacement() {
-    ExampleSet a = NewtonRemoval.curvatureSample(fx.train, 50, 9);
+    ExampleSet a = InverseCurvature.sample(fx.train, 50, 9);
     assertThat(a.size()).isEqualTo(50);
     assertThat(Arrays.stream(a.ids()).distinct().count()).isEqualTo(50);
     assertThat(a.ids()).isSorted();
-    assertThat(NewtonRemoval.curvatureSample(fx.train, 50, 9).ids()).isEqualTo(a.ids());
-    assertThat(NewtonRemoval.curvatureSample(fx.train, 50, 10).ids()).isNotEqualTo(a.ids());
-    assertThat(NewtonRemoval.curvatureSample(fx.train, 0, 9)).isSameAs(fx.train);
-    assertThat(NewtonRemoval.curvatureSample(fx.train, 500, 9)).isSameAs(fx.train);
+    assertThat(InverseCurvature.sample(fx.train, 50, 9).ids()).isEqualTo(a.ids());
+    assertThat(InverseCurvature.sample(fx.train, 50, 10).ids()).isNotEqualTo(a.ids());
+    assertThat(InverseCurvature.sample(fx.train, 0, 9)).isSameAs(fx.train);
+    assertThat(InverseCurvature.sample(fx.train, 500, 9)).isSameAs(fx.train);
   }
 }

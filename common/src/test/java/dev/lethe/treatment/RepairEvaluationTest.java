@@ -6,25 +6,29 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
 import dev.lethe.treatment.RepairEvaluation.Guardrail;
+import dev.lethe.treatment.RepairEvaluation.Sets;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class RepairEvaluationTest {
-  static Accuracies remaining(double r) {
-    return new Accuracies(0.5, 0.5, r, 0.8);
+  static Accuracies benchmark(double b) {
+    return new Accuracies(0.5, b, 0.5, 0.9, 0.8, -1.0);
   }
 
   @Test
-  void guardrailRejectsOnlyDropsAboveTheThreshold() {
+  void guardrailAdmitsOnlyDropsOnTheBenchmarkWithinTheLimit() {
     Guardrail g = new Guardrail(1.0);
-    assertThat(g.rejects(remaining(0.90), remaining(0.885))).isTrue();    // 1.5 points
-    assertThat(g.rejects(remaining(0.90), remaining(0.895))).isFalse();   // 0.5 points
-    assertThat(g.rejects(remaining(0.90), remaining(0.95))).isFalse();    // improvement
-    assertThat(g.rejects(remaining(0.50), remaining(0.49))).isFalse();    // exactly 1 point: not MORE than 1
-    assertThat(new Guardrail(0).rejects(remaining(0.90), remaining(0.8999))).isTrue();
-    assertThat(g.rejects(remaining(Double.NaN), remaining(Double.NaN))).isFalse();  // T\F empty
-    assertThat(Guardrail.dropPoints(remaining(0.9), remaining(0.85))).isCloseTo(5.0, Offset.offset(1e-9));
-    assertThatThrownBy(() -> new Guardrail(-1)).hasMessageContaining("repair.max-remaining-drop");
+    assertThat(g.admits(benchmark(0.90), benchmark(0.885))).isFalse();   // 1.5 points
+    assertThat(g.admits(benchmark(0.90), benchmark(0.895))).isTrue();    // 0.5 points
+    assertThat(g.admits(benchmark(0.90), benchmark(0.95))).isTrue();     // improvement
+    assertThat(g.admits(benchmark(0.50), benchmark(0.49))).isTrue();     // exactly 1 point: not MORE than 1
+    assertThat(new Guardrail(0).admits(benchmark(0.90), benchmark(0.8999))).isFalse();
+    assertThat(g.admits(benchmark(Double.NaN), benchmark(Double.NaN))).isFalse();  // no B: nothing can be checked
+    assertThat(Guardrail.dropPoints(benchmark(0.9), benchmark(0.85))).isCloseTo(5.0, Offset.offset(1e-9));
+    // only B counts: a large drop elsewhere is the report's business, not the guardrail's
+    Accuracies worseElsewhere = new Accuracies(0.5, 0.9, 0.0, 0.1, 0.2, -9.0);
+    assertThat(g.admits(benchmark(0.9), worseElsewhere)).isTrue();
+    assertThatThrownBy(() -> new Guardrail(-1)).hasMessageContaining("repair.max-benchmark-drop");
   }
 
   @Test
@@ -38,12 +42,17 @@ class RepairEvaluationTest {
     ExampleSet fq = fx.query.select(java.util.stream.IntStream.range(0, fx.query.size() / 2).toArray());
     ExampleSet fh = fx.query.select(java.util.stream.IntStream.range(fx.query.size() / 2, fx.query.size())
         .toArray());
-    Accuracies a = Accuracies.of(fx.model, fq, fh, rest);
+    ExampleSet b = rest.select(java.util.stream.IntStream.range(0, rest.size() / 3).toArray());
+    ExampleSet r = rest.select(java.util.stream.IntStream.range(rest.size() / 3, rest.size()).toArray());
+    Accuracies a = Accuracies.of(fx.model, new Sets(fq, b, fh, r));
     assertThat(a.query()).isEqualTo(0.0);
     assertThat(a.holdout()).isEqualTo(0.0);
+    assertThat(a.benchmark()).isEqualTo(1.0);
     assertThat(a.remaining()).isEqualTo(1.0);
     assertThat(a.test()).isCloseTo(rest.size() / (double) fx.test.size(), Offset.offset(1e-12));
-    Accuracies noHoldout = Accuracies.of(fx.model, fq, fh.select(new int[0]), rest);
+    assertThat(a.queryLogp()).isNegative().isCloseTo(dev.lethe.math.LogLikelihood.meanInDouble(fx.model, fq, 64),
+        Offset.offset(1e-12));
+    Accuracies noHoldout = Accuracies.of(fx.model, new Sets(fq, b, fh.select(new int[0]), r));
     assertThat(noHoldout.holdout()).isNaN();
     assertThat(noHoldout.test()).isCloseTo(rest.size() / (double) (rest.size() + fq.size()), Offset.offset(1e-12));
   }

@@ -15,6 +15,9 @@ class TreatmentOptionsTest {
     assertThat(TreatmentOptions.from(c)).isEqualTo(TreatmentOptions.defaults());
     assertThat(Selection.from(c)).isEqualTo(Selection.paper());
     assertThat(RepairEvaluation.Guardrail.from(c)).isEqualTo(new RepairEvaluation.Guardrail(1.0));
+    // a grid is kept sorted and without repeats
+    LetheConfig g = LetheConfig.load(null, null, List.of("repair.search.puma.eta=[1, 0.1, 1]"));
+    assertThat(TreatmentOptions.from(g).search().pumaEta()).containsExactly(0.1, 1.0);
     assertThat(TreatmentMethods.byName(c.getString("repair.method")).name()).isEqualTo(EwcDeletion.NAME);
   }
 
@@ -28,7 +31,15 @@ class TreatmentOptionsTest {
         {"repair.newton-removal.cg.tolerance=0", "repair.newton-removal.cg.tolerance"},
         {"repair.newton-removal.lissa.depth=0", "repair.newton-removal.lissa.depth"},
         {"repair.finetune.l2=-0.1", "repair.finetune.l2"},
-        {"repair.finetune.validation-fraction=0.9", "repair.finetune.validation-fraction"}}) {
+        {"repair.finetune.validation-fraction=0.9", "repair.finetune.validation-fraction"},
+        {"repair.puma.ridge=0", "repair.puma.ridge"},
+        {"repair.puma.upweight=all", "repair.puma.upweight"},
+        {"repair.search.patience=0", "repair.search.patience"},
+        {"repair.search.ewc-deletion.gamma=[]", "repair.search.ewc-deletion.gamma"},
+        {"repair.search.ewc-deletion.learning-rate=[0]", "repair.search.ewc-deletion.learning-rate"},
+        {"repair.search.newton-removal.gamma=[0.1, -1]", "repair.search.newton-removal.gamma"},
+        {"repair.search.finetune.l2=[-1]", "repair.search.finetune.l2"},
+        {"repair.search.puma.eta=[0]", "repair.search.puma.eta"}}) {
       LetheConfig c = LetheConfig.load(null, null, List.of(kv[0]));
       assertThatThrownBy(() -> TreatmentOptions.from(c)).as(kv[0]).isInstanceOf(LetheInputException.class)
           .hasMessageContaining(kv[1]);
@@ -53,9 +64,9 @@ class TreatmentOptionsTest {
       assertThat(TreatmentMethods.byName(n).name()).isEqualTo(n);
     }
     assertThat(TreatmentMethods.names()).containsExactly("ewc-deletion", "newton-removal", "finetune",
-        "finetune-fq", "finetune-combined");
+        "finetune-fq", "finetune-combined", "puma");
     assertThatThrownBy(() -> TreatmentMethods.byName("retrain")).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("lethe.repair.method").hasMessageContaining("retrain")
-        .hasMessageContaining("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined");
+        .hasMessageContaining("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined, puma");
   }
 }

@@ -3,6 +3,7 @@ package dev.lethe.spark;
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.DataSets;
+import dev.lethe.model.EpochListener;
 import dev.lethe.model.TrainOptions;
 import dev.lethe.model.TrainResult;
 import dev.lethe.model.Trainer;
@@ -32,6 +33,16 @@ final class DistributedTraining {
 
   static TrainResult fit(JobContext ctx, MultiLayerNetwork net, ExampleSet data, TrainOptions o,
       int averagingFrequency) {
+    return fit(ctx, net, data, o, averagingFrequency, null);
+  }
+
+  /**
+   * As {@link #fit(JobContext, MultiLayerNetwork, ExampleSet, TrainOptions, int)}; with a listener, the listener
+   * decides after every epoch whether to go on (instead of early stopping) and the last epoch's parameters are kept,
+   * as in {@link Trainer#fit(MultiLayerNetwork, ExampleSet, TrainOptions, EpochListener)}.
+   */
+  static TrainResult fit(JobContext ctx, MultiLayerNetwork net, ExampleSet data, TrainOptions o,
+      int averagingFrequency, EpochListener listener) {
     long start = System.nanoTime();
     int[][] split = Trainer.split(data.size(), o.validationFraction(), Seeds.derive(o.seed(), "train.validation"));
     int numClasses = Trainer.numClasses(net);
@@ -78,6 +89,14 @@ final class DistributedTraining {
           : Trainer.meanLoss(current, validation, numClasses, type);
       LOG.info("distributed epoch {}/{}: validation loss {}", epoch, o.maxEpochs(),
           String.format("%.4f", valLoss[epoch - 1]));
+      if (listener != null) {
+        bestEpoch = epoch;
+        best = current.params().dup();
+        if (!listener.afterEpoch(epoch, current)) {
+          break;
+        }
+        continue;
+      }
       if (split[1].length == 0 || valLoss[epoch - 1] < bestLoss) {
         bestLoss = valLoss[epoch - 1];
         bestEpoch = epoch;

@@ -1,26 +1,30 @@
 package dev.lethe.spark;
 
-import dev.lethe.Seeds;
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.data.TestSplit;
 import dev.lethe.model.ModelStore;
 import dev.lethe.model.Predictor;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * Stage {@code failures}: predicts the test set with model/base.zip; the misclassified examples F are split
- * (seeded) into the query set Fq (used to identify causes) and the holdout Fh (only to measure generalisation);
- * the correctly classified rest is T\F.
+ * Stage {@code failures}: predicts the test set with model/base.zip and splits it ({@link TestSplit}): the
+ * misclassified examples into the query set Fq (used to identify causes and to repair) and the holdout Fh (only to
+ * measure generalisation); the correctly classified ones into the benchmark cases B (the repair's guardrail) and the
+ * T\F holdout (only to measure what a repair breaks). A user may give their own B ({@code failures.benchmark-table});
+ * then every correctly classified test example goes to the T\F holdout.
  */
 public final class FailuresJob {
   public static final String QUERY = "failures/query.parquet";
   public static final String HOLDOUT = "failures/holdout.parquet";
+  public static final String BENCHMARK = "failures/benchmark.parquet";
   public static final String REMAINING = "failures/remaining.parquet";
+  static final List<String> OUTPUTS = List.of(QUERY, HOLDOUT, BENCHMARK, REMAINING);
 
   private FailuresJob() {}
 
@@ -28,71 +32,99 @@ public final class FailuresJob {
     StageRunner.main("failures", args);
   }
 
-  /** The split of a test set into Fq, Fh and T\F (positions into the test set). */
-  public record Split(int[] query, int[] holdout, int[] remaining, int[] predicted) {
-    public double accuracy() {
-      return remaining.length / (double) predicted.length;
+  /**
+   * The validated settings.
+   *
+   * @param queryFraction {@code failures.query-fraction}: the share of F that goes to Fq, in [0, 1]
+   * @param benchmarkFraction {@code failures.benchmark-fraction}: the share of T\F that goes to B, in (0, 1)
+   * @param benchmarkTable {@code failures.benchmark-table}: a Parquet table of the user's B (Hadoop path), or ""
+   */
+  record Settings(double queryFraction, double benchmarkFraction, String benchmarkTable) {
+    static Settings of(LetheConfig c) {
+      String table = c.getString("failures.benchmark-table").trim();
+      double benchmark = c.getDouble("failures.benchmark-fraction");
+      if (table.isEmpty() && !(benchmark > 0 && benchmark < 1)) {
+        throw LetheInputException.of("config key 'failures.benchmark-fraction': must be in (0, 1) (the share of the"
+            + " correctly classified test examples kept as the benchmark cases B), got %s", benchmark);
+      }
+      return new Settings(c.doubleIn("failures.query-fraction", 0.0, 1.0), benchmark, table);
     }
   }
 
-  /**
-   * Splits the misclassified test examples after a seeded shuffle: |Fq| = round(queryFraction |F|), the rest
-   * is Fh.
-   */
-  public static Split split(int[] predicted, int[] labels, double queryFraction, long seed) {
-    List<Integer> failed = new ArrayList<>();
-    List<Integer> rest = new ArrayList<>();
-    for (int i = 0; i < labels.length; i++) {
-      (predicted[i] == labels[i] ? rest : failed).add(i);
-    }
-    int[] f = failed.stream().mapToInt(Integer::intValue).toArray();
-    SplittableRandom rnd = new SplittableRandom(seed);
-    for (int i = f.length - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = f[i];
-      f[i] = f[j];
-      f[j] = t;
-    }
-    int nq = (int) Math.round(queryFraction * f.length);
-    int[] q = java.util.Arrays.copyOfRange(f, 0, nq);
-    int[] h = java.util.Arrays.copyOfRange(f, nq, f.length);
-    java.util.Arrays.sort(q);
-    java.util.Arrays.sort(h);
-    return new Split(q, h, rest.stream().mapToInt(Integer::intValue).toArray(), predicted);
+  /** Checks the settings without running anything (the pipeline calls it before its first stage). */
+  static void validate(LetheConfig c) {
+    Settings.of(c);
   }
 
   static void run(JobContext ctx) {
+    Settings settings = Settings.of(ctx.config());
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(QUERY, HOLDOUT, REMAINING));
+    wd.requireWritable(OUTPUTS);
     wd.requireInput(PrepareJob.TEST, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
-    double queryFraction = ctx.config().doubleIn("failures.query-fraction", 0.0, 1.0);
     int numClasses = ctx.config().positiveInt("data.num-classes");
+    int numFeatures = ModelFiles.numInputs(net);
+    ExampleSet userBenchmark = settings.benchmarkTable().isEmpty() ? null : userBenchmark(ctx,
+        settings.benchmarkTable(), numFeatures, numClasses);
     ctx.describe("predict test set");
     ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TEST).toString(),
-        ExampleTables.DATA, PrepareJob.TEST, false, ModelFiles.numInputs(net), numClasses,
-        wd.path(PrepareJob.TEST).toString());
+        ExampleTables.DATA, PrepareJob.TEST, false, numFeatures, numClasses, wd.path(PrepareJob.TEST).toString());
     int[] predicted = Predictor.predict(net, test, 256);
-    Split s = split(predicted, test.labels(), queryFraction, Seeds.derive(ctx.seed(), "failures.split"));
+    TestSplit s = TestSplit.of(predicted, test.labels(), settings.queryFraction(),
+        userBenchmark == null ? settings.benchmarkFraction() : 0.0, ctx.seed());
+    if (userBenchmark == null && s.benchmark().length == 0) {
+      throw LetheInputException.of("failures: no test example is classified correctly, so there are no benchmark"
+          + " cases B (test accuracy 0 of %d)", test.size());
+    }
 
     try (Workdir.Staging out = wd.stage("failures")) {
       int parts = Math.max(1, ctx.spark().sparkContext().defaultParallelism());
       write(ctx, test, s.query(), predicted, out.path(QUERY).toString(), parts);
       write(ctx, test, s.holdout(), predicted, out.path(HOLDOUT).toString(), parts);
       write(ctx, test, s.remaining(), predicted, out.path(REMAINING).toString(), parts);
-      String prov = ctx.provenance("failures").input(wd, PrepareJob.TEST)
-          .input(wd, wd.path(ModelFiles.BASE), ModelStore.fingerprint(net))
-          .put("test_rows", test.size()).put("test_accuracy", s.accuracy())
+      int benchmarkRows;
+      if (userBenchmark == null) {
+        write(ctx, test, s.benchmark(), predicted, out.path(BENCHMARK).toString(), parts);
+        benchmarkRows = s.benchmark().length;
+      } else {
+        ExampleTables.write(ExampleTables.failuresFrame(ctx.spark(), userBenchmark,
+            Predictor.predict(net, userBenchmark, 256), parts), out.path(BENCHMARK).toString());
+        benchmarkRows = userBenchmark.size();
+      }
+      var prov = ctx.provenance("failures").input(wd, PrepareJob.TEST)
+          .input(wd, wd.path(ModelFiles.BASE), ModelStore.fingerprint(net));
+      if (userBenchmark != null) {
+        prov.put("benchmark_table", settings.benchmarkTable());
+      }
+      String json = prov.put("test_rows", test.size()).put("test_accuracy", s.accuracy())
           .put("query_rows", s.query().length).put("holdout_rows", s.holdout().length)
-          .put("remaining_rows", s.remaining().length).toJson();
-      for (String rel : List.of(QUERY, HOLDOUT, REMAINING)) {
-        out.writeProvenance(rel, prov);
+          .put("benchmark_rows", benchmarkRows).put("remaining_rows", s.remaining().length).toJson();
+      for (String rel : OUTPUTS) {
+        out.writeProvenance(rel, json);
       }
       out.commit();
+      ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d, holdout Fh %d;"
+          + " correct %d -> benchmark B %d%s, remaining T\\F %d", 100 * s.accuracy(),
+          s.benchmark().length + s.remaining().length, test.size(), s.query().length + s.holdout().length,
+          s.query().length, s.holdout().length, s.benchmark().length + s.remaining().length, benchmarkRows,
+          userBenchmark == null ? "" : " (from failures.benchmark-table)", s.remaining().length);
     }
-    ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d, holdout Fh %d;"
-        + " remaining T\\F %d", 100 * s.accuracy(), s.remaining().length, test.size(),
-        s.query().length + s.holdout().length, s.query().length, s.holdout().length, s.remaining().length);
+  }
+
+  /** The user's benchmark cases; a missing, malformed or empty table is bad input naming the key. */
+  private static ExampleSet userBenchmark(JobContext ctx, String table, int numFeatures, int numClasses) {
+    ExampleSet b;
+    try {
+      b = ExampleTables.readCollected(ctx.spark(), table, ExampleTables.FAILURES, "failures.benchmark-table", false,
+          numFeatures, numClasses, table);
+    } catch (LetheInputException e) {
+      throw new LetheInputException("config key 'failures.benchmark-table': " + e.getMessage(), e);
+    }
+    if (b.size() == 0) {
+      throw LetheInputException.of("config key 'failures.benchmark-table': %s: the table is empty; the benchmark"
+          + " cases B need at least one example", table);
+    }
+    return b;
   }
 
   private static void write(JobContext ctx, ExampleSet test, int[] rows, int[] predicted, String path, int parts) {

@@ -2,11 +2,11 @@ package dev.lethe.spark;
 
 import com.typesafe.config.ConfigFactory;
 import dev.lethe.LetheInputException;
-import dev.lethe.math.Lissa;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
+import dev.lethe.math.Lissa;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.exec.TaskThreads;
@@ -18,10 +18,16 @@ import dev.lethe.spark.io.Workdir;
 import dev.lethe.treatment.EwcDeletion;
 import dev.lethe.treatment.Finetune;
 import dev.lethe.treatment.NewtonRemoval;
+import dev.lethe.treatment.Knobs;
+import dev.lethe.treatment.OperatingPoint;
+import dev.lethe.treatment.OperatingPointSearch;
+import dev.lethe.treatment.PathRecorder.SettingOutcome;
+import dev.lethe.treatment.PumaPatching;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
 import dev.lethe.treatment.RepairEvaluation.Guardrail;
+import dev.lethe.treatment.RepairEvaluation.Sets;
+import dev.lethe.treatment.RepairReport;
 import dev.lethe.treatment.Selection;
-import dev.lethe.treatment.Treated;
 import dev.lethe.treatment.TreatmentInputs;
 import dev.lethe.treatment.TreatmentMethod;
 import dev.lethe.treatment.TreatmentMethods;
@@ -41,33 +47,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stage {@code repair}: erases the culprits C from theta_hat with a treatment method and judges the result
- * (Tanno et al. 2022, Section 4 and 5; {@code repair.method} or {@code --method}).
+ * Stage {@code repair}: erases the culprits C from theta_hat with a treatment and searches its knobs for an operating
+ * point that fixes the failures Fq while keeping accuracy on the benchmark cases B (Tanno et al. 2022, Sections 2,
+ * 4 and 5; PUMA's patching under a drop limit; {@code repair.method} or {@code --method}).
  *
  * <p>Reads culprits/&lt;repair.culprits&gt;.parquet (default: the table of {@code identify.method}), checks that it
  * ranks exactly the training examples of data/train.parquet and was computed with model/base.zip, and selects C
- * by {@code repair.selection} ({@link Selection}: r(z) &gt; 0, top-k or top fraction). The treatment runs on the
- * driver ({@code finetune} optionally across executors with dl4j-spark parameter averaging,
- * {@code repair.finetune.distributed}). Accuracy on Fq, Fh, T\F and the whole test set before and after
- * ({@link Accuracies}), and the guardrail on the T\F drop ({@code repair.max-remaining-drop}, {@link Guardrail}).
+ * by {@code repair.selection} ({@link Selection}). Every setting of the treatment's grid runs as a Spark task that
+ * follows the setting's path ({@link RepairSearch}); {@link OperatingPointSearch} chooses among all their points by
+ * Fq and B alone, within {@code repair.max-benchmark-drop} ({@link Guardrail}). Fh and the T\F holdout are measured
+ * for the report only.
  *
- * <p>Output: the directory repair/&lt;method&gt;/, published as one unit (replacing an earlier run's whole
- * directory under {@code --overwrite}), with report.json and the repaired model: {@value #MODEL} when the
- * guardrail accepted it, {@value #MODEL_REJECTED} when it rejected it (the report then says
- * {@code "status": "rejected"}, and the console says so in a WARNING line and in the summary line). A rejected
+ * <p>Output: the directory repair/&lt;method&gt;/, published as one unit, with report.json ({@link RepairReport})
+ * and the model: {@value #MODEL} when a point within the guardrail was found (or nothing was to be treated),
+ * {@value #MODEL_REJECTED} with the closest point when none was (the console then prints a WARNING). A rejected
  * repair is still a completed stage: exit code 0. Provenance: repair/&lt;method&gt;.provenance.json.
  */
 public final class RepairJob {
   private static final Logger LOG = LoggerFactory.getLogger(RepairJob.class);
   public static final String REPORT = "report.json";
-  /** The repaired model when the guardrail accepted it (or the treatment left theta_hat unchanged). */
+  /** The repaired model when the guardrail accepted it (or there was nothing to treat). */
   public static final String MODEL = "model.zip";
-  /** The repaired model when the guardrail rejected it: named so that nobody deploys it by accident. */
+  /** The closest candidate when no candidate satisfied the guardrail: named so that nobody deploys it by accident. */
   public static final String MODEL_REJECTED = "model-rejected.zip";
-  public static final String ACCEPTED = "accepted";
-  public static final String REJECTED = "rejected";
-  /** The treatment returned theta_hat (empty C, or early stopping kept epoch 0): nothing was repaired. */
-  public static final String UNCHANGED = "unchanged";
   private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
   private RepairJob() {}
@@ -86,7 +88,8 @@ public final class RepairJob {
    * the pipeline) before any work.
    */
   record Plan(TreatmentMethod method, Selection selection, TreatmentOptions options, Guardrail guardrail,
-      String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads) {
+      String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads,
+      int taskThreads) {
 
     static Plan of(LetheConfig c) {
       TreatmentMethod method = TreatmentMethods.byName(c.getString("repair.method"));
@@ -104,7 +107,8 @@ public final class RepairJob {
       boolean distributed = c.getBoolean("repair.finetune.distributed");
       int averaging = c.positiveInt("train.averaging-frequency");
       return new Plan(method, selection, options, guardrail, culprits, distributed, averaging,
-          c.positiveInt("data.num-classes"), c.nonNegativeInt("repair.nd4j-threads"));
+          c.positiveInt("data.num-classes"), c.nonNegativeInt("repair.nd4j-threads"),
+          c.nonNegativeInt("spark.nd4j-task-threads"));
     }
 
     String culpritsTable() {
@@ -113,8 +117,10 @@ public final class RepairJob {
 
     /** Whether the treatment needs fisher/diag.bin. */
     boolean needsFisher() {
-      return method.name().equals(EwcDeletion.NAME) || method.name().equals(NewtonRemoval.NAME)
-          && TreatmentOptions.Newton.DIAGONAL.equals(options.newton().curvature());
+      boolean diagonalCurvature = TreatmentOptions.Newton.DIAGONAL.equals(options.newton().curvature());
+      return method.name().equals(EwcDeletion.NAME)
+          || (method.name().equals(NewtonRemoval.NAME) || method.name().equals(PumaPatching.NAME))
+          && diagonalCurvature;
     }
 
     boolean runsDistributed() {
@@ -137,29 +143,40 @@ public final class RepairJob {
     String culpritsRel = plan.culpritsTable();
     wd.requireInput(culpritsRel, "identify --method " + plan.culpritsMethod());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
-    for (String f : List.of(FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.REMAINING)) {
+    for (String f : FailuresJob.OUTPUTS) {
       wd.requireInput(f, "failures");
     }
     MultiLayerNetwork base = ModelFiles.load(wd, ModelFiles.BASE, "train");
     String fingerprint = NetworkBytes.fingerprint(base);
     requireSameModel(wd, culpritsRel, fingerprint, "identify --method " + plan.culpritsMethod());
-    requireSameModel(wd, FailuresJob.QUERY, fingerprint, "failures");
+    for (String f : FailuresJob.OUTPUTS) {
+      requireSameModel(wd, f, fingerprint, "failures");
+    }
     int numFeatures = ModelFiles.numInputs(base);
     DiagonalFisher fisher = plan.needsFisher() ? FisherJob.read(wd, base, fingerprint) : null;
 
-    ctx.describe("read the training set, the culprits and the failure sets");
+    ctx.describe("read the training set, the culprits and the test sets");
     String trainPath = wd.path(PrepareJob.TRAIN).toString();
     ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
         PrepareJob.TRAIN);
-    Dataset<Row> trainDf = trainTable.rows();
     String culpritsPath = wd.path(culpritsRel).toString();
     ExampleTables.Table culpritsTable = ExampleTables.readTable(ctx.spark(), culpritsPath, ExampleTables.CULPRITS,
         culpritsRel);
     Ranking ranking = Ranking.read(culpritsTable, trainTable, culpritsPath, trainPath, plan.culpritsMethod());
-    ExampleSet train = ExampleTables.collect(trainDf, true, numFeatures, plan.numClasses(), trainPath);
-    ExampleSet query = failures(ctx, FailuresJob.QUERY, numFeatures, plan.numClasses());
-    ExampleSet holdout = failures(ctx, FailuresJob.HOLDOUT, numFeatures, plan.numClasses());
-    ExampleSet remaining = failures(ctx, FailuresJob.REMAINING, numFeatures, plan.numClasses());
+    ExampleSet train = ExampleTables.collect(trainTable.rows(), true, numFeatures, plan.numClasses(), trainPath);
+    Sets sets = new Sets(failures(ctx, FailuresJob.QUERY, numFeatures, plan.numClasses()),
+        failures(ctx, FailuresJob.BENCHMARK, numFeatures, plan.numClasses()),
+        failures(ctx, FailuresJob.HOLDOUT, numFeatures, plan.numClasses()),
+        failures(ctx, FailuresJob.REMAINING, numFeatures, plan.numClasses()));
+    if (sets.query().size() == 0) {
+      throw LetheInputException.of("%s is empty: theta_hat has no failures in the query set, nothing to repair",
+          wd.path(FailuresJob.QUERY));
+    }
+    if (sets.benchmark().size() == 0) {
+      throw LetheInputException.of("%s is empty: the guardrail needs benchmark cases B (rerun `lethe failures"
+          + " --overwrite` with failures.benchmark-fraction in (0, 1), or give failures.benchmark-table)",
+          wd.path(FailuresJob.BENCHMARK));
+    }
 
     long[] selectedIds;
     try {
@@ -168,102 +185,71 @@ public final class RepairJob {
       throw new LetheInputException(culpritsPath + ": " + e.getMessage(), e);
     }
     ExampleSet culprits = train.select(rowsOf(train, selectedIds));
-    int corruptedInTrain = corrupted(train);
-    int corruptedInSelection = corrupted(culprits);
     double readSeconds = (System.nanoTime() - start) / 1e9;
     LOG.info("repair {}: selected {} of {} training examples from {} ({}); read in {} s", name,
         culprits.size(), train.size(), culpritsRel, describe(plan.selection()),
         String.format(Locale.ROOT, "%.1f", readSeconds));
-    if (culprits.size() == 0) {
-      LOG.warn("repair {}: the selection is empty ({} of {}): the erasing treatments leave theta_hat unchanged",
-          name, plan.selection().policy().configName(), culpritsRel);
-    }
 
-    ctx.describe("evaluate theta_hat on Fq, Fh and T\\F");
+    ctx.describe("evaluate theta_hat on Fq, B, Fh and the T\\F holdout");
     long tEval = System.nanoTime();
-    Accuracies before = Accuracies.of(base, query, holdout, remaining);
+    Accuracies before = Accuracies.of(base, sets);
     double evalSeconds = (System.nanoTime() - tEval) / 1e9;
     if (before.query() > 0 || before.holdout() > 0 || before.remaining() < 1) {
       LOG.warn("repair {}: theta_hat does not reproduce the failure split (accuracy Fq {}, Fh {}, T\\F {}); the"
           + " failure tables may be stale", name, before.query(), before.holdout(), before.remaining());
     }
 
-    ctx.describe(name + " on " + culprits.size() + " culprits" + (plan.runsDistributed() ? " (distributed)" : ""));
     TreatmentMethod method = plan.runsDistributed()
-        ? new Finetune((net, data, o) -> DistributedTraining.fit(ctx, net, data, o, plan.averagingFrequency()),
-            "dl4j-spark parameter averaging") : plan.method();
+        ? new Finetune((net, data, o, listener) -> DistributedTraining.fit(ctx, net, data, o,
+            plan.averagingFrequency(), listener), "dl4j-spark parameter averaging") : plan.method();
+    TreatmentInputs in = new TreatmentInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
+        plan.options(), ctx.seed());
+    List<Knobs> grid = method.grid(in);
+    ctx.describe(name + " on " + culprits.size() + " culprits: " + grid.size() + " settings");
+    long tSearch = System.nanoTime();
+    List<SettingOutcome> outcomes;
     TaskThreads.Setting driverThreads = TaskThreads.current();
-    Treated treated;
     try {
       TaskThreads.limit(plan.nd4jThreads());
-      TreatmentInputs in = new TreatmentInputs(base, fisher, train, culprits, query, plan.options(), ctx.seed());
-      treated = Lissa.divergenceIsBadConfig("repair.newton-removal.lissa.scale", () -> method.apply(in));
+      outcomes = Lissa.divergenceIsBadConfig("repair.newton-removal.lissa.scale", () -> plan.runsDistributed()
+          ? RepairSearch.onDriver(method, in, sets, before, plan.guardrail(), grid)
+          : RepairSearch.inTasks(ctx, method, in, sets, before, plan.guardrail(), grid, plan.taskThreads()));
     } finally {
       TaskThreads.restore(driverThreads);
     }
-
-    ctx.describe("evaluate the repaired model on Fq, Fh and T\\F");
+    double searchSeconds = (System.nanoTime() - tSearch) / 1e9;
+    OperatingPointSearch.Result result = OperatingPointSearch.merge(outcomes, before, plan.guardrail());
+    MultiLayerNetwork repaired = result.params() == null ? in.copyOfModel()
+        : in.modelWithParams(NetworkBytes.params(result.params()));
+    OperatingPoint chosen = result.choice().map(OperatingPointSearch.Choice::point).orElse(null);
+    boolean accepted = result.choice().map(OperatingPointSearch.Choice::accepted).orElse(false);
+    String status = chosen == null ? RepairReport.UNCHANGED : accepted ? RepairReport.ACCEPTED : RepairReport.REJECTED;
+    String modelFile = RepairReport.REJECTED.equals(status) ? MODEL_REJECTED : MODEL;
     tEval = System.nanoTime();
-    Accuracies after = Accuracies.of(treated.model(), query, holdout, remaining);
+    Accuracies after = chosen == null ? before : Accuracies.of(repaired, sets);
     evalSeconds += (System.nanoTime() - tEval) / 1e9;
-    double drop = Guardrail.dropPoints(before, after);
-    boolean rejected = plan.guardrail().rejects(before, after);
-    boolean unchanged = treated.noOp() || Boolean.TRUE.equals(treated.diagnostics().get("keptThetaHat"));
-    String status = rejected ? REJECTED : unchanged ? UNCHANGED : ACCEPTED;
-    String modelFile = rejected ? MODEL_REJECTED : MODEL;
     double totalSeconds = (System.nanoTime() - start) / 1e9;
 
-    Map<String, Object> report = new LinkedHashMap<>();
-    report.put("method", name);
-    report.put("status", status);
-    report.put("model", modelFile);
-    report.put("model_fingerprint", NetworkBytes.fingerprint(treated.model()));
-    report.put("base_model_fingerprint", fingerprint);
-    report.put("culprits", Map.of("method", plan.culpritsMethod(), "table", culpritsRel));
-    Map<String, Object> sel = new LinkedHashMap<>();
-    sel.put("policy", plan.selection().policy().configName());
-    sel.put("top_k", plan.selection().k());
-    sel.put("top_fraction", plan.selection().fraction());
-    sel.put("size", culprits.size());
-    sel.put("train_size", train.size());
-    sel.put("positive_scores", ranking.positive());
-    report.put("selection", sel);
-    if (corruptedInTrain > 0) {
-      Map<String, Object> corr = new LinkedHashMap<>();
-      corr.put("in_train", corruptedInTrain);
-      corr.put("in_selection", corruptedInSelection);
-      corr.put("precision", culprits.size() == 0 ? Double.NaN : (double) corruptedInSelection / culprits.size());
-      corr.put("recall", (double) corruptedInSelection / corruptedInTrain);
-      report.put("corruption", corr);
-    } else {
-      report.put("corruption", null);
-    }
-    report.put("hyperparameters", hyperparameters(ctx.config(), name));
-    report.put("distributed", plan.runsDistributed());
-    report.put("seed", ctx.seed());
-    report.put("sizes", Map.of("query", query.size(), "holdout", holdout.size(), "remaining", remaining.size(),
-        "test", query.size() + holdout.size() + remaining.size()));
-    report.put("before", accuracies(before));
-    report.put("after", accuracies(after));
-    report.put("remaining_drop_points", drop);
-    Map<String, Object> guard = new LinkedHashMap<>();
-    guard.put("max_remaining_drop_points", plan.guardrail().maxRemainingDropPoints());
-    guard.put("verdict", rejected ? REJECTED : ACCEPTED);
-    report.put("guardrail", guard);
-    Map<String, Object> seconds = new LinkedHashMap<>();
-    seconds.put("read", readSeconds);
-    seconds.put("treatment", treated.millis() / 1000.0);
-    seconds.put("evaluation", evalSeconds);
-    seconds.put("total", totalSeconds);
-    report.put("seconds", seconds);
-    report.put("diagnostics", treated.diagnostics());
+    int corruptedInTrain = corrupted(train);
+    RepairReport report = new RepairReport(name, status, modelFile, NetworkBytes.fingerprint(repaired), fingerprint,
+        plan.culpritsMethod(), culpritsRel,
+        new RepairReport.SelectionSummary(plan.selection().policy().configName(), plan.selection().k(),
+            plan.selection().fraction(), culprits.size(), train.size(), ranking.positive()),
+        corruptedInTrain > 0 ? new RepairReport.CorruptionSummary(corruptedInTrain, corrupted(culprits)) : null,
+        new RepairReport.Sizes(sets.query().size(), sets.benchmark().size(), sets.holdout().size(),
+            sets.remaining().size(), sets.testSize()),
+        before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
+        hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
+        new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds));
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
-      staging.writeInto(out, modelFile, ModelFiles.toBytes(treated.model()));
-      staging.writeInto(out, REPORT, Json.render(report));
-      Provenance prov = ctx.provenance("repair").input(wd, culpritsRel).input(wd, PrepareJob.TRAIN)
-          .input(wd, FailuresJob.QUERY).input(wd, FailuresJob.HOLDOUT).input(wd, FailuresJob.REMAINING)
-          .input(wd, wd.path(ModelFiles.BASE), fingerprint);
+      staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
+      staging.writeInto(out, REPORT, Json.render(report.toMap()));
+      Provenance prov = ctx.provenance("repair").input(wd, culpritsRel).input(wd, PrepareJob.TRAIN);
+      for (String f : FailuresJob.OUTPUTS) {
+        prov.input(wd, f);
+      }
+      prov.input(wd, wd.path(ModelFiles.BASE), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
       }
@@ -271,29 +257,7 @@ public final class RepairJob {
           .put("selection_size", culprits.size()).put("seconds", totalSeconds).toJson());
       staging.commit();
     }
-
-    String where = wd.path(out).toString();
-    if (rejected) {
-      LOG.warn("repair {}: REJECTED by the guardrail: T\\F accuracy dropped {} points (limit {})", name,
-          String.format(Locale.ROOT, "%.2f", drop), plan.guardrail().maxRemainingDropPoints());
-      ctx.console().line("repair: WARNING: %s REJECTED by the guardrail: accuracy on T\\F dropped %.2f points"
-          + " (%.2f%% -> %.2f%%), more than repair.max-remaining-drop = %s; the model is written as %s/%s, not %s",
-          name, drop, 100 * before.remaining(), 100 * after.remaining(),
-          plan.guardrail().maxRemainingDropPoints(), where, MODEL_REJECTED, MODEL);
-    }
-    if (unchanged) {
-      ctx.console().line("repair: WARNING: %s left theta_hat unchanged (%s)", name,
-          treated.noOp() ? treated.diagnostics().get("reason") : "no epoch improved the early-stopping criterion");
-    }
-    String corruption = corruptedInTrain > 0
-        ? String.format(Locale.ROOT, ", %d of them corrupted (of %d in D)", corruptedInSelection, corruptedInTrain)
-        : "";
-    ctx.console().line("repair: %s on %d culprits (%s of %s%s): Fq %s, Fh %s, T\\F %s (%+.2f points), test %s;"
-        + " %s; treatment %.1f s, total %.1f s -> %s/%s", name, culprits.size(), describe(plan.selection()),
-        culpritsRel, corruption,
-        change(before.query(), after.query()), change(before.holdout(), after.holdout()),
-        change(before.remaining(), after.remaining()), -drop, change(before.test(), after.test()),
-        status.toUpperCase(Locale.ROOT), treated.millis() / 1000.0, totalSeconds, where, modelFile);
+    RepairConsole.print(ctx.console(), report, wd.path(out).toString(), describe(plan.selection()));
   }
 
   /** An input computed with another model than model/base.zip is stale: bad input naming it. */
@@ -400,28 +364,12 @@ public final class RepairJob {
     String section = switch (method) {
       case EwcDeletion.NAME -> "repair.ewc-deletion";
       case NewtonRemoval.NAME -> "repair.newton-removal";
+      case PumaPatching.NAME -> "repair.puma";
       default -> "repair.finetune";
     };
     Map<String, Object> h = new LinkedHashMap<>();
     h.put("section", section);
     h.putAll(ConfigFactory.parseString(c.toJson()).getConfig(section).root().unwrapped());
     return h;
-  }
-
-  private static Map<String, Object> accuracies(Accuracies a) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("query", a.query());
-    m.put("holdout", a.holdout());
-    m.put("remaining", a.remaining());
-    m.put("test", a.test());
-    return m;
-  }
-
-  private static String change(double before, double after) {
-    return percent(before) + " -> " + percent(after);
-  }
-
-  static String percent(double v) {
-    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
   }
 }

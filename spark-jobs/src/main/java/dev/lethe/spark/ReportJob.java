@@ -112,7 +112,7 @@ public final class ReportJob {
       }
     }
     if (!repairs.isEmpty()) {
-      ctx.console().line("report: repairs (accuracy before -> after; T\\F change in points):");
+      ctx.console().line("report: repairs (accuracy before -> after at the chosen operating point):");
       page.repairTable().forEach(l -> ctx.console().line("  %s", l));
       long rejected = repairs.stream().filter(RepairSummary::rejected).count();
       if (rejected > 0) {

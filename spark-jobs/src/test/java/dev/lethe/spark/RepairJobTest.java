@@ -9,6 +9,7 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelStore;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
+import dev.lethe.treatment.RepairEvaluation.Sets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ class RepairJobTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined"})
+  @ValueSource(strings = {"ewc-deletion", "newton-removal", "puma", "finetune", "finetune-fq", "finetune-combined"})
   void everyMethodWritesAReportConsistentWithItsModel(String method) throws IOException {
     StageFixture.Run r = StageFixture.ok("repair", wd, FAST, "--method", method, "--overwrite");
     Config rep = report(wd, method);
@@ -87,60 +88,71 @@ class RepairJobTest {
     assertThat(rep.getInt("corruption.in_train")).isEqualTo(FLIPS);
     assertThat(rep.getInt("corruption.in_selection")).isEqualTo(50);
     assertThat(rep.getDouble("corruption.precision")).isEqualTo(1.0);
-    assertThat(rep.getInt("diagnostics.culprits")).isEqualTo(50);
     assertThat(rep.getString("hyperparameters.section")).startsWith("repair.");
 
-    ExampleSet q = failures(wd, FailuresJob.QUERY);
-    ExampleSet h = failures(wd, FailuresJob.HOLDOUT);
-    ExampleSet rest = failures(wd, FailuresJob.REMAINING);
-    assertThat(rep.getInt("sizes.query")).isEqualTo(q.size());
+    Sets sets = sets(wd);
+    assertThat(rep.getInt("sizes.query")).isEqualTo(sets.query().size());
+    assertThat(rep.getInt("sizes.benchmark")).isEqualTo(sets.benchmark().size()).isPositive();
     assertThat(rep.getInt("sizes.test")).isEqualTo(300);
     // theta_hat reproduces the failure split exactly
     assertThat(rep.getDouble("before.query")).isZero();
     assertThat(rep.getDouble("before.holdout")).isZero();
+    assertThat(rep.getDouble("before.benchmark")).isEqualTo(1.0);
     assertThat(rep.getDouble("before.remaining")).isEqualTo(1.0);
-    assertThat(rep.getDouble("before.test")).isCloseTo(rest.size() / 300.0, within(1e-12));
 
     String status = rep.getString("status");
     String file = rep.getString("model");
+    assertThat(status).isIn("accepted", "rejected");
     assertThat(file).isEqualTo(status.equals("rejected") ? "model-rejected.zip" : "model.zip");
     assertThat(wd.resolve("repair/" + method + "/" + file)).exists();
     assertThat(wd.resolve("repair/" + method + "/" + (file.equals("model.zip") ? "model-rejected.zip"
         : "model.zip"))).doesNotExist();
-    // the reported accuracies are those of the written model
+    // the reported accuracies are those of the written model, and the chosen point is one of the frontier's
     MultiLayerNetwork repaired = model(wd.resolve("repair/" + method + "/" + file));
-    Accuracies after = Accuracies.of(repaired, q, h, rest);
-    for (String set : List.of("query", "holdout", "remaining", "test")) {
-      assertThat(rep.getDouble("after." + set)).as(set).isBetween(0.0, 1.0);
-    }
+    Accuracies after = Accuracies.of(repaired, sets);
     assertThat(rep.getDouble("after.query")).isCloseTo(after.query(), within(1e-12));
+    assertThat(rep.getDouble("after.benchmark")).isCloseTo(after.benchmark(), within(1e-12));
     assertThat(rep.getDouble("after.holdout")).isCloseTo(after.holdout(), within(1e-12));
     assertThat(rep.getDouble("after.remaining")).isCloseTo(after.remaining(), within(1e-12));
     assertThat(rep.getDouble("after.test")).isCloseTo(after.test(), within(1e-12));
-    double drop = rep.getDouble("remaining_drop_points");
-    assertThat(drop).isCloseTo(100 * (1.0 - after.remaining()), within(1e-9));
-    assertThat(rep.getString("guardrail.verdict")).isEqualTo(drop > 1.0 + 1e-9 ? "rejected" : "accepted");
-    assertThat(status).isIn("accepted", "rejected", "unchanged");
-    if (status.equals("unchanged")) {
-      assertThat(rep.getString("model_fingerprint")).isEqualTo(rep.getString("base_model_fingerprint"));
-    } else {
-      assertThat(rep.getString("model_fingerprint")).isNotEqualTo(rep.getString("base_model_fingerprint"));
+    double drop = rep.getDouble("benchmark.drop_points");
+    assertThat(drop).isCloseTo(100 * (1.0 - after.benchmark()), within(1e-9));
+    List<? extends Config> frontier = rep.getConfigList("frontier");
+    assertThat(frontier).isNotEmpty();
+    Config chosen = rep.getConfig("chosen");
+    assertThat(frontier).anySatisfy(p -> {
+      assertThat(p.getInt("setting")).isEqualTo(chosen.getInt("setting"));
+      assertThat(p.getInt("step")).isEqualTo(chosen.getInt("step"));
+    });
+    assertThat(chosen.getDouble("query")).isCloseTo(after.query(), within(1e-12));
+    assertThat(chosen.getDouble("benchmark")).isCloseTo(after.benchmark(), within(1e-12));
+    boolean admissible = after.query() > 0 && drop <= 1.0 + 1e-9;
+    assertThat(status).isEqualTo(admissible ? "accepted" : "rejected");
+    assertThat(rep.getString("guardrail.verdict")).isEqualTo(status);
+    if (admissible) {
+      // no admissible candidate of the frontier fixes more of Fq than the chosen one
+      assertThat(frontier.stream().filter(p -> p.getDouble("query") > 0
+          && 100 * (1.0 - p.getDouble("benchmark")) <= 1.0 + 1e-9).mapToDouble(p -> p.getDouble("query")).max()
+          .orElseThrow()).isEqualTo(after.query());
     }
-    assertThat(rep.getDouble("seconds.total")).isGreaterThanOrEqualTo(rep.getDouble("seconds.treatment"));
-    assertThat(rep.getDouble("seconds.treatment")).isPositive();
+    assertThat(rep.getString("model_fingerprint")).isNotEqualTo(rep.getString("base_model_fingerprint"));
+    assertThat(rep.getDouble("seconds.total")).isGreaterThanOrEqualTo(rep.getDouble("seconds.search"));
+    assertThat(rep.getDouble("seconds.search")).isPositive();
     assertThat(r.out()).contains("repair: " + method + " on 50 culprits (top 50 of culprits/oracle.parquet, 50 of"
-        + " them corrupted (of 72 in D))").contains(status.toUpperCase(java.util.Locale.ROOT));
+        + " them corrupted (of 72 in D))").contains(status.toUpperCase(java.util.Locale.ROOT))
+        .contains(frontier.size() + " candidates");
     Config prov = ConfigFactory.parseFile(wd.resolve("repair/" + method + ".provenance.json").toFile());
     assertThat(prov.getString("stage")).isEqualTo("repair");
     assertThat(prov.getString("config.repair.method")).isEqualTo(method);
     assertThat(wd.resolve("_staging")).doesNotExist();
   }
 
-  /**
-   * Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte), for
-   * the treatments that move theta_hat on this fixture (EWC deletion keeps theta_hat here: erasing the oracle's
-   * flips never raises this MLP's mean log p(Fq); EwcDeletionTest checks its determinism where it moves).
-   */
+  static Sets sets(Path workdir) {
+    return new Sets(failures(workdir, FailuresJob.QUERY), failures(workdir, FailuresJob.BENCHMARK),
+        failures(workdir, FailuresJob.HOLDOUT), failures(workdir, FailuresJob.REMAINING));
+  }
+
+  /** Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte). */
   @ParameterizedTest
   @ValueSource(strings = {"newton-removal", "finetune", "finetune-combined"})
   void repairedParametersRepeatOnRerun(String method) {
@@ -155,14 +167,16 @@ class RepairJobTest {
   }
 
   @Test
-  void finetuneFqFixesTheQueryFailures() {
+  void finetuneFqFixesTheQueryFailuresAlongItsPath() {
     StageFixture.ok("repair", wd, with(FAST, "repair.finetune.max-epochs=10"), "--method", "finetune-fq",
         "--overwrite");
     Config rep = report(wd, "finetune-fq");
-    System.err.printf("finetune-fq: Fq %.3f, Fh %.3f, T\\F %.3f%n", rep.getDouble("after.query"),
-        rep.getDouble("after.holdout"), rep.getDouble("after.remaining"));
-    // trained on Fq itself (with early stopping on a 10% split of it): it must fix a share of it
-    assertThat(rep.getDouble("after.query")).isGreaterThan(0.2);
+    // trained on Fq itself: somewhere on its paths it fixes a large share of it
+    assertThat(rep.getConfigList("frontier").stream().mapToDouble(p -> p.getDouble("query")).max().orElseThrow())
+        .isGreaterThan(0.2);
+    // one path per (L2 pull, learning rate) of the grid
+    assertThat(rep.getConfigList("frontier").stream().map(p -> p.getInt("setting")).distinct().count())
+        .isEqualTo(6);
   }
 
   @ParameterizedTest
@@ -186,44 +200,83 @@ class RepairJobTest {
     };
     assertThat(rep.getInt("selection.size")).isEqualTo(expected);
     assertThat(rep.getInt("selection.positive_scores")).isEqualTo(FLIPS);
-    assertThat(rep.getInt("diagnostics.culprits")).isEqualTo(expected);
     assertThat(rep.getInt("corruption.in_selection")).isEqualTo(expected);
   }
 
   /**
-   * A huge Newton step (gamma = 50 with the diagonal curvature, whose damping 1e-3 amplifies the low-curvature
-   * directions) wrecks the model: T\F accuracy falls far more than the 1-point guardrail allows. The stage still
-   * completes (exit 0), but says REJECTED, writes model-rejected.zip and, under --overwrite, removes the
-   * model.zip of the earlier accepted run.
+   * Huge Newton steps only (gamma 50 and 100 with the diagonal curvature, whose damping 1e-3 amplifies the
+   * low-curvature directions) wreck the model: every candidate loses far more on B than the 1-point guardrail allows.
+   * The stage still completes (exit 0), but says REJECTED, writes the closest candidate as model-rejected.zip and,
+   * under --overwrite, removes the model.zip of an earlier accepted run. A generous limit accepts the same path.
    */
   @Test
-  void guardrailRejectsADamagingRepairAndSaysSo() {
-    List<String> gentle = with(FAST, "repair.newton-removal.curvature=diagonal", "repair.newton-removal.gamma=1e-6");
-    StageFixture.Run ok = StageFixture.ok("repair", wd, gentle, "--method", "newton-removal", "--overwrite");
-    assertThat(report(wd, "newton-removal").getString("status")).isEqualTo("accepted");
-    assertThat(ok.out()).doesNotContain("REJECTED");
+  void guardrailRejectsWhenNoCandidateKeepsTheBenchmarkAndSaysSo() {
+    List<String> damaging = with(FAST, "repair.newton-removal.curvature=diagonal",
+        "repair.search.newton-removal.gamma=[50, 100]");
+    StageFixture.ok("repair", wd, with(damaging, "repair.max-benchmark-drop=100"), "--method", "newton-removal",
+        "--overwrite");
+    Config generous = report(wd, "newton-removal");
+    assertThat(generous.getString("status")).isEqualTo("accepted");
     assertThat(wd.resolve("repair/newton-removal/model.zip")).exists();
 
-    List<String> damaging = with(FAST, "repair.newton-removal.curvature=diagonal", "repair.newton-removal.gamma=50");
     StageFixture.Run r = StageFixture.run("repair", wd, damaging, "--method", "newton-removal", "--overwrite");
     assertThat(r.code()).as("a rejected repair is a completed stage").isZero();
     Config rep = report(wd, "newton-removal");
-    double drop = rep.getDouble("remaining_drop_points");
-    System.err.printf("newton-removal gamma 50: T\\F drop %.2f points%n", drop);
-    assertThat(drop).isGreaterThan(1.0);
+    System.err.printf("newton-removal gamma 50/100: B drops %s%n", rep.getConfigList("frontier").stream()
+        .map(p -> 100 * (1 - p.getDouble("benchmark"))).toList());
+    assertThat(rep.getConfigList("frontier")).hasSize(2)
+        .allSatisfy(p -> assertThat(100 * (1 - p.getDouble("benchmark"))).isGreaterThan(1.0));
     assertThat(rep.getString("status")).isEqualTo("rejected");
     assertThat(rep.getString("guardrail.verdict")).isEqualTo("rejected");
-    assertThat(rep.getDouble("guardrail.max_remaining_drop_points")).isEqualTo(1.0);
+    assertThat(rep.getDouble("guardrail.max_benchmark_drop_points")).isEqualTo(1.0);
     assertThat(rep.getString("model")).isEqualTo("model-rejected.zip");
+    // the closest candidate that fixes a failure: the smaller B drop of the two
+    double closest = rep.getConfigList("frontier").stream().filter(p -> p.getDouble("query") > 0)
+        .mapToDouble(p -> p.getDouble("benchmark")).max().orElseThrow();
+    assertThat(rep.getDouble("after.benchmark")).isEqualTo(closest);
     assertThat(wd.resolve("repair/newton-removal/model-rejected.zip")).exists();
     assertThat(wd.resolve("repair/newton-removal/model.zip")).doesNotExist();
     assertThat(r.out()).contains("repair: WARNING: newton-removal REJECTED by the guardrail")
-        .contains("model-rejected.zip").containsPattern("; REJECTED; treatment [0-9.]+ s");
+        .contains("model-rejected.zip").containsPattern("; REJECTED; search [0-9.]+ s");
+  }
 
-    // with no tolerance at all, even a tiny drop rejects; with a generous one the same repair passes
-    StageFixture.ok("repair", wd, with(damaging, "repair.max-remaining-drop=100"), "--method", "newton-removal",
-        "--overwrite");
-    assertThat(report(wd, "newton-removal").getString("status")).isEqualTo("accepted");
+  @Test
+  void benchmarkCasesThatAreEmptyMalformedOrOfAnotherModelAreBadInput() throws IOException {
+    Path empty = fresh();
+    Path b = empty.resolve(FailuresJob.BENCHMARK);
+    Dataset<Row> rows = SharedSpark.get().read().parquet(b.toString());
+    Path emptyTable = empty.resolve("empty.parquet");
+    rows.filter("false").write().parquet(emptyTable.toString());
+    IdentifyJobTest.deleteTree(b);
+    Files.move(emptyTable, b);
+    StageFixture.Run r = StageFixture.run("repair", empty, FAST, "--method", "finetune-fq");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("failures/benchmark.parquet").contains("empty");
+    assertThat(r.err().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
+    assertNoOutput(empty, "finetune-fq");
+
+    Path malformed = fresh();
+    Path mb = malformed.resolve(FailuresJob.BENCHMARK);
+    Path other = malformed.resolve("other.parquet");
+    SharedSpark.get().read().parquet(mb.toString()).drop("predicted").write().parquet(other.toString());
+    IdentifyJobTest.deleteTree(mb);
+    Files.move(other, mb);
+    StageFixture.Run m = StageFixture.run("repair", malformed, FAST, "--method", "finetune-fq");
+    assertThat(m.code()).isEqualTo(2);
+    assertThat(m.err()).contains("failures/benchmark.parquet").contains("predicted");
+    assertNoOutput(malformed, "finetune-fq");
+
+    Path stale = fresh();
+    Path prov = stale.resolve(FailuresJob.BENCHMARK + ".provenance.json");
+    Config c = ConfigFactory.parseFile(prov.toFile());
+    String fingerprint = c.getConfigList("inputs").stream().filter(i -> i.getString("path").endsWith("base.zip"))
+        .findFirst().orElseThrow().getString("fingerprint");
+    Files.deleteIfExists(stale.resolve("failures/.benchmark.parquet.provenance.json.crc"));
+    Files.writeString(prov, Files.readString(prov).replace(fingerprint, "0123456789abcdef"));
+    StageFixture.Run s = StageFixture.run("repair", stale, FAST, "--method", "finetune-fq");
+    assertThat(s.code()).isEqualTo(2);
+    assertThat(s.err()).contains("failures/benchmark.parquet").contains("computed with another model");
+    assertNoOutput(stale, "finetune-fq");
   }
 
   @Test
@@ -288,7 +341,11 @@ class RepairJobTest {
     StageFixture.Run unknown = StageFixture.run("repair", copy, FAST, "--method", "forget-everything");
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).contains("forget-everything")
-        .contains("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined");
+        .contains("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined, puma");
+    StageFixture.Run limit = StageFixture.run("repair", copy, with(FAST, "repair.max-benchmark-drop=-1"), "--method",
+        "ewc-deletion");
+    assertThat(limit.code()).isEqualTo(2);
+    assertThat(limit.err()).contains("repair.max-benchmark-drop");
     StageFixture.Run fraction = StageFixture.run("repair", copy, with(FAST, "repair.selection=top-fraction",
         "repair.top-fraction=1.5"), "--method", "ewc-deletion");
     assertThat(fraction.code()).isEqualTo(2);

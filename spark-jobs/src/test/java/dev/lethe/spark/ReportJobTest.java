@@ -32,11 +32,11 @@ class ReportJobTest {
     IdentifyJobTest.deleteTree(wd.resolve("culprits"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
-    // finetune-fq costs ~30 points of T\F here: accepted only under a generous guardrail
-    StageFixture.ok("repair", wd, RepairJobTest.with(RepairJobTest.FAST, "repair.max-remaining-drop=50"),
+    // finetune-fq under a generous guardrail: accepted; newton-removal with only huge steps: rejected
+    StageFixture.ok("repair", wd, RepairJobTest.with(RepairJobTest.FAST, "repair.max-benchmark-drop=50"),
         "--method", "finetune-fq", "--overwrite");
     StageFixture.ok("repair", wd, RepairJobTest.with(RepairJobTest.FAST, "repair.newton-removal.curvature=diagonal",
-        "repair.newton-removal.gamma=50"), "--method", "newton-removal", "--overwrite");
+        "repair.search.newton-removal.gamma=[50, 100]"), "--method", "newton-removal", "--overwrite");
     report = StageFixture.ok("report", wd, StageFixture.SMALL, "--overwrite");
   }
 
@@ -86,8 +86,12 @@ class ReportJobTest {
     assertThat(newton.getString("model")).isEqualTo("model-rejected.zip");
     Config rep = RepairJobTest.report(wd, "newton-removal");
     assertThat(newton.getDouble("after.remaining")).isEqualTo(rep.getDouble("after.remaining"));
-    assertThat(newton.getDouble("remaining_change_points")).isCloseTo(-rep.getDouble("remaining_drop_points"),
+    assertThat(newton.getDouble("benchmark_change_points")).isCloseTo(-rep.getDouble("benchmark.drop_points"),
         within(1e-9));
+    assertThat(newton.getDouble("remaining_change_points")).isCloseTo(100 * (rep.getDouble("after.remaining")
+        - rep.getDouble("before.remaining")), within(1e-9));
+    assertThat(newton.getInt("candidates")).isEqualTo(rep.getConfigList("frontier").size());
+    assertThat(repairs.get(0).getString("status")).isEqualTo("accepted");
     assertThat(newton.getInt("selection_size")).isEqualTo(50);
 
     assertThat(report.out()).contains("report: oracle finds 55.6% of the 72 corrupted training examples in its top"

@@ -112,8 +112,10 @@ class FoundationPipelineTest {
   void failureSetsPartitionTheTestSet() {
     ExampleSet q = table(FailuresJob.QUERY, false);
     ExampleSet h = table(FailuresJob.HOLDOUT, false);
+    ExampleSet b = table(FailuresJob.BENCHMARK, false);
     ExampleSet rest = table(FailuresJob.REMAINING, false);
-    assertThat(q.size() + h.size() + rest.size()).isEqualTo(200);
+    assertThat(q.size() + h.size() + b.size() + rest.size()).isEqualTo(200);
+    assertThat(b.size()).isPositive();
     assertThat(Math.abs(q.size() - h.size())).isLessThanOrEqualTo(1);
     assertThat(q.size()).isPositive();
     Dataset<Row> qRaw = SharedSpark.session().read().parquet(wd + "/" + FailuresJob.QUERY);
@@ -121,7 +123,7 @@ class FoundationPipelineTest {
     Dataset<Row> restRaw = SharedSpark.session().read().parquet(wd + "/" + FailuresJob.REMAINING);
     assertThat(restRaw.filter("predicted != label").count()).isZero();
     assertThat(failures.out()).contains("query Fq " + q.size()).contains("holdout Fh " + h.size())
-        .contains("remaining T\\F " + rest.size());
+        .contains("benchmark B " + b.size()).contains("remaining T\\F " + rest.size());
   }
 
   @Test
@@ -134,7 +136,7 @@ class FoundationPipelineTest {
     assertThat(prov.getString("fingerprint")).hasSize(16);
     assertThat(prov.getConfigList("inputs").get(0).getString("path")).endsWith("data/train.parquet");
     for (String rel : List.of(PrepareJob.TRAIN, PrepareJob.TEST, FailuresJob.QUERY, FailuresJob.HOLDOUT,
-        FailuresJob.REMAINING)) {
+        FailuresJob.BENCHMARK, FailuresJob.REMAINING)) {
       assertThat(Path.of(wd, rel + ".provenance.json")).exists();
       assertThat(Path.of(wd, rel, "_SUCCESS")).exists();
     }

@@ -10,12 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole pipeline, prepare -> train -> failures -> fisher -> identify -> repair (all five treatments, finetune
+ * The whole pipeline, prepare -> train -> failures -> fisher -> identify -> repair (every treatment, finetune
  * with dl4j-spark parameter averaging) -> report, on 300 training images (36 label flips) with a small MLP and the
  * oracle ranking.
  */
 class TreatmentPipelineTest {
-  static final List<String> METHODS = List.of("ewc-deletion", "newton-removal", "finetune", "finetune-fq",
+  static final List<String> METHODS = List.of("ewc-deletion", "newton-removal", "puma", "finetune", "finetune-fq",
       "finetune-combined");
 
   @TempDir
@@ -42,22 +42,24 @@ class TreatmentPipelineTest {
       assertThat(rep.getInt("selection.size")).isEqualTo(45);
       assertThat(rep.getInt("corruption.in_selection")).isEqualTo(36);
       assertThat(rep.getDouble("after.remaining")).isBetween(0.0, 1.0);
+      assertThat(rep.getString("status")).isIn("accepted", "rejected");
+      assertThat(rep.getConfigList("frontier")).isNotEmpty();
       Config prov = ConfigFactory.parseFile(Path.of(wd, "repair", m + ".provenance.json").toFile());
       assertThat(prov.getString("config.repair.method")).isEqualTo(m);
     }
     Config finetune = ConfigFactory.parseFile(Path.of(wd, "repair/finetune/report.json").toFile());
     assertThat(finetune.getBoolean("distributed")).isTrue();
-    assertThat(finetune.getString("diagnostics.training")).isEqualTo("dl4j-spark parameter averaging");
-    assertThat(finetune.getInt("diagnostics.trainedOn")).isEqualTo(300 - 45);
-    assertThat(finetune.getInt("diagnostics.epochsRun")).isBetween(1, 2);
+    // one path per learning rate of the grid, each at most repair.finetune.max-epochs long
+    assertThat(finetune.getConfigList("frontier")).extracting(c -> c.getInt("setting")).containsOnly(0, 1, 2);
+    assertThat(finetune.getConfigList("frontier")).extracting(c -> c.getInt("knobs.epoch")).containsOnly(1, 2);
     Config ewc = ConfigFactory.parseFile(Path.of(wd, "repair/ewc-deletion/report.json").toFile());
     assertThat(ewc.getBoolean("distributed")).isFalse();
 
     // the summary table, one row per method, sorted by name
-    assertThat(out).containsPattern("method +\\|C\\| +Fq +Fh +T\\\\F +T\\\\F pts +status +seconds");
+    assertThat(out).containsPattern("method +\\|C\\| +Fq +B +Fh +T\\\\F holdout +test +status +seconds +chosen point");
     Config summary = ConfigFactory.parseFile(Path.of(wd, "report/summary.json").toFile());
     assertThat(summary.getConfigList("repairs")).extracting(c -> c.getString("method"))
-        .containsExactly("ewc-deletion", "finetune", "finetune-combined", "finetune-fq", "newton-removal");
+        .containsExactly("ewc-deletion", "finetune", "finetune-combined", "finetune-fq", "newton-removal", "puma");
     assertThat(summary.getConfigList("identification")).extracting(c -> c.getString("method"))
         .containsExactly("oracle");
     assertThat(Path.of(wd, "report/index.html")).exists();

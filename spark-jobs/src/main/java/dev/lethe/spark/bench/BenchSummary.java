@@ -124,7 +124,7 @@ final class BenchSummary {
           num(r.stat(e, setting, m, "removed_corrupted"), 0), pct(r.stat(e, setting, m, "accuracy_holdout_before")),
           pct(r.stat(e, setting, m, "accuracy_holdout_after")), num(r.stat(e, setting, m, "holdout_gain_points"), 1),
           num(r.stat(e, setting, m, "remaining_drop_points"), 1), pct(r.stat(e, setting, m, "accuracy_test_after")),
-          rejected.mean() * rejected.n(), rejected.n(), num(r.stat(e, setting, m, "treatment_seconds"), 1));
+          rejected.mean() * rejected.n(), rejected.n(), num(r.stat(e, setting, m, "search_seconds"), 1));
     }
     plot(plots, "tradeoff-" + setting + ".png");
   }

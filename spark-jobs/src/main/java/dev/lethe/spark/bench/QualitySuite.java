@@ -323,7 +323,7 @@ final class QualitySuite {
         ctx.record(experiment, s, seed, label, "holdout_gain_points",
             100 * (r.after()[RepairSummary.HOLDOUT] - r.before()[RepairSummary.HOLDOUT]), "points");
         ctx.record(experiment, s, seed, label, "rejected", r.rejected() ? 1 : 0, "flag");
-        ctx.record(experiment, s, seed, label, "treatment_seconds", r.treatmentSeconds(), "s");
+        ctx.record(experiment, s, seed, label, "search_seconds", r.searchSeconds(), "s");
         ctx.record(experiment, s, seed, label, "repair_wall_seconds", wall, "s");
       }
       ctx.record(experiment, s, seed, label, "remaining_drop_points", -r.remainingChangePoints(), "points");
@@ -340,7 +340,7 @@ final class QualitySuite {
 
   private void recordAccuracies(String experiment, String setting, long seed, String label, double[] acc,
       String suffix) {
-    String[] sets = {"query", "holdout", "remaining", "test"};
+    String[] sets = RepairSummary.SETS;
     for (int i = 0; i < sets.length; i++) {
       ctx.record(experiment, setting, seed, label, "accuracy_" + sets[i] + suffix, acc[i], "fraction");
     }

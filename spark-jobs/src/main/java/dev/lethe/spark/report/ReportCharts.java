@@ -81,9 +81,10 @@ public final class ReportCharts {
   }
 
   /**
-   * Accuracy on the held-out failures Fh (does the fix generalise?) against accuracy on T\F (what was right
-   * before: did it break anything?), for theta_hat ("before") and every repaired model, with the guardrail's
-   * T\F limit as a dashed line. Rejected repairs are labelled so.
+   * Every treatment's frontier: each candidate of its operating-point search as a small dot, at its accuracy on the
+   * held-out failures Fh (does the fix generalise?) against its accuracy on the T\F holdout (correctly classified
+   * test examples that no decision read: did it break anything?), and the point the search chose (on Fq and B
+   * alone) as a large labelled dot; theta_hat as a hollow square. Rejected repairs are labelled so.
    */
   public static JFreeChart tradeoff(List<RepairSummary> repairs) {
     XYSeriesCollection data = new XYSeriesCollection();
@@ -92,39 +93,56 @@ public final class ReportCharts {
     before.add(first.before()[RepairSummary.HOLDOUT], first.before()[RepairSummary.REMAINING]);
     data.addSeries(before);
     for (RepairSummary s : repairs) {
-      XYSeries one = new XYSeries(s.method() + (s.rejected() ? " (rejected)" : ""), false, true);
-      one.add(s.after()[RepairSummary.HOLDOUT], s.after()[RepairSummary.REMAINING]);
-      data.addSeries(one);
+      XYSeries frontier = new XYSeries(s.method() + " candidates", false, true);
+      s.report().frontier().forEach(p -> frontier.add(p.accuracies().holdout(), p.accuracies().remaining()));
+      data.addSeries(frontier);
+      XYSeries chosen = new XYSeries(s.method() + (s.rejected() ? " (rejected: closest)" : " (chosen)"), false,
+          true);
+      chosen.add(s.after()[RepairSummary.HOLDOUT], s.after()[RepairSummary.REMAINING]);
+      data.addSeries(chosen);
     }
-    JFreeChart chart = ChartFactory.createScatterPlot("Repair trade-off: held-out failures vs the rest of the test"
-        + " set", "accuracy on the held-out failures Fh", "accuracy on T\\F (test examples right before repair)",
-        data, PlotOrientation.VERTICAL, true, false, false);
+    JFreeChart chart = ChartFactory.createScatterPlot("Repair trade-off: every candidate of the search, and the"
+        + " chosen point", "accuracy on the held-out failures Fh",
+        "accuracy on the T\\F holdout (right before repair, never read by it)", data, PlotOrientation.VERTICAL,
+        true, false, false);
     XYPlot plot = chart.getXYPlot();
     style(plot);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(false, true);
     r.setSeriesPaint(0, Color.BLACK);
     r.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-8, -8, 16, 16));
     r.setSeriesShapesFilled(0, false); // hollow: repairs that left theta_hat unchanged show inside it
-    for (int i = 1; i < data.getSeriesCount(); i++) {
-      r.setSeriesPaint(i, PALETTE[(i - 1) % PALETTE.length]);
-      r.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    for (int i = 0; i < repairs.size(); i++) {
+      Color c = PALETTE[i % PALETTE.length];
+      r.setSeriesPaint(1 + 2 * i, new Color(c.getRed(), c.getGreen(), c.getBlue(), 110));
+      r.setSeriesShape(1 + 2 * i, new java.awt.geom.Ellipse2D.Double(-3, -3, 6, 6));
+      r.setSeriesVisibleInLegend(1 + 2 * i, false);
+      r.setSeriesPaint(2 + 2 * i, c);
+      r.setSeriesShape(2 + 2 * i, new java.awt.geom.Ellipse2D.Double(-7, -7, 14, 14));
     }
     plot.setRenderer(r);
     double minY = first.before()[RepairSummary.REMAINING];
     double maxY = minY;
     double minX = first.before()[RepairSummary.HOLDOUT];
     double maxX = minX;
-    // one label per point: repairs that landed on the same accuracies (e.g. several that left theta_hat
-    // unchanged) share it instead of overprinting each other
+    for (int k = 0; k < data.getSeriesCount(); k++) {
+      XYSeries series = data.getSeries(k);
+      for (int i = 0; i < series.getItemCount(); i++) {
+        double x = series.getX(i).doubleValue();
+        double y = series.getY(i).doubleValue();
+        if (Double.isFinite(x) && Double.isFinite(y)) {
+          minX = Math.min(minX, x);
+          maxX = Math.max(maxX, x);
+          minY = Math.min(minY, y);
+          maxY = Math.max(maxY, y);
+        }
+      }
+    }
+    // one label per chosen point: repairs that landed on the same accuracies share it
     java.util.Map<java.util.List<Double>, java.util.List<RepairSummary>> byPoint = new java.util.LinkedHashMap<>();
     for (RepairSummary s : repairs) {
       double x = s.after()[RepairSummary.HOLDOUT];
       double y = s.after()[RepairSummary.REMAINING];
       if (Double.isFinite(x) && Double.isFinite(y)) {
-        minX = Math.min(minX, x);
-        maxX = Math.max(maxX, x);
-        minY = Math.min(minY, y);
-        maxY = Math.max(maxY, y);
         byPoint.computeIfAbsent(List.of(x, y), k -> new java.util.ArrayList<>()).add(s);
       }
     }
@@ -138,26 +156,6 @@ public final class ReportCharts {
       label.setPaint(at.stream().anyMatch(RepairSummary::rejected) ? new Color(0xb00020) : Color.DARK_GRAY);
       plot.addAnnotation(label);
     });
-    // one dashed line per guardrail setting among the reports (normally all share one)
-    java.util.SortedSet<Double> limits = new java.util.TreeSet<>();
-    repairs.forEach(s -> limits.add(s.maxRemainingDrop()));
-    for (double drop : limits) {
-      double limit = first.before()[RepairSummary.REMAINING] - drop / 100;
-      if (!Double.isFinite(limit)) {
-        continue;
-      }
-      ValueMarker guard = new ValueMarker(limit, new Color(0xb00020), new BasicStroke(1.2f, BasicStroke.CAP_BUTT,
-          BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
-      guard.setLabel(String.format(Locale.ROOT, "guardrail: T\\F drop at most %s point%s", Console.plain(drop),
-          drop == 1 ? "" : "s"));
-      guard.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-      guard.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
-      guard.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
-      guard.setLabelPaint(new Color(0xb00020));
-      guard.setLabelBackgroundColor(new Color(255, 255, 255, 0));
-      plot.addRangeMarker(guard);
-      minY = Math.min(minY, limit);
-    }
     if (Double.isFinite(minX) && Double.isFinite(minY)) {
       double padX = Math.max(0.02, 0.1 * (maxX - minX));
       double padY = Math.max(0.01, 0.15 * (maxY - minY));

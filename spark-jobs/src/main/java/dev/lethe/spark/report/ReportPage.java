@@ -74,34 +74,40 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
           + "</p>\n");
     } else {
       if (tradeoffPng != null) {
-        h.append("<p>Accuracy on the held-out failures Fh (never used by the repair: does the fix generalise?)"
-            + " against accuracy on T\\F (the test examples theta_hat got right: did the repair break them?)."
-            + " The dashed line is the guardrail.</p>\n");
+        h.append("<p>Every candidate of each treatment's operating-point search (small dots) and the point it"
+            + " chose (large dots), at their accuracy on the held-out failures Fh (does the fix generalise?) and on"
+            + " the T\\F holdout (correctly classified test examples: did the repair break them?). The search"
+            + " read neither: it chose on Fq and the benchmark cases B.</p>\n");
         h.append("<img src=\"").append(esc(tradeoffPng))
-            .append("\" alt=\"accuracy on Fh vs accuracy on T\\F for each treatment\">\n");
+            .append("\" alt=\"accuracy on Fh vs accuracy on the T\\F holdout for each treatment\">\n");
       }
       h.append("<table>\n<tr><th class=\"l\">method</th><th class=\"l\">culprits</th><th class=\"l\">selection</th>"
-          + "<th>|C|</th><th>corrupted in C</th><th>Fq</th><th>Fh</th><th>T\\F</th><th>test</th>"
-          + "<th>T\\F change (points)</th><th class=\"l\">status</th><th>treatment s</th><th>total s</th>"
+          + "<th>|C|</th><th>corrupted in C</th><th class=\"l\">chosen point</th><th>candidates</th><th>Fq</th>"
+          + "<th>B</th><th>Fh</th><th>T\\F holdout</th><th>test</th><th>B change (points)</th>"
+          + "<th>T\\F holdout change (points)</th><th class=\"l\">status</th><th>search s</th><th>total s</th>"
           + "<th class=\"l\">model</th></tr>\n");
       for (RepairSummary s : repairs) {
         h.append("<tr class=\"").append(esc(s.status())).append("\"><td class=\"l\">").append(esc(s.method()))
             .append("</td><td class=\"l\">").append(esc(s.culprits())).append("</td><td class=\"l\">")
             .append(esc(s.policy())).append("</td><td>").append(s.selected()).append("</td><td>")
-            .append(s.corruptedSelected() < 0 ? "n/a" : String.valueOf(s.corruptedSelected())).append("</td>");
+            .append(s.corruptedSelected() < 0 ? "n/a" : String.valueOf(s.corruptedSelected())).append("</td>")
+            .append("<td class=\"l\">").append(esc(s.chosen())).append("</td><td>")
+            .append(s.report().frontier().size()).append("</td>");
         for (int i = 0; i < RepairSummary.SETS.length; i++) {
           h.append("<td>").append(pct(s.before()[i])).append(" &rarr; ").append(pct(s.after()[i])).append("</td>");
         }
-        h.append("<td>").append(signed(s.remainingChangePoints())).append("</td><td class=\"l\">")
-            .append(esc(s.status())).append("</td><td>").append(num(s.treatmentSeconds(), 1)).append("</td><td>")
+        h.append("<td>").append(signed(s.benchmarkChangePoints())).append("</td><td>")
+            .append(signed(s.remainingChangePoints())).append("</td><td class=\"l\">")
+            .append(esc(s.status())).append("</td><td>").append(num(s.searchSeconds(), 1)).append("</td><td>")
             .append(num(s.totalSeconds(), 1)).append("</td><td class=\"l\">").append(esc(s.model()))
             .append("</td></tr>\n");
       }
-      h.append("</table>\n<p>Accuracies before &rarr; after on Fq (the failures the repair was given), Fh (held-out"
-          + " failures), T\\F (the rest of the test set) and the whole test set. A repair is <b>rejected</b> when"
-          + " its T\\F accuracy drops by more than <code>repair.max-remaining-drop</code> points; its model is"
-          + " then written as <code>model-rejected.zip</code>. <i>unchanged</i>: the treatment returned theta_hat"
-          + " (empty selection, or no epoch improved its early-stopping criterion).</p>\n");
+      h.append("</table>\n<p>Accuracies before &rarr; after on Fq (the failures the repair was given), B (the"
+          + " benchmark cases it must keep), Fh (held-out failures), the T\\F holdout and the whole test set. The"
+          + " search picks, among the candidates that fix a failure of Fq and lose at most"
+          + " <code>repair.max-benchmark-drop</code> points on B, the one with the highest Fq accuracy. A repair"
+          + " is <b>rejected</b> when no candidate qualifies; the closest one is then written as"
+          + " <code>model-rejected.zip</code>. <i>unchanged</i>: there was nothing to treat (empty selection).</p>\n");
     }
     h.append("</body>\n</html>\n");
     return h.toString();
@@ -151,9 +157,12 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       one.put("corrupted_in_selection", s.corruptedSelected() < 0 ? null : s.corruptedSelected());
       one.put("before", accuracies(s.before()));
       one.put("after", accuracies(s.after()));
+      one.put("chosen", s.report().chosen() == null ? null : s.report().chosen().knobs().asMap());
+      one.put("candidates", s.report().frontier().size());
+      one.put("benchmark_change_points", s.benchmarkChangePoints());
       one.put("remaining_change_points", s.remainingChangePoints());
-      one.put("max_remaining_drop_points", s.maxRemainingDrop());
-      one.put("treatment_seconds", s.treatmentSeconds());
+      one.put("max_benchmark_drop_points", s.maxBenchmarkDrop());
+      one.put("search_seconds", s.searchSeconds());
       one.put("total_seconds", s.totalSeconds());
       one.put("model", s.model());
       rep.add(one);
@@ -162,19 +171,19 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
     return m;
   }
 
-  /** The console table of the repairs: per method |C|, Fq/Fh/T\F before -> after, T\F change, status, seconds. */
+  /** The console table of the repairs: per method |C|, every set before -> after, status, seconds, chosen point. */
   public List<String> repairTable() {
     List<String> lines = new ArrayList<>();
     if (repairs.isEmpty()) {
       return lines;
     }
-    lines.add(String.format(Locale.ROOT, "%-18s %6s  %-15s %-15s %-17s %8s  %-10s %8s", "method", "|C|",
-        "Fq", "Fh", "T\\F", "T\\F pts", "status", "seconds"));
+    lines.add(String.format(Locale.ROOT, "%-18s %5s  %-15s %-17s %-15s %-17s %-15s  %-10s %7s  %s", "method", "|C|",
+        "Fq", "B", "Fh", "T\\F holdout", "test", "status", "seconds", "chosen point"));
     for (RepairSummary s : repairs) {
-      lines.add(String.format(Locale.ROOT, "%-18s %6d  %-15s %-15s %-17s %8s  %-10s %8.1f", s.method(),
-          s.selected(), change(s, RepairSummary.QUERY), change(s, RepairSummary.HOLDOUT),
-          change(s, RepairSummary.REMAINING), signed(s.remainingChangePoints()),
-          s.rejected() ? "REJECTED" : s.status(), s.totalSeconds()));
+      lines.add(String.format(Locale.ROOT, "%-18s %5d  %-15s %-17s %-15s %-17s %-15s  %-10s %7.1f  %s", s.method(),
+          s.selected(), change(s, RepairSummary.QUERY), change(s, RepairSummary.BENCHMARK),
+          change(s, RepairSummary.HOLDOUT), change(s, RepairSummary.REMAINING), change(s, RepairSummary.TEST),
+          s.status().toUpperCase(Locale.ROOT), s.totalSeconds(), s.chosen()));
     }
     return lines;
   }
