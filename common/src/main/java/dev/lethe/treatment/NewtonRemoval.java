@@ -67,9 +67,15 @@ public final class NewtonRemoval implements TreatmentMethod {
 
   @Override
   public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
-    double[] x = direction(in, TreatmentDiagnostics.start(NAME, in));
-    for (double gamma : in.options().search().newtonGamma()) {
-      if (!path.offer(setting.with("gamma", gamma), step(in, x, gamma))) {
+    followSteps(in, direction(in, TreatmentDiagnostics.start(NAME, in)), setting, "gamma",
+        in.options().search().newtonGamma(), path);
+  }
+
+  /** The path theta_hat - (s / 2) x for the step sizes s of {@code steps} in order, as knob {@code knob}. */
+  static void followSteps(TreatmentInputs in, double[] x, Knobs setting, String knob, double[] steps,
+      TreatmentPath path) {
+    for (double s : steps) {
+      if (!path.offer(setting.with(knob, s), step(in, x, s))) {
         return;
       }
     }

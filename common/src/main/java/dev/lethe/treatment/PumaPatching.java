@@ -62,12 +62,8 @@ public final class PumaPatching implements TreatmentMethod {
 
   @Override
   public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
-    double[] x = direction(in, TreatmentDiagnostics.start(NAME, in));
-    for (double eta : in.options().search().pumaEta()) {
-      if (!path.offer(setting.with("eta", eta), NewtonRemoval.step(in, x, eta))) {
-        return;
-      }
-    }
+    NewtonRemoval.followSteps(in, direction(in, TreatmentDiagnostics.start(NAME, in)), setting, "eta",
+        in.options().search().pumaEta(), path);
   }
 
   /**

@@ -267,12 +267,7 @@ class RepairJobTest {
     assertNoOutput(malformed, "finetune-fq");
 
     Path stale = fresh();
-    Path prov = stale.resolve(FailuresJob.BENCHMARK + ".provenance.json");
-    Config c = ConfigFactory.parseFile(prov.toFile());
-    String fingerprint = c.getConfigList("inputs").stream().filter(i -> i.getString("path").endsWith("base.zip"))
-        .findFirst().orElseThrow().getString("fingerprint");
-    Files.deleteIfExists(stale.resolve("failures/.benchmark.parquet.provenance.json.crc"));
-    Files.writeString(prov, Files.readString(prov).replace(fingerprint, "0123456789abcdef"));
+    recordAnotherModel(stale, FailuresJob.BENCHMARK);
     StageFixture.Run s = StageFixture.run("repair", stale, FAST, "--method", "finetune-fq");
     assertThat(s.code()).isEqualTo(2);
     assertThat(s.err()).contains("failures/benchmark.parquet").contains("computed with another model");
@@ -322,12 +317,7 @@ class RepairJobTest {
   @Test
   void culpritsOfAnotherModelAreBadInput() throws IOException {
     Path copy = fresh();
-    Path prov = copy.resolve("culprits/oracle.parquet.provenance.json");
-    Config c = ConfigFactory.parseFile(prov.toFile());
-    String fingerprint = c.getConfigList("inputs").stream().filter(i -> i.getString("path").endsWith("base.zip"))
-        .findFirst().orElseThrow().getString("fingerprint");
-    Files.deleteIfExists(copy.resolve("culprits/.oracle.parquet.provenance.json.crc"));
-    Files.writeString(prov, Files.readString(prov).replace(fingerprint, "0123456789abcdef"));
+    recordAnotherModel(copy, "culprits/oracle.parquet");
     StageFixture.Run r = StageFixture.run("repair", copy, FAST, "--method", "finetune-fq");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("culprits/oracle.parquet").contains("computed with another model")
@@ -370,6 +360,17 @@ class RepairJobTest {
     StageFixture.Run r = StageFixture.run("repair", wd, FAST, "--method", "finetune-fq");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("repair/finetune-fq").contains("--overwrite");
+  }
+
+  /** Makes the provenance of {@code rel} name another base model (fingerprint 0123456789abcdef). */
+  static void recordAnotherModel(Path workdir, String rel) throws IOException {
+    Path prov = workdir.resolve(rel + ".provenance.json");
+    Config c = ConfigFactory.parseFile(prov.toFile());
+    String fingerprint = c.getConfigList("inputs").stream().filter(i -> i.getString("path").endsWith("base.zip"))
+        .findFirst().orElseThrow().getString("fingerprint");
+    Path crc = prov.resolveSibling("." + prov.getFileName() + ".crc");
+    Files.deleteIfExists(crc);
+    Files.writeString(prov, Files.readString(prov).replace(fingerprint, "0123456789abcdef"));
   }
 
   /** A copy of the fixture without repair outputs (other tests write them), to damage. */

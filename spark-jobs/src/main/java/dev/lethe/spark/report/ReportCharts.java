@@ -1,9 +1,7 @@
 package dev.lethe.spark.report;
 
-import dev.lethe.spark.cli.Console;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,14 +11,10 @@ import java.util.function.Supplier;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.ui.RectangleAnchor;
-import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.slf4j.Logger;
@@ -120,42 +114,30 @@ public final class ReportCharts {
       r.setSeriesShape(2 + 2 * i, new java.awt.geom.Ellipse2D.Double(-7, -7, 14, 14));
     }
     plot.setRenderer(r);
-    double minY = first.before()[RepairSummary.REMAINING];
-    double maxY = minY;
+    // the x axis spans every candidate; the y axis zooms on theta_hat and the chosen points (candidates that lost
+    // far more on the T\F holdout fall below it: the legend and the report's table still list every chosen point)
     double minX = first.before()[RepairSummary.HOLDOUT];
     double maxX = minX;
     for (int k = 0; k < data.getSeriesCount(); k++) {
       XYSeries series = data.getSeries(k);
       for (int i = 0; i < series.getItemCount(); i++) {
         double x = series.getX(i).doubleValue();
-        double y = series.getY(i).doubleValue();
-        if (Double.isFinite(x) && Double.isFinite(y)) {
+        if (Double.isFinite(x)) {
           minX = Math.min(minX, x);
           maxX = Math.max(maxX, x);
-          minY = Math.min(minY, y);
-          maxY = Math.max(maxY, y);
         }
       }
     }
-    // one label per chosen point: repairs that landed on the same accuracies share it
-    java.util.Map<java.util.List<Double>, java.util.List<RepairSummary>> byPoint = new java.util.LinkedHashMap<>();
+    double minY = first.before()[RepairSummary.REMAINING];
+    double maxY = minY;
     for (RepairSummary s : repairs) {
-      double x = s.after()[RepairSummary.HOLDOUT];
       double y = s.after()[RepairSummary.REMAINING];
-      if (Double.isFinite(x) && Double.isFinite(y)) {
-        byPoint.computeIfAbsent(List.of(x, y), k -> new java.util.ArrayList<>()).add(s);
+      if (Double.isFinite(y)) {
+        minY = Math.min(minY, y);
+        maxY = Math.max(maxY, y);
       }
     }
-    byPoint.forEach((xy, at) -> {
-      String names = String.join(", ", at.stream().map(RepairSummary::method).toList());
-      boolean unchanged = at.stream().allMatch(s -> "unchanged".equals(s.status()));
-      XYTextAnnotation label = new XYTextAnnotation("  " + names + (unchanged ? " (unchanged)" : ""), xy.get(0),
-          xy.get(1));
-      label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
-      label.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-      label.setPaint(at.stream().anyMatch(RepairSummary::rejected) ? new Color(0xb00020) : Color.DARK_GRAY);
-      plot.addAnnotation(label);
-    });
+    minY = Math.min(minY, maxY - 0.1);
     if (Double.isFinite(minX) && Double.isFinite(minY)) {
       double padX = Math.max(0.02, 0.1 * (maxX - minX));
       double padY = Math.max(0.01, 0.15 * (maxY - minY));
