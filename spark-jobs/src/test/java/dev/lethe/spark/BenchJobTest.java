@@ -98,10 +98,25 @@ class BenchJobTest {
     assertThat(select(rows, "timing", "ewc-influence/linear-lissa", "identify_time_ratio")).singleElement()
         .satisfies(r -> assertThat(r.value()).isPositive());
 
-    // treatment trade-off: three EWC-deletion gammas, Newton removal, fine-tuning; each with its Fh gain
-    assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("holdout_gain_points"))
-        .extracting(Row::method).containsExactly("ewc-deletion@gamma=0.01", "ewc-deletion@gamma=0.03",
-            "ewc-deletion@gamma=0.05", "newton-removal", "finetune");
+    // repair: every treatment, whether each guardrail accepted a point, and the accepted points' changes
+    assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("accepted_delta1"))
+        .extracting(Row::method).containsExactly("ewc-deletion", "newton-removal", "finetune", "finetune-fq",
+            "finetune-combined", "puma");
+    for (String delta : List.of("_delta1", "_delta2")) {
+      List<Row> accepted = rows.stream().filter(r -> r.experiment().equals("treatment")
+          && r.metric().equals("accepted" + delta)).toList();
+      assertThat(accepted).allMatch(r -> r.value() == 0 || r.value() == 1);
+      for (Row a : accepted) {
+        List<Row> drop = select(rows, "treatment", a.method(), "benchmark_drop_points" + delta);
+        // a point is reported exactly when one was accepted, and it keeps its guardrail
+        assertThat(drop).hasSize((int) a.value());
+        assertThat(drop).allMatch(r -> r.value() <= Double.parseDouble(delta.substring(6)) + 1e-9);
+      }
+    }
+    // a point accepted at 1 point is admissible at 2: the looser guardrail accepts at least as often
+    assertThat(rows.stream().filter(r -> r.metric().equals("accepted_delta2")).mapToDouble(Row::value).sum())
+        .isGreaterThanOrEqualTo(rows.stream().filter(r -> r.metric().equals("accepted_delta1"))
+            .mapToDouble(Row::value).sum());
     // fine-tuning sweep: 100, 200, 400 of 3000 scaled to 400 rows, plus theta_hat
     assertThat(rows).filteredOn(r -> r.experiment().equals("finetune-sweep") && r.metric().equals("removed"))
         .extracting(Row::value).containsExactlyInAnyOrder(0.0, 13.0, 27.0, 53.0);
@@ -149,7 +164,7 @@ class BenchJobTest {
     String md = Files.readString(root.resolve("quick/summary.md"));
     assertThat(md).startsWith("# Lethe benchmarks: suite quick")
         .contains("## Identification: label-flip (1 seed)", "| method | top 1% | top 5% | top 10% | top 20% |")
-        .contains("## Treatment trade-off: label-flip", "| ewc-deletion@gamma=0.03 |", "| newton-removal |")
+        .contains("## Repair: label-flip", "| ewc-deletion | 1 |", "| newton-removal | 2 |", "| puma | 1 |")
         .contains("## Fine-tuning on D\\C after removing the top k: label-flip")
         .contains("## Timing", "| ewc-influence identify stage, 3000-example protocol (this run: 400")
         .contains("| ewc-influence time / linear-lissa time (same run) |", "## Roofline", "ND4J backend")

@@ -1,24 +1,21 @@
 package dev.lethe.spark.bench;
 
 import dev.lethe.spark.bench.BenchResults.Stat;
+import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.report.ReportCharts;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -76,27 +73,28 @@ final class BenchCharts {
     return chart;
   }
 
-  /** Fh gain vs T\F drop (points) of every treatment (and EWC-deletion gamma), means over seeds. */
+  /**
+   * The operating point each treatment's search chose at a guardrail of 1 point on B, one dot per seed: its Fh gain
+   * against its T\F holdout change (points).
+   */
   static JFreeChart tradeoff(BenchResults r, String setting) {
     XYSeriesCollection data = new XYSeriesCollection();
-    List<XYTextAnnotation> labels = new ArrayList<>();
+    String d = QualitySuite.limitSuffix(QualitySuite.LIMITS[0]);
     for (String m : r.distinct(QualitySuite.TREATMENT, setting, BenchResults.Row::method)) {
-      double x = r.stat(QualitySuite.TREATMENT, setting, m, "remaining_drop_points").mean();
-      double y = r.stat(QualitySuite.TREATMENT, setting, m, "holdout_gain_points").mean();
-      if (Double.isFinite(x) && Double.isFinite(y)) {
-        XYSeries s = new XYSeries(m, false, true);
-        s.add(x, y);
-        data.addSeries(s);
-        XYTextAnnotation label = new XYTextAnnotation("  " + m, x, y);
-        label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
-        label.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        labels.add(label);
+      XYSeries s = new XYSeries(m, false, true);
+      List<BenchResults.Row> x = r.select(QualitySuite.TREATMENT, setting, row -> row.method().equals(m)
+          && row.metric().equals("remaining_change_points" + d));
+      List<BenchResults.Row> y = r.select(QualitySuite.TREATMENT, setting, row -> row.method().equals(m)
+          && row.metric().equals("holdout_gain_points" + d));
+      for (BenchResults.Row px : x) {
+        y.stream().filter(py -> py.seed() == px.seed()).findFirst().ifPresent(py -> s.add(px.value(), py.value()));
       }
+      data.addSeries(s);
     }
-    JFreeChart chart = ChartFactory.createScatterPlot("Treatment trade-off (" + setting + ", top 15% of the "
-        + QualitySuite.RANKING + " ranking; mean over seeds)", "accuracy drop on T\\F (points; lower is better)",
-        "accuracy gain on the held-out failures Fh (points; higher is better)", data, PlotOrientation.VERTICAL,
-        true, false, false);
+    JFreeChart chart = ChartFactory.createScatterPlot("Repair operating points (" + setting + ", guardrail "
+        + Console.plain(QualitySuite.LIMITS[0]) + " point on B; one dot per seed)",
+        "T\\F holdout accuracy change (points)", "accuracy gain on the held-out failures Fh (points)", data,
+        PlotOrientation.VERTICAL, true, false, false);
     XYPlot plot = chart.getXYPlot();
     ReportCharts.style(plot);
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
@@ -105,7 +103,6 @@ final class BenchCharts {
       renderer.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
     }
     plot.setRenderer(renderer);
-    labels.forEach(plot::addAnnotation);
     return chart;
   }
 

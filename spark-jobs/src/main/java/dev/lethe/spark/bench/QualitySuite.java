@@ -15,9 +15,11 @@ import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.report.IdentificationCurve;
 import dev.lethe.spark.report.RepairSummary;
-import dev.lethe.treatment.EwcDeletion;
 import dev.lethe.treatment.Finetune;
-import dev.lethe.treatment.NewtonRemoval;
+import dev.lethe.treatment.OperatingPointSearch;
+import dev.lethe.treatment.RepairEvaluation;
+import dev.lethe.treatment.RepairReport;
+import dev.lethe.treatment.TreatmentMethods;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * The quick and paper suites: the protocol of Tanno et al. 2022 (Fig. 2c, 3, 5 and Table 1) on the bundled
  * Fashion-MNIST subset. For every setting (kind of corruption) and seed, one full pipeline in its own workdir:
  * prepare, train, failures, fisher; identify with every method (ranking quality against the recorded corruption,
- * identification wall time); repair from the EWC-influence ranking with EWC-deletion at several gammas, Newton
- * removal and fine-tuning on D\C (the treatment trade-off); fine-tuning on D\C after removing the top k for growing
- * k (the fine-tuning sweep); and the scoring roofline.
+ * identification wall time); repair from the EWC-influence ranking with every treatment, each searching its
+ * operating point, reported at the guardrails of {@link #LIMITS} (the treatment trade-off); fine-tuning on D\C after
+ * removing the top k for growing k (the fine-tuning sweep); and the scoring roofline.
  */
 final class QualitySuite {
   private static final Logger LOG = LoggerFactory.getLogger(QualitySuite.class);
@@ -49,6 +51,10 @@ final class QualitySuite {
   static final double[] GRID = grid();
   /** The top fractions whose corrupted share summary.md tabulates. */
   static final double[] TOP = {0.01, 0.05, 0.10, 0.20};
+  /** The guardrails (points of B accuracy) at which the repair section reports each treatment's operating point. */
+  static final double[] LIMITS = {1.0, 2.0};
+  /** The guardrail each treatment's search runs under (the largest of {@link #LIMITS}). */
+  static final double SEARCH_LIMIT = 2.0;
   static final String LABEL_FLIP = "label-flip";
   static final String SALT_PEPPER = "salt-pepper";
   static final String FGSM = "fgsm";
@@ -57,7 +63,7 @@ final class QualitySuite {
   record Setting(String name, List<LetheConfig.Source> layers, String unavailable) {}
 
   /** What a suite runs. */
-  record Plan(List<Setting> settings, List<Double> ewcDeletionGammas, List<Integer> sweepAtProtocolSize) {}
+  record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize) {}
 
   private final BenchContext ctx;
   private final Plan plan;
@@ -74,7 +80,7 @@ final class QualitySuite {
   /** The quick suite: one seed, label flips with the demo's noise and epoch caps (conf/demo.conf). */
   static Plan quick() {
     return new Plan(List.of(new Setting(LABEL_FLIP, List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")),
-        null)), List.of(0.01, 0.03, 0.05), List.of(100, 200, 400));
+        null)), List.of(100, 200, 400));
   }
 
   /** The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol. */
@@ -91,7 +97,7 @@ final class QualitySuite {
       settings.add(new Setting(FGSM, List.of(), "this build has no FGSM poisoning (no noise.fgsm block in"
           + " reference.conf): the fgsm setting is skipped"));
     }
-    return new Plan(settings, List.of(0.01, 0.02, 0.03, 0.04, 0.05), List.of(50, 100, 200, 400, 800));
+    return new Plan(settings, List.of(50, 100, 200, 400, 800));
   }
 
   /**
@@ -125,10 +131,10 @@ final class QualitySuite {
         ctx.describeConfiguration("```");
         ctx.describeConfiguration("");
       }
-      ctx.describeConfiguration(String.format(Locale.ROOT, "Swept: EWC-deletion gamma %s; fine-tuning sweep k %s"
-          + " at %d training examples (scaled to the actual size); rankings %s; treatments and sweep from the %s"
-          + " ranking.", plan.ewcDeletionGammas(), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS,
-          RANKING));
+      ctx.describeConfiguration(String.format(Locale.ROOT, "Treatments: %s, each searching its operating point under"
+          + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
+          + " size); rankings %s; treatments and sweep from the %s ranking.", TreatmentMethods.names(),
+          Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
       ctx.describeConfiguration("");
       for (long seed : ctx.seeds()) {
         if (ctx.completedEarlier(setting.name(), seed)) {
@@ -211,13 +217,13 @@ final class QualitySuite {
       failed(where + ": roofline", e);
     }
     String culprits = "repair.culprits=" + RANKING;
-    for (double gamma : plan.ewcDeletionGammas()) {
-      String g = Console.plain(gamma);
-      repair(wd, setting, seed, TREATMENT, EwcDeletion.NAME + "@gamma=" + g, EwcDeletion.NAME,
-          culprits, "repair.ewc-deletion.gamma=" + g);
+    for (String method : TreatmentMethods.names()) {
+      RepairSummary r = repair(wd, setting, seed, TREATMENT, method, method, culprits,
+          "repair.max-benchmark-drop=" + Console.plain(SEARCH_LIMIT));
+      if (r != null) {
+        recordOperatingPoints(setting.name(), seed, method, r);
+      }
     }
-    repair(wd, setting, seed, TREATMENT, NewtonRemoval.NAME, NewtonRemoval.NAME, culprits);
-    repair(wd, setting, seed, TREATMENT, Finetune.NAME, Finetune.NAME, culprits);
     long rows = ctx.results().select(IDENTIFICATION, setting.name(), r -> r.seed() == seed
         && r.method().equals(RANKING) && r.metric().equals("rows")).stream().findFirst().map(r -> (long) r.value())
         .orElse((long) PROTOCOL_ROWS);
@@ -336,6 +342,39 @@ final class QualitySuite {
       failed(where, e);
       return null;
     }
+  }
+
+  /**
+   * The operating point each guardrail of {@link #LIMITS} chooses on the treatment's frontier (by Fq and B alone, as
+   * the repair stage does): whether one was accepted, and its Fh gain, T\F holdout change, whole-test change and B
+   * drop in points (recorded for accepted points only). The search ran under {@link #SEARCH_LIMIT}, so its paths
+   * were followed at least as far as the tighter limits need within the stopping rule.
+   */
+  private void recordOperatingPoints(String setting, long seed, String method, RepairSummary r) {
+    RepairReport rep = r.report();
+    for (double limit : LIMITS) {
+      String suffix = limitSuffix(limit);
+      var choice = OperatingPointSearch.choose(rep.frontier(), rep.before(), new RepairEvaluation.Guardrail(limit));
+      boolean accepted = choice.isPresent() && choice.get().accepted();
+      ctx.record(TREATMENT, setting, seed, method, "accepted" + suffix, accepted ? 1 : 0, "flag");
+      if (accepted) {
+        RepairEvaluation.Accuracies a = choice.get().point().accuracies();
+        RepairEvaluation.Accuracies b = rep.before();
+        ctx.record(TREATMENT, setting, seed, method, "holdout_gain_points" + suffix, 100 * (a.holdout() - b.holdout()),
+            "points");
+        ctx.record(TREATMENT, setting, seed, method, "remaining_change_points" + suffix,
+            100 * (a.remaining() - b.remaining()), "points");
+        ctx.record(TREATMENT, setting, seed, method, "test_change_points" + suffix, 100 * (a.test() - b.test()),
+            "points");
+        ctx.record(TREATMENT, setting, seed, method, "benchmark_drop_points" + suffix,
+            100 * (b.benchmark() - a.benchmark()), "points");
+      }
+    }
+  }
+
+  /** The metric suffix of a guardrail: "_delta1" for 1 point. */
+  static String limitSuffix(double limit) {
+    return "_delta" + Console.plain(limit);
   }
 
   private void recordAccuracies(String experiment, String setting, long seed, String label, double[] acc,
