@@ -112,7 +112,7 @@ public final class LogLikelihood {
    *
    * @throws IllegalArgumentException if the last layer is not a softmax output layer
    */
-  static double[][] logits(MultiLayerNetwork net, INDArray x) {
+  public static double[][] logits(MultiLayerNetwork net, INDArray x) {
     int last = net.getnLayers() - 1;
     Layer out = requireSoftmaxOutput(net);
     INDArray in;
