@@ -1,6 +1,6 @@
 package dev.lethe.bench;
 
-import dev.lethe.math.FastCnn;
+import dev.lethe.math.cnn.FastCnn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

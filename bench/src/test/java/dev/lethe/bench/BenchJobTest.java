@@ -187,9 +187,9 @@ class BenchJobTest {
         .availableProcessors()));
     assertThat(prov.getString("machine.openblas_kernels")).isEqualTo(dev.lethe.bench.GemmRate.openBlasKernels());
     // surefire's JVM has the Vector API module, so the CNN runs the direct kernels
-    assertThat(prov.getString("machine.convolution_kernels")).isEqualTo(dev.lethe.math.FastCnn.kernels())
+    assertThat(prov.getString("machine.convolution_kernels")).isEqualTo(dev.lethe.math.cnn.FastCnn.kernels())
         .startsWith("direct (Vector API, ");
-    assertThat(md).contains("\n- convolution kernels (CNN forward pass): " + dev.lethe.math.FastCnn.kernels() + "\n");
+    assertThat(md).contains("\n- convolution kernels (CNN forward pass): " + dev.lethe.math.cnn.FastCnn.kernels() + "\n");
     assertThat(prov.getString("machine.spark_master")).startsWith("local[");
     com.typesafe.config.Config state = com.typesafe.config.ConfigFactory.parseFile(
         root.resolve("quick/bench-state.json").toFile());

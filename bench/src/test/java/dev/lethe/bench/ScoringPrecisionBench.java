@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.Batches;
-import dev.lethe.math.FastCnn;
+import dev.lethe.math.cnn.FastCnn;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.TestNets;

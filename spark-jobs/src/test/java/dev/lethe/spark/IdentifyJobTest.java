@@ -85,7 +85,7 @@ class IdentifyJobTest {
     assertThat(IdentifyJob.jitMillis() / 1e3).isGreaterThan(jit);
     // the convolution kernels the timings were measured with; the BLAS build's kernel choice is the benchmarks' record
     assertThat(p.hasPath("versions.openblas_kernels")).isFalse();
-    assertThat(p.getString("versions.convolution_kernels")).isEqualTo(dev.lethe.math.FastCnn.kernels());
+    assertThat(p.getString("versions.convolution_kernels")).isEqualTo(dev.lethe.math.cnn.FastCnn.kernels());
   }
 
   /**

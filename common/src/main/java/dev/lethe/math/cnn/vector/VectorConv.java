@@ -1,11 +1,12 @@
-package dev.lethe.math;
+package dev.lethe.math.cnn.vector;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Direct convolution kernels in double precision on the JDK's incubating Vector API ({@code jdk.incubator.vector}):
- * the forward pass of {@link FastCnn} when that module is in the JVM's boot layer (see {@link FastCnn#directKernels}).
+ * the forward pass of {@link dev.lethe.math.cnn.FastCnn} when that module is in the JVM's boot layer (see
+ * {@link DirectKernels}).
  * This is the only class that names the module's types; nothing else loads it unless the module is present.
  *
  * <p>Tensors are channel-last ({@code [image][y][x][channel]}), so the output channels of one pixel are contiguous
@@ -19,17 +20,14 @@ import jdk.incubator.vector.VectorSpecies;
  * so a pixel's output does not depend on the path or on which other pixels share its block.
  *
  * <p>The C2 compiler (JDK 17) only keeps these vectors in registers when the micro-kernel is a method of its own,
- * its accumulators flow through a single loop (nested loops over the taps boxed them: 2 GFLOP/s instead of 36-51 on
- * a Zen 4 core) and no vector is passed to another method (an epilogue helper that C2 stopped inlining boxed its
- * arguments: 9 GFLOP/s). Hence the unrolled code, and both epilogues (plain and pooled) inline in each micro-kernel.
- * Their code for a tap (read with hsdis on an AVX-512 Xeon): 4 weight loads, 4 broadcasts straight from memory and
- * 16 FMAs; reading in place adds a bounds check and an add per pixel, some of whose offsets live on the stack
- * (general-purpose registers run out), while the packed kernel's loop has only its counter and the weights' index
- * left. On that Xeon, per convolution of the paper CNN after the first (medians of 200 passes, one JVM): 55-66 GFLOP/s
- * in place, 60-71 packed, 74-91 packed with the weights starting on a 64-byte boundary ({@link AlignedWeights}; a
- * misaligned vector load spans two cache lines).
+ * its accumulators flow through a single loop (nested loops over the taps box them) and no vector is passed to another
+ * method (an epilogue helper that C2 does not inline boxes its arguments). Hence the unrolled code, and both epilogues
+ * (plain and pooled) inline in each micro-kernel. Their code for a tap is 4 weight loads, 4 broadcasts straight from
+ * memory and 16 FMAs; reading in place adds a bounds check and an add per pixel, while the packed kernel's loop has
+ * only its counter and the weights' index left. The packed kernel is fastest with its weights starting on a vector
+ * boundary ({@link AlignedWeights}: a misaligned vector load spans two cache lines).
  */
-final class VectorConv {
+public final class VectorConv {
   private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   /** Output channels per micro-kernel block: 4 vectors. */
@@ -40,12 +38,12 @@ final class VectorConv {
   private VectorConv() {}
 
   /** Doubles per vector on this JVM and processor. */
-  static int lanes() {
+  public static int lanes() {
     return L;
   }
 
   /** Output channels per micro-kernel block; a convolution runs here when its output channels are a multiple. */
-  static int channelBlock() {
+  public static int channelBlock() {
     return B;
   }
 
@@ -67,7 +65,7 @@ final class VectorConv {
    * checks in its loop. Otherwise ({@code c_in = 1}: runs of 3) it reads them in place ({@link #block4}). Both sum
    * the same products in the same order: the outputs do not depend on the path.
    */
-  static void conv(double[] in, int[] pixIn, int n, int[] off, double[] w, int w0, double[] bias, int cOut,
+  public static void conv(double[] in, int[] pixIn, int n, int[] off, double[] w, int w0, double[] bias, int cOut,
       boolean relu, boolean pool, double[] out, int[] pixOut) {
     int taps = off.length;
     if (n % 4 != 0 || cOut % B != 0) {

@@ -1,4 +1,4 @@
-package dev.lethe.math;
+package dev.lethe.math.cnn.vector;
 
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
@@ -6,10 +6,9 @@ import java.lang.reflect.Field;
 /**
  * Where the JVM placed a {@code double[]}'s elements relative to a power-of-two boundary, for the vector kernels:
  * a 64-byte vector load from an address that is not a multiple of 64 spans two cache lines, and {@link VectorConv}'s
- * packed kernel, which loads a weight vector for every 4 fused multiply-adds, ran at 60-71 GFLOP/s on an AVX-512 Xeon
- * with its weights off a line boundary and 74-91 on one (the same convolutions and weights, in one JVM). Java has no
- * aligned arrays, and a collection may move an array, so the kernels' callers ask where an array is each time and keep
- * their weights at an aligned index of an array with slack ({@link AlignedWeights}).
+ * packed kernel loads a weight vector for every 4 fused multiply-adds, so it is faster with its weights on a line
+ * boundary. Java has no aligned arrays, and a collection may move an array, so the kernels' callers ask where an
+ * array is each time and keep their weights at an aligned index of an array with slack ({@link AlignedWeights}).
  *
  * <p>The address comes from {@code sun.misc.Unsafe} (module {@code jdk.unsupported}) the way JOL reads it: the
  * reference is stored in an {@code Object[]} and read back as an int (a compressed reference, decoded with the JVM's

@@ -1,10 +1,15 @@
-package dev.lethe.math;
+package dev.lethe.math.cnn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.Batches;
+import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.NetworkBytes;
+import dev.lethe.math.TestNets;
+import dev.lethe.math.cnn.vector.VectorConv;
 import dev.lethe.model.Architecture;
 import dev.lethe.model.ModelOptions;
 import dev.lethe.model.Models;

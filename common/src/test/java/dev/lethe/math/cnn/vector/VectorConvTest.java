@@ -1,4 +1,4 @@
-package dev.lethe.math;
+package dev.lethe.math.cnn.vector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
