@@ -5,7 +5,7 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.model.EpochListener;
 import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
-import dev.lethe.math.FastCnn;
+import dev.lethe.math.cnn.FastCnn;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.PerExampleGradients;
 import java.util.ArrayList;

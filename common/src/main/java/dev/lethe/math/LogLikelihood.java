@@ -1,6 +1,7 @@
 package dev.lethe.math;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.cnn.FastCnn;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -88,7 +89,7 @@ public final class LogLikelihood {
   }
 
   /** log p(y_i | x_i) for every row of {@code s} from FastCnn's logits. */
-  static double[] perExample(FastCnn fast, ExampleSet s) {
+  public static double[] perExample(FastCnn fast, ExampleSet s) {
     double[][] z = fast.logits(s, 0, s.size());
     int[] labels = s.labels();
     double[] out = new double[s.size()];
@@ -120,7 +121,7 @@ public final class LogLikelihood {
   }
 
   /** log softmax(z)[y], computed stably. */
-  static double logSoftmax(double[] z, int y) {
+  public static double logSoftmax(double[] z, int y) {
     double max = Double.NEGATIVE_INFINITY;
     for (double v : z) {
       max = Math.max(max, v);
@@ -137,7 +138,7 @@ public final class LogLikelihood {
    *
    * @throws IllegalArgumentException if the last layer is not a softmax output layer
    */
-  static double[][] logits(MultiLayerNetwork net, INDArray x) {
+  public static double[][] logits(MultiLayerNetwork net, INDArray x) {
     int last = net.getnLayers() - 1;
     Layer out = requireSoftmaxOutput(net);
     INDArray in;
@@ -160,7 +161,7 @@ public final class LogLikelihood {
     return z.castTo(DataType.DOUBLE).toDoubleMatrix();
   }
 
-  static Layer requireSoftmaxOutput(MultiLayerNetwork net) {
+  public static Layer requireSoftmaxOutput(MultiLayerNetwork net) {
     Layer out = net.getLayer(net.getnLayers() - 1);
     org.deeplearning4j.nn.conf.layers.Layer conf = out.conf().getLayer();
     if (!(conf instanceof BaseOutputLayer ol) || !(ol.getActivationFn() instanceof ActivationSoftmax)

@@ -1,6 +1,7 @@
 package dev.lethe.math;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.cnn.FastCnn;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -118,7 +119,7 @@ public final class PerExampleGradients {
   }
 
   /** Rejects a log-likelihood array that does not have one entry per row of {@code s}. */
-  static void requireOnePerRow(double[] logLik, ExampleSet s) {
+  public static void requireOnePerRow(double[] logLik, ExampleSet s) {
     if (logLik.length != s.size()) {
       throw new IllegalArgumentException("logLik has length " + logLik.length + " for " + s.size() + " rows");
     }

@@ -11,10 +11,11 @@ import java.util.Arrays;
 
 /**
  * log p(y | x, theta_hat) of every training example, by id, as the fisher stage computes it in double precision in
- * the forward pass of each example's gradient ({@link FastCnn#forEachExampleGradient(ExampleSet, double[],
- * PerExampleGradients.Visitor)}): the same values as {@link LogLikelihood#perExample} on the double-precision copy
- * of theta_hat, to the bit. EWC-influence's r(z) = log p(z | theta_hat) - log p(z | theta*) then needs one forward
- * pass per example (at theta*) instead of two.
+ * the forward pass of each example's gradient
+ * ({@link dev.lethe.math.cnn.FastCnn#forEachExampleGradient(ExampleSet, double[], PerExampleGradients.Visitor)}):
+ * the same values as {@link LogLikelihood#perExample} on the double-precision copy of theta_hat, to the bit.
+ * EWC-influence's r(z) = log p(z | theta_hat) - log p(z | theta*) then needs one forward pass per example (at theta*)
+ * instead of two.
  *
  * <p>Each entry carries a 64-bit hash of the row it was computed for ({@link #rowHash}: label and feature bits),
  * and the table the fingerprint of its model, so a value is only ever used for the same model and the same row:

@@ -2,7 +2,7 @@ package dev.lethe.model;
 
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
-import dev.lethe.math.FastCnn;
+import dev.lethe.math.cnn.FastCnn;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -51,7 +51,7 @@ public final class Trainer {
     int bestEpoch = 0;
     int epochs = 0;
     int since = 0;
-    // FastCnn's backward pass takes the step for the supported CNNs (the same update as net.fit, 3x faster)
+    // FastCnn's backward pass takes the step for the supported CNNs (the same update as net.fit, faster)
     boolean fast = FastCnn.canTrain(net);
     for (int epoch = 1; epoch <= o.maxEpochs(); epoch++) {
       long t0 = System.nanoTime();

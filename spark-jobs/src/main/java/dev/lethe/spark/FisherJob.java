@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * backward pass per row and accumulates the squared gradients in an {@link EmpiricalFisher}; the per-partition
  * accumulators are merged with {@code treeReduce}. {@link EmpiricalFisher#toDiagonal} makes the published values
  * independent of the partitioning. Output: fisher/diag.bin ({@link DiagonalFisher} bytes, carrying the base
- * model's fingerprint) and its provenance; for the networks {@link dev.lethe.math.FastCnn} supports, also
+ * model's fingerprint) and its provenance; for the networks {@link dev.lethe.math.cnn.FastCnn} supports, also
  * fisher/logp.bin ({@link RowLogLikelihoods}: log p(z | theta_hat) of every training example in double precision,
  * from the forward pass each gradient already runs, so at no extra pass), which ewc-influence's scoring then
  * looks up instead of running a second forward pass per example.

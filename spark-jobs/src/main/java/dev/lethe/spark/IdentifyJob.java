@@ -126,7 +126,6 @@ public final class IdentifyJob {
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
     int threads = c.nonNegativeInt("spark.nd4j-task-threads");
     int numClasses = c.positiveInt("data.num-classes");
-    boolean failFirstAttempt = c.getBoolean("identify.test.fail-first-attempt");
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     wd.requireInput(FailuresJob.QUERY, "failures");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
@@ -210,8 +209,8 @@ public final class IdentifyJob {
       LongAccumulator done = progress.rows();
       ctx.describe("score " + n + " training examples with " + name + ", " + partitions + " partitions");
       JavaRDD<Scored> scored = ExampleTables.inPartitions(train, partitions)
-          .mapPartitions(rows -> failFirstAttempt(failFirstAttempt, score(rows, spec.value(), blockRows,
-              numFeatures, numClasses, threads, trainPath, name, done)))
+          .mapPartitions(rows -> score(rows, spec.value(), blockRows, numFeatures, numClasses, threads, trainPath,
+              name, done))
           .persist(StorageLevel.MEMORY_AND_DISK());
       long nonFinite = scored.filter(s -> !Double.isFinite(s.score())).count();
       double scoringPassSeconds = (System.nanoTime() - t1) / 1e9;
@@ -402,22 +401,6 @@ public final class IdentifyJob {
         s.close();
       }
     }
-  }
-
-  /**
-   * Test-only fault injection ({@code identify.test.fail-first-attempt}): a scoring task throws on its first
-   * attempt, after scoring its partition, so Spark must retry it; otherwise passes the scored rows through.
-   */
-  private static Iterator<Scored> failFirstAttempt(boolean inject, Iterator<Scored> scored) {
-    TaskContext task = TaskContext.get();
-    if (inject && task.attemptNumber() == 0) {
-      while (scored.hasNext()) {
-        scored.next();
-      }
-      throw new IllegalStateException("identify.test.fail-first-attempt: injected failure of partition "
-          + task.partitionId() + ", attempt 0");
-    }
-    return scored;
   }
 
   static Row culpritRow(Scored s, long rank, String method) {

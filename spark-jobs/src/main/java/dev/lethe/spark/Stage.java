@@ -1,7 +1,6 @@
 package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
-import dev.lethe.spark.bench.BenchJob;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -16,7 +15,7 @@ public enum Stage {
   REPORT("report", ReportJob::run),
   PIPELINE("pipeline", PipelineJob::run),
   DEMO("demo", PipelineJob::run),
-  BENCH("bench", BenchJob::run);
+  BENCH("bench", ctx -> BenchCommand.load().run(ctx));
 
   /** A stage body. */
   @FunctionalInterface

@@ -3,7 +3,6 @@ package dev.lethe.spark;
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.InfluenceMethods;
-import dev.lethe.spark.bench.BenchSuite;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.exec.PeakMemory;
@@ -135,7 +134,7 @@ public final class StageRunner {
     a.configFile().ifPresent(f -> layers.add(configFile(f, hadoopConf)));
     if (stage == Stage.BENCH) {
       // fail before a Spark session starts and before anything is written; the message lists the suites
-      BenchSuite.byName(a.suite().orElse(StageArgs.DEFAULT_SUITE));
+      BenchCommand.load().checkSuite(a.suite().orElse(StageArgs.DEFAULT_SUITE));
     }
     List<String> overrides = new ArrayList<>(a.overrides());
     Optional<String> method = a.method();

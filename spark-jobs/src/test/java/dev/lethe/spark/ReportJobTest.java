@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * The report stage on a copy of the small fixture with two rankings (oracle, random) and two repairs (one
  * accepted, one rejected by the guardrail).
  */
-class ReportJobTest {
+public class ReportJobTest {
   static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   static Path wd;
   static StageFixture.Run report;
@@ -40,7 +40,8 @@ class ReportJobTest {
     report = StageFixture.ok("report", wd, StageFixture.SMALL, "--overwrite");
   }
 
-  static void assertPng(Path p) throws IOException {
+  /** A PNG file of some size (a plot, not an empty image); also for the bench module's tests. */
+  public static void assertPng(Path p) throws IOException {
     assertThat(p).exists();
     byte[] b = Files.readAllBytes(p);
     assertThat(b.length).as("size of %s", p).isGreaterThan(10_000);

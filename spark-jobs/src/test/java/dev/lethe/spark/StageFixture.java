@@ -18,11 +18,11 @@ import java.util.stream.Stream;
 /**
  * Runs stages in the shared session and builds the small workdir fixture once per JVM: the bundled data cut to
  * 400 training / 300 test examples with 30% label flips, an MLP trained for 5 epochs, its failures and its Fisher
- * diagonal.
+ * diagonal. Public for the bench module's tests (this module's test-jar).
  */
-final class StageFixture {
+public final class StageFixture {
   /** The settings of the small fixture, passed to every stage run on it. */
-  static final List<String> SMALL = List.of("data.train-size=400", "data.test-size=300",
+  public static final List<String> SMALL = List.of("data.train-size=400", "data.test-size=300",
       "noise.label-flip.rate=0.3", "model.architecture=mlp", "train.max-epochs=5");
 
   private static Path small;
@@ -30,10 +30,10 @@ final class StageFixture {
   private StageFixture() {}
 
   /** The outcome of one stage run. */
-  record Run(int code, String out, String err) {}
+  public record Run(int code, String out, String err) {}
 
   /** Runs {@code stage} on {@code workdir} with {@code sets} as --set overrides, plus {@code extra} arguments. */
-  static Run run(String stage, Path workdir, List<String> sets, String... extra) {
+  public static Run run(String stage, Path workdir, List<String> sets, String... extra) {
     SharedSpark.get();
     List<String> args = new ArrayList<>(List.of(stage, "--workdir", workdir.toString()));
     for (String s : sets) {
@@ -52,14 +52,14 @@ final class StageFixture {
   }
 
   /** As {@link #run}, asserting exit code 0. */
-  static Run ok(String stage, Path workdir, List<String> sets, String... extra) {
+  public static Run ok(String stage, Path workdir, List<String> sets, String... extra) {
     Run r = run(stage, workdir, sets, extra);
     assertThat(r.code()).as("exit code of %s; stderr: %s", stage, r.err()).isZero();
     return r;
   }
 
   /** The small fixture workdir (prepare, train, failures, fisher done); built on first use. */
-  static synchronized Path small() {
+  public static synchronized Path small() {
     if (small == null) {
       Path dir = newDir("small");
       for (String stage : List.of("prepare", "train", "failures", "fisher")) {
@@ -71,7 +71,7 @@ final class StageFixture {
   }
 
   /** A fresh directory under the build's test-tmp. */
-  static Path newDir(String prefix) {
+  public static Path newDir(String prefix) {
     try {
       Path base = Path.of(System.getProperty("lethe.test.tmp", System.getProperty("java.io.tmpdir")));
       Files.createDirectories(base);
@@ -82,7 +82,7 @@ final class StageFixture {
   }
 
   /** A copy of a workdir (to damage it in bad-input tests). */
-  static Path copy(Path from) {
+  public static Path copy(Path from) {
     Path to = newDir("copy");
     try (Stream<Path> walk = Files.walk(from)) {
       for (Path p : (Iterable<Path>) walk::iterator) {

@@ -22,6 +22,15 @@ final class AppJar {
 
   /** As {@link #run(List)}, with extra options for the JVM. */
   static Run run(List<String> jvmOptions, List<String> args) throws IOException, InterruptedException {
+    return run(jvmOptions, false, args);
+  }
+
+  /**
+   * As {@link #run(List, List)}, with this module's test classes after the application jar on the class path when
+   * {@code withTestClasses} (for test-side hooks such as {@link FailFirstAttemptFileSystem}).
+   */
+  static Run run(List<String> jvmOptions, boolean withTestClasses, List<String> args)
+      throws IOException, InterruptedException {
     Path root = Path.of(System.getProperty("lethe.repo.root"));
     Path jar = Path.of(System.getProperty("lethe.app.jar"));
     String provided = Files.readString(root.resolve("spark-jobs/target/provided-classpath.txt")).trim();
@@ -31,7 +40,9 @@ final class AppJar {
     cmd.removeIf(String::isBlank);
     cmd.add("-Xmx1g");
     cmd.addAll(jvmOptions);
-    cmd.addAll(List.of("-cp", jar + ":" + provided, "dev.lethe.spark.LetheMain"));
+    String testClasses = withTestClasses ? ":" + Path.of(AppJar.class.getProtectionDomain().getCodeSource()
+        .getLocation().getPath()) : "";
+    cmd.addAll(List.of("-cp", jar + testClasses + ":" + provided, "dev.lethe.spark.LetheMain"));
     cmd.addAll(args);
     Path out = Files.createTempFile(Path.of(System.getProperty("lethe.test.tmp", System.getProperty("java.io.tmpdir"))),
         "app-jar", ".out");

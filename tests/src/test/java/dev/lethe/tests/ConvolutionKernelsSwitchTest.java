@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.lethe.math.FastCnn;
+import dev.lethe.math.cnn.FastCnn;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
