@@ -131,8 +131,8 @@ public final class FisherJob {
         out.writeProvenance(LOGP, prov);
       } else {
         // an earlier run's table (e.g. of another architecture) must not outlive this run's Fisher
-        deleteIfExists(wd, LOGP);
-        deleteIfExists(wd, LOGP + Workdir.PROVENANCE_SUFFIX);
+        out.remove(LOGP);
+        out.remove(LOGP + Workdir.PROVENANCE_SUFFIX);
       }
       out.commit();
     }
@@ -152,14 +152,6 @@ public final class FisherJob {
     DiagonalFisher f = DiagonalFisher.fromBytes(wd.readBytes(DIAG), where);
     f.requireMatches(net.numParams(), fingerprint, where + " (rerun `lethe fisher --overwrite`)");
     return f;
-  }
-
-  private static void deleteIfExists(Workdir wd, String rel) {
-    try {
-      wd.fileSystem().delete(wd.path(rel), false);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot delete " + wd.path(rel), e);
-    }
   }
 
   /**

@@ -93,7 +93,11 @@ public final class StageRunner {
         return 2;
       }
       LOG.error("lethe {} failed", stage.cliName(), t);
-      console.error("lethe %s: internal error: %s (stack trace in the log above)", stage.cliName(), t);
+      console.error("lethe %s: internal error: %s (stack trace in the log above)", stage.cliName(), firstLine(t));
+      Throwable root = rootCause(t);
+      if (root != t) {
+        console.error("lethe %s: cause: %s", stage.cliName(), firstLine(root));
+      }
       return 1;
     } finally {
       if (spark != null && !existing) {
@@ -176,6 +180,22 @@ public final class StageRunner {
       }
     }
     return b.getOrCreate();
+  }
+
+  /** The innermost cause of {@code t}: what the file system, the network or the JVM reported. */
+  static Throwable rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
+  /** {@code t} as {@code Class: message}, cut at the first line break (Spark's job aborts run to many lines). */
+  static String firstLine(Throwable t) {
+    String s = t.toString();
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl).trim();
   }
 
   /** The {@link LetheInputException} behind a failure, also when Spark wrapped it in task failures. */

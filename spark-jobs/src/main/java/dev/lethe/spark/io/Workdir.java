@@ -145,7 +145,10 @@ public final class Workdir {
   public final class Staging implements AutoCloseable {
     private final Path dir;
     private final List<String> outputs = new ArrayList<>();
+    private final List<String> removed = new ArrayList<>();
     private boolean committed;
+    /** Set when an old output could not be put back and lies in this staging directory. */
+    private boolean keep;
 
     private Staging(Path dir) {
       this.dir = dir;
@@ -196,51 +199,72 @@ public final class Workdir {
     }
 
     /**
-     * Publishes every output: each staged path (and its provenance file) replaces the target, provenance first so
-     * that a published output always has one. A provenance file without its output is what a stage killed between
-     * the two renames leaves; it describes nothing and is replaced.
+     * Removes output {@code rel} of an earlier run when this stage publishes (an output this run does not write
+     * must not outlive it). Like a replacement, it happens at {@link #commit} and is undone if the commit fails.
+     */
+    public void remove(String rel) {
+      removed.add(rel);
+    }
+
+    /**
+     * Publishes every output through a {@link Publication}: each staged path and its provenance file replace the
+     * targets, provenance first so that a published output always has one; if any rename fails, every target is
+     * put back as it was and the stage fails (exit 1) naming the path the file system refused. A provenance file
+     * without its output is what a stage killed between the two renames leaves; it describes nothing and is
+     * replaced even without --overwrite.
      */
     public void commit() {
+      Publication publication = new Publication(fs, dir);
       try {
         for (String rel : outputs) {
           Path staged = new Path(dir, rel);
           if (!fs.exists(staged)) {
             throw new IllegalStateException("stage output " + rel + " was never written");
           }
-        }
-        for (String rel : outputs) {
-          Path provenance = Workdir.this.path(rel + PROVENANCE_SUFFIX);
-          if (!fs.exists(Workdir.this.path(rel)) && fs.exists(provenance)) {
-            fs.delete(provenance, false);
+          for (String name : List.of(rel, rel + PROVENANCE_SUFFIX)) {
+            if (!overwrite && fs.exists(Workdir.this.path(name)) && !orphanProvenance(rel, name)) {
+              throw new LetheInputException("output " + Workdir.this.path(name)
+                  + " appeared while the stage ran; pass --overwrite");
+            }
           }
-          publish(new Path(dir, rel + PROVENANCE_SUFFIX), provenance);
-          publish(new Path(dir, rel), Workdir.this.path(rel));
         }
+        try {
+          for (String rel : outputs) {
+            publication.replace(new Path(dir, rel + PROVENANCE_SUFFIX), Workdir.this.path(rel + PROVENANCE_SUFFIX),
+                rel + PROVENANCE_SUFFIX);
+            publication.replace(new Path(dir, rel), Workdir.this.path(rel), rel);
+          }
+          for (String rel : removed) {
+            publication.remove(Workdir.this.path(rel), rel);
+          }
+        } catch (IOException e) {
+          publication.rollBack(e);
+          List<String> kept = publication.kept();
+          keep = !kept.isEmpty();
+          throw keep ? new IOException(e.getMessage() + "; could not put back the old output " + String.join(", ",
+              kept), e) : e;
+        }
+        publication.finish();
         committed = true;
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot publish outputs from " + dir, e);
+        throw new UncheckedIOException("cannot publish the outputs of " + dir.getName() + ": " + e.getMessage(), e);
       }
     }
 
-    private void publish(Path from, Path to) throws IOException {
-      if (!fs.exists(from)) {
-        return;
-      }
-      if (fs.exists(to)) {
-        if (!overwrite) {
-          throw new LetheInputException("output " + to + " appeared while the stage ran; pass --overwrite");
-        }
-        fs.delete(to, true);
-      }
-      fs.mkdirs(to.getParent());
-      if (!fs.rename(from, to)) {
-        throw new IOException("rename " + from + " -> " + to + " failed");
-      }
+    /** Whether {@code name} is the provenance file of output {@code rel} and that output does not exist. */
+    private boolean orphanProvenance(String rel, String name) throws IOException {
+      return name.endsWith(PROVENANCE_SUFFIX) && !fs.exists(Workdir.this.path(rel));
     }
 
-    /** Removes the staging directory; after a failure nothing of this stage is published. */
+    /**
+     * Removes the staging directory; after a failure nothing of this stage is published. It is kept when it holds an
+     * old output that a failed commit could not put back (the commit's error names the path).
+     */
     @Override
     public void close() {
+      if (keep) {
+        return;
+      }
       try {
         fs.delete(dir, true);
         Path parent = dir.getParent();
