@@ -191,7 +191,7 @@ class PublishFailureTest {
     assertThat(r.code()).as(r.err()).isEqualTo(1);
     List<String> lines = r.err().lines().toList();
     assertThat(lines).hasSize(2);
-    assertThat(lines.get(0)).startsWith("lethe prepare: internal error: ");
+    assertThat(lines.get(0)).startsWith("lethe prepare: internal error (stack trace in the log above): ");
     assertThat(lines.get(1)).startsWith("lethe prepare: cause: java.io.IOException: cannot replace refusing:"
         + work.resolve("data/train.parquet") + ": the file system refused to move it aside (rename to refusing:"
         + work.resolve("_staging/prepare-")).endsWith("/_replaced/data/train.parquet failed); the old output is"

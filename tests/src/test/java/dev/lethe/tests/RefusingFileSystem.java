@@ -35,7 +35,7 @@ public class RefusingFileSystem extends RawLocalFileSystem {
   static final Set<String> NEVER_RENAME_ONTO = ConcurrentHashMap.newKeySet();
   /** Local paths that cannot be deleted (a rename away from them still works). */
   static final Set<String> UNDELETABLE = ConcurrentHashMap.newKeySet();
-  /** Local directory prefixes under which nothing can be created: a read-only or full destination. */
+  /** Local path prefixes (plain string prefixes) where nothing can be created: a read-only or full destination. */
   static final Set<String> NO_CREATE_UNDER = ConcurrentHashMap.newKeySet();
   /** The message of the IOException a refused create throws. */
   static volatile String createError = "Read-only file system";
@@ -107,7 +107,7 @@ public class RefusingFileSystem extends RawLocalFileSystem {
   private static void checkCreate(Path p) throws IOException {
     String path = local(p);
     for (String prefix : NO_CREATE_UNDER) {
-      if (path.equals(prefix) || path.startsWith(prefix + "/")) {
+      if (path.startsWith(prefix)) {
         throw new IOException(path + ": " + createError);
       }
     }

@@ -24,6 +24,8 @@ import org.apache.hadoop.fs.Path;
 public final class Workdir {
   public static final String SUCCESS = "_SUCCESS";
   public static final String PROVENANCE_SUFFIX = ".provenance.json";
+  /** Where stages write before they publish; the only thing a failed stage can leave behind. */
+  public static final String STAGING = "_staging";
 
   private final FileSystem fs;
   private final Path root;
@@ -64,6 +66,31 @@ public final class Workdir {
   /** A path inside the workdir, e.g. {@code path("data/train.parquet")}. */
   public Path path(String rel) {
     return new Path(root, rel);
+  }
+
+  /**
+   * Writes, reads back and deletes a small file under {@code _staging/} (creating the workdir if needed), before any
+   * work, so that a read-only or full destination stops the stage at once with the file system's reason instead of
+   * after the work, when it publishes.
+   */
+  public void probeWritable() {
+    Path staging = new Path(root, STAGING);
+    Path probe = new Path(staging, ".write-probe-" + UUID.randomUUID());
+    try {
+      boolean stagingExisted = fs.exists(staging);
+      try (FSDataOutputStream out = fs.create(probe, false)) {
+        out.write(1);
+      }
+      if (fs.getFileStatus(probe).getLen() != 1) {
+        throw new IOException("wrote 1 byte to " + probe + ", found " + fs.getFileStatus(probe).getLen());
+      }
+      fs.delete(probe, false);
+      if (!stagingExisted) {
+        fs.delete(staging, true);
+      }
+    } catch (IOException e) {
+      throw new LetheInputException("--workdir " + root + ": cannot write there: " + e.getMessage(), e);
+    }
   }
 
   public boolean exists(String rel) {
@@ -125,7 +152,7 @@ public final class Workdir {
 
   /** Reads a file given by any Hadoop path (not necessarily inside the workdir). */
   public static byte[] readFile(String location, Configuration hadoopConf, String what) {
-    Path p = new Path(location);
+    Path p = requireFile(location, hadoopConf, what);
     try (InputStream in = p.getFileSystem(hadoopConf).open(p)) {
       return in.readAllBytes();
     } catch (FileNotFoundException e) {
@@ -135,9 +162,33 @@ public final class Workdir {
     }
   }
 
+  /**
+   * Checks that {@code location} (any Hadoop path, named {@code what} in messages: the argument or config key)
+   * exists and is a file, not a directory; for checks before any work.
+   */
+  public static Path requireFile(String location, Configuration hadoopConf, String what) {
+    return requireExisting(location, hadoopConf, what, true);
+  }
+
+  /** Checks that {@code location} exists, as a file or a directory (a Parquet table). */
+  public static Path requireExisting(String location, Configuration hadoopConf, String what, boolean fileOnly) {
+    try {
+      Path p = new Path(location);
+      FileStatus st = p.getFileSystem(hadoopConf).getFileStatus(p);
+      if (fileOnly && st.isDirectory()) {
+        throw LetheInputException.of("%s %s: is a directory, expected a file", what, location);
+      }
+      return p;
+    } catch (FileNotFoundException e) {
+      throw LetheInputException.of("%s %s: file not found", what, location);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new LetheInputException(what + " " + location + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
   /** Opens a staging area for one stage's outputs. Use with try-with-resources; call {@link Staging#commit}. */
   public Staging stage(String stageName) {
-    Path dir = new Path(root, "_staging/" + stageName + "-" + UUID.randomUUID());
+    Path dir = new Path(root, STAGING + "/" + stageName + "-" + UUID.randomUUID());
     return new Staging(dir);
   }
 
