@@ -208,6 +208,14 @@ public final class LetheConfig implements Serializable {
     }
   }
 
+  public List<Double> getDoubleList(String key) {
+    try {
+      return List.copyOf(config().getDoubleList(key));
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of numbers", e);
+    }
+  }
+
   public List<String> getStringList(String key) {
     try {
       return List.copyOf(config().getStringList(key));
