@@ -1,6 +1,7 @@
 package dev.lethe.spark;
 
 import dev.lethe.Seeds;
+import dev.lethe.config.LetheConfig;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelStore;
 import dev.lethe.model.Predictor;
@@ -61,12 +62,17 @@ public final class FailuresJob {
     return new Split(q, h, rest.stream().mapToInt(Integer::intValue).toArray(), predicted);
   }
 
+  /** {@code failures.query-fraction}, checked (the pipeline checks it before its first stage). */
+  static double queryFraction(LetheConfig c) {
+    return c.doubleIn("failures.query-fraction", 0.0, 1.0);
+  }
+
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(QUERY, HOLDOUT, REMAINING));
     wd.requireInput(PrepareJob.TEST, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
-    double queryFraction = ctx.config().doubleIn("failures.query-fraction", 0.0, 1.0);
+    double queryFraction = queryFraction(ctx.config());
     int numClasses = ctx.config().positiveInt("data.num-classes");
     ctx.describe("predict test set");
     ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TEST).toString(),

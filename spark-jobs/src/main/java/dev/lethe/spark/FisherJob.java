@@ -53,9 +53,17 @@ public final class FisherJob {
     StageRunner.main("fisher", args);
   }
 
+  /** Checks the Fisher settings without running anything (the pipeline calls it before its first stage). */
+  static void validate(dev.lethe.config.LetheConfig c) {
+    c.positiveInt("data.num-classes");
+    c.nonNegativeInt("fisher.partitions");
+    c.nonNegativeInt("spark.nd4j-task-threads");
+  }
+
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(DIAG, LOGP));
+    validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
