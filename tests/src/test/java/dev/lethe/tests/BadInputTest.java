@@ -332,6 +332,38 @@ class BadInputTest {
         "fisher/diag.bin", "Fisher from another model: it has 10 values, the model has 7850 parameters");
   }
 
+  /**
+   * A Fisher file with a valid checksum but values no Fisher diagonal has (written by another tool): identify stops
+   * naming the file and the first bad index instead of ranking by meaningless scores.
+   */
+  @Test
+  void fisherWithNonFiniteOrNegativeValues() throws IOException {
+    for (double bad : new double[] {Double.NaN, -0.5}) {
+      Path work = withoutOutputs("fisher-" + bad, IDENTIFY_OUT);
+      Path file = work.resolve("fisher/diag.bin");
+      DiagonalFisher f = DiagonalFisher.fromBytes(Files.readAllBytes(file), file.toString());
+      double[] values = f.values().clone();
+      values[17] = bad;
+      SmallWorkdir.overwrite(file, new DiagonalFisher(values, f.count(), f.modelFingerprint()).toBytes());
+      assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+          "fisher/diag.bin", "not a Fisher diagonal: value " + bad + " at index 17 (every value must be finite and"
+              + " >= 0)");
+    }
+  }
+
+  /** A record's check names the config key, never the Java field behind it. */
+  @Test
+  void recordChecksNameTheConfigKey() {
+    Path work = dir.resolve("keys");
+    assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
+        "identify.batch-size=0"), work, List.of("culprits"), "config key 'identify.batch-size': must be >= 1, got 0");
+    assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
+        "identify.ewc.learning-rate=-1"), work, List.of("culprits"),
+        "config key 'identify.ewc.learning-rate': must be finite and > 0, got -1.0");
+    assertBadInput("train", SharedSpark.run("train", "--workdir", work.toString(), "--set", "train.batch-size=0"),
+        work, List.of("model"), "config key 'train.batch-size': must be > 0, got 0");
+  }
+
   /** The real launcher path: a separate JVM running the application jar exits with status 2. */
   @Test
   void applicationJarExitsWithStatusTwo() throws Exception {
