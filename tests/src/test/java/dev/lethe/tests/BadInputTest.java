@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lethe.math.DiagonalFisher;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -31,20 +29,13 @@ class BadInputTest {
   static Path labels;
 
   @BeforeAll
-  static void idxFiles() throws IOException {
-    ByteBuffer img = ByteBuffer.allocate(16 + 4 * 28 * 28);
-    img.putInt(2051).putInt(4).putInt(28).putInt(28);
-    images = Files.write(dir.resolve("images.idx"), img.array());
-    labels = Files.write(dir.resolve("labels.idx"),
-        ByteBuffer.allocate(12).putInt(2049).putInt(4).put(new byte[] {0, 1, 2, 3}).array());
+  static void idxFiles() {
+    images = IdxFiles.images(dir.resolve("images.idx"), 4);
+    labels = IdxFiles.labels(dir.resolve("labels.idx"), 0, 1, 2, 3);
   }
 
   private static SharedSpark.Run prepareIdx(Path work, Path trainImages, Path trainLabels, String... extra) {
-    List<String> a = new ArrayList<>(List.of("--workdir", work.toString(), "--set", "data.source=idx",
-        "--set", "data.idx.train-images=" + trainImages, "--set", "data.idx.train-labels=" + trainLabels,
-        "--set", "data.idx.test-images=" + images, "--set", "data.idx.test-labels=" + labels));
-    a.addAll(List.of(extra));
-    return SharedSpark.run("prepare", a.toArray(new String[0]));
+    return IdxFiles.prepare(work, trainImages, trainLabels, images, labels, extra);
   }
 
   private static void assertBadInput(SharedSpark.Run r, Path work, String... mentions) {

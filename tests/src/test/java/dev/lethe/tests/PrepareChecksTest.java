@@ -2,9 +2,7 @@ package dev.lethe.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
+import dev.lethe.spark.io.ExampleTables;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,11 +11,7 @@ import java.util.function.IntFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What {@code prepare} refuses from any source before it writes anything: too few rows or classes, features outside
@@ -25,46 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
  * given (the label file, a directory where a file belongs, a corruption value).
  */
 class PrepareChecksTest {
-  private static final int PIXELS = 28 * 28;
-  private static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.LongType, false)
-      .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("label", DataTypes.IntegerType, false)
-      .add("original_label", DataTypes.IntegerType, false)
-      .add("corruption", DataTypes.StringType, false);
+  private static final Path dir = SmallWorkdir.newDir("prepare-checks");
+  /** The test split of every IDX case: 4 black images of classes 0 to 3. */
+  private static final Path images = IdxFiles.images(dir.resolve("images.idx"), 4);
+  private static final Path labels = IdxFiles.labels(dir.resolve("labels.idx"), 0, 1, 2, 3);
 
-  @TempDir
-  static Path dir;
-  static Path images;
-  static Path labels;
-
-  @BeforeAll
-  static void idxFiles() throws IOException {
-    images = idxImages("images.idx", 4);
-    labels = idxLabels("labels.idx", 0, 1, 2, 3);
-  }
-
-  private static Path idxImages(String name, int count) throws IOException {
-    ByteBuffer img = ByteBuffer.allocate(16 + count * PIXELS);
-    img.putInt(2051).putInt(count).putInt(28).putInt(28);
-    return Files.write(dir.resolve(name), img.array());
-  }
-
-  private static Path idxLabels(String name, int... values) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(8 + values.length).putInt(2049).putInt(values.length);
-    for (int v : values) {
-      b.put((byte) v);
-    }
-    return Files.write(dir.resolve(name), b.array());
-  }
-
-  private static SharedSpark.Run prepareIdx(Path work, Path trainImages, Path trainLabels, String... extra) {
-    List<String> a = new ArrayList<>(List.of("--workdir", work.toString(), "--set", "data.source=idx",
-        "--set", "data.idx.train-images=" + trainImages, "--set", "data.idx.train-labels=" + trainLabels,
-        "--set", "data.idx.test-images=" + images, "--set", "data.idx.test-labels=" + labels,
-        "--set", "data.train-size=0", "--set", "data.test-size=0"));
-    a.addAll(List.of(extra));
-    return SharedSpark.run("prepare", a.toArray(new String[0]));
+  private static SharedSpark.Run prepareIdx(Path work, Path trainImages, Path trainLabels) {
+    return IdxFiles.prepare(work, trainImages, trainLabels, images, labels, "--set", "data.train-size=0", "--set",
+        "data.test-size=0");
   }
 
   /** A Parquet table of {@code n} rows: id i + 1, label {@code label(i)}, every feature {@code value(i)}. */
@@ -72,12 +34,12 @@ class PrepareChecksTest {
       String corruption) {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      Float[] f = new Float[PIXELS];
+      Float[] f = new Float[IdxFiles.PIXELS];
       Arrays.fill(f, value.apply(i));
       rows.add(RowFactory.create(i + 1L, f, label.apply(i), label.apply(i), corruption));
     }
     Path t = dir.resolve(name + ".parquet");
-    SharedSpark.session().createDataFrame(rows, SCHEMA).write().parquet(t.toString());
+    SharedSpark.session().createDataFrame(rows, ExampleTables.DATA).write().parquet(t.toString());
     return t;
   }
 
@@ -102,10 +64,10 @@ class PrepareChecksTest {
   }
 
   @Test
-  void idxPairWithNoImages() throws IOException {
+  void idxPairWithNoImages() {
     Path work = dir.resolve("no-images");
-    Path none = idxImages("none.idx", 0);
-    Path noLabels = idxLabels("no-labels.idx");
+    Path none = IdxFiles.images(dir.resolve("none.idx"), 0);
+    Path noLabels = IdxFiles.labels(dir.resolve("no-labels.idx"));
     assertRefused(prepareIdx(work, none, noLabels), work, "lethe prepare: error: data.idx.train-images/-labels ("
         + none + ", " + noLabels + "): 0 examples; prepare needs at least 2 per split");
   }
@@ -176,9 +138,9 @@ class PrepareChecksTest {
   }
 
   @Test
-  void labelOutsideTheClassesNamesTheLabelFile() throws IOException {
+  void labelOutsideTheClassesNamesTheLabelFile() {
     Path work = dir.resolve("label-90");
-    Path bad = idxLabels("labels-90.idx", 0, 1, 90, 3);
+    Path bad = IdxFiles.labels(dir.resolve("labels-90.idx"), 0, 1, 90, 3);
     assertRefused(prepareIdx(work, images, bad), work, "lethe prepare: error: data.idx.train-images/-labels ("
         + images + ", " + bad + "): id 2 has label 90, outside [0, 10)");
   }

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterEach;
@@ -79,26 +81,27 @@ class PublishFailureTest {
     before.forEach((name, bytes) -> assertThat(after.get(name)).as(name).isEqualTo(bytes));
   }
 
-  private static void assertRefusedAndUnchanged(Path work, Map<String, byte[]> before, String... mentions) {
+  /**
+   * Old outputs in a fresh workdir, {@code rel} of it refused through {@code refusal}: publishing fails with a
+   * message containing {@code mention(work)}, and every old output is as it was, with nothing left beside it.
+   */
+  private static void assertRefusedAndUnchanged(String name, Set<String> refusal, String rel,
+      Function<Path, String> mention) throws IOException {
+    Path work = oldOutputs(name);
+    Map<String, byte[]> before = contents(work);
+    refusal.add(work.resolve(rel).toString());
     assertThatThrownBy(() -> publishNew(open(work))).isInstanceOf(UncheckedIOException.class)
-        .hasMessageContaining("cannot publish the outputs of test-").hasMessageContaining(mentions[0])
+        .hasMessageContaining("cannot publish the outputs of test-").hasMessageContaining(mention.apply(work))
         .hasRootCauseInstanceOf(IOException.class);
-    try {
-      assertSameFiles(contents(work), before);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    assertSameFiles(contents(work), before);
     assertThat(work.resolve("_staging")).doesNotExist();
     assertThat(work.resolve("t/table/table")).doesNotExist();
   }
 
   @Test
   void oldOutputThatCannotBeMovedAsideIsKept() throws IOException {
-    Path work = oldOutputs("pinned-table");
-    Map<String, byte[]> before = contents(work);
-    RefusingFileSystem.PINNED.add(work.resolve("t/table").toString());
-    assertRefusedAndUnchanged(work, before, "cannot replace refusing:" + work.resolve("t/table")
-        + ": the file system refused to move it aside");
+    assertRefusedAndUnchanged("pinned-table", RefusingFileSystem.PINNED, "t/table", work -> "cannot replace refusing:"
+        + work.resolve("t/table") + ": the file system refused to move it aside");
   }
 
   /**
@@ -107,20 +110,21 @@ class PublishFailureTest {
    */
   @Test
   void renameThatCopiedAndEmptiedTheOldTableIsUndone() throws IOException {
-    Path work = oldOutputs("copy-then-fail");
-    Map<String, byte[]> before = contents(work);
-    RefusingFileSystem.COPY_THEN_FAIL.add(work.resolve("t/table").toString());
-    assertRefusedAndUnchanged(work, before, "refused to move it aside");
+    assertRefusedAndUnchanged("copy-then-fail", RefusingFileSystem.COPY_THEN_FAIL, "t/table",
+        work -> "refused to move it aside");
   }
 
   /** The second output fails to move into place: the first, already published, is rolled back with it. */
   @Test
   void newOutputThatCannotBeRenamedIntoPlaceRollsEverythingBack() throws IOException {
-    Path work = oldOutputs("no-rename-onto");
-    Map<String, byte[]> before = contents(work);
-    RefusingFileSystem.NO_RENAME_ONTO.add(work.resolve("m/model.bin").toString());
-    assertRefusedAndUnchanged(work, before, "cannot publish refusing:" + work.resolve("m/model.bin")
-        + ": the file system refused to rename");
+    assertRefusedAndUnchanged("no-rename-onto", RefusingFileSystem.NO_RENAME_ONTO, "m/model.bin",
+        work -> "cannot publish refusing:" + work.resolve("m/model.bin") + ": the file system refused to rename");
+  }
+
+  @Test
+  void provenanceFileThatCannotBeMovedAsideIsKept() throws IOException {
+    assertRefusedAndUnchanged("pinned-provenance", RefusingFileSystem.PINNED, "m/model.bin.provenance.json",
+        work -> "m/model.bin.provenance.json: the file system refused to move it aside");
   }
 
   /**
@@ -142,14 +146,6 @@ class PublishFailureTest {
     List<String> kept = after.keySet().stream().filter(k -> k.endsWith("/_replaced/m/model.bin")).toList();
     assertThat(kept).hasSize(1);
     assertThat(after.get(kept.get(0))).isEqualTo(OLD);
-  }
-
-  @Test
-  void provenanceFileThatCannotBeMovedAsideIsKept() throws IOException {
-    Path work = oldOutputs("pinned-provenance");
-    Map<String, byte[]> before = contents(work);
-    RefusingFileSystem.PINNED.add(work.resolve("m/model.bin.provenance.json").toString());
-    assertRefusedAndUnchanged(work, before, "m/model.bin.provenance.json: the file system refused to move it aside");
   }
 
   /** When the moved-aside copy cannot be deleted the new outputs are published and the copy stays in _staging. */
