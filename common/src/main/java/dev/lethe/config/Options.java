@@ -102,7 +102,10 @@ public final class Options {
     }
   }
 
-  /** {@code config key 'K': rest} when the message starts with a field or key K, else {@code config: message}. */
+  /**
+   * {@code config key 'K': rest} when the message starts with a key K ({@code K must ...}, {@code K: ...}) or with a
+   * field ({@code batchSize must ...}: K is its key), else {@code config[ section]: message}.
+   */
   static String keyMessage(String section, Map<String, String> keyOfField, String message) {
     String m = message == null ? "invalid value" : message;
     if (m.startsWith("config key ")) {
@@ -112,7 +115,7 @@ public final class Options {
     String first = space < 0 ? m : m.substring(0, space);
     String rest = space < 0 ? "" : m.substring(space + 1);
     String key = keyOfField.get(first);
-    if (key == null && section != null && FIELD.matcher(first).matches()) {
+    if (key == null && section != null && rest.startsWith("must ") && FIELD.matcher(first).matches()) {
       key = section + "." + KEBAB.matcher(first).replaceAll("$1-$2").toLowerCase(Locale.ROOT);
     }
     if (key == null && KEY.matcher(first).matches()) {

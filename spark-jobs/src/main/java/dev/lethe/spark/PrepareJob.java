@@ -56,7 +56,6 @@ public final class PrepareJob {
     int numFeatures = c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
     Settings s = new Settings(source, numClasses, numFeatures, c.nonNegativeInt("data.train-size"),
         c.nonNegativeInt("data.test-size"), Options.noise(c), Options.featureScale(c));
-    Options.model(c);
     for (String key : sourceKeys(c, source)) {
       Workdir.requireExisting(c.getString(key), hc, key, source.equals("idx"));
     }
