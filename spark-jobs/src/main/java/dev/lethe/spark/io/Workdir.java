@@ -69,24 +69,26 @@ public final class Workdir {
   }
 
   /**
-   * Writes, reads back and deletes a small file under {@code _staging/} (creating the workdir if needed), before any
-   * work, so that a read-only or full destination stops the stage at once with the file system's reason instead of
-   * after the work, when it publishes.
+   * Writes, checks and deletes a small file under {@code _staging/} before any work, so that a read-only or full
+   * destination stops the stage at once with the file system's reason instead of after the work, when it publishes.
+   * What the probe created is removed again (a workdir that did not exist does not exist afterwards), so a stage
+   * that then stops on bad input has written nothing.
    */
   public void probeWritable() {
     Path staging = new Path(root, STAGING);
     Path probe = new Path(staging, ".write-probe-" + UUID.randomUUID());
     try {
-      boolean stagingExisted = fs.exists(staging);
+      Path created = null;
+      for (Path p = staging; p != null && !fs.exists(p); p = p.getParent()) {
+        created = p;
+      }
       try (FSDataOutputStream out = fs.create(probe, false)) {
         out.write(1);
       }
-      if (fs.getFileStatus(probe).getLen() != 1) {
-        throw new IOException("wrote 1 byte to " + probe + ", found " + fs.getFileStatus(probe).getLen());
-      }
-      fs.delete(probe, false);
-      if (!stagingExisted) {
-        fs.delete(staging, true);
+      long length = fs.getFileStatus(probe).getLen();
+      fs.delete(created != null ? created : probe, true);
+      if (length != 1) {
+        throw new IOException("wrote 1 byte to " + probe + ", found " + length);
       }
     } catch (IOException e) {
       throw new LetheInputException("--workdir " + root + ": cannot write there: " + e.getMessage(), e);
