@@ -208,6 +208,14 @@ public final class LetheConfig implements Serializable {
     }
   }
 
+  public List<Double> getDoubleList(String key) {
+    try {
+      return List.copyOf(config().getDoubleList(key));
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of numbers", e);
+    }
+  }
+
   /** A list of finite numbers. */
   public double[] getDoubleArray(String key) {
     List<Double> l;

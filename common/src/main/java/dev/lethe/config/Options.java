@@ -2,13 +2,18 @@ package dev.lethe.config;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
+import dev.lethe.data.FeatureScale;
 import dev.lethe.data.NoiseOptions;
 import dev.lethe.influence.EwcOptions;
 import dev.lethe.influence.InfluenceOptions;
 import dev.lethe.model.Architecture;
 import dev.lethe.model.ModelOptions;
 import dev.lethe.model.TrainOptions;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Typed option records built from a {@link LetheConfig}. A record's own validation error becomes a
@@ -36,7 +41,7 @@ public final class Options {
   }
 
   public static TrainOptions train(LetheConfig c) {
-    return valid(() -> new TrainOptions(c.getDouble("train.learning-rate"), c.getInt("train.batch-size"),
+    return valid("train", () -> new TrainOptions(c.getDouble("train.learning-rate"), c.getInt("train.batch-size"),
         c.getInt("train.max-epochs"), c.getInt("train.patience"), c.getDouble("train.validation-fraction"),
         Seeds.derive(c.getLong("seed"), "train")));
   }
@@ -53,27 +58,76 @@ public final class Options {
   public static InfluenceOptions influence(LetheConfig c) {
     EwcOptions ewc = identifyEwc(c);
     String l = "identify.linear.";
-    return valid("identify", () -> new InfluenceOptions(ewc, c.getDouble(l + "gamma"), c.getString(l + "curvature"),
+    Map<String, String> keys = Map.of("linearGamma", l + "gamma", "curvature", l + "curvature", "damping",
+        l + "damping", "cgMaxIterations", l + "cg.max-iterations", "cgTolerance", l + "cg.tolerance", "lissaScale",
+        l + "lissa.scale", "lissaDepth", l + "lissa.depth", "lissaRepeats", l + "lissa.repeats", "lissaBatchSize",
+        l + "lissa.batch-size", "scoreBatchSize", "identify.batch-size");
+    return valid("identify", keys, () -> new InfluenceOptions(ewc, c.getDouble(l + "gamma"), c.getString(l + "curvature"),
         c.getDouble(l + "damping"), c.getInt(l + "cg.max-iterations"), c.getDouble(l + "cg.tolerance"),
         c.getDouble(l + "lissa.scale"), c.getInt(l + "lissa.depth"), c.getInt(l + "lissa.repeats"),
         c.getInt(l + "lissa.batch-size"), c.getInt("identify.batch-size")));
   }
 
-  /** Runs a record constructor and turns its {@link IllegalArgumentException} into bad input. */
+  /** {@code data.feature-range} and {@code data.rescale}: what prepare accepts as feature values. */
+  public static FeatureScale featureScale(LetheConfig c) {
+    List<Double> range = c.getDoubleList(FeatureScale.RANGE_KEY);
+    if (range.size() != 2) {
+      throw LetheInputException.of("config key '%s': expected [min, max], got %s", FeatureScale.RANGE_KEY, range);
+    }
+    return valid(() -> new FeatureScale(range.get(0), range.get(1), c.getString(FeatureScale.RESCALE_KEY).trim()));
+  }
+
+  /**
+   * Runs a record constructor and turns its {@link IllegalArgumentException} into bad input; a message that starts
+   * with a config key ({@code data.num-classes must be >= 2}) is reported as that key's error.
+   */
   public static <T> T valid(Supplier<T> build) {
+    return valid(null, Map.of(), build);
+  }
+
+  /**
+   * As {@link #valid(Supplier)} for a record whose fields are the keys of config section {@code section}: a message
+   * that starts with a field name ({@code batchSize must be >= 1}) names the key, {@code section.batch-size}.
+   */
+  public static <T> T valid(String section, Supplier<T> build) {
+    return valid(section, Map.of(), build);
+  }
+
+  /** As {@link #valid(String, Supplier)}, with the keys of fields whose name is not their key's. */
+  public static <T> T valid(String section, Map<String, String> keyOfField, Supplier<T> build) {
     try {
       return build.get();
     } catch (IllegalArgumentException e) {
-      throw new LetheInputException("config: " + e.getMessage(), e);
+      throw new LetheInputException(keyMessage(section, keyOfField, e.getMessage()), e);
     }
   }
 
-  /** As {@link #valid(Supplier)}, naming the config section whose values the record holds. */
-  public static <T> T valid(String section, Supplier<T> build) {
-    try {
-      return build.get();
-    } catch (IllegalArgumentException e) {
-      throw new LetheInputException("config " + section + ": " + e.getMessage(), e);
+  /**
+   * {@code config key 'K': rest} when the message starts with a key K ({@code K must ...}, {@code K: ...}) or with a
+   * field ({@code batchSize must ...}: K is its key), else {@code config[ section]: message}.
+   */
+  static String keyMessage(String section, Map<String, String> keyOfField, String message) {
+    String m = message == null ? "invalid value" : message;
+    if (m.startsWith("config key ")) {
+      return m;
     }
+    int space = m.indexOf(' ');
+    String first = space < 0 ? m : m.substring(0, space);
+    String rest = space < 0 ? "" : m.substring(space + 1);
+    String key = keyOfField.get(first);
+    if (key == null && section != null && rest.startsWith("must ") && FIELD.matcher(first).matches()) {
+      key = section + "." + KEBAB.matcher(first).replaceAll("$1-$2").toLowerCase(Locale.ROOT);
+    }
+    if (key == null && KEY.matcher(first).matches()) {
+      key = first.endsWith(":") ? first.substring(0, first.length() - 1) : first;
+    }
+    if (key == null) {
+      return "config" + (section == null ? "" : " " + section) + ": " + m;
+    }
+    return "config key '" + key + "': " + rest;
   }
+
+  private static final Pattern FIELD = Pattern.compile("[a-z][a-z0-9]*([A-Z][a-z0-9]*)*");
+  private static final Pattern KEBAB = Pattern.compile("([a-z0-9])([A-Z])");
+  private static final Pattern KEY = Pattern.compile("[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+:?");
 }

@@ -1,7 +1,6 @@
 package dev.lethe.data;
 
 import dev.lethe.LetheInputException;
-import java.util.Locale;
 
 /** How a training example was corrupted by noise injection (recorded per row; {@code none} for clean rows). */
 public enum Corruption {
@@ -30,6 +29,6 @@ public enum Corruption {
       }
     }
     throw LetheInputException.of("%s: unknown corruption '%s' (expected one of none, label_flip, salt_pepper,"
-        + " gaussian, fgsm)", source, value == null ? "null" : value.toLowerCase(Locale.ROOT));
+        + " gaussian, fgsm)", source, value == null ? "null" : value);
   }
 }

@@ -156,6 +156,18 @@ public final class ExampleSet implements Serializable {
     return joined;
   }
 
+  /** The same examples with every feature multiplied by {@code factor}. */
+  public ExampleSet scaled(float factor) {
+    float[][] f2 = new float[features.length][];
+    for (int i = 0; i < features.length; i++) {
+      f2[i] = features[i].clone();
+      for (int j = 0; j < f2[i].length; j++) {
+        f2[i][j] *= factor;
+      }
+    }
+    return new ExampleSet(ids, f2, labels, originalLabels, corruption, numFeatures);
+  }
+
   /**
    * Checks that every id is unique, every label in [0, numClasses) and every feature finite.
    *

@@ -113,6 +113,14 @@ public final class DiagonalFisher implements Serializable {
       if (!CheckedBytes.crcMatches(bytes)) {
         throw LetheInputException.of("%s: corrupt Fisher file (CRC32 mismatch)", source);
       }
+      // a valid checksum says the bytes are as written, not that the writer computed a Fisher diagonal: a mean of
+      // squared gradients is finite and >= 0, and anything else would rank culprits by meaningless scores
+      for (int j = 0; j < length; j++) {
+        if (!Double.isFinite(values[j]) || values[j] < 0) {
+          throw LetheInputException.of("%s: not a Fisher diagonal: value %s at index %d (every value must be finite"
+              + " and >= 0)", source, values[j], j);
+        }
+      }
       return new DiagonalFisher(values, count, new String(fp, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new LetheInputException(source + ": corrupt or truncated Fisher file", e);

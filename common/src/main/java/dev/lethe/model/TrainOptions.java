@@ -17,19 +17,19 @@ public record TrainOptions(double learningRate, int batchSize, int maxEpochs, in
 
   public TrainOptions {
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
+      throw new IllegalArgumentException("learningRate must be > 0, got " + learningRate);
     }
     if (batchSize <= 0) {
-      throw new IllegalArgumentException("batch size must be > 0, got " + batchSize);
+      throw new IllegalArgumentException("batchSize must be > 0, got " + batchSize);
     }
     if (maxEpochs <= 0) {
-      throw new IllegalArgumentException("max epochs must be > 0, got " + maxEpochs);
+      throw new IllegalArgumentException("maxEpochs must be > 0, got " + maxEpochs);
     }
     if (patience <= 0) {
       throw new IllegalArgumentException("patience must be > 0, got " + patience);
     }
     if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
-      throw new IllegalArgumentException("validation fraction must be in [0, 0.5], got " + validationFraction);
+      throw new IllegalArgumentException("validationFraction must be in [0, 0.5], got " + validationFraction);
     }
   }
 

@@ -87,7 +87,7 @@ class TrainerTest {
 
   @Test
   void optionsNameTheBadValue() {
-    assertThatThrownBy(() -> new TrainOptions(1e-3, 0, 5, 5, 0.1, 1)).hasMessageContaining("batch size");
+    assertThatThrownBy(() -> new TrainOptions(1e-3, 0, 5, 5, 0.1, 1)).hasMessage("batchSize must be > 0, got 0");
     assertThatThrownBy(() -> Architecture.parse("resnet")).hasMessageContaining("model.architecture");
   }
 }

@@ -53,9 +53,17 @@ public final class FisherJob {
     StageRunner.main("fisher", args);
   }
 
+  /** Checks the Fisher settings without running anything (the pipeline calls it before its first stage). */
+  static void validate(dev.lethe.config.LetheConfig c) {
+    c.positiveInt("data.num-classes");
+    c.nonNegativeInt("fisher.partitions");
+    c.nonNegativeInt("spark.nd4j-task-threads");
+  }
+
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(DIAG, LOGP));
+    validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
@@ -131,8 +139,8 @@ public final class FisherJob {
         out.writeProvenance(LOGP, prov);
       } else {
         // an earlier run's table (e.g. of another architecture) must not outlive this run's Fisher
-        deleteIfExists(wd, LOGP);
-        deleteIfExists(wd, LOGP + Workdir.PROVENANCE_SUFFIX);
+        out.remove(LOGP);
+        out.remove(LOGP + Workdir.PROVENANCE_SUFFIX);
       }
       out.commit();
     }
@@ -152,14 +160,6 @@ public final class FisherJob {
     DiagonalFisher f = DiagonalFisher.fromBytes(wd.readBytes(DIAG), where);
     f.requireMatches(net.numParams(), fingerprint, where + " (rerun `lethe fisher --overwrite`)");
     return f;
-  }
-
-  private static void deleteIfExists(Workdir wd, String rel) {
-    try {
-      wd.fileSystem().delete(wd.path(rel), false);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot delete " + wd.path(rel), e);
-    }
   }
 
   /**

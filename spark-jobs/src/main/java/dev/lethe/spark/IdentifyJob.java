@@ -112,9 +112,20 @@ public final class IdentifyJob {
     }
   }
 
+  /** Checks the identify settings of {@code identify.method} without running anything (the pipeline's check). */
+  static void validate(LetheConfig c) {
+    InfluenceMethods.byName(c.getString("identify.method"));
+    Options.influence(c);
+    c.nonNegativeInt("identify.partitions");
+    c.positiveInt("identify.linear.curvature-samples");
+    c.nonNegativeInt("spark.nd4j-task-threads");
+    c.positiveInt("data.num-classes");
+  }
+
   static void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
+    validate(c);
     InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"));
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);

@@ -2,7 +2,9 @@ package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
+import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.InfluenceMethods;
+import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.treatment.TreatmentMethods;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -69,12 +71,39 @@ public final class PipelineJob {
     return new ArrayList<>(methods);
   }
 
+  /**
+   * Checks every stage's settings (each identify and repair method's), that the files prepare reads exist and that
+   * no stage's output exists unless --overwrite was given, before the first stage: a bad setting of a later stage
+   * must stop the run before anything is computed or published.
+   */
+  static void validate(JobContext ctx, List<String> identify, List<String> repair) {
+    LetheConfig c = ctx.config();
+    PrepareJob.validate(c, ctx.spark().sparkContext().hadoopConfiguration());
+    TrainJob.validate(c);
+    FailuresJob.validate(c);
+    FisherJob.validate(c);
+    List<String> outputs = new ArrayList<>(List.of(PrepareJob.TRAIN, PrepareJob.TEST, ModelFiles.BASE,
+        FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.BENCHMARK, FailuresJob.REMAINING, FisherJob.DIAG,
+        FisherJob.LOGP,
+        ReportJob.DIR));
+    for (String m : identify) {
+      IdentifyJob.validate(c.withString("identify.method", m));
+      outputs.add(IdentifyJob.culprits(m));
+      if (m.equals(EwcInfluence.NAME)) {
+        outputs.add(ModelFiles.EWC_UPDATED);
+      }
+    }
+    for (String m : repair) {
+      RepairJob.validate(c.withString("repair.method", m));
+      outputs.add(RepairJob.dir(m));
+    }
+    ctx.workdir().requireWritable(outputs);
+  }
+
   static void run(JobContext ctx) throws Exception {
     List<String> identify = identifyMethods(ctx.config());
     List<String> methods = repairMethods(ctx.config());
-    for (String m : methods) {
-      RepairJob.validate(ctx.config().withString("repair.method", m));
-    }
+    validate(ctx, identify, methods);
     long start = System.nanoTime();
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {

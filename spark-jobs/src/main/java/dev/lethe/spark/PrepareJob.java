@@ -7,8 +7,10 @@ import dev.lethe.config.Options;
 import dev.lethe.data.BundledData;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.data.FeatureScale;
 import dev.lethe.data.IdxReader;
 import dev.lethe.data.NoiseInjector;
+import dev.lethe.data.NoiseOptions;
 import dev.lethe.data.StratifiedSampler;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Workdir;
@@ -31,6 +33,8 @@ public final class PrepareJob {
   public static final String TEST = "data/test.parquet";
   /** Test ids start here so they never collide with training ids read from IDX files. */
   public static final long TEST_ID_OFFSET = BundledData.TEST_FIRST_ID;
+  /** Rows every split needs: training splits off a validation row, and the failures stage needs test rows. */
+  static final int MIN_ROWS = 2;
 
   private PrepareJob() {}
 
@@ -38,31 +42,72 @@ public final class PrepareJob {
     StageRunner.main("prepare", args);
   }
 
+  /** The validated settings of prepare: where it reads, what it keeps and what it accepts. */
+  record Settings(String source, int numClasses, int numFeatures, int trainSize, int testSize, NoiseOptions noise,
+      FeatureScale scale) {}
+
+  /**
+   * Checks prepare's settings and that the files or tables it will read exist, without reading them (the pipeline
+   * calls it before its first stage).
+   */
+  static Settings validate(LetheConfig c, Configuration hc) {
+    String source = c.oneOf("data.source", "bundled", "idx", "parquet");
+    int numClasses = c.positiveInt("data.num-classes");
+    int numFeatures = c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
+    Settings s = new Settings(source, numClasses, numFeatures, c.nonNegativeInt("data.train-size"),
+        c.nonNegativeInt("data.test-size"), Options.noise(c), Options.featureScale(c));
+    for (String key : sourceKeys(c, source)) {
+      Workdir.requireExisting(c.getString(key), hc, key, source.equals("idx"));
+    }
+    return s;
+  }
+
+  /** The config keys naming the files or tables {@code source} reads (none for the bundled data). */
+  private static List<String> sourceKeys(LetheConfig c, String source) {
+    List<String> keys = switch (source) {
+      case "idx" -> List.of("data.idx.train-images", "data.idx.train-labels", "data.idx.test-images",
+          "data.idx.test-labels");
+      case "parquet" -> List.of("data.parquet.train", "data.parquet.test");
+      default -> List.of();
+    };
+    for (String key : keys) {
+      if (c.getString(key).isEmpty()) {
+        throw LetheInputException.of("config key '%s' must name %s when data.source = %s", key,
+            source.equals("idx") ? "an IDX file" : "a Parquet table", source);
+      }
+    }
+    return keys;
+  }
+
   static void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(TRAIN, TEST));
-    String source = c.oneOf("data.source", "bundled", "idx", "parquet");
-    int numClasses = c.positiveInt("data.num-classes");
-    int numFeatures = c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
-    int trainSize = c.nonNegativeInt("data.train-size");
-    int testSize = c.nonNegativeInt("data.test-size");
-    var noise = Options.noise(c);
+    Configuration hc = ctx.spark().sparkContext().hadoopConfiguration();
+    Settings settings = validate(c, hc);
+    int numClasses = settings.numClasses();
+    int numFeatures = settings.numFeatures();
+    String source = settings.source();
     ctx.describe("read " + source + " data");
 
     ExampleSet train;
     ExampleSet test;
+    String trainSource;
+    String testSource;
     var prov = ctx.provenance("prepare");
     switch (source) {
       case "bundled" -> {
         train = BundledData.train();
         test = BundledData.test();
+        trainSource = "bundled training data";
+        testSource = "bundled test data";
         prov.input("bundled Fashion-MNIST subset (classpath dev/lethe/data/fashion-mnist)");
       }
       case "idx" -> {
-        Configuration hc = ctx.spark().sparkContext().hadoopConfiguration();
         train = readIdx(c, "train", hc, 0L);
         test = readIdx(c, "test", hc, TEST_ID_OFFSET);
+        trainSource = idxSource(c, "train");
+        testSource = idxSource(c, "test");
         for (String k : List.of("train-images", "train-labels", "test-images", "test-labels")) {
           prov.input("idx:" + c.getString("data.idx." + k));
         }
@@ -70,6 +115,8 @@ public final class PrepareJob {
       default -> {
         train = readParquet(ctx, "train", numFeatures, numClasses);
         test = readParquet(ctx, "test", numFeatures, numClasses);
+        trainSource = parquetSource(c, "train");
+        testSource = parquetSource(c, "test");
         prov.input("parquet:" + c.getString("data.parquet.train")).input("parquet:" + c.getString("data.parquet.test"));
       }
     }
@@ -77,10 +124,15 @@ public final class PrepareJob {
       throw LetheInputException.of("data: images have %d (train) / %d (test) pixels, but data.channels x height x"
           + " width = %d", train.numFeatures(), test.numFeatures(), numFeatures);
     }
+    train = checked(train, trainSource, settings);
+    test = checked(test, testSource, settings);
     long seed = ctx.seed();
-    train = train.select(StratifiedSampler.sample(train.labels(), trainSize, Seeds.derive(seed, "prepare.train")));
-    test = test.select(StratifiedSampler.sample(test.labels(), testSize, Seeds.derive(seed, "prepare.test")));
-    train = NoiseInjector.apply(train, noise, numClasses, Seeds.derive(seed, "prepare.noise"));
+    train = train.select(StratifiedSampler.sample(train.labels(), settings.trainSize(),
+        Seeds.derive(seed, "prepare.train")));
+    test = test.select(StratifiedSampler.sample(test.labels(), settings.testSize(), Seeds.derive(seed, "prepare.test")));
+    requireEnough(train, "data.train-size", settings.trainSize());
+    requireEnough(test, "data.test-size", settings.testSize());
+    train = NoiseInjector.apply(train, settings.noise(), numClasses, Seeds.derive(seed, "prepare.noise"));
     train.validate("training data", numClasses);
     test.validate("test data", numClasses);
     Map<Corruption, Integer> counts = corruptionCounts(train);
@@ -90,7 +142,8 @@ public final class PrepareJob {
       int parts = Math.max(1, ctx.spark().sparkContext().defaultParallelism());
       write(ctx, train, out.path(TRAIN).toString(), parts);
       write(ctx, test, out.path(TEST).toString(), parts);
-      prov.put("train_rows", train.size()).put("test_rows", test.size()).put("corruption_counts", names(counts));
+      prov.put("train_rows", train.size()).put("test_rows", test.size()).put("corruption_counts", names(counts))
+          .put("rescale", settings.scale().rescale());
       out.writeProvenance(TRAIN, prov.toJson());
       out.writeProvenance(TEST, prov.toJson());
       out.commit();
@@ -100,6 +153,39 @@ public final class PrepareJob {
         describe(counts), test.size(), wd.path("data"));
   }
 
+  /**
+   * One split as read: ids unique, labels in range, features finite and, after {@code data.rescale}, inside
+   * {@code data.feature-range}; at least 2 rows. Errors name {@code source} (the config key and its path).
+   */
+  private static ExampleSet checked(ExampleSet s, String source, Settings settings) {
+    if (s.size() < MIN_ROWS) {
+      throw LetheInputException.of("%s: %d examples; prepare needs at least %d per split", source, s.size(), MIN_ROWS);
+    }
+    s.validate(source, settings.numClasses());
+    return settings.scale().apply(s, source);
+  }
+
+  /** After subsampling: at least 2 rows, and for the training set at least 2 classes. */
+  private static void requireEnough(ExampleSet s, String sizeKey, int size) {
+    if (s.size() < MIN_ROWS) {
+      throw LetheInputException.of("config key '%s': %d keeps %d examples; at least %d are needed", sizeKey, size,
+          s.size(), MIN_ROWS);
+    }
+    if (sizeKey.equals("data.train-size") && java.util.Arrays.stream(s.labels()).distinct().count() < 2) {
+      throw LetheInputException.of("training data: every example has label %d; a classifier needs at least 2"
+          + " classes", s.label(0));
+    }
+  }
+
+  private static String idxSource(LetheConfig c, String split) {
+    return "data.idx." + split + "-images/-labels (" + c.getString("data.idx." + split + "-images") + ", "
+        + c.getString("data.idx." + split + "-labels") + ")";
+  }
+
+  private static String parquetSource(LetheConfig c, String split) {
+    return "data.parquet." + split + " (" + c.getString("data.parquet." + split) + ")";
+  }
+
   private static void write(JobContext ctx, ExampleSet s, String path, int partitions) {
     ExampleTables.write(ExampleTables.dataFrame(ctx.spark(), s, partitions), path);
   }
@@ -107,10 +193,6 @@ public final class PrepareJob {
   private static ExampleSet readIdx(LetheConfig c, String split, Configuration hc, long firstId) {
     String images = c.getString("data.idx." + split + "-images");
     String labels = c.getString("data.idx." + split + "-labels");
-    if (images.isEmpty() || labels.isEmpty()) {
-      throw LetheInputException.of("config keys 'data.idx.%s-images' and 'data.idx.%s-labels' must name IDX files"
-          + " when data.source = idx", split, split);
-    }
     byte[] img = Workdir.readFile(images, hc, "data.idx." + split + "-images");
     byte[] lab = Workdir.readFile(labels, hc, "data.idx." + split + "-labels");
     return IdxReader.readPair(new ByteArrayInputStream(img), images, new ByteArrayInputStream(lab), labels, firstId);
@@ -118,12 +200,8 @@ public final class PrepareJob {
 
   private static ExampleSet readParquet(JobContext ctx, String split, int numFeatures, int numClasses) {
     String path = ctx.config().getString("data.parquet." + split);
-    if (path.isEmpty()) {
-      throw LetheInputException.of("config key 'data.parquet.%s' must name a Parquet table when data.source ="
-          + " parquet", split);
-    }
     return ExampleTables.readCollected(ctx.spark(), path, ExampleTables.DATA, "data.parquet." + split, false,
-        numFeatures, numClasses, "data.parquet." + split + " (" + path + ")");
+        numFeatures, numClasses, parquetSource(ctx.config(), split));
   }
 
   static Map<Corruption, Integer> corruptionCounts(ExampleSet s) {

@@ -4,6 +4,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.cli.MasterUrl;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.io.Workdir;
@@ -77,8 +78,9 @@ public final class StageRunner {
       if (!existing && stage.initialisesScalaReflection()) {
         warmUpScalaReflection();
       }
-      spark = session(a, config, stage);
+      spark = existing ? activeSession() : session(a, config, stage);
       Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
+      workdir.probeWritable();
       JobContext ctx = new JobContext(spark, config, workdir, a, console);
       stage.body().run(ctx);
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -92,7 +94,11 @@ public final class StageRunner {
         return 2;
       }
       LOG.error("lethe {} failed", stage.cliName(), t);
-      console.error("lethe %s: internal error: %s (stack trace in the log above)", stage.cliName(), t);
+      console.error("lethe %s: internal error (stack trace in the log above): %s", stage.cliName(), firstLine(t));
+      Throwable root = rootCause(t);
+      if (root != t) {
+        console.error("lethe %s: cause: %s", stage.cliName(), firstLine(root));
+      }
       return 1;
     } finally {
       if (spark != null && !existing) {
@@ -161,10 +167,17 @@ public final class StageRunner {
         StandardCharsets.UTF_8));
   }
 
+  /**
+   * Starts the session this runner owns. The master is checked first: its form (a {@code spark.default-master} typo
+   * names that key), and for a standalone master that it accepts connections.
+   */
   private static SparkSession session(StageArgs a, LetheConfig config, Stage stage) {
     SparkSession.Builder b = SparkSession.builder().appName(config.getString("spark.app-name") + "-" + stage.cliName());
     SparkConf launcher = new SparkConf();
-    String master = a.master().orElse(launcher.contains("spark.master") ? null : config.getString("spark.default-master"));
+    String master = a.master().orElse(launcher.contains("spark.master") ? null
+        : MasterUrl.check(config.getString("spark.default-master"), "config key 'spark.default-master'"));
+    MasterUrl.requireReachable(master != null ? master : launcher.get("spark.master"),
+        a.master().isPresent() ? "--master" : master != null ? "config key 'spark.default-master'" : "spark.master");
     if (master != null) {
       b.master(master);
       if (master.startsWith("local")) {
@@ -174,7 +187,38 @@ public final class StageRunner {
         }
       }
     }
-    return b.getOrCreate();
+    try {
+      return b.getOrCreate();
+    } catch (IllegalArgumentException e) {
+      if (String.valueOf(e.getMessage()).contains("--driver-memory")) {
+        // Spark's advice names spark-submit's option; bin/lethe sizes the driver's heap with LETHE_DRIVER_MEMORY
+        throw new LetheInputException("the driver's heap is too small for Spark: " + firstSentence(e.getMessage())
+            + "; raise LETHE_DRIVER_MEMORY for bin/lethe (or spark.driver.memory / --driver-memory for spark-submit)",
+            e);
+      }
+      throw e;
+    }
+  }
+
+  private static String firstSentence(String s) {
+    int end = s.indexOf(". ");
+    return end < 0 ? s : s.substring(0, end);
+  }
+
+  /** The innermost cause of {@code t}: what the file system, the network or the JVM reported. */
+  static Throwable rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
+  /** {@code t} as {@code Class: message}, cut at the first line break (Spark's job aborts run to many lines). */
+  static String firstLine(Throwable t) {
+    String s = t.toString();
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl).trim();
   }
 
   /** The {@link LetheInputException} behind a failure, also when Spark wrapped it in task failures. */

@@ -1,5 +1,7 @@
 package dev.lethe.spark;
 
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
 import dev.lethe.config.Options;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelOptions;
@@ -27,9 +29,18 @@ public final class TrainJob {
     StageRunner.main("train", args);
   }
 
+  /** Checks the training settings without running anything (the pipeline calls it before its first stage). */
+  static void validate(LetheConfig c) {
+    Options.model(c);
+    Options.train(c);
+    c.getBoolean("train.distributed");
+    c.positiveInt("train.averaging-frequency");
+  }
+
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(ModelFiles.BASE));
+    validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     ModelOptions mo = Options.model(ctx.config());
     TrainOptions to = Options.train(ctx.config());
@@ -38,6 +49,10 @@ public final class TrainJob {
     ExampleSet train = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(),
         ExampleTables.DATA, PrepareJob.TRAIN, false, mo.numFeatures(), mo.numClasses(),
         wd.path(PrepareJob.TRAIN).toString());
+    if (train.size() < PrepareJob.MIN_ROWS) {
+      throw LetheInputException.of("%s: %d examples; training needs at least %d (rerun `lethe prepare`)",
+          wd.path(PrepareJob.TRAIN), train.size(), PrepareJob.MIN_ROWS);
+    }
 
     MultiLayerNetwork net = Models.build(mo);
     ctx.describe((distributed ? "distributed" : "driver") + " training");

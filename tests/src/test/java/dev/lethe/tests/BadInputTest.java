@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lethe.math.DiagonalFisher;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -31,20 +29,13 @@ class BadInputTest {
   static Path labels;
 
   @BeforeAll
-  static void idxFiles() throws IOException {
-    ByteBuffer img = ByteBuffer.allocate(16 + 4 * 28 * 28);
-    img.putInt(2051).putInt(4).putInt(28).putInt(28);
-    images = Files.write(dir.resolve("images.idx"), img.array());
-    labels = Files.write(dir.resolve("labels.idx"),
-        ByteBuffer.allocate(12).putInt(2049).putInt(4).put(new byte[] {0, 1, 2, 3}).array());
+  static void idxFiles() {
+    images = IdxFiles.images(dir.resolve("images.idx"), 4);
+    labels = IdxFiles.labels(dir.resolve("labels.idx"), 0, 1, 2, 3);
   }
 
   private static SharedSpark.Run prepareIdx(Path work, Path trainImages, Path trainLabels, String... extra) {
-    List<String> a = new ArrayList<>(List.of("--workdir", work.toString(), "--set", "data.source=idx",
-        "--set", "data.idx.train-images=" + trainImages, "--set", "data.idx.train-labels=" + trainLabels,
-        "--set", "data.idx.test-images=" + images, "--set", "data.idx.test-labels=" + labels));
-    a.addAll(List.of(extra));
-    return SharedSpark.run("prepare", a.toArray(new String[0]));
+    return IdxFiles.prepare(work, trainImages, trainLabels, images, labels, extra);
   }
 
   private static void assertBadInput(SharedSpark.Run r, Path work, String... mentions) {
@@ -330,6 +321,38 @@ class BadInputTest {
     SmallWorkdir.overwrite(work.resolve("fisher/diag.bin"), other.toBytes());
     assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
         "fisher/diag.bin", "Fisher from another model: it has 10 values, the model has 7850 parameters");
+  }
+
+  /**
+   * A Fisher file with a valid checksum but values no Fisher diagonal has (written by another tool): identify stops
+   * naming the file and the first bad index instead of ranking by meaningless scores.
+   */
+  @Test
+  void fisherWithNonFiniteOrNegativeValues() throws IOException {
+    for (double bad : new double[] {Double.NaN, -0.5}) {
+      Path work = withoutOutputs("fisher-" + bad, IDENTIFY_OUT);
+      Path file = work.resolve("fisher/diag.bin");
+      DiagonalFisher f = DiagonalFisher.fromBytes(Files.readAllBytes(file), file.toString());
+      double[] values = f.values().clone();
+      values[17] = bad;
+      SmallWorkdir.overwrite(file, new DiagonalFisher(values, f.count(), f.modelFingerprint()).toBytes());
+      assertBadInput("identify", SmallWorkdir.run("identify", work, "--method", "ewc-influence"), work, IDENTIFY_OUT,
+          "fisher/diag.bin", "not a Fisher diagonal: value " + bad + " at index 17 (every value must be finite and"
+              + " >= 0)");
+    }
+  }
+
+  /** A record's check names the config key, never the Java field behind it. */
+  @Test
+  void recordChecksNameTheConfigKey() {
+    Path work = dir.resolve("keys");
+    assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
+        "identify.batch-size=0"), work, List.of("culprits"), "config key 'identify.batch-size': must be >= 1, got 0");
+    assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
+        "identify.ewc.learning-rate=-1"), work, List.of("culprits"),
+        "config key 'identify.ewc.learning-rate': must be finite and > 0, got -1.0");
+    assertBadInput("train", SharedSpark.run("train", "--workdir", work.toString(), "--set", "train.batch-size=0"),
+        work, List.of("model"), "config key 'train.batch-size': must be > 0, got 0");
   }
 
   /** The real launcher path: a separate JVM running the application jar exits with status 2. */

@@ -105,6 +105,12 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
     if (workdir == null && !help && !stage.equals("demo")) {
       throw LetheInputException.of("stage %s: --workdir is required%n%s", stage, USAGE);
     }
+    if (workdir != null && workdir.isBlank()) {
+      throw LetheInputException.of("--workdir '%s': empty (an unset variable?); give a directory", workdir);
+    }
+    if (master != null) {
+      master = MasterUrl.check(master, "--master");
+    }
     return new StageArgs(stage, workdir, Optional.ofNullable(config), List.copyOf(sets),
         Optional.ofNullable(master), Optional.ofNullable(method), Optional.ofNullable(suite), overwrite, resume, help);
   }

@@ -24,6 +24,8 @@ import org.apache.hadoop.fs.Path;
 public final class Workdir {
   public static final String SUCCESS = "_SUCCESS";
   public static final String PROVENANCE_SUFFIX = ".provenance.json";
+  /** Where stages write before they publish; the only thing a failed stage can leave behind. */
+  public static final String STAGING = "_staging";
 
   private final FileSystem fs;
   private final Path root;
@@ -64,6 +66,33 @@ public final class Workdir {
   /** A path inside the workdir, e.g. {@code path("data/train.parquet")}. */
   public Path path(String rel) {
     return new Path(root, rel);
+  }
+
+  /**
+   * Writes, checks and deletes a small file under {@code _staging/} before any work, so that a read-only or full
+   * destination stops the stage at once with the file system's reason instead of after the work, when it publishes.
+   * What the probe created is removed again (a workdir that did not exist does not exist afterwards), so a stage
+   * that then stops on bad input has written nothing.
+   */
+  public void probeWritable() {
+    Path staging = new Path(root, STAGING);
+    Path probe = new Path(staging, ".write-probe-" + UUID.randomUUID());
+    try {
+      Path created = null;
+      for (Path p = staging; p != null && !fs.exists(p); p = p.getParent()) {
+        created = p;
+      }
+      try (FSDataOutputStream out = fs.create(probe, false)) {
+        out.write(1);
+      }
+      long length = fs.getFileStatus(probe).getLen();
+      fs.delete(created != null ? created : probe, true);
+      if (length != 1) {
+        throw new IOException("wrote 1 byte to " + probe + ", found " + length);
+      }
+    } catch (IOException e) {
+      throw new LetheInputException("--workdir " + root + ": cannot write there: " + e.getMessage(), e);
+    }
   }
 
   public boolean exists(String rel) {
@@ -125,7 +154,7 @@ public final class Workdir {
 
   /** Reads a file given by any Hadoop path (not necessarily inside the workdir). */
   public static byte[] readFile(String location, Configuration hadoopConf, String what) {
-    Path p = new Path(location);
+    Path p = requireFile(location, hadoopConf, what);
     try (InputStream in = p.getFileSystem(hadoopConf).open(p)) {
       return in.readAllBytes();
     } catch (FileNotFoundException e) {
@@ -135,9 +164,33 @@ public final class Workdir {
     }
   }
 
+  /**
+   * Checks that {@code location} (any Hadoop path, named {@code what} in messages: the argument or config key)
+   * exists and is a file, not a directory; for checks before any work.
+   */
+  public static Path requireFile(String location, Configuration hadoopConf, String what) {
+    return requireExisting(location, hadoopConf, what, true);
+  }
+
+  /** Checks that {@code location} exists, as a file or a directory (a Parquet table). */
+  public static Path requireExisting(String location, Configuration hadoopConf, String what, boolean fileOnly) {
+    try {
+      Path p = new Path(location);
+      FileStatus st = p.getFileSystem(hadoopConf).getFileStatus(p);
+      if (fileOnly && st.isDirectory()) {
+        throw LetheInputException.of("%s %s: is a directory, expected a file", what, location);
+      }
+      return p;
+    } catch (FileNotFoundException e) {
+      throw LetheInputException.of("%s %s: file not found", what, location);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new LetheInputException(what + " " + location + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
   /** Opens a staging area for one stage's outputs. Use with try-with-resources; call {@link Staging#commit}. */
   public Staging stage(String stageName) {
-    Path dir = new Path(root, "_staging/" + stageName + "-" + UUID.randomUUID());
+    Path dir = new Path(root, STAGING + "/" + stageName + "-" + UUID.randomUUID());
     return new Staging(dir);
   }
 
@@ -145,7 +198,10 @@ public final class Workdir {
   public final class Staging implements AutoCloseable {
     private final Path dir;
     private final List<String> outputs = new ArrayList<>();
+    private final List<String> removed = new ArrayList<>();
     private boolean committed;
+    /** Set when an old output could not be put back and lies in this staging directory. */
+    private boolean keep;
 
     private Staging(Path dir) {
       this.dir = dir;
@@ -196,51 +252,72 @@ public final class Workdir {
     }
 
     /**
-     * Publishes every output: each staged path (and its provenance file) replaces the target, provenance first so
-     * that a published output always has one. A provenance file without its output is what a stage killed between
-     * the two renames leaves; it describes nothing and is replaced.
+     * Removes output {@code rel} of an earlier run when this stage publishes (an output this run does not write
+     * must not outlive it). Like a replacement, it happens at {@link #commit} and is undone if the commit fails.
+     */
+    public void remove(String rel) {
+      removed.add(rel);
+    }
+
+    /**
+     * Publishes every output through a {@link Publication}: each staged path and its provenance file replace the
+     * targets, provenance first so that a published output always has one; if any rename fails, every target is
+     * put back as it was and the stage fails (exit 1) naming the path the file system refused. A provenance file
+     * without its output is what a stage killed between the two renames leaves; it describes nothing and is
+     * replaced even without --overwrite.
      */
     public void commit() {
+      Publication publication = new Publication(fs, dir);
       try {
         for (String rel : outputs) {
           Path staged = new Path(dir, rel);
           if (!fs.exists(staged)) {
             throw new IllegalStateException("stage output " + rel + " was never written");
           }
-        }
-        for (String rel : outputs) {
-          Path provenance = Workdir.this.path(rel + PROVENANCE_SUFFIX);
-          if (!fs.exists(Workdir.this.path(rel)) && fs.exists(provenance)) {
-            fs.delete(provenance, false);
+          for (String name : List.of(rel, rel + PROVENANCE_SUFFIX)) {
+            if (!overwrite && fs.exists(Workdir.this.path(name)) && !orphanProvenance(rel, name)) {
+              throw new LetheInputException("output " + Workdir.this.path(name)
+                  + " appeared while the stage ran; pass --overwrite");
+            }
           }
-          publish(new Path(dir, rel + PROVENANCE_SUFFIX), provenance);
-          publish(new Path(dir, rel), Workdir.this.path(rel));
         }
+        try {
+          for (String rel : outputs) {
+            publication.replace(new Path(dir, rel + PROVENANCE_SUFFIX), Workdir.this.path(rel + PROVENANCE_SUFFIX),
+                rel + PROVENANCE_SUFFIX);
+            publication.replace(new Path(dir, rel), Workdir.this.path(rel), rel);
+          }
+          for (String rel : removed) {
+            publication.remove(Workdir.this.path(rel), rel);
+          }
+        } catch (IOException e) {
+          publication.rollBack(e);
+          List<String> kept = publication.kept();
+          keep = !kept.isEmpty();
+          throw keep ? new IOException(e.getMessage() + "; could not put back the old output " + String.join(", ",
+              kept), e) : e;
+        }
+        publication.finish();
         committed = true;
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot publish outputs from " + dir, e);
+        throw new UncheckedIOException("cannot publish the outputs of " + dir.getName() + ": " + e.getMessage(), e);
       }
     }
 
-    private void publish(Path from, Path to) throws IOException {
-      if (!fs.exists(from)) {
-        return;
-      }
-      if (fs.exists(to)) {
-        if (!overwrite) {
-          throw new LetheInputException("output " + to + " appeared while the stage ran; pass --overwrite");
-        }
-        fs.delete(to, true);
-      }
-      fs.mkdirs(to.getParent());
-      if (!fs.rename(from, to)) {
-        throw new IOException("rename " + from + " -> " + to + " failed");
-      }
+    /** Whether {@code name} is the provenance file of output {@code rel} and that output does not exist. */
+    private boolean orphanProvenance(String rel, String name) throws IOException {
+      return name.endsWith(PROVENANCE_SUFFIX) && !fs.exists(Workdir.this.path(rel));
     }
 
-    /** Removes the staging directory; after a failure nothing of this stage is published. */
+    /**
+     * Removes the staging directory; after a failure nothing of this stage is published. It is kept when it holds an
+     * old output that a failed commit could not put back (the commit's error names the path).
+     */
     @Override
     public void close() {
+      if (keep) {
+        return;
+      }
       try {
         fs.delete(dir, true);
         Path parent = dir.getParent();
