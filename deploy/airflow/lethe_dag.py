@@ -38,7 +38,7 @@ MAIN_CLASSES = {
     "report": "dev.lethe.spark.ReportJob",
 }
 IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle"]
-REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined"]
+REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"]
 
 SPARK_CONN_ID = "spark_default"
 

@@ -22,8 +22,7 @@ final class L2Finetuning {
 
   static Treated run(String method, TreatmentInputs in, ExampleSet target, long t0) {
     TreatmentOptions.Finetuning o = in.options().finetune();
-    int p = Math.toIntExact(in.model().numParams());
-    DiagonalFisher zero = new DiagonalFisher(new double[p], in.trainSize(), "");
+    DiagonalFisher zero = zeroFisher(in);
     // gamma only scales the (zero) Fisher term
     EwcOptions eo = new EwcOptions(1.0, o.l2(), o.learningRate(), o.batchSize(), o.maxEpochs(), o.patience(),
         o.validationFraction());
@@ -39,6 +38,11 @@ final class L2Finetuning {
     return new Treated(out, d, (System.nanoTime() - t0) / 1_000_000);
   }
 
+  /** A zero Fisher diagonal: the EWC update then optimises the data term and the L2 pull alone. */
+  private static DiagonalFisher zeroFisher(TreatmentInputs in) {
+    return new DiagonalFisher(new double[Math.toIntExact(in.model().numParams())], in.trainSize(), "");
+  }
+
   /** One setting per (L2 pull, learning rate) of {@code repair.search.finetune.*}. */
   static List<Knobs> grid(TreatmentInputs in) {
     TreatmentOptions.Search s = in.options().search();
@@ -52,8 +56,7 @@ final class L2Finetuning {
    */
   static void trace(String method, TreatmentInputs in, ExampleSet target, Knobs setting, TreatmentPath path) {
     TreatmentOptions.Finetuning o = in.options().finetune();
-    int p = Math.toIntExact(in.model().numParams());
-    DiagonalFisher zero = new DiagonalFisher(new double[p], in.trainSize(), "");
+    DiagonalFisher zero = zeroFisher(in);
     EwcOptions eo = new EwcOptions(1.0, setting.get("l2"), setting.get("learning_rate"), o.batchSize(),
         o.maxEpochs(), o.patience(), 0.0);
     EwcUpdate.run(in.model(), zero, in.trainSize(), target, EwcUpdate.Objective.LEARN, eo,
