@@ -115,20 +115,21 @@ final class BenchSummary {
     String e = QualitySuite.TREATMENT;
     section("Repair: " + setting, "Every treatment repairs the top 15% of the " + QualitySuite.RANKING + " ranking"
         + " (repair.selection defaults) and searches its operating point (repair.search.* defaults) under a"
-        + " guardrail of " + Console.plain(QualitySuite.SEARCH_LIMIT) + " points on the benchmark cases B; the point each"
-        + " guardrail delta chooses on that frontier (by Fq and B alone) is reported. Changes in points, mean +- std"
-        + " over the seeds with an accepted point; Fh and the T\\F holdout were read by no decision.",
+        + " guardrail of " + Console.plain(QualitySuite.SEARCH_LIMIT) + " points on the benchmark cases B; the point"
+        + " each guardrail delta chooses on that frontier (by Fq and B alone) is reported. Changes in points, mean"
+        + " +- std over the seeds with an accepted point; Fh and the T\\F holdout were read by no decision.",
         List.of("treatment", "delta", "seeds accepted", "Fh gain", "T\\F holdout change", "test change", "B drop",
             "search s"));
     for (String m : r.distinct(e, setting, BenchResults.Row::method)) {
       for (double limit : QualitySuite.LIMITS) {
         String d = QualitySuite.limitSuffix(limit);
         Stat accepted = r.stat(e, setting, m, "accepted" + d);
-        line("| %s | %s | %.0f of %d | %s | %s | %s | %s | %s |", m, Console.plain(limit), accepted.mean() * accepted.n(),
-            accepted.n(), num(r.stat(e, setting, m, "holdout_gain_points" + d), 1),
+        line("| %s | %s | %.0f of %d | %s | %s | %s | %s | %s |", m, Console.plain(limit),
+            accepted.mean() * accepted.n(), accepted.n(), num(r.stat(e, setting, m, "holdout_gain_points" + d), 1),
             num(r.stat(e, setting, m, "remaining_change_points" + d), 1),
             num(r.stat(e, setting, m, "test_change_points" + d), 1),
-            num(r.stat(e, setting, m, "benchmark_drop_points" + d), 2), num(r.stat(e, setting, m, "search_seconds"), 1));
+            num(r.stat(e, setting, m, "benchmark_drop_points" + d), 2),
+            num(r.stat(e, setting, m, "search_seconds"), 1));
       }
     }
     plot(plots, "tradeoff-" + setting + ".png");

@@ -137,8 +137,8 @@ public final class ScaleSuite {
     SizeRun small = runs.get(0);
     SizeRun large = runs.get(runs.size() - 1);
     StringBuilder md = new StringBuilder("## Scale (ewc-influence identify)\n\n");
-    md.append("| training rows | identify wall (s) | prepare on the driver, mostly the EWC update (s) | scoring pass (s) |"
-        + " scoring (rows/s) | peak resident, identify (MB) |\n|---|---|---|---|---|---|\n");
+    md.append("| training rows | identify wall (s) | prepare on the driver, mostly the EWC update (s) |"
+        + " scoring pass (s) | scoring (rows/s) | peak resident, identify (MB) |\n|---|---|---|---|---|---|\n");
     for (SizeRun r : runs) {
       md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.0f | %d |%n", r.trainRows(),
           r.identifySeconds(), r.prepareSeconds(), r.scoringPassSeconds(), r.trainRows() / r.scoringPassSeconds(),

@@ -204,7 +204,8 @@ class BenchJobTest {
     // surefire's JVM has the Vector API module, so the CNN runs the direct kernels
     assertThat(prov.getString("machine.convolution_kernels")).isEqualTo(dev.lethe.math.cnn.FastCnn.kernels())
         .startsWith("direct (Vector API, ");
-    assertThat(md).contains("\n- convolution kernels (CNN forward pass): " + dev.lethe.math.cnn.FastCnn.kernels() + "\n");
+    assertThat(md).contains("\n- convolution kernels (CNN forward pass): " + dev.lethe.math.cnn.FastCnn.kernels()
+        + "\n");
     assertThat(prov.getString("machine.spark_master")).startsWith("local[");
     com.typesafe.config.Config state = com.typesafe.config.ConfigFactory.parseFile(
         root.resolve("quick/bench-state.json").toFile());

@@ -62,10 +62,10 @@ public final class Options {
         l + "damping", "cgMaxIterations", l + "cg.max-iterations", "cgTolerance", l + "cg.tolerance", "lissaScale",
         l + "lissa.scale", "lissaDepth", l + "lissa.depth", "lissaRepeats", l + "lissa.repeats", "lissaBatchSize",
         l + "lissa.batch-size", "scoreBatchSize", "identify.batch-size");
-    return valid("identify", keys, () -> new InfluenceOptions(ewc, c.getDouble(l + "gamma"), c.getString(l + "curvature"),
-        c.getDouble(l + "damping"), c.getInt(l + "cg.max-iterations"), c.getDouble(l + "cg.tolerance"),
-        c.getDouble(l + "lissa.scale"), c.getInt(l + "lissa.depth"), c.getInt(l + "lissa.repeats"),
-        c.getInt(l + "lissa.batch-size"), c.getInt("identify.batch-size")));
+    return valid("identify", keys, () -> new InfluenceOptions(ewc, c.getDouble(l + "gamma"),
+        c.getString(l + "curvature"), c.getDouble(l + "damping"), c.getInt(l + "cg.max-iterations"),
+        c.getDouble(l + "cg.tolerance"), c.getDouble(l + "lissa.scale"), c.getInt(l + "lissa.depth"),
+        c.getInt(l + "lissa.repeats"), c.getInt(l + "lissa.batch-size"), c.getInt("identify.batch-size")));
   }
 
   /** {@code data.feature-range} and {@code data.rescale}: what prepare accepts as feature values. */
