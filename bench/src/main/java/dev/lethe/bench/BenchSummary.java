@@ -2,9 +2,9 @@ package dev.lethe.bench;
 
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.LinearInfluence;
-import dev.lethe.spark.IdentifyJob;
 import dev.lethe.bench.BenchResults.Stat;
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -223,7 +223,7 @@ final class BenchSummary {
         + " (%s, the way single-threaded tasks score). Scoring reaches **%s** of the GEMM rate (target >= %.0f%%:"
         + " %s).",
         num(r.stat(e, null, EwcInfluence.NAME, "forward_passes_per_row"), 0),
-        num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), IdentifyJob.culprits("ewc-influence"),
+        num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), WorkdirLayout.culprits("ewc-influence"),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "scoring_flops_per_second")), 3), Roofline.GEMM_SIZE,
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3),

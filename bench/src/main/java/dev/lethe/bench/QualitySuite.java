@@ -6,13 +6,13 @@ import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.LinearInfluence;
 import dev.lethe.influence.OracleInfluence;
 import dev.lethe.influence.RandomInfluence;
-import dev.lethe.spark.IdentifyJob;
-import dev.lethe.spark.RepairJob;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.io.CulpritTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.spark.report.IdentificationCurve;
 import dev.lethe.spark.report.RepairSummary;
 import dev.lethe.treatment.Finetune;
@@ -267,7 +267,7 @@ final class QualitySuite {
 
   private void recordIdentifyTiming(Workdir wd, String setting, long seed, String method, double wall) {
     ctx.record(TIMING, setting, seed, method, "identify_wall_seconds", wall, "s");
-    var p = IdentifyJob.provenance(wd, method);
+    var p = CulpritTables.provenance(wd, method);
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
     }
@@ -319,7 +319,7 @@ final class QualitySuite {
       ctx.console().line("== bench %s", where);
       String[] o = Stream.concat(Stream.of("repair.method=" + method), Stream.of(overrides)).toArray(String[]::new);
       double wall = ctx.runStage(wd, Stage.REPAIR, config(setting, seed, o));
-      String rel = RepairJob.dir(method) + "/" + RepairJob.REPORT;
+      String rel = WorkdirLayout.repairDir(method) + "/" + WorkdirLayout.REPAIR_REPORT;
       RepairSummary r = RepairSummary.of(Json.parse(wd.readBytes(rel), wd.path(rel).toString()),
           wd.path(rel).toString());
       String s = setting.name();

@@ -7,14 +7,14 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
-import dev.lethe.spark.FisherJob;
-import dev.lethe.spark.IdentifyJob;
-import dev.lethe.spark.PrepareJob;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.io.CulpritTables;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.FisherFiles;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -247,7 +247,7 @@ public final class ScaleSuite {
       double warmPass, IntToDoubleFunction gemmRate) {
     String setting = "train-" + run.trainRows();
     Workdir w = Workdir.open(run.workdir().toString(), spark.sparkContext().hadoopConfiguration(), false);
-    long flops = dev.lethe.bench.Flops.forwardPerExample(ModelFiles.load(w, ModelFiles.BASE, "train"));
+    long flops = dev.lethe.bench.Flops.forwardPerExample(ModelFiles.load(w, WorkdirLayout.BASE_MODEL, "train"));
     int taskThreads = config.nonNegativeInt("spark.nd4j-task-threads");
     // the fresh run's provenance (taken when it ran), and the last warm run's, which is the workdir's now
     Config fresh = run.provenance();
@@ -360,7 +360,7 @@ public final class ScaleSuite {
   }
 
   private static Config provenance(SparkSession spark, Path wd) {
-    return IdentifyJob.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
+    return CulpritTables.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
         METHOD);
   }
 
@@ -379,12 +379,12 @@ public final class ScaleSuite {
       throw new IllegalArgumentException("warmups must be >= 0 and runs >= 1, got " + warmups + " and " + runs);
     }
     Workdir w = Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false);
-    MultiLayerNetwork base = ModelFiles.load(w, ModelFiles.BASE, "train");
-    MultiLayerNetwork updated = ModelFiles.load(w, ModelFiles.EWC_UPDATED, "identify");
-    String trainPath = w.path(PrepareJob.TRAIN).toString();
+    MultiLayerNetwork base = ModelFiles.load(w, WorkdirLayout.BASE_MODEL, "train");
+    MultiLayerNetwork updated = ModelFiles.load(w, WorkdirLayout.EWC_UPDATED_MODEL, "identify");
+    String trainPath = w.path(WorkdirLayout.TRAIN).toString();
     ExampleSet train = ExampleTables.collect(ExampleTables.read(spark, trainPath, ExampleTables.DATA,
-        PrepareJob.TRAIN), true, ModelFiles.numInputs(base), numClasses, trainPath);
-    dev.lethe.math.RowLogLikelihoods logp = FisherJob.readLogLik(w, dev.lethe.math.NetworkBytes.fingerprint(base),
+        WorkdirLayout.TRAIN), true, ModelFiles.numInputs(base), numClasses, trainPath);
+    dev.lethe.math.RowLogLikelihoods logp = FisherFiles.readLogLik(w, dev.lethe.math.NetworkBytes.fingerprint(base),
         train.size()).orElse(null);
     ScorerSpec spec = EwcInfluence.scorer(base, updated, logp, batchSize);
     int block = 4 * batchSize;
@@ -392,7 +392,7 @@ public final class ScaleSuite {
       warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
     }
     Map<Long, Double> identified = new HashMap<>();
-    for (Row r : culpritScores(spark, w.path(IdentifyJob.culprits(METHOD)).toString())) {
+    for (Row r : culpritScores(spark, w.path(WorkdirLayout.culprits(METHOD)).toString())) {
       identified.put(r.getLong(0), r.getDouble(1));
     }
     double[] seconds = new double[runs];

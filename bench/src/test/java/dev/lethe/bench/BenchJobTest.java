@@ -2,11 +2,11 @@ package dev.lethe.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lethe.spark.IdentifyJob;
 import dev.lethe.spark.ReportJobTest;
 import dev.lethe.spark.SharedSpark;
 import dev.lethe.spark.StageFixture;
 import dev.lethe.spark.cli.StageArgs;
+import dev.lethe.spark.io.CulpritTables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +143,7 @@ class BenchJobTest {
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
     // the JIT compilation during that pass, as the timed identify run's provenance has it
-    double jit = IdentifyJob.provenance(dev.lethe.spark.io.Workdir.open(root.resolve(
+    double jit = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(root.resolve(
         "quick/runs/label-flip-seed42").toString(), SharedSpark.get().sparkContext().hadoopConfiguration(), false),
         "ewc-influence").getDouble("scoring_pass_jit_seconds");
     assertThat(select(rows, "roofline", "ewc-influence", "scoring_pass_jit_seconds")).singleElement()

@@ -98,10 +98,10 @@ class ScaleSuiteTest {
       var w = dev.lethe.spark.io.Workdir.open(dir.resolve("runs/" + size).toString(),
           SharedSpark.get().sparkContext().hadoopConfiguration(), false);
       long flops = dev.lethe.bench.Flops.forwardPerExample(dev.lethe.spark.io.ModelFiles.load(w,
-          dev.lethe.spark.io.ModelFiles.BASE, "train"));
+          dev.lethe.spark.io.WorkdirLayout.BASE_MODEL, "train"));
       assertThat(value(got, size, "ewc-influence", "forward_flops_per_example")).isEqualTo(flops);
       double passes = value(got, size, "ewc-influence", "forward_passes_per_row");
-      assertThat(passes).isEqualTo(dev.lethe.spark.IdentifyJob.provenance(w, "ewc-influence")
+      assertThat(passes).isEqualTo(dev.lethe.spark.io.CulpritTables.provenance(w, "ewc-influence")
           .getInt("diagnostics.forwardPassesPerRow"));
       double rows = value(got, size, "ewc-influence", "training_rows");
       double freshRate = rows * passes * flops / value(got, size, "ewc-influence", "scoring_pass_seconds");

@@ -9,7 +9,7 @@ import dev.lethe.model.Predictor;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
-import java.util.List;
+import dev.lethe.spark.io.WorkdirLayout;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -20,11 +20,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * then every correctly classified test example goes to the T\F holdout.
  */
 public final class FailuresJob {
-  public static final String QUERY = "failures/query.parquet";
-  public static final String HOLDOUT = "failures/holdout.parquet";
-  public static final String BENCHMARK = "failures/benchmark.parquet";
-  public static final String REMAINING = "failures/remaining.parquet";
-  static final List<String> OUTPUTS = List.of(QUERY, HOLDOUT, BENCHMARK, REMAINING);
 
   private FailuresJob() {}
 
@@ -59,16 +54,16 @@ public final class FailuresJob {
   static void run(JobContext ctx) {
     Settings settings = Settings.of(ctx.config());
     Workdir wd = ctx.workdir();
-    wd.requireWritable(OUTPUTS);
-    wd.requireInput(PrepareJob.TEST, "prepare");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    wd.requireWritable(WorkdirLayout.FAILURES);
+    wd.requireInput(WorkdirLayout.TEST, "prepare");
+    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int numFeatures = ModelFiles.numInputs(net);
     ExampleSet userBenchmark = settings.benchmarkTable().isEmpty() ? null : userBenchmark(ctx,
         settings.benchmarkTable(), numFeatures, numClasses);
     ctx.describe("predict test set");
-    ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TEST).toString(),
-        ExampleTables.DATA, PrepareJob.TEST, false, numFeatures, numClasses, wd.path(PrepareJob.TEST).toString());
+    ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(WorkdirLayout.TEST).toString(),
+        ExampleTables.DATA, WorkdirLayout.TEST, false, numFeatures, numClasses, wd.path(WorkdirLayout.TEST).toString());
     int[] predicted = Predictor.predict(net, test, 256);
     TestSplit s = TestSplit.of(predicted, test.labels(), settings.queryFraction(),
         userBenchmark == null ? settings.benchmarkFraction() : 0.0, ctx.seed());
@@ -79,27 +74,27 @@ public final class FailuresJob {
 
     try (Workdir.Staging out = wd.stage("failures")) {
       int parts = Math.max(1, ctx.spark().sparkContext().defaultParallelism());
-      write(ctx, test, s.query(), predicted, out.path(QUERY).toString(), parts);
-      write(ctx, test, s.holdout(), predicted, out.path(HOLDOUT).toString(), parts);
-      write(ctx, test, s.remaining(), predicted, out.path(REMAINING).toString(), parts);
+      write(ctx, test, s.query(), predicted, out.path(WorkdirLayout.QUERY).toString(), parts);
+      write(ctx, test, s.holdout(), predicted, out.path(WorkdirLayout.HOLDOUT).toString(), parts);
+      write(ctx, test, s.remaining(), predicted, out.path(WorkdirLayout.REMAINING).toString(), parts);
       int benchmarkRows;
       if (userBenchmark == null) {
-        write(ctx, test, s.benchmark(), predicted, out.path(BENCHMARK).toString(), parts);
+        write(ctx, test, s.benchmark(), predicted, out.path(WorkdirLayout.BENCHMARK).toString(), parts);
         benchmarkRows = s.benchmark().length;
       } else {
         ExampleTables.write(ExampleTables.failuresFrame(ctx.spark(), userBenchmark,
-            Predictor.predict(net, userBenchmark, 256), parts), out.path(BENCHMARK).toString());
+            Predictor.predict(net, userBenchmark, 256), parts), out.path(WorkdirLayout.BENCHMARK).toString());
         benchmarkRows = userBenchmark.size();
       }
-      var prov = ctx.provenance("failures").input(wd, PrepareJob.TEST)
-          .input(wd, wd.path(ModelFiles.BASE), ModelStore.fingerprint(net));
+      var prov = ctx.provenance("failures").input(wd, WorkdirLayout.TEST)
+          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), ModelStore.fingerprint(net));
       if (userBenchmark != null) {
         prov.put("benchmark_table", settings.benchmarkTable());
       }
       String json = prov.put("test_rows", test.size()).put("test_accuracy", s.accuracy())
           .put("query_rows", s.query().length).put("holdout_rows", s.holdout().length)
           .put("benchmark_rows", benchmarkRows).put("remaining_rows", s.remaining().length).toJson();
-      for (String rel : OUTPUTS) {
+      for (String rel : WorkdirLayout.FAILURES) {
         out.writeProvenance(rel, json);
       }
       out.commit();

@@ -12,6 +12,7 @@ import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.Serializable;
 import java.util.Iterator;
 import java.util.List;
@@ -41,9 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FisherJob {
   private static final Logger LOG = LoggerFactory.getLogger(FisherJob.class);
-  public static final String DIAG = "fisher/diag.bin";
-  /** log p(z | theta_hat) per training example ({@link RowLogLikelihoods}); written for supported networks. */
-  public static final String LOGP = "fisher/logp.bin";
   /** Rows per block streamed from a partition. */
   static final int BLOCK_ROWS = 256;
 
@@ -62,25 +60,25 @@ public final class FisherJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(DIAG, LOGP));
+    wd.requireWritable(List.of(WorkdirLayout.FISHER_DIAG, WorkdirLayout.FISHER_LOGP));
     validate(ctx.config());
-    wd.requireInput(PrepareJob.TRAIN, "prepare");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
+    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int partitions = ctx.partitions("fisher.partitions");
     int threads = ctx.config().nonNegativeInt("spark.nd4j-task-threads");
     int numFeatures = ModelFiles.numInputs(net);
     int numParams = Math.toIntExact(net.numParams());
     String fingerprint = NetworkBytes.fingerprint(net);
-    String source = wd.path(PrepareJob.TRAIN).toString();
+    String source = wd.path(WorkdirLayout.TRAIN).toString();
     try {
       PerExampleGradients.requireInferenceEquivalent(net);
     } catch (IllegalArgumentException e) {
-      throw new dev.lethe.LetheInputException(wd.path(ModelFiles.BASE) + ": " + e.getMessage(), e);
+      throw new dev.lethe.LetheInputException(wd.path(WorkdirLayout.BASE_MODEL) + ": " + e.getMessage(), e);
     }
 
     long t0 = System.nanoTime();
-    ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), source, ExampleTables.DATA, PrepareJob.TRAIN);
+    ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), source, ExampleTables.DATA, WorkdirLayout.TRAIN);
     Dataset<Row> train = table.rows();
     long n = table.count();
     if (n == 0) {
@@ -103,7 +101,7 @@ public final class FisherJob {
     double seconds = (System.nanoTime() - t0) / 1e9;
     DiagonalFisher diag = total.fisher().toDiagonal(fingerprint);
     RowLogLikelihoods logp = total.logLik() == null ? null
-        : total.logLik().build(fingerprint, wd.path(LOGP).toString());
+        : total.logLik().build(fingerprint, wd.path(WorkdirLayout.FISHER_LOGP).toString());
     if (logp != null && logp.size() != n) {
       throw new IllegalStateException("Fisher recorded " + logp.size() + " log-likelihoods for " + n + " rows");
     }
@@ -127,53 +125,27 @@ public final class FisherJob {
     double mean = sum / v.length;
 
     try (Workdir.Staging out = wd.stage("fisher")) {
-      out.writeBytes(DIAG, diag.toBytes());
-      String prov = ctx.provenance("fisher").input(wd, PrepareJob.TRAIN)
-          .input(wd, wd.path(ModelFiles.BASE), fingerprint)
+      out.writeBytes(WorkdirLayout.FISHER_DIAG, diag.toBytes());
+      String prov = ctx.provenance("fisher").input(wd, WorkdirLayout.TRAIN)
+          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint)
           .put("model_fingerprint", fingerprint).put("examples", n).put("num_params", numParams)
           .put("partitions", partitions).put("nd4j_task_threads", threads).put("seconds", seconds)
           .put("diagonal_mean", mean).put("diagonal_max", max).put("log_likelihoods", logp != null).toJson();
-      out.writeProvenance(DIAG, prov);
+      out.writeProvenance(WorkdirLayout.FISHER_DIAG, prov);
       if (logp != null) {
-        out.writeBytes(LOGP, logp.toBytes());
-        out.writeProvenance(LOGP, prov);
+        out.writeBytes(WorkdirLayout.FISHER_LOGP, logp.toBytes());
+        out.writeProvenance(WorkdirLayout.FISHER_LOGP, prov);
       } else {
         // an earlier run's table (e.g. of another architecture) must not outlive this run's Fisher
-        out.remove(LOGP);
-        out.remove(LOGP + Workdir.PROVENANCE_SUFFIX);
+        out.remove(WorkdirLayout.FISHER_LOGP);
+        out.remove(WorkdirLayout.FISHER_LOGP + Workdir.PROVENANCE_SUFFIX);
       }
       out.commit();
     }
     LOG.info("Fisher diagonal of {} parameters over {} examples in {} s", numParams, n, String.format("%.1f",
         seconds));
     ctx.console().line("fisher: %d examples, %d parameters, %d partitions, %.1f s (%.1f examples/s); diagonal"
-        + " mean %.3e, max %.3e -> %s", n, numParams, partitions, seconds, n / seconds, mean, max, wd.path(DIAG));
-  }
-
-  /**
-   * Reads fisher/diag.bin and checks that it belongs to {@code net} (same parameter count and fingerprint); a
-   * missing, truncated or foreign file is bad input naming the file.
-   */
-  public static DiagonalFisher read(Workdir wd, MultiLayerNetwork net, String fingerprint) {
-    wd.requireInput(DIAG, "fisher");
-    String where = wd.path(DIAG).toString();
-    DiagonalFisher f = DiagonalFisher.fromBytes(wd.readBytes(DIAG), where);
-    f.requireMatches(net.numParams(), fingerprint, where + " (rerun `lethe fisher --overwrite`)");
-    return f;
-  }
-
-  /**
-   * Reads fisher/logp.bin when the fisher stage wrote one (empty otherwise: an older workdir, or a network whose
-   * log-likelihoods are not recorded), checked against {@code fingerprint}; a truncated, corrupt or foreign file is
-   * bad input naming the file.
-   */
-  public static java.util.Optional<RowLogLikelihoods> readLogLik(Workdir wd, String fingerprint, long rows) {
-    if (!wd.exists(LOGP)) {
-      return java.util.Optional.empty();
-    }
-    RowLogLikelihoods t = RowLogLikelihoods.fromBytes(wd.readBytes(LOGP), wd.path(LOGP).toString());
-    t.requireMatches(fingerprint, rows);
-    return java.util.Optional.of(t);
+        + " mean %.3e, max %.3e -> %s", n, numParams, partitions, seconds, n / seconds, mean, max, wd.path(WorkdirLayout.FISHER_DIAG));
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.lethe.spark;
 
-import com.typesafe.config.Config;
 import dev.lethe.Futures;
 import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
@@ -25,10 +24,11 @@ import dev.lethe.math.RowLogLikelihoods;
 import dev.lethe.spark.exec.RowProgress;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
-import dev.lethe.spark.io.Json;
+import dev.lethe.spark.io.FisherFiles;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,7 +56,6 @@ import org.apache.spark.util.TaskCompletionListener;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.Tuple2;
 
 /**
  * Stage {@code identify}: scores every training example z by its responsibility r(z) for the failures Fq with the
@@ -82,17 +81,6 @@ public final class IdentifyJob {
 
   public static void main(String[] args) {
     StageRunner.main("identify", args);
-  }
-
-  /** The output table of a method. */
-  public static String culprits(String method) {
-    return "culprits/" + method + ".parquet";
-  }
-
-  /** The provenance of {@code wd}'s culprits table of {@code method} (its timings and diagnostics). */
-  public static Config provenance(Workdir wd, String method) {
-    String rel = culprits(method) + Workdir.PROVENANCE_SUFFIX;
-    return Json.parse(wd.readBytes(rel), wd.path(rel).toString());
   }
 
   /** One scored training example (before ranking). */
@@ -130,36 +118,36 @@ public final class IdentifyJob {
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
     boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
-    String out = culprits(name);
-    wd.requireWritable(ewc ? List.of(out, ModelFiles.EWC_UPDATED) : List.of(out));
+    String out = WorkdirLayout.culprits(name);
+    wd.requireWritable(ewc ? List.of(out, WorkdirLayout.EWC_UPDATED_MODEL) : List.of(out));
     InfluenceOptions options = Options.influence(c);
     int partitions = ctx.partitions("identify.partitions");
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
     int threads = c.nonNegativeInt("spark.nd4j-task-threads");
     int numClasses = c.positiveInt("data.num-classes");
-    wd.requireInput(PrepareJob.TRAIN, "prepare");
-    wd.requireInput(FailuresJob.QUERY, "failures");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
+    wd.requireInput(WorkdirLayout.QUERY, "failures");
+    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     String fingerprint = NetworkBytes.fingerprint(net);
     int numFeatures = ModelFiles.numInputs(net);
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
-    DiagonalFisher fisher = needsFisher || wd.exists(FisherJob.DIAG) ? FisherJob.read(wd, net, fingerprint) : null;
+    DiagonalFisher fisher = needsFisher || wd.exists(WorkdirLayout.FISHER_DIAG) ? FisherFiles.read(wd, net, fingerprint) : null;
     // ewc-influence looks log p(z | theta_hat) up in the fisher stage's table when there is one (its row count is
     // checked against the training table's below)
     RowLogLikelihoods baseLogLik = ewc && fisher != null
-        ? FisherJob.readLogLik(wd, fingerprint, fisher.count()).orElse(null) : null;
+        ? FisherFiles.readLogLik(wd, fingerprint, fisher.count()).orElse(null) : null;
 
     long[] trainReadNanos = {0};
     long t0 = System.nanoTime();
     ctx.describe("read the failure set Fq");
-    String queryPath = wd.path(FailuresJob.QUERY).toString();
-    ExampleSet query = ExampleTables.readCollected(ctx.spark(), queryPath, ExampleTables.FAILURES, FailuresJob.QUERY,
+    String queryPath = wd.path(WorkdirLayout.QUERY).toString();
+    ExampleSet query = ExampleTables.readCollected(ctx.spark(), queryPath, ExampleTables.FAILURES, WorkdirLayout.QUERY,
         true, numFeatures, numClasses, queryPath);
     if (query.size() == 0) {
       throw LetheInputException.of("%s: the failure set Fq is empty (the model misclassified no query example):"
           + " nothing to explain", queryPath);
     }
-    String trainPath = wd.path(PrepareJob.TRAIN).toString();
+    String trainPath = wd.path(WorkdirLayout.TRAIN).toString();
     boolean needsSample = linear && InfluenceOptions.FULL.equals(options.curvature());
     // A method that prepares from theta_hat, the Fisher diagonal and Fq alone (ewc-influence, linear influence with
     // the diagonal curvature) does not wait for the training table: it is read and checked (footers, schema, unique
@@ -169,7 +157,7 @@ public final class IdentifyJob {
     java.util.function.Supplier<ExampleTables.Table> readTrain = () -> {
       ctx.describe("read the training table");
       long start = System.nanoTime();
-      ExampleTables.Table t = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA, PrepareJob.TRAIN);
+      ExampleTables.Table t = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA, WorkdirLayout.TRAIN);
       trainReadNanos[0] = System.nanoTime() - start;
       if (t.count() == 0) {
         throw LetheInputException.of("%s: the training table is empty", trainPath);
@@ -248,13 +236,13 @@ public final class IdentifyJob {
       ranked.unpersist(false);
       scored.unpersist(false);
 
-      Provenance prov = ctx.provenance("identify").input(wd, PrepareJob.TRAIN).input(wd, FailuresJob.QUERY)
-          .input(wd, wd.path(ModelFiles.BASE), fingerprint);
+      Provenance prov = ctx.provenance("identify").input(wd, WorkdirLayout.TRAIN).input(wd, WorkdirLayout.QUERY)
+          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint);
       if (fisher != null) {
-        prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
+        prov.input(wd, wd.path(WorkdirLayout.FISHER_DIAG), fisher.modelFingerprint());
       }
       if (baseLogLik != null) {
-        prov.input(wd, wd.path(FisherJob.LOGP), baseLogLik.modelFingerprint());
+        prov.input(wd, wd.path(WorkdirLayout.FISHER_LOGP), baseLogLik.modelFingerprint());
       }
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)
@@ -271,8 +259,8 @@ public final class IdentifyJob {
       }
       String provJson = prov.toJson();
       if (ewc) {
-        staging.writeBytes(ModelFiles.EWC_UPDATED, ModelFiles.toBytes(prepared.updatedModel()));
-        staging.writeProvenance(ModelFiles.EWC_UPDATED, provJson);
+        staging.writeBytes(WorkdirLayout.EWC_UPDATED_MODEL, ModelFiles.toBytes(prepared.updatedModel()));
+        staging.writeProvenance(WorkdirLayout.EWC_UPDATED_MODEL, provJson);
       }
       staging.writeProvenance(out, provJson);
       staging.commit();

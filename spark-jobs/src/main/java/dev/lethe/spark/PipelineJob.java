@@ -4,7 +4,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.InfluenceMethods;
-import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.treatment.TreatmentMethods;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -82,20 +82,20 @@ public final class PipelineJob {
     TrainJob.validate(c);
     FailuresJob.validate(c);
     FisherJob.validate(c);
-    List<String> outputs = new ArrayList<>(List.of(PrepareJob.TRAIN, PrepareJob.TEST, ModelFiles.BASE,
-        FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.BENCHMARK, FailuresJob.REMAINING, FisherJob.DIAG,
-        FisherJob.LOGP,
-        ReportJob.DIR));
+    List<String> outputs = new ArrayList<>(List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST, WorkdirLayout.BASE_MODEL,
+        WorkdirLayout.QUERY, WorkdirLayout.HOLDOUT, WorkdirLayout.BENCHMARK, WorkdirLayout.REMAINING, WorkdirLayout.FISHER_DIAG,
+        WorkdirLayout.FISHER_LOGP,
+        WorkdirLayout.REPORT_DIR));
     for (String m : identify) {
       IdentifyJob.validate(c.withString("identify.method", m));
-      outputs.add(IdentifyJob.culprits(m));
+      outputs.add(WorkdirLayout.culprits(m));
       if (m.equals(EwcInfluence.NAME)) {
-        outputs.add(ModelFiles.EWC_UPDATED);
+        outputs.add(WorkdirLayout.EWC_UPDATED_MODEL);
       }
     }
     for (String m : repair) {
       RepairJob.validate(c.withString("repair.method", m));
-      outputs.add(RepairJob.dir(m));
+      outputs.add(WorkdirLayout.repairDir(m));
     }
     ctx.workdir().requireWritable(outputs);
   }

@@ -14,6 +14,7 @@ import dev.lethe.data.NoiseOptions;
 import dev.lethe.data.StratifiedSampler;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.ByteArrayInputStream;
 import java.util.EnumMap;
 import java.util.List;
@@ -29,12 +30,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PrepareJob {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
-  public static final String TRAIN = "data/train.parquet";
-  public static final String TEST = "data/test.parquet";
   /** Test ids start here so they never collide with training ids read from IDX files. */
   public static final long TEST_ID_OFFSET = BundledData.TEST_FIRST_ID;
   /** Rows every split needs: training splits off a validation row, and the failures stage needs test rows. */
-  static final int MIN_ROWS = 2;
 
   private PrepareJob() {}
 
@@ -82,7 +80,7 @@ public final class PrepareJob {
   static void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(TRAIN, TEST));
+    wd.requireWritable(List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST));
     Configuration hc = ctx.spark().sparkContext().hadoopConfiguration();
     Settings settings = validate(c, hc);
     int numClasses = settings.numClasses();
@@ -140,12 +138,12 @@ public final class PrepareJob {
     ctx.describe("write data tables");
     try (Workdir.Staging out = wd.stage("prepare")) {
       int parts = Math.max(1, ctx.spark().sparkContext().defaultParallelism());
-      write(ctx, train, out.path(TRAIN).toString(), parts);
-      write(ctx, test, out.path(TEST).toString(), parts);
+      write(ctx, train, out.path(WorkdirLayout.TRAIN).toString(), parts);
+      write(ctx, test, out.path(WorkdirLayout.TEST).toString(), parts);
       prov.put("train_rows", train.size()).put("test_rows", test.size()).put("corruption_counts", names(counts))
           .put("rescale", settings.scale().rescale());
-      out.writeProvenance(TRAIN, prov.toJson());
-      out.writeProvenance(TEST, prov.toJson());
+      out.writeProvenance(WorkdirLayout.TRAIN, prov.toJson());
+      out.writeProvenance(WorkdirLayout.TEST, prov.toJson());
       out.commit();
     }
     LOG.info("prepared {} training and {} test examples", train.size(), test.size());
@@ -158,8 +156,8 @@ public final class PrepareJob {
    * {@code data.feature-range}; at least 2 rows. Errors name {@code source} (the config key and its path).
    */
   private static ExampleSet checked(ExampleSet s, String source, Settings settings) {
-    if (s.size() < MIN_ROWS) {
-      throw LetheInputException.of("%s: %d examples; prepare needs at least %d per split", source, s.size(), MIN_ROWS);
+    if (s.size() < ExampleTables.MIN_SPLIT_ROWS) {
+      throw LetheInputException.of("%s: %d examples; prepare needs at least %d per split", source, s.size(), ExampleTables.MIN_SPLIT_ROWS);
     }
     s.validate(source, settings.numClasses());
     return settings.scale().apply(s, source);
@@ -167,9 +165,9 @@ public final class PrepareJob {
 
   /** After subsampling: at least 2 rows, and for the training set at least 2 classes. */
   private static void requireEnough(ExampleSet s, String sizeKey, int size) {
-    if (s.size() < MIN_ROWS) {
+    if (s.size() < ExampleTables.MIN_SPLIT_ROWS) {
       throw LetheInputException.of("config key '%s': %d keeps %d examples; at least %d are needed", sizeKey, size,
-          s.size(), MIN_ROWS);
+          s.size(), ExampleTables.MIN_SPLIT_ROWS);
     }
     if (sizeKey.equals("data.train-size") && java.util.Arrays.stream(s.labels()).distinct().count() < 2) {
       throw LetheInputException.of("training data: every example has label %d; a classifier needs at least 2"

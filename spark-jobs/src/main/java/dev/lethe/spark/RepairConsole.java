@@ -1,6 +1,7 @@
 package dev.lethe.spark;
 
 import dev.lethe.spark.cli.Console;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
 import dev.lethe.treatment.RepairReport;
 import java.util.Locale;
@@ -22,11 +23,11 @@ final class RepairConsole {
           + " while losing at most repair.max-benchmark-drop = %s points on B; the closest (%s: Fq %s, B %+.2f"
           + " points) is written as %s/%s, not %s", r.method(), r.frontier().size(),
           plain(r.maxBenchmarkDropPoints()), chosen, percent(a.query()), -r.benchmarkDropPoints(), where,
-          RepairJob.MODEL_REJECTED, RepairJob.MODEL);
+          WorkdirLayout.REJECTED_MODEL, WorkdirLayout.REPAIRED_MODEL);
     }
     if (RepairReport.UNCHANGED.equals(r.status())) {
       console.line("repair: WARNING: %s had nothing to treat (an empty culprit set or query set): %s/%s is theta_hat",
-          r.method(), where, RepairJob.MODEL);
+          r.method(), where, WorkdirLayout.REPAIRED_MODEL);
     }
     String corruption = r.corruption() == null ? ""
         : String.format(Locale.ROOT, ", %d of them corrupted (of %d in D)", r.corruption().inSelection(),

@@ -11,10 +11,12 @@ import dev.lethe.math.NetworkBytes;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.FisherFiles;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.treatment.EwcDeletion;
 import dev.lethe.treatment.Finetune;
 import dev.lethe.treatment.NewtonRemoval;
@@ -59,28 +61,18 @@ import org.slf4j.LoggerFactory;
  * for the report only.
  *
  * <p>Output: the directory repair/&lt;method&gt;/, published as one unit, with report.json ({@link RepairReport})
- * and the model: {@value #MODEL} when a point within the guardrail was found (or nothing was to be treated),
- * {@value #MODEL_REJECTED} with the closest point when none was (the console then prints a WARNING). A rejected
+ * and the model: model.zip when a point within the guardrail was found (or nothing was to be treated),
+ * model-rejected.zip with the closest point when none was (the console then prints a WARNING). A rejected
  * repair is still a completed stage: exit code 0. Provenance: repair/&lt;method&gt;.provenance.json.
  */
 public final class RepairJob {
   private static final Logger LOG = LoggerFactory.getLogger(RepairJob.class);
-  public static final String REPORT = "report.json";
-  /** The repaired model when the guardrail accepted it (or there was nothing to treat). */
-  public static final String MODEL = "model.zip";
-  /** The closest candidate when no candidate satisfied the guardrail: named so that nobody deploys it by accident. */
-  public static final String MODEL_REJECTED = "model-rejected.zip";
   private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
   private RepairJob() {}
 
   public static void main(String[] args) {
     StageRunner.main("repair", args);
-  }
-
-  /** The output directory of a method. */
-  public static String dir(String method) {
-    return "repair/" + method;
   }
 
   /**
@@ -112,7 +104,7 @@ public final class RepairJob {
     }
 
     String culpritsTable() {
-      return IdentifyJob.culprits(culpritsMethod);
+      return WorkdirLayout.culprits(culpritsMethod);
     }
 
     /** Whether the treatment needs fisher/diag.bin. */
@@ -138,44 +130,44 @@ public final class RepairJob {
     Plan plan = Plan.of(ctx.config());
     Workdir wd = ctx.workdir();
     String name = plan.method().name();
-    String out = dir(name);
+    String out = WorkdirLayout.repairDir(name);
     wd.requireWritable(List.of(out));
     String culpritsRel = plan.culpritsTable();
     wd.requireInput(culpritsRel, "identify --method " + plan.culpritsMethod());
-    wd.requireInput(PrepareJob.TRAIN, "prepare");
-    for (String f : FailuresJob.OUTPUTS) {
+    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
+    for (String f : WorkdirLayout.FAILURES) {
       wd.requireInput(f, "failures");
     }
-    MultiLayerNetwork base = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    MultiLayerNetwork base = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     String fingerprint = NetworkBytes.fingerprint(base);
     requireSameModel(wd, culpritsRel, fingerprint, "identify --method " + plan.culpritsMethod());
-    for (String f : FailuresJob.OUTPUTS) {
+    for (String f : WorkdirLayout.FAILURES) {
       requireSameModel(wd, f, fingerprint, "failures");
     }
     int numFeatures = ModelFiles.numInputs(base);
-    DiagonalFisher fisher = plan.needsFisher() ? FisherJob.read(wd, base, fingerprint) : null;
+    DiagonalFisher fisher = plan.needsFisher() ? FisherFiles.read(wd, base, fingerprint) : null;
 
     ctx.describe("read the training set, the culprits and the test sets");
-    String trainPath = wd.path(PrepareJob.TRAIN).toString();
+    String trainPath = wd.path(WorkdirLayout.TRAIN).toString();
     ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
-        PrepareJob.TRAIN);
+        WorkdirLayout.TRAIN);
     String culpritsPath = wd.path(culpritsRel).toString();
     ExampleTables.Table culpritsTable = ExampleTables.readTable(ctx.spark(), culpritsPath, ExampleTables.CULPRITS,
         culpritsRel);
     Ranking ranking = Ranking.read(culpritsTable, trainTable, culpritsPath, trainPath, plan.culpritsMethod());
     ExampleSet train = ExampleTables.collect(trainTable.rows(), true, numFeatures, plan.numClasses(), trainPath);
-    Sets sets = new Sets(failures(ctx, FailuresJob.QUERY, numFeatures, plan.numClasses()),
-        failures(ctx, FailuresJob.BENCHMARK, numFeatures, plan.numClasses()),
-        failures(ctx, FailuresJob.HOLDOUT, numFeatures, plan.numClasses()),
-        failures(ctx, FailuresJob.REMAINING, numFeatures, plan.numClasses()));
+    Sets sets = new Sets(failures(ctx, WorkdirLayout.QUERY, numFeatures, plan.numClasses()),
+        failures(ctx, WorkdirLayout.BENCHMARK, numFeatures, plan.numClasses()),
+        failures(ctx, WorkdirLayout.HOLDOUT, numFeatures, plan.numClasses()),
+        failures(ctx, WorkdirLayout.REMAINING, numFeatures, plan.numClasses()));
     if (sets.query().size() == 0) {
       throw LetheInputException.of("%s is empty: theta_hat has no failures in the query set, nothing to repair",
-          wd.path(FailuresJob.QUERY));
+          wd.path(WorkdirLayout.QUERY));
     }
     if (sets.benchmark().size() == 0) {
       throw LetheInputException.of("%s is empty: the guardrail needs benchmark cases B (rerun `lethe failures"
           + " --overwrite` with failures.benchmark-fraction in (0, 1), or give failures.benchmark-table)",
-          wd.path(FailuresJob.BENCHMARK));
+          wd.path(WorkdirLayout.BENCHMARK));
     }
 
     long[] selectedIds;
@@ -224,7 +216,7 @@ public final class RepairJob {
     OperatingPoint chosen = result.choice().map(OperatingPointSearch.Choice::point).orElse(null);
     boolean accepted = result.choice().map(OperatingPointSearch.Choice::accepted).orElse(false);
     String status = chosen == null ? RepairReport.UNCHANGED : accepted ? RepairReport.ACCEPTED : RepairReport.REJECTED;
-    String modelFile = RepairReport.REJECTED.equals(status) ? MODEL_REJECTED : MODEL;
+    String modelFile = RepairReport.REJECTED.equals(status) ? WorkdirLayout.REJECTED_MODEL : WorkdirLayout.REPAIRED_MODEL;
     // the chosen point was measured on these very parameters in its task
     Accuracies after = chosen == null ? before : chosen.accuracies();
     double totalSeconds = (System.nanoTime() - start) / 1e9;
@@ -243,14 +235,14 @@ public final class RepairJob {
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
-      staging.writeInto(out, REPORT, Json.render(report.toMap()));
-      Provenance prov = ctx.provenance("repair").input(wd, culpritsRel).input(wd, PrepareJob.TRAIN);
-      for (String f : FailuresJob.OUTPUTS) {
+      staging.writeInto(out, WorkdirLayout.REPAIR_REPORT, Json.render(report.toMap()));
+      Provenance prov = ctx.provenance("repair").input(wd, culpritsRel).input(wd, WorkdirLayout.TRAIN);
+      for (String f : WorkdirLayout.FAILURES) {
         prov.input(wd, f);
       }
-      prov.input(wd, wd.path(ModelFiles.BASE), fingerprint);
+      prov.input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint);
       if (fisher != null) {
-        prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
+        prov.input(wd, wd.path(WorkdirLayout.FISHER_DIAG), fisher.modelFingerprint());
       }
       staging.writeProvenance(out, prov.put("method", name).put("status", status).put("model", modelFile)
           .put("selection_size", culprits.size()).put("seconds", totalSeconds).toJson());
@@ -261,14 +253,14 @@ public final class RepairJob {
 
   /** An input computed with another model than model/base.zip is stale: bad input naming it. */
   private static void requireSameModel(Workdir wd, String rel, String fingerprint, String producer) {
-    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, ModelFiles.BASE);
+    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, WorkdirLayout.BASE_MODEL);
     if (recorded.isPresent() && !recorded.get().equals(fingerprint)) {
       throw LetheInputException.of("%s was computed with another model (%s %s, the current one is %s): rerun"
-          + " `lethe %s --overwrite`", wd.path(rel), ModelFiles.BASE, recorded.get(), fingerprint, producer);
+          + " `lethe %s --overwrite`", wd.path(rel), WorkdirLayout.BASE_MODEL, recorded.get(), fingerprint, producer);
     }
     if (recorded.isEmpty()) {
       LOG.warn("{}: no recorded model fingerprint; cannot check that it belongs to {}", wd.path(rel),
-          ModelFiles.BASE);
+          WorkdirLayout.BASE_MODEL);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.spark.report.IdentificationCurve;
 import dev.lethe.spark.report.RepairSummary;
 import dev.lethe.spark.report.ReportCharts;
@@ -44,11 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReportJob {
   private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
-  public static final String DIR = "report";
-  public static final String INDEX = "index.html";
-  public static final String SUMMARY = "summary.json";
-  public static final String IDENTIFICATION_PNG = "identification.png";
-  public static final String TRADEOFF_PNG = "repair-tradeoff.png";
 
   private ReportJob() {}
 
@@ -58,7 +54,7 @@ public final class ReportJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(DIR));
+    wd.requireWritable(List.of(WorkdirLayout.REPORT_DIR));
     List<String> notes = new ArrayList<>();
     List<String> culpritTables = completeCulpritTables(wd, notes);
     List<RepairSummary> repairs = repairReports(wd);
@@ -85,21 +81,21 @@ public final class ReportJob {
     ReportPage page;
     try (Workdir.Staging staging = wd.stage("report")) {
       if (identification != null) {
-        staging.writeInto(DIR, IDENTIFICATION_PNG, identification);
-        identificationPng = IDENTIFICATION_PNG;
+        staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.IDENTIFICATION_PNG, identification);
+        identificationPng = WorkdirLayout.IDENTIFICATION_PNG;
       }
       if (tradeoff != null) {
-        staging.writeInto(DIR, TRADEOFF_PNG, tradeoff);
-        tradeoffPng = TRADEOFF_PNG;
+        staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.TRADEOFF_PNG, tradeoff);
+        tradeoffPng = WorkdirLayout.TRADEOFF_PNG;
       }
       page = new ReportPage(wd.root().toString(), Instant.now().toString(), curves, repairs, identificationPng,
           tradeoffPng, notes);
-      staging.writeInto(DIR, INDEX, page.html().getBytes(StandardCharsets.UTF_8));
-      staging.writeInto(DIR, SUMMARY, Json.render(page.summary()));
+      staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_INDEX, page.html().getBytes(StandardCharsets.UTF_8));
+      staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_SUMMARY, Json.render(page.summary()));
       var prov = ctx.provenance("report");
-      culpritTables.forEach(t -> prov.input(wd, IdentifyJob.culprits(t)));
-      repairs.forEach(r -> prov.input(wd, RepairJob.dir(r.method()) + "/" + RepairJob.REPORT));
-      staging.writeProvenance(DIR, prov.put("identification_methods", culpritTables)
+      culpritTables.forEach(t -> prov.input(wd, WorkdirLayout.culprits(t)));
+      repairs.forEach(r -> prov.input(wd, WorkdirLayout.repairDir(r.method()) + "/" + WorkdirLayout.REPAIR_REPORT));
+      staging.writeProvenance(WorkdirLayout.REPORT_DIR, prov.put("identification_methods", culpritTables)
           .put("repair_methods", repairs.stream().map(RepairSummary::method).toList()).toJson());
       staging.commit();
     }
@@ -123,7 +119,7 @@ public final class ReportJob {
     }
     notes.forEach(n -> ctx.console().line("report: note: %s", n));
     ctx.console().line("report: %d identification method(s), %d repair(s) -> %s", curves.size(), repairs.size(),
-        wd.path(DIR + "/" + INDEX));
+        wd.path(WorkdirLayout.REPORT_DIR + "/" + WorkdirLayout.REPORT_INDEX));
   }
 
   /** The methods of the complete culprits tables (a directory with _SUCCESS), sorted; incomplete ones noted. */
@@ -132,7 +128,7 @@ public final class ReportJob {
     for (FileStatus st : glob(wd, "culprits/*.parquet")) {
       String file = st.getPath().getName();
       String method = file.substring(0, file.length() - ".parquet".length());
-      if (st.isDirectory() && wd.exists(IdentifyJob.culprits(method) + "/" + Workdir.SUCCESS)) {
+      if (st.isDirectory() && wd.exists(WorkdirLayout.culprits(method) + "/" + Workdir.SUCCESS)) {
         names.add(method);
       } else {
         notes.add("Skipped " + st.getPath() + ": not a complete Parquet table (no " + Workdir.SUCCESS + ").");
@@ -145,9 +141,9 @@ public final class ReportJob {
   /** Every repair/*&#47;report.json, by method name. */
   private static List<RepairSummary> repairReports(Workdir wd) {
     List<RepairSummary> out = new ArrayList<>();
-    for (FileStatus st : glob(wd, "repair/*/" + RepairJob.REPORT)) {
+    for (FileStatus st : glob(wd, WorkdirLayout.repairReport("*"))) {
       String source = st.getPath().toString();
-      String rel = "repair/" + st.getPath().getParent().getName() + "/" + RepairJob.REPORT;
+      String rel = WorkdirLayout.repairReport(st.getPath().getParent().getName());
       Config c = Json.parse(wd.readBytes(rel), source);
       out.add(RepairSummary.of(c, source));
     }
@@ -175,17 +171,17 @@ public final class ReportJob {
     }
     Workdir wd = ctx.workdir();
     Dataset<Row> corrupted = null;
-    if (wd.exists(PrepareJob.TRAIN)) {
-      wd.requireInput(PrepareJob.TRAIN, "prepare");
+    if (wd.exists(WorkdirLayout.TRAIN)) {
+      wd.requireInput(WorkdirLayout.TRAIN, "prepare");
       ctx.describe("read the corruption flags of the training set");
-      corrupted = ExampleTables.read(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(), ExampleTables.DATA,
-          PrepareJob.TRAIN).filter(functions.col("corruption").notEqual("none")).select("id").cache();
+      corrupted = ExampleTables.read(ctx.spark(), wd.path(WorkdirLayout.TRAIN).toString(), ExampleTables.DATA,
+          WorkdirLayout.TRAIN).filter(functions.col("corruption").notEqual("none")).select("id").cache();
     } else {
       notes.add("No data/train.parquet: the corruption flags of the training set are unknown.");
     }
     try {
       for (String method : tables) {
-        String rel = IdentifyJob.culprits(method);
+        String rel = WorkdirLayout.culprits(method);
         ctx.describe("rank the corrupted examples of " + rel);
         ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), wd.path(rel).toString(),
             ExampleTables.CULPRITS, rel);

@@ -14,6 +14,7 @@ import dev.lethe.model.Trainer;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -39,19 +40,19 @@ public final class TrainJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(ModelFiles.BASE));
+    wd.requireWritable(List.of(WorkdirLayout.BASE_MODEL));
     validate(ctx.config());
-    wd.requireInput(PrepareJob.TRAIN, "prepare");
+    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
     ModelOptions mo = Options.model(ctx.config());
     TrainOptions to = Options.train(ctx.config());
     boolean distributed = ctx.config().getBoolean("train.distributed");
     ctx.describe("read training data");
-    ExampleSet train = ExampleTables.readCollected(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(),
-        ExampleTables.DATA, PrepareJob.TRAIN, false, mo.numFeatures(), mo.numClasses(),
-        wd.path(PrepareJob.TRAIN).toString());
-    if (train.size() < PrepareJob.MIN_ROWS) {
+    ExampleSet train = ExampleTables.readCollected(ctx.spark(), wd.path(WorkdirLayout.TRAIN).toString(),
+        ExampleTables.DATA, WorkdirLayout.TRAIN, false, mo.numFeatures(), mo.numClasses(),
+        wd.path(WorkdirLayout.TRAIN).toString());
+    if (train.size() < ExampleTables.MIN_SPLIT_ROWS) {
       throw LetheInputException.of("%s: %d examples; training needs at least %d (rerun `lethe prepare`)",
-          wd.path(PrepareJob.TRAIN), train.size(), PrepareJob.MIN_ROWS);
+          wd.path(WorkdirLayout.TRAIN), train.size(), ExampleTables.MIN_SPLIT_ROWS);
     }
 
     MultiLayerNetwork net = Models.build(mo);
@@ -62,9 +63,9 @@ public final class TrainJob {
     double trainAcc = Predictor.accuracy(Predictor.predict(result.model(), train, 256), train.labels());
 
     try (Workdir.Staging out = wd.stage("train")) {
-      out.writeBytes(ModelFiles.BASE, ModelFiles.toBytes(result.model()));
-      out.writeProvenance(ModelFiles.BASE, ctx.provenance("train")
-          .input(wd, PrepareJob.TRAIN)
+      out.writeBytes(WorkdirLayout.BASE_MODEL, ModelFiles.toBytes(result.model()));
+      out.writeProvenance(WorkdirLayout.BASE_MODEL, ctx.provenance("train")
+          .input(wd, WorkdirLayout.TRAIN)
           .put("architecture", mo.architecture().name().toLowerCase(java.util.Locale.ROOT))
           .put("num_params", result.model().numParams())
           .put("fingerprint", ModelStore.fingerprint(result.model()))
@@ -80,6 +81,6 @@ public final class TrainJob {
     ctx.console().line("train: %s, %d parameters, %d epochs (best %d, validation loss %.4f), training accuracy"
         + " %.2f%%, %.1f s -> %s", mo.architecture().name().toLowerCase(java.util.Locale.ROOT),
         result.model().numParams(), result.epochsRun(), result.bestEpoch(), result.bestValidationLoss(),
-        100 * trainAcc, result.millis() / 1000.0, wd.path(ModelFiles.BASE));
+        100 * trainAcc, result.millis() / 1000.0, wd.path(WorkdirLayout.BASE_MODEL));
   }
 }

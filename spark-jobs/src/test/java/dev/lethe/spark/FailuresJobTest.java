@@ -3,6 +3,7 @@ package dev.lethe.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,10 +32,10 @@ class FailuresJobTest {
 
   @Test
   void correctlyClassifiedExamplesAreSplitIntoBenchmarkAndHoldout() {
-    ExampleSet b = RepairJobTest.failures(wd, FailuresJob.BENCHMARK);
-    ExampleSet r = RepairJobTest.failures(wd, FailuresJob.REMAINING);
-    ExampleSet q = RepairJobTest.failures(wd, FailuresJob.QUERY);
-    ExampleSet h = RepairJobTest.failures(wd, FailuresJob.HOLDOUT);
+    ExampleSet b = RepairJobTest.failures(wd, WorkdirLayout.BENCHMARK);
+    ExampleSet r = RepairJobTest.failures(wd, WorkdirLayout.REMAINING);
+    ExampleSet q = RepairJobTest.failures(wd, WorkdirLayout.QUERY);
+    ExampleSet h = RepairJobTest.failures(wd, WorkdirLayout.HOLDOUT);
     assertThat(q.size() + h.size() + b.size() + r.size()).isEqualTo(300);
     // failures.benchmark-fraction = 0.5 of the correctly classified examples, rounded
     assertThat(b.size()).isEqualTo((int) Math.round(0.5 * (b.size() + r.size())));
@@ -43,7 +44,7 @@ class FailuresJobTest {
       all.addAll(ids(s));
     }
     assertThat(all).hasSize(300);
-    Dataset<Row> raw = SharedSpark.get().read().parquet(wd.resolve(FailuresJob.BENCHMARK).toString());
+    Dataset<Row> raw = SharedSpark.get().read().parquet(wd.resolve(WorkdirLayout.BENCHMARK).toString());
     assertThat(raw.filter("predicted != label").count()).isZero();
   }
 
@@ -51,20 +52,20 @@ class FailuresJobTest {
   void aUsersBenchmarkTableReplacesTheSplitAndGetsTheModelsPredictions() throws IOException {
     Path copy = StageFixture.copy(wd);
     Path mine = copy.resolve("my-benchmark.parquet");
-    Dataset<Row> test = SharedSpark.get().read().parquet(copy.resolve(PrepareJob.TEST).toString());
+    Dataset<Row> test = SharedSpark.get().read().parquet(copy.resolve(WorkdirLayout.TEST).toString());
     // the user's table: 25 test rows with a made-up prediction column (the stage recomputes it)
     test.orderBy("id").limit(25).selectExpr("id", "features", "label", "-1 AS predicted").write()
         .parquet(mine.toString());
     StageFixture.Run run = StageFixture.ok("failures", copy, RepairJobTest.with(StageFixture.SMALL,
         "failures.benchmark-table=\"" + mine + "\""), "--overwrite");
-    ExampleSet b = RepairJobTest.failures(copy, FailuresJob.BENCHMARK);
+    ExampleSet b = RepairJobTest.failures(copy, WorkdirLayout.BENCHMARK);
     assertThat(b.size()).isEqualTo(25);
-    Dataset<Row> raw = SharedSpark.get().read().parquet(copy.resolve(FailuresJob.BENCHMARK).toString());
+    Dataset<Row> raw = SharedSpark.get().read().parquet(copy.resolve(WorkdirLayout.BENCHMARK).toString());
     assertThat(raw.filter("predicted < 0").count()).isZero();
     // every correctly classified test example is now in the T\F holdout
-    ExampleSet q = RepairJobTest.failures(copy, FailuresJob.QUERY);
-    ExampleSet h = RepairJobTest.failures(copy, FailuresJob.HOLDOUT);
-    ExampleSet r = RepairJobTest.failures(copy, FailuresJob.REMAINING);
+    ExampleSet q = RepairJobTest.failures(copy, WorkdirLayout.QUERY);
+    ExampleSet h = RepairJobTest.failures(copy, WorkdirLayout.HOLDOUT);
+    ExampleSet r = RepairJobTest.failures(copy, WorkdirLayout.REMAINING);
     assertThat(q.size() + h.size() + r.size()).isEqualTo(300);
     assertThat(run.out()).contains("benchmark B 25 (from failures.benchmark-table)");
 

@@ -8,6 +8,7 @@ import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.RowLogLikelihoods;
 import dev.lethe.model.ModelStore;
+import dev.lethe.spark.io.CulpritTables;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Workdir;
 import java.io.IOException;
@@ -61,7 +62,7 @@ class FisherLogLikelihoodTest {
 
     List<String> sets = Stream.concat(CNN.stream(), Stream.of("identify.partitions=3")).toList();
     StageFixture.ok("identify", wd, sets, "--method", "ewc-influence");
-    Config withTable = IdentifyJob.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
+    Config withTable = CulpritTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
         .hadoopConfiguration(), false), "ewc-influence");
     assertThat(withTable.getInt("diagnostics.forwardPassesPerRow")).isEqualTo(1);
     assertThat(withTable.getString("diagnostics.logpBeforeFrom")).isEqualTo("fisher stage");
@@ -73,7 +74,7 @@ class FisherLogLikelihoodTest {
       Files.delete(wd.resolve("fisher").resolve(f));
     }
     StageFixture.ok("identify", wd, sets, "--method", "ewc-influence", "--overwrite");
-    Config without = IdentifyJob.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
+    Config without = CulpritTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
         .hadoopConfiguration(), false), "ewc-influence");
     assertThat(without.getInt("diagnostics.forwardPassesPerRow")).isEqualTo(2);
     List<Row> b = IdentifyJobTest.culprits(wd, "ewc-influence");

@@ -7,7 +7,9 @@ import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
 import dev.lethe.math.DiagonalFisher;
+import dev.lethe.spark.io.CulpritTables;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,10 +74,10 @@ class IdentifyJobTest {
     assertThat(wd.resolve("culprits/" + method + ".parquet.provenance.json")).exists();
     // ewc-influence prepares from theta_hat, the Fisher and Fq: the training table is read meanwhile; the linear
     // methods (full curvature) sample it first
-    com.typesafe.config.Config p = IdentifyJob.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
+    com.typesafe.config.Config p = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
         SharedSpark.get().sparkContext().hadoopConfiguration(), false), method);
     assertThat(p.getBoolean("train_read_overlapped")).isEqualTo(method.equals("ewc-influence")
-        || java.nio.file.Files.exists(wd.resolve(FisherJob.DIAG)) && !method.startsWith("linear-"));
+        || java.nio.file.Files.exists(wd.resolve(WorkdirLayout.FISHER_DIAG)) && !method.startsWith("linear-"));
     assertThat(p.getDouble("train_read_seconds")).isPositive();
     assertThat(p.getDouble("read_seconds")).isPositive();
     // the JIT compilation during the scoring pass: this JVM's growth over the pass (HotSpot reports it), not its

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelStore;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
 import dev.lethe.treatment.RepairEvaluation.Sets;
 import java.io.IOException;
@@ -148,8 +149,8 @@ class RepairJobTest {
   }
 
   static Sets sets(Path workdir) {
-    return new Sets(failures(workdir, FailuresJob.QUERY), failures(workdir, FailuresJob.BENCHMARK),
-        failures(workdir, FailuresJob.HOLDOUT), failures(workdir, FailuresJob.REMAINING));
+    return new Sets(failures(workdir, WorkdirLayout.QUERY), failures(workdir, WorkdirLayout.BENCHMARK),
+        failures(workdir, WorkdirLayout.HOLDOUT), failures(workdir, WorkdirLayout.REMAINING));
   }
 
   /** Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte). */
@@ -243,7 +244,7 @@ class RepairJobTest {
   @Test
   void benchmarkCasesThatAreEmptyMalformedOrOfAnotherModelAreBadInput() throws IOException {
     Path empty = fresh();
-    Path b = empty.resolve(FailuresJob.BENCHMARK);
+    Path b = empty.resolve(WorkdirLayout.BENCHMARK);
     Dataset<Row> rows = SharedSpark.get().read().parquet(b.toString());
     Path emptyTable = empty.resolve("empty.parquet");
     rows.filter("false").write().parquet(emptyTable.toString());
@@ -256,7 +257,7 @@ class RepairJobTest {
     assertNoOutput(empty, "finetune-fq");
 
     Path malformed = fresh();
-    Path mb = malformed.resolve(FailuresJob.BENCHMARK);
+    Path mb = malformed.resolve(WorkdirLayout.BENCHMARK);
     Path other = malformed.resolve("other.parquet");
     SharedSpark.get().read().parquet(mb.toString()).drop("predicted").write().parquet(other.toString());
     IdentifyJobTest.deleteTree(mb);
@@ -267,7 +268,7 @@ class RepairJobTest {
     assertNoOutput(malformed, "finetune-fq");
 
     Path stale = fresh();
-    recordAnotherModel(stale, FailuresJob.BENCHMARK);
+    recordAnotherModel(stale, WorkdirLayout.BENCHMARK);
     StageFixture.Run s = StageFixture.run("repair", stale, FAST, "--method", "finetune-fq");
     assertThat(s.code()).isEqualTo(2);
     assertThat(s.err()).contains("failures/benchmark.parquet").contains("computed with another model");

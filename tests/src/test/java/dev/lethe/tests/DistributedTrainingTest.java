@@ -7,8 +7,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelStore;
 import dev.lethe.model.Predictor;
-import dev.lethe.spark.PrepareJob;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +39,7 @@ class DistributedTrainingTest {
     try (InputStream in = new FileInputStream(Path.of(wd, "model/base.zip").toFile())) {
       net = ModelStore.read(in, "base.zip");
     }
-    ExampleSet test = ExampleTables.collect(ExampleTables.read(SharedSpark.session(), wd + "/" + PrepareJob.TEST,
+    ExampleSet test = ExampleTables.collect(ExampleTables.read(SharedSpark.session(), wd + "/" + WorkdirLayout.TEST,
         ExampleTables.DATA, "test"), true, 784, 10, "test");
     double acc = Predictor.accuracy(net, test);
     System.out.println("distributed MLP test accuracy " + acc);

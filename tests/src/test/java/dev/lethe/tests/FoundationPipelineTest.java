@@ -6,9 +6,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.lethe.data.BundledData;
 import dev.lethe.data.ExampleSet;
-import dev.lethe.spark.FailuresJob;
-import dev.lethe.spark.PrepareJob;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +67,8 @@ class FoundationPipelineTest {
 
   @Test
   void dataTablesFollowTheContractAndRecordTheNoise() {
-    ExampleSet train = table(PrepareJob.TRAIN, true);
-    ExampleSet test = table(PrepareJob.TEST, true);
+    ExampleSet train = table(WorkdirLayout.TRAIN, true);
+    ExampleSet test = table(WorkdirLayout.TEST, true);
     assertThat(train.size()).isEqualTo(300);
     assertThat(test.size()).isEqualTo(200);
     // stratified: 30 per class; 6 source classes x round(0.2 x 30) = 36 flips between paired classes
@@ -92,7 +91,7 @@ class FoundationPipelineTest {
 
   @Test
   void parquetRoundTripKeepsEveryValue() {
-    ExampleSet fromParquet = table(PrepareJob.TRAIN, true);
+    ExampleSet fromParquet = table(WorkdirLayout.TRAIN, true);
     ExampleSet bundled = BundledData.train();
     Map<Long, Integer> pos = new HashMap<>();
     for (int i = 0; i < bundled.size(); i++) {
@@ -103,24 +102,24 @@ class FoundationPipelineTest {
       assertThat(fromParquet.features(i)).isEqualTo(bundled.features(j));
       assertThat(fromParquet.originalLabel(i)).isEqualTo(bundled.label(j));
     }
-    Dataset<Row> raw = SharedSpark.session().read().parquet(wd + "/" + PrepareJob.TRAIN);
+    Dataset<Row> raw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.TRAIN);
     assertThat(raw.schema().simpleString())
         .isEqualTo("struct<id:bigint,features:array<float>,label:int,original_label:int,corruption:string>");
   }
 
   @Test
   void failureSetsPartitionTheTestSet() {
-    ExampleSet q = table(FailuresJob.QUERY, false);
-    ExampleSet h = table(FailuresJob.HOLDOUT, false);
-    ExampleSet b = table(FailuresJob.BENCHMARK, false);
-    ExampleSet rest = table(FailuresJob.REMAINING, false);
+    ExampleSet q = table(WorkdirLayout.QUERY, false);
+    ExampleSet h = table(WorkdirLayout.HOLDOUT, false);
+    ExampleSet b = table(WorkdirLayout.BENCHMARK, false);
+    ExampleSet rest = table(WorkdirLayout.REMAINING, false);
     assertThat(q.size() + h.size() + b.size() + rest.size()).isEqualTo(200);
     assertThat(b.size()).isPositive();
     assertThat(Math.abs(q.size() - h.size())).isLessThanOrEqualTo(1);
     assertThat(q.size()).isPositive();
-    Dataset<Row> qRaw = SharedSpark.session().read().parquet(wd + "/" + FailuresJob.QUERY);
+    Dataset<Row> qRaw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.QUERY);
     assertThat(qRaw.filter("predicted = label").count()).isZero();
-    Dataset<Row> restRaw = SharedSpark.session().read().parquet(wd + "/" + FailuresJob.REMAINING);
+    Dataset<Row> restRaw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.REMAINING);
     assertThat(restRaw.filter("predicted != label").count()).isZero();
     assertThat(failures.out()).contains("query Fq " + q.size()).contains("holdout Fh " + h.size())
         .contains("benchmark B " + b.size()).contains("remaining T\\F " + rest.size());
@@ -135,8 +134,8 @@ class FoundationPipelineTest {
     assertThat(prov.getInt("config.train.max-epochs")).isEqualTo(2);
     assertThat(prov.getString("fingerprint")).hasSize(16);
     assertThat(prov.getConfigList("inputs").get(0).getString("path")).endsWith("data/train.parquet");
-    for (String rel : List.of(PrepareJob.TRAIN, PrepareJob.TEST, FailuresJob.QUERY, FailuresJob.HOLDOUT,
-        FailuresJob.BENCHMARK, FailuresJob.REMAINING)) {
+    for (String rel : List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST, WorkdirLayout.QUERY, WorkdirLayout.HOLDOUT,
+        WorkdirLayout.BENCHMARK, WorkdirLayout.REMAINING)) {
       assertThat(Path.of(wd, rel + ".provenance.json")).exists();
       assertThat(Path.of(wd, rel, "_SUCCESS")).exists();
     }

@@ -39,6 +39,8 @@ import scala.collection.mutable.WrappedArray;
  * </ul>
  */
 public final class ExampleTables {
+  /** The fewest examples a training or test split may have. */
+  public static final int MIN_SPLIT_ROWS = 2;
   public static final StructType DATA = new StructType(new StructField[] {
       DataTypes.createStructField("id", DataTypes.LongType, false),
       DataTypes.createStructField("features", DataTypes.createArrayType(DataTypes.FloatType, false), false),

@@ -11,8 +11,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /** Models in the workdir (DL4J ModelSerializer zips), read and written through the Hadoop file system. */
 public final class ModelFiles {
-  public static final String BASE = "model/base.zip";
-  public static final String EWC_UPDATED = "model/ewc-updated.zip";
 
   private ModelFiles() {}
 

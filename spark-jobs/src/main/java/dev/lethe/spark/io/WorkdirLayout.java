@@ -1,0 +1,83 @@
+package dev.lethe.spark.io;
+
+import java.util.List;
+
+/**
+ * Where every stage's outputs live inside a workdir, relative to its root. The one place that names a workdir path:
+ * a stage finds the outputs of the stages before it here, never in another stage's job class.
+ *
+ * <pre>
+ * data/train.parquet, data/test.parquet          prepare
+ * model/base.zip                                  train
+ * failures/{query,holdout,benchmark,remaining}.parquet   failures
+ * fisher/diag.bin, fisher/logp.bin                fisher
+ * culprits/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
+ * repair/&lt;method&gt;/{report.json,model.zip}         repair
+ * report/{index.html,summary.json,*.png}          report
+ * </pre>
+ */
+public final class WorkdirLayout {
+  /** The prepared training set D, with corruption flags. */
+  public static final String TRAIN = "data/train.parquet";
+  /** The prepared test set. */
+  public static final String TEST = "data/test.parquet";
+
+  /** The trained base model theta_hat. */
+  public static final String BASE_MODEL = "model/base.zip";
+  /** ewc-influence's updated model theta*. */
+  public static final String EWC_UPDATED_MODEL = "model/ewc-updated.zip";
+
+  /** Fq: the failures the methods use. */
+  public static final String QUERY = "failures/query.parquet";
+  /** Fh: the failures held out for reporting. */
+  public static final String HOLDOUT = "failures/holdout.parquet";
+  /** B: correctly classified test examples the repair guardrail is measured on. */
+  public static final String BENCHMARK = "failures/benchmark.parquet";
+  /** The T\F holdout: correctly classified test examples kept for reporting. */
+  public static final String REMAINING = "failures/remaining.parquet";
+  /** Every output of the failures stage. */
+  public static final List<String> FAILURES = List.of(QUERY, HOLDOUT, BENCHMARK, REMAINING);
+
+  /** The empirical Fisher diagonal. */
+  public static final String FISHER_DIAG = "fisher/diag.bin";
+  /** log p(z | theta_hat) per training example, written alongside the Fisher diagonal. */
+  public static final String FISHER_LOGP = "fisher/logp.bin";
+
+  /** The folder of the repair outputs, one sub-folder per method. */
+  public static final String REPAIR_DIR = "repair";
+  /** A repair's report, inside its method's folder. */
+  public static final String REPAIR_REPORT = "report.json";
+  /** An accepted repair's model, inside its method's folder. */
+  public static final String REPAIRED_MODEL = "model.zip";
+  /** A rejected repair's closest model, inside its method's folder. */
+  public static final String REJECTED_MODEL = "model-rejected.zip";
+
+  /** The folder of the run report. */
+  public static final String REPORT_DIR = "report";
+  public static final String REPORT_INDEX = "index.html";
+  public static final String REPORT_SUMMARY = "summary.json";
+  public static final String IDENTIFICATION_PNG = "identification.png";
+  public static final String TRADEOFF_PNG = "repair-tradeoff.png";
+
+  private WorkdirLayout() {}
+
+  /** The ranking of every training example by {@code method}. */
+  public static String culprits(String method) {
+    return "culprits/" + method + ".parquet";
+  }
+
+  /** The repair outputs of {@code method}. */
+  public static String repairDir(String method) {
+    return REPAIR_DIR + "/" + method;
+  }
+
+  /** The report.json of {@code method}'s repair. */
+  public static String repairReport(String method) {
+    return repairDir(method) + "/" + REPAIR_REPORT;
+  }
+
+  /** A file of the run report. */
+  public static String report(String file) {
+    return REPORT_DIR + "/" + file;
+  }
+}
