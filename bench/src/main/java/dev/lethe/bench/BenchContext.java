@@ -174,7 +174,7 @@ public final class BenchContext {
   /** Runs {@code stage}'s body on {@code run} with {@code config}, in this JVM; returns its wall time in seconds. */
   public double runStage(Workdir run, Stage stage, LetheConfig config) throws Exception {
     long t0 = System.nanoTime();
-    stage.body().run(stageContext(run, stage, config));
+    stage.run(stageContext(run, stage, config));
     return (System.nanoTime() - t0) / 1e9;
   }
 }

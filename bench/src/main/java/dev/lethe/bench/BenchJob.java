@@ -3,6 +3,7 @@ package dev.lethe.bench;
 import dev.lethe.LetheInputException;
 import dev.lethe.spark.BenchCommand;
 import dev.lethe.spark.JobContext;
+import dev.lethe.spark.Stage;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.StageArgs;
 import dev.lethe.spark.exec.PeakMemory;
@@ -42,7 +43,7 @@ public final class BenchJob implements BenchCommand {
   public BenchJob() {}
 
   public static void main(String[] args) {
-    StageRunner.main(StageArgs.BENCH, args);
+    StageRunner.main(Stage.BENCH, args);
   }
 
   @Override

@@ -10,6 +10,8 @@ import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -19,12 +21,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * T\F holdout (only to measure what a repair breaks). A user may give their own B ({@code failures.benchmark-table});
  * then every correctly classified test example goes to the T\F holdout.
  */
-public final class FailuresJob {
-
-  private FailuresJob() {}
+public final class FailuresJob implements StageJob {
 
   public static void main(String[] args) {
-    StageRunner.main("failures", args);
+    StageRunner.main(Stage.FAILURES, args);
   }
 
   /**
@@ -46,16 +46,25 @@ public final class FailuresJob {
     }
   }
 
-  /** Checks the settings without running anything (the pipeline calls it before its first stage). */
-  static void validate(LetheConfig c) {
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
     Settings.of(c);
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of(new Input(WorkdirLayout.TEST, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"));
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return WorkdirLayout.FAILURES;
+  }
+
+  @Override
+  public void run(JobContext ctx) {
     Settings settings = Settings.of(ctx.config());
     Workdir wd = ctx.workdir();
-    wd.requireWritable(WorkdirLayout.FAILURES);
-    wd.requireInput(WorkdirLayout.TEST, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int numFeatures = ModelFiles.numInputs(net);

@@ -1,5 +1,6 @@
 package dev.lethe.spark;
 
+import dev.lethe.config.LetheConfig;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
@@ -16,6 +17,7 @@ import dev.lethe.spark.io.WorkdirLayout;
 import java.io.Serializable;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
@@ -40,29 +42,35 @@ import org.slf4j.LoggerFactory;
  * from the forward pass each gradient already runs, so at no extra pass), which ewc-influence's scoring then
  * looks up instead of running a second forward pass per example.
  */
-public final class FisherJob {
+public final class FisherJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(FisherJob.class);
   /** Rows per block streamed from a partition. */
   static final int BLOCK_ROWS = 256;
 
-  private FisherJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("fisher", args);
+    StageRunner.main(Stage.FISHER, args);
   }
 
-  /** Checks the Fisher settings without running anything (the pipeline calls it before its first stage). */
-  static void validate(dev.lethe.config.LetheConfig c) {
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of(new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"));
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return List.of(WorkdirLayout.FISHER_DIAG, WorkdirLayout.FISHER_LOGP);
+  }
+
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
     c.positiveInt("data.num-classes");
     c.nonNegativeInt("fisher.partitions");
     c.nonNegativeInt("spark.nd4j-task-threads");
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(WorkdirLayout.FISHER_DIAG, WorkdirLayout.FISHER_LOGP));
-    validate(ctx.config());
-    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
     MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int partitions = ctx.partitions("fisher.partitions");

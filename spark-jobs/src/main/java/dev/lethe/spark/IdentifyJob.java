@@ -39,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -72,15 +73,13 @@ import org.slf4j.LoggerFactory;
  * then {@code zipWithIndex}; nothing is collected to the driver): rank 1 = the highest score, ties broken by the
  * smaller id. A row's score depends only on the row, so the table is the same for every partitioning.
  */
-public final class IdentifyJob {
+public final class IdentifyJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(IdentifyJob.class);
   /** Top fractions of the ranking whose corrupted share is reported when the data carries corruption flags. */
   static final double[] TOP_FRACTIONS = {0.01, 0.05, 0.10, 0.20};
 
-  private IdentifyJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("identify", args);
+    StageRunner.main(Stage.IDENTIFY, args);
   }
 
   /** One scored training example (before ranking). */
@@ -100,8 +99,23 @@ public final class IdentifyJob {
     }
   }
 
-  /** Checks the identify settings of {@code identify.method} without running anything (the pipeline's check). */
-  static void validate(LetheConfig c) {
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of(new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"),
+        new Input(WorkdirLayout.QUERY, "failures"));
+  }
+
+  /** The ranking of {@code identify.method}, and for ewc-influence its updated model. */
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    String name = InfluenceMethods.byName(c.getString("identify.method")).name();
+    String out = WorkdirLayout.culprits(name);
+    return EwcInfluence.NAME.equals(name) ? List.of(out, WorkdirLayout.EWC_UPDATED_MODEL) : List.of(out);
+  }
+
+  /** Checks the settings of {@code identify.method}. */
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
     InfluenceMethods.byName(c.getString("identify.method"));
     Options.influence(c);
     c.nonNegativeInt("identify.partitions");
@@ -110,23 +124,20 @@ public final class IdentifyJob {
     c.positiveInt("data.num-classes");
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    validate(c);
     InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"));
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
     boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
     String out = WorkdirLayout.culprits(name);
-    wd.requireWritable(ewc ? List.of(out, WorkdirLayout.EWC_UPDATED_MODEL) : List.of(out));
     InfluenceOptions options = Options.influence(c);
     int partitions = ctx.partitions("identify.partitions");
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
     int threads = c.nonNegativeInt("spark.nd4j-task-threads");
     int numClasses = c.positiveInt("data.num-classes");
-    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
-    wd.requireInput(WorkdirLayout.QUERY, "failures");
     MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     String fingerprint = NetworkBytes.fingerprint(net);
     int numFeatures = ModelFiles.numInputs(net);

@@ -2,14 +2,13 @@ package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
-import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.InfluenceMethods;
-import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.treatment.TreatmentMethods;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * Stages {@code pipeline} and {@code demo}: every stage in order in one Spark session, stopping at the first
@@ -21,17 +20,15 @@ import java.util.Locale;
  * validated before the first stage. The identify stage runs {@code identify.method} and then every other method of
  * {@code pipeline.identify-methods}. The last stage, {@code report}, prints the summary table of the repairs.
  */
-public final class PipelineJob {
+public final class PipelineJob implements StageJob {
   /** The stages the pipeline runs, in order. */
   public static final List<Stage> STAGES = List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER,
       Stage.IDENTIFY, Stage.REPAIR, Stage.REPORT);
   static final String REPAIR_METHODS = "pipeline.repair-methods";
   static final String IDENTIFY_METHODS = "pipeline.identify-methods";
 
-  private PipelineJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("pipeline", args);
+    StageRunner.main(Stage.PIPELINE, args);
   }
 
   /** The treatment methods the repair stage runs: {@code pipeline.repair-methods}, or {@code repair.method}. */
@@ -72,55 +69,64 @@ public final class PipelineJob {
   }
 
   /**
-   * Checks every stage's settings (each identify and repair method's), that the files prepare reads exist and that
-   * no stage's output exists unless --overwrite was given, before the first stage: a bad setting of a later stage
-   * must stop the run before anything is computed or published.
+   * The settings each run of stage {@code s} gets: one per method for identify ({@code identify.method} first) and
+   * repair, {@code c} itself for the other stages.
    */
-  static void validate(JobContext ctx, List<String> identify, List<String> repair) {
-    LetheConfig c = ctx.config();
-    PrepareJob.validate(c, ctx.spark().sparkContext().hadoopConfiguration());
-    TrainJob.validate(c);
-    FailuresJob.validate(c);
-    FisherJob.validate(c);
-    List<String> outputs = new ArrayList<>(List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST, WorkdirLayout.BASE_MODEL,
-        WorkdirLayout.QUERY, WorkdirLayout.HOLDOUT, WorkdirLayout.BENCHMARK, WorkdirLayout.REMAINING, WorkdirLayout.FISHER_DIAG,
-        WorkdirLayout.FISHER_LOGP,
-        WorkdirLayout.REPORT_DIR));
-    for (String m : identify) {
-      IdentifyJob.validate(c.withString("identify.method", m));
-      outputs.add(WorkdirLayout.culprits(m));
-      if (m.equals(EwcInfluence.NAME)) {
-        outputs.add(WorkdirLayout.EWC_UPDATED_MODEL);
-      }
-    }
-    for (String m : repair) {
-      RepairJob.validate(c.withString("repair.method", m));
-      outputs.add(WorkdirLayout.repairDir(m));
-    }
-    ctx.workdir().requireWritable(outputs);
+  static List<LetheConfig> runsOf(Stage s, LetheConfig c) {
+    return switch (s) {
+      case IDENTIFY -> identifyMethods(c).stream().map(m -> c.withString("identify.method", m)).toList();
+      case REPAIR -> repairMethods(c).stream().map(m -> c.withString("repair.method", m)).toList();
+      default -> List.of(c);
+    };
   }
 
-  static void run(JobContext ctx) throws Exception {
-    List<String> identify = identifyMethods(ctx.config());
-    List<String> methods = repairMethods(ctx.config());
-    validate(ctx, identify, methods);
+  /**
+   * Checks every stage's settings (each identify and repair method's) and that the files prepare reads exist, before
+   * the first stage: a bad setting of a later stage must stop the run before anything is computed or published.
+   */
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
+    for (Stage s : STAGES) {
+      for (LetheConfig run : runsOf(s, c)) {
+        s.job().validate(run, hadoop);
+      }
+    }
+  }
+
+  /** The pipeline starts from the user's data: prepare checks its files when it validates. */
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of();
+  }
+
+  /** Every stage's outputs: none may exist unless --overwrite was given. */
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    List<String> outputs = new ArrayList<>();
+    for (Stage s : STAGES) {
+      for (LetheConfig run : runsOf(s, c)) {
+        outputs.addAll(s.job().outputs(run));
+      }
+    }
+    return outputs;
+  }
+
+  @Override
+  public void run(JobContext ctx) throws Exception {
     long start = System.nanoTime();
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {
       long t0 = System.nanoTime();
-      if (s == Stage.IDENTIFY && identify.size() > 1) {
-        for (String m : identify) {
-          ctx.console().line("== %s %s", s.cliName(), m);
-          s.body().run(ctx.forStage(s.cliName()).withConfig(ctx.config().withString("identify.method", m)));
+      List<LetheConfig> runs = runsOf(s, ctx.config());
+      for (LetheConfig run : runs) {
+        if (s == Stage.IDENTIFY && runs.size() > 1) {
+          ctx.console().line("== %s %s", s.cliName(), run.getString("identify.method").trim());
+        } else if (s == Stage.REPAIR) {
+          ctx.console().line("== %s %s", s.cliName(), run.getString("repair.method").trim());
+        } else {
+          ctx.console().line("== %s", s.cliName());
         }
-      } else if (s == Stage.REPAIR) {
-        for (String m : methods) {
-          ctx.console().line("== %s %s", s.cliName(), m);
-          RepairJob.run(ctx.forStage(s.cliName()).withConfig(ctx.config().withString("repair.method", m)));
-        }
-      } else {
-        ctx.console().line("== %s", s.cliName());
-        s.body().run(ctx.forStage(s.cliName()));
+        s.run(ctx.forStage(s.cliName()).withConfig(run));
       }
       timings.append(String.format(Locale.ROOT, "%s %.1f s, ", s.cliName(), (System.nanoTime() - t0) / 1e9));
     }

@@ -28,27 +28,37 @@ import org.slf4j.LoggerFactory;
  * (stratified, seeded), injects recorded noise into the training set and writes data/train.parquet and
  * data/test.parquet.
  */
-public final class PrepareJob {
+public final class PrepareJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
   /** Test ids start here so they never collide with training ids read from IDX files. */
   public static final long TEST_ID_OFFSET = BundledData.TEST_FIRST_ID;
   /** Rows every split needs: training splits off a validation row, and the failures stage needs test rows. */
 
-  private PrepareJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("prepare", args);
+    StageRunner.main(Stage.PREPARE, args);
   }
 
   /** The validated settings of prepare: where it reads, what it keeps and what it accepts. */
   record Settings(String source, int numClasses, int numFeatures, int trainSize, int testSize, NoiseOptions noise,
       FeatureScale scale) {}
 
-  /**
-   * Checks prepare's settings and that the files or tables it will read exist, without reading them (the pipeline
-   * calls it before its first stage).
-   */
-  static Settings validate(LetheConfig c, Configuration hc) {
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
+    settings(c, hadoop);
+  }
+
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of();
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST);
+  }
+
+  /** Prepare's settings, checked, and that the files or tables it will read exist (without reading them). */
+  static Settings settings(LetheConfig c, Configuration hc) {
     String source = c.oneOf("data.source", "bundled", "idx", "parquet");
     int numClasses = c.positiveInt("data.num-classes");
     int numFeatures = c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
@@ -77,12 +87,12 @@ public final class PrepareJob {
     return keys;
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST));
     Configuration hc = ctx.spark().sparkContext().hadoopConfiguration();
-    Settings settings = validate(c, hc);
+    Settings settings = settings(c, hc);
     int numClasses = settings.numClasses();
     int numFeatures = settings.numFeatures();
     String source = settings.source();

@@ -34,6 +34,7 @@ import dev.lethe.treatment.TreatmentInputs;
 import dev.lethe.treatment.TreatmentMethod;
 import dev.lethe.treatment.TreatmentMethods;
 import dev.lethe.treatment.TreatmentOptions;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,6 +43,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -65,14 +67,12 @@ import org.slf4j.LoggerFactory;
  * model-rejected.zip with the closest point when none was (the console then prints a WARNING). A rejected
  * repair is still a completed stage: exit code 0. Provenance: repair/&lt;method&gt;.provenance.json.
  */
-public final class RepairJob {
+public final class RepairJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(RepairJob.class);
   private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
-  private RepairJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("repair", args);
+    StageRunner.main(Stage.REPAIR, args);
   }
 
   /**
@@ -120,24 +120,35 @@ public final class RepairJob {
     }
   }
 
-  /** Checks the repair settings without running anything (the pipeline calls it before its first stage). */
-  static void validate(LetheConfig c) {
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
     Plan.of(c);
   }
 
-  static void run(JobContext ctx) {
+  /** The ranking the repair selects from, the training data, the base model and every failures table. */
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    Plan plan = Plan.of(c);
+    List<Input> in = new ArrayList<>(List.of(new Input(plan.culpritsTable(), "identify --method "
+        + plan.culpritsMethod()), new Input(WorkdirLayout.TRAIN, "prepare"),
+        new Input(WorkdirLayout.BASE_MODEL, "train")));
+    WorkdirLayout.FAILURES.forEach(f -> in.add(new Input(f, "failures")));
+    return in;
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return List.of(WorkdirLayout.repairDir(TreatmentMethods.byName(c.getString("repair.method")).name()));
+  }
+
+  @Override
+  public void run(JobContext ctx) {
     long start = System.nanoTime();
     Plan plan = Plan.of(ctx.config());
     Workdir wd = ctx.workdir();
     String name = plan.method().name();
     String out = WorkdirLayout.repairDir(name);
-    wd.requireWritable(List.of(out));
     String culpritsRel = plan.culpritsTable();
-    wd.requireInput(culpritsRel, "identify --method " + plan.culpritsMethod());
-    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
-    for (String f : WorkdirLayout.FAILURES) {
-      wd.requireInput(f, "failures");
-    }
     MultiLayerNetwork base = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
     String fingerprint = NetworkBytes.fingerprint(base);
     requireSameModel(wd, culpritsRel, fingerprint, "identify --method " + plan.culpritsMethod());

@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import com.typesafe.config.Config;
 import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -43,18 +45,30 @@ import org.slf4j.LoggerFactory;
  * table nor a repair report there is nothing to report (bad input, exit 2). The report/ directory is published as
  * one output (replaced whole under {@code --overwrite}).
  */
-public final class ReportJob {
+public final class ReportJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
 
-  private ReportJob() {}
-
   public static void main(String[] args) {
-    StageRunner.main("report", args);
+    StageRunner.main(Stage.REPORT, args);
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {}
+
+  /** None required: the report covers whichever rankings and repairs the workdir has. */
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of();
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return List.of(WorkdirLayout.REPORT_DIR);
+  }
+
+  @Override
+  public void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(WorkdirLayout.REPORT_DIR));
     List<String> notes = new ArrayList<>();
     List<String> culpritTables = completeCulpritTables(wd, notes);
     List<RepairSummary> repairs = repairReports(wd);

@@ -1,42 +1,51 @@
 package dev.lethe.spark;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /** The pipeline's stages, in order, each bound to the job that runs it. */
 public enum Stage {
-  PREPARE("prepare", PrepareJob::run),
-  TRAIN("train", TrainJob::run),
-  FAILURES("failures", FailuresJob::run),
-  FISHER("fisher", FisherJob::run),
-  IDENTIFY("identify", IdentifyJob::run),
-  REPAIR("repair", RepairJob::run),
-  REPORT("report", ReportJob::run),
-  PIPELINE("pipeline", PipelineJob::run),
-  DEMO("demo", PipelineJob::run),
-  BENCH("bench", ctx -> BenchCommand.load().run(ctx));
-
-  /** A stage body. */
-  @FunctionalInterface
-  public interface Body {
-    void run(JobContext ctx) throws Exception;
-  }
+  PREPARE("prepare", new PrepareJob()),
+  TRAIN("train", new TrainJob()),
+  FAILURES("failures", new FailuresJob()),
+  FISHER("fisher", new FisherJob()),
+  IDENTIFY("identify", new IdentifyJob()),
+  REPAIR("repair", new RepairJob()),
+  REPORT("report", new ReportJob()),
+  PIPELINE("pipeline", new PipelineJob()),
+  DEMO("demo", new PipelineJob()),
+  BENCH("bench", new BenchStage());
 
   private final String cliName;
-  private final Body body;
+  private final StageJob job;
 
-  Stage(String cliName, Body body) {
+  Stage(String cliName, StageJob job) {
     this.cliName = cliName;
-    this.body = body;
+    this.job = job;
   }
 
   public String cliName() {
     return cliName;
   }
 
-  public Body body() {
-    return body;
+  public StageJob job() {
+    return job;
+  }
+
+  /**
+   * Runs the stage in {@code ctx}: checks its settings, that its outputs may be written and that its inputs exist,
+   * then does its work.
+   */
+  public void run(JobContext ctx) throws Exception {
+    LetheConfig c = ctx.config();
+    job.validate(c, ctx.spark().sparkContext().hadoopConfiguration());
+    ctx.workdir().requireWritable(job.outputs(c));
+    for (StageJob.Input in : job.inputs(c)) {
+      ctx.workdir().requireInput(in.path(), in.producer());
+    }
+    job.run(ctx);
   }
 
   /**

@@ -35,8 +35,8 @@ public final class StageRunner {
   private StageRunner() {}
 
   /** Entry point body for every main class: exits with the stage's code (on Databricks, throws instead). */
-  public static void main(String fixedStage, String[] args) {
-    int code = run(fixedStage, args, Console.system());
+  public static void main(Stage fixedStage, String[] args) {
+    int code = run(fixedStage == null ? null : fixedStage.cliName(), args, Console.system());
     if (System.getenv("DATABRICKS_RUNTIME_VERSION") != null) {
       // Databricks treats System.exit as a failure and reports thrown exceptions: return or throw.
       if (code != 0) {
@@ -82,7 +82,7 @@ public final class StageRunner {
       Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
       workdir.probeWritable();
       JobContext ctx = new JobContext(spark, config, workdir, a, console);
-      stage.body().run(ctx);
+      stage.run(ctx);
       double seconds = (System.nanoTime() - start) / 1e9;
       LOG.info("lethe {} finished in {} s", stage.cliName(), String.format("%.1f", seconds));
       console.line("lethe %s: finished in %.1f s; %s", stage.cliName(), seconds, PeakMemory.describe());

@@ -16,6 +16,7 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -23,26 +24,32 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * Adam and early stopping on a seeded validation split, on the driver or with dl4j-spark parameter averaging
  * ({@code train.distributed = true}), and writes model/base.zip.
  */
-public final class TrainJob {
-  private TrainJob() {}
-
+public final class TrainJob implements StageJob {
   public static void main(String[] args) {
-    StageRunner.main("train", args);
+    StageRunner.main(Stage.TRAIN, args);
   }
 
-  /** Checks the training settings without running anything (the pipeline calls it before its first stage). */
-  static void validate(LetheConfig c) {
+  @Override
+  public List<Input> inputs(LetheConfig c) {
+    return List.of(new Input(WorkdirLayout.TRAIN, "prepare"));
+  }
+
+  @Override
+  public List<String> outputs(LetheConfig c) {
+    return List.of(WorkdirLayout.BASE_MODEL);
+  }
+
+  @Override
+  public void validate(LetheConfig c, Configuration hadoop) {
     Options.model(c);
     Options.train(c);
     c.getBoolean("train.distributed");
     c.positiveInt("train.averaging-frequency");
   }
 
-  static void run(JobContext ctx) {
+  @Override
+  public void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(WorkdirLayout.BASE_MODEL));
-    validate(ctx.config());
-    wd.requireInput(WorkdirLayout.TRAIN, "prepare");
     ModelOptions mo = Options.model(ctx.config());
     TrainOptions to = Options.train(ctx.config());
     boolean distributed = ctx.config().getBoolean("train.distributed");

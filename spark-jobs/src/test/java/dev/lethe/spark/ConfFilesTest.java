@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -85,7 +86,7 @@ class ConfFilesTest {
     InfluenceMethods.byName(c.getString("identify.method"));
     PipelineJob.identifyMethods(c);
     for (String method : PipelineJob.repairMethods(c)) {
-      RepairJob.validate(c.withString("repair.method", method));
+      Stage.REPAIR.job().validate(c.withString("repair.method", method), new Configuration());
     }
   }
 }

@@ -1,0 +1,30 @@
+package dev.lethe.spark;
+
+import dev.lethe.config.LetheConfig;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * One stage of the pipeline: the settings it checks, the workdir paths it reads and publishes, and its work.
+ * {@link Stage#run} checks the first three before it calls {@link #run}, so a stage body starts from valid settings,
+ * present inputs and outputs it may write.
+ */
+public interface StageJob {
+  /** A workdir path the stage reads, and the command that publishes it (named when the path is missing). */
+  record Input(String path, String producer) {}
+
+  /**
+   * Checks the stage's settings (and that the external files they name exist) before anything is read or computed; a
+   * bad value is bad input naming its key.
+   */
+  void validate(LetheConfig c, Configuration hadoop);
+
+  /** The workdir paths the stage needs under {@code c}, each published by an earlier stage. */
+  List<Input> inputs(LetheConfig c);
+
+  /** The workdir paths the stage publishes under {@code c}; one that exists needs {@code --overwrite}. */
+  List<String> outputs(LetheConfig c);
+
+  /** Does the stage's work and publishes its outputs. */
+  void run(JobContext ctx) throws Exception;
+}
