@@ -1,4 +1,4 @@
-package dev.lethe.spark.report;
+package dev.lethe.influence;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,17 +46,28 @@ public record IdentificationCurve(String method, long rows, long[] corruptedRank
     return Math.max(1, Math.round(fraction * rows));
   }
 
-  /** The fraction of the corrupted examples among the top {@code fraction} of the ranking (NaN without any). */
-  public double foundAt(double fraction) {
-    if (!hasCorruption()) {
-      return Double.NaN;
-    }
-    long cut = cut(fraction);
+  /** The number of corrupted examples among the first {@code cut} rows of the ranking. */
+  public int corruptedInTop(long cut) {
     int found = 0;
     while (found < corruptedRanks.length && corruptedRanks[found] <= cut) {
       found++;
     }
-    return (double) found / corruptedRanks.length;
+    return found;
+  }
+
+  /** The fraction of the corrupted examples among the top {@code fraction} of the ranking (NaN without any). */
+  public double foundAt(double fraction) {
+    return hasCorruption() ? (double) corruptedInTop(cut(fraction)) / corruptedRanks.length : Double.NaN;
+  }
+
+  /** The share of the top {@code fraction} of the ranking that is corrupted (its precision; NaN without any). */
+  public double shareAt(double fraction) {
+    return hasCorruption() ? (double) corruptedInTop(cut(fraction)) / cut(fraction) : Double.NaN;
+  }
+
+  /** The share of the whole training set that is corrupted: a random ranking's expected share at any cut. */
+  public double baseRate() {
+    return (double) corruptedRanks.length / rows;
   }
 
   /**

@@ -2,13 +2,14 @@ package dev.lethe.spark;
 
 import dev.lethe.Futures;
 import dev.lethe.LetheInputException;
-import dev.lethe.Seeds;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.config.Options;
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.CurvatureSample;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.InfluenceInputs;
+import dev.lethe.influence.IdentificationCurve;
 import dev.lethe.influence.InfluenceMethod;
 import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.influence.InfluenceOptions;
@@ -30,13 +31,13 @@ import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
@@ -213,7 +214,8 @@ public final class IdentifyJob implements StageJob {
     Broadcast<ScorerSpec> spec = ctx.jsc().broadcast(prepared.spec());
     TaskThreads.Setting driverThreads = TaskThreads.current();
     int blockRows = 4 * options.scoreBatchSize();
-    Stats stats;
+    RankCounts counts;
+    IdentificationCurve curve;
     try (RowProgress progress = new RowProgress(ctx.jsc(), "identify " + name, n, 15);
          Workdir.Staging staging = wd.stage("identify")) {
       LongAccumulator done = progress.rows();
@@ -231,19 +233,16 @@ public final class IdentifyJob implements StageJob {
       ctx.describe("rank " + n + " culprits");
       JavaPairRDD<Scored, Long> ranked = scored.keyBy(s -> s).sortByKey(new RankOrder(), true, partitions)
           .keys().zipWithIndex().persist(StorageLevel.MEMORY_AND_DISK());
-      long[] cut = new long[TOP_FRACTIONS.length];
-      for (int i = 0; i < cut.length; i++) {
-        cut[i] = Math.max(1, Math.round(TOP_FRACTIONS[i] * n));
-      }
-      stats = ranked.aggregate(new Stats(cut.length), (st, t) -> st.add(t._1(), t._2() + 1, cut), Stats::merge);
-      if (stats.rows != n) {
-        throw new IllegalStateException("scored " + stats.rows + " rows of " + n);
+      counts = ranked.aggregate(new RankCounts(), (st, t) -> st.add(t._1(), t._2() + 1), RankCounts::merge);
+      if (counts.rows != n) {
+        throw new IllegalStateException("scored " + counts.rows + " rows of " + n);
       }
       JavaRDD<Row> rows = ranked.map(t -> culpritRow(t._1(), t._2() + 1, name));
       ctx.describe("write " + out);
       ctx.spark().createDataFrame(rows, ExampleTables.CULPRITS).write().mode(SaveMode.ErrorIfExists)
           .parquet(staging.path(out).toString());
       double scoreSeconds = (System.nanoTime() - t1) / 1e9;
+      curve = new IdentificationCurve(name, n, counts.corruptedRanks(), prepareSeconds + scoreSeconds);
       ranked.unpersist(false);
       scored.unpersist(false);
 
@@ -257,7 +256,7 @@ public final class IdentifyJob implements StageJob {
       }
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)
-          .put("positive_scores", stats.positive).put("read_seconds", readSeconds)
+          .put("positive_scores", counts.positive).put("read_seconds", readSeconds)
           .put("train_read_seconds", trainReadNanos[0] / 1e9).put("train_read_overlapped", overlap)
           .put("prepare_seconds", prepareSeconds)
           .put("score_seconds", scoreSeconds).put("scoring_pass_seconds", scoringPassSeconds)
@@ -265,8 +264,8 @@ public final class IdentifyJob implements StageJob {
       if (jit0 >= 0 && jit1 >= 0) {
         prov.put("scoring_pass_jit_seconds", (jit1 - jit0) / 1e3);
       }
-      if (stats.corrupted > 0) {
-        prov.put("corrupted_rows", stats.corrupted).put("top_corrupted_fraction", topFractions(stats, cut));
+      if (curve.hasCorruption()) {
+        prov.put("corrupted_rows", curve.corrupted()).put("top_corrupted_fraction", topFractions(curve));
       }
       String provJson = prov.toJson();
       if (ewc) {
@@ -278,16 +277,17 @@ public final class IdentifyJob implements StageJob {
 
       ctx.console().line("identify: %s scored %d training examples against %d failures; r(z) > 0 for %d;"
           + " read inputs %.1f s, prepare %.1f s (driver), scoring and ranking %.1f s (%d partitions, %.0f"
-          + " examples/s) -> %s", name, n, query.size(), stats.positive, readSeconds, prepareSeconds, scoreSeconds,
+          + " examples/s) -> %s", name, n, query.size(), counts.positive, readSeconds, prepareSeconds, scoreSeconds,
           partitions, n / scoreSeconds, wd.path(out));
-      if (stats.corrupted > 0) {
+      if (curve.hasCorruption()) {
         StringBuilder b = new StringBuilder();
-        for (int i = 0; i < cut.length; i++) {
-          b.append(String.format(java.util.Locale.ROOT, "%stop %.0f%% %.1f%% (%d/%d)", i == 0 ? "" : ", ",
-              100 * TOP_FRACTIONS[i], 100.0 * stats.corruptedInTop[i] / cut[i], stats.corruptedInTop[i], cut[i]));
+        for (double f : TOP_FRACTIONS) {
+          long cut = curve.cut(f);
+          b.append(String.format(Locale.ROOT, "%s%s %.1f%% (%d/%d)", b.length() == 0 ? "" : ", ",
+              IdentificationCurve.label(f), 100 * curve.shareAt(f), curve.corruptedInTop(cut), cut));
         }
         ctx.console().line("identify: corrupted share among the culprits: %s; random baseline %.1f%% (%d/%d)",
-            b, 100.0 * stats.corrupted / n, stats.corrupted, n);
+            b, 100 * curve.baseRate(), curve.corrupted(), n);
       }
     } finally {
       TaskThreads.restore(driverThreads);
@@ -306,25 +306,12 @@ public final class IdentifyJob implements StageJob {
     return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
 
-  /**
-   * The seeded curvature sample: the {@code m} training rows with the smallest keys Seeds.derive(seed,
-   * "identify.curvature-sample", id), so it depends on the ids and the seed only (not on the partitioning).
-   */
+  /** The rows of the seeded curvature sample ({@link CurvatureSample}) of the training table. */
   static ExampleSet curvatureSample(JobContext ctx, Dataset<Row> train, int m, int numFeatures, int numClasses,
       String source) {
     ctx.describe("draw the curvature sample");
-    long seed = Seeds.derive(ctx.seed(), "identify.curvature-sample");
-    List<Long> ids = train.select("id").as(Encoders.LONG()).collectAsList();
-    long[][] keyed = new long[ids.size()][];
-    for (int i = 0; i < keyed.length; i++) {
-      long id = ids.get(i);
-      keyed[i] = new long[] {Seeds.derive(seed, "row", id), id};
-    }
-    Arrays.sort(keyed, (a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
-    List<Long> chosen = new ArrayList<>();
-    for (int i = 0; i < Math.min(m, keyed.length); i++) {
-      chosen.add(keyed[i][1]);
-    }
+    long[] ids = train.select("id").as(Encoders.LONG()).collectAsList().stream().mapToLong(Long::longValue).toArray();
+    List<Long> chosen = Arrays.stream(CurvatureSample.choose(ids, m, ctx.seed())).boxed().toList();
     Dataset<Row> idDf = ctx.spark().createDataset(chosen, Encoders.LONG()).toDF("id");
     Dataset<Row> rows = train.join(functions.broadcast(idDf), "id")
         .select("id", "features", "label", "original_label", "corruption");
@@ -422,52 +409,52 @@ public final class IdentifyJob implements StageJob {
     return Double.isNaN(v) ? null : v;
   }
 
-  /** Counts over the ranked table. */
-  static final class Stats implements Serializable {
+  /** Counts over the ranked table: its rows, its positive scores, and the ranks of its corrupted examples. */
+  static final class RankCounts implements Serializable {
     private static final long serialVersionUID = 1L;
     long rows;
     long positive;
-    long corrupted;
-    final long[] corruptedInTop;
+    private long[] corrupted = new long[16];
+    private int numCorrupted;
 
-    Stats(int cuts) {
-      corruptedInTop = new long[cuts];
-    }
-
-    Stats add(Scored s, long rank, long[] cut) {
+    RankCounts add(Scored s, long rank) {
       rows++;
       if (s.score() > 0) {
         positive++;
       }
       if (s.corrupted()) {
-        corrupted++;
-        for (int i = 0; i < cut.length; i++) {
-          if (rank <= cut[i]) {
-            corruptedInTop[i]++;
-          }
+        if (numCorrupted == corrupted.length) {
+          corrupted = Arrays.copyOf(corrupted, 2 * numCorrupted);
         }
+        corrupted[numCorrupted++] = rank;
       }
       return this;
     }
 
-    Stats merge(Stats o) {
+    RankCounts merge(RankCounts o) {
       rows += o.rows;
       positive += o.positive;
-      corrupted += o.corrupted;
-      for (int i = 0; i < corruptedInTop.length; i++) {
-        corruptedInTop[i] += o.corruptedInTop[i];
+      for (int i = 0; i < o.numCorrupted; i++) {
+        if (numCorrupted == corrupted.length) {
+          corrupted = Arrays.copyOf(corrupted, 2 * numCorrupted);
+        }
+        corrupted[numCorrupted++] = o.corrupted[i];
       }
       return this;
+    }
+
+    long[] corruptedRanks() {
+      return Arrays.copyOf(corrupted, numCorrupted);
     }
   }
 
-  private static Map<String, Object> topFractions(Stats stats, long[] cut) {
+  /** The share of corrupted examples among each reported top of the ranking, and the random ranking's share. */
+  private static Map<String, Object> topFractions(IdentificationCurve curve) {
     Map<String, Object> m = new LinkedHashMap<>();
-    for (int i = 0; i < cut.length; i++) {
-      m.put(String.format(java.util.Locale.ROOT, "top_%.0f_percent", 100 * TOP_FRACTIONS[i]),
-          (double) stats.corruptedInTop[i] / cut[i]);
+    for (double f : TOP_FRACTIONS) {
+      m.put(IdentificationCurve.key(f), curve.shareAt(f));
     }
-    m.put("random_baseline", (double) stats.corrupted / stats.rows);
+    m.put("random_baseline", curve.baseRate());
     return m;
   }
 

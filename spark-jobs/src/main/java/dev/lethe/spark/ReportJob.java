@@ -7,7 +7,7 @@ import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
-import dev.lethe.spark.report.IdentificationCurve;
+import dev.lethe.influence.IdentificationCurve;
 import dev.lethe.spark.report.RepairSummary;
 import dev.lethe.spark.report.ReportCharts;
 import dev.lethe.spark.report.ReportPage;

@@ -1,5 +1,6 @@
 package dev.lethe.spark.report;
 
+import dev.lethe.influence.IdentificationCurve;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;

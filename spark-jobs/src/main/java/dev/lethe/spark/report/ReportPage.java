@@ -1,5 +1,6 @@
 package dev.lethe.spark.report;
 
+import dev.lethe.influence.IdentificationCurve;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
