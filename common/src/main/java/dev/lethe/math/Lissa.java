@@ -104,9 +104,8 @@ public final class Lissa {
    * eigenvalue of EVERY undamped minibatch curvature H_j the recursion may draw (for the empirical Fisher,
    * {@link EmpiricalFisherOperator#largestSquaredGradientNorm}; for a fixed diagonal, its largest entry). With it
    * each factor I - (H_j + damping I) / scale has eigenvalues in [0, 1 - damping / scale], so no minibatch can make
-   * the recursion diverge. A power-iteration estimate of the mean curvature's top eigenvalue (this method's
-   * predecessor, times 1.5) does not bound single minibatches: a 16-row minibatch exceeded it on a CNN and the
-   * recursion diverged (BENCHMARKS.md, paper protocol, seed 43).
+   * the recursion diverge. An estimate of the mean curvature's top eigenvalue does not bound single minibatches, and a
+   * minibatch above it can make the recursion diverge.
    *
    * @throws IllegalArgumentException if the bound is negative or not finite, or bound and damping are both 0 (the
    *     system is singular and there is nothing to scale)

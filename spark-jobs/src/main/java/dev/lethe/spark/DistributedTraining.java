@@ -56,7 +56,7 @@ final class DistributedTraining {
         .workerPrefetchNumBatches(0)
         .rngSeed(Seeds.derive(o.seed(), "train.distributed"))
         .build();
-    // dl4j-spark mutates the network it is given: hand it a clone (shared/ENGINEERING.md).
+    // dl4j-spark mutates the network it is given: hand it a clone.
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), net.clone(), tm);
 
     double[] trainLoss = new double[o.maxEpochs()];

@@ -298,8 +298,8 @@ public final class IdentifyJob implements StageJob {
   /**
    * This JVM's JIT compilation time so far in milliseconds (the sum over its compiler threads), or -1 when the JVM
    * does not report it. Its growth during the scoring pass goes into the provenance: in local mode the tasks run in
-   * this JVM, and compiler threads take cores from them (a short pass in a young JVM loses a good part of its time
-   * this way; measured in BENCHMARKS.md).
+   * this JVM, and compiler threads take cores from them (a short pass in a young JVM can lose a good part of its
+   * time this way).
    */
   static long jitMillis() {
     java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();

@@ -110,7 +110,7 @@ public final class StageRunner {
   /**
    * Initialises Spark's Scala reflection on a daemon thread while the session starts, for a stage that will need it
    * ({@link Stage#initialisesScalaReflection}: the code Spark generates to convert rows calls it when compiled). Its
-   * first use in a JVM takes about a second of one core (1.2 s in a bare JVM), during which the stage would otherwise
+   * first use in a JVM takes about a second of one core, during which the stage would otherwise
    * wait; the session's own start-up is mostly single-threaded. Class initialisation is once per JVM and
    * thread-safe: a stage that reaches it first waits for this thread instead of doing it again. Only for a JVM whose
    * session this runner creates (a shared session's JVM has long paid it).

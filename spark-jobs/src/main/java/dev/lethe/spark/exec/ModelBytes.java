@@ -6,7 +6,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * A network in the form that may be broadcast: configuration JSON and parameter bytes ({@link NetworkBytes}).
- * Never broadcast an INDArray (shared/ENGINEERING.md: Spark closes AutoCloseable broadcast values).
+ * Never broadcast an INDArray: Spark closes AutoCloseable broadcast values, and an INDArray is one.
  */
 public record ModelBytes(byte[] config, byte[] params) implements Serializable {
   private static final long serialVersionUID = 1L;

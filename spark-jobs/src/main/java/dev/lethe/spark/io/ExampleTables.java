@@ -31,7 +31,7 @@ import scala.collection.mutable.ArraySeq;
 import scala.collection.mutable.WrappedArray;
 
 /**
- * The Parquet contracts of shared/DESIGN.md and their conversion to and from {@link ExampleSet}:
+ * The Parquet contracts (docs/stages.md) and their conversion to and from {@link ExampleSet}:
  * <ul>
  *   <li>data/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, original_label INT, corruption STRING</li>
  *   <li>failures/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, predicted INT</li>
@@ -211,8 +211,8 @@ public final class ExampleTables {
    * The rows of {@code df} (a table from {@link #read}: the columns of its required schema, in order) in
    * {@code partitions} partitions for a pass over the rows (scoring, the Fisher), in Spark's internal row format, to be
    * converted by {@link #internalBlocks}. Internal rows skip the conversion to external {@link Row}s, a projection
-   * generated and compiled on the executors whose first use in a JVM also initialises Scala reflection there: about
-   * 0.9 s before the first row of a fresh identify JVM's scoring pass (6000 rows, local[2]). A row is valid only until
+   * generated and compiled on the executors whose first use in a JVM also initialises Scala reflection there, which
+   * delays the first row of a fresh JVM's pass. A row is valid only until
    * the iterator's next row (the scan reuses its buffers); {@link #internalBlocks} copies each row out as it reads it.
    * <p>
    * The scan is shuffled only when it has fewer partitions: a table written by this pipeline already has one file
