@@ -38,6 +38,7 @@ public final class BenchJob implements BenchCommand {
   public static final String SUMMARY = "summary.md";
   /** Config key: the number of seeds of the paper suite (the configured seed and the next ones). */
   static final String PAPER_SEEDS = "bench.paper.seeds";
+  static final String PAPER_SETTINGS = "bench.paper.settings";
 
   /** The {@code bench} command, as {@link BenchCommand#load()} finds it (META-INF/services). */
   public BenchJob() {}
@@ -71,6 +72,9 @@ public final class BenchJob implements BenchCommand {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
     }
     int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
+    if (suite == BenchSuite.PAPER) {
+      QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)); // an unknown setting stops the suite here
+    }
     List<BenchResults.Row> previous = resume && root.exists(name + "/" + BenchResults.FILE)
         ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
     Set<String> done = BenchState.completedRuns(previous);
@@ -103,7 +107,7 @@ public final class BenchJob implements BenchCommand {
       }
       failed = switch (suite) {
         case QUICK -> QualitySuite.run(b, QualitySuite.quick());
-        case PAPER -> QualitySuite.run(b, QualitySuite.paper());
+        case PAPER -> QualitySuite.run(b, QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)));
         case SCALE -> {
           ScaleSuite.run(b);
           yield 0;

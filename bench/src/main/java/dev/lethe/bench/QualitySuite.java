@@ -1,6 +1,7 @@
 package dev.lethe.bench;
 
 import com.typesafe.config.ConfigFactory;
+import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.LinearInfluence;
@@ -81,6 +82,24 @@ final class QualitySuite {
   static Plan quick() {
     return new Plan(List.of(new Setting(LABEL_FLIP, List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")),
         null)), List.of(100, 200, 400));
+  }
+
+  /**
+   * The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol; only the
+   * settings named in {@code only} when it is not empty (bad input naming {@code bench.paper.settings} for an
+   * unknown one).
+   */
+  static Plan paper(List<String> only) {
+    Plan all = paper();
+    List<String> known = all.settings().stream().map(Setting::name).toList();
+    for (String name : only) {
+      if (!known.contains(name)) {
+        throw LetheInputException.of("config key 'bench.paper.settings': unknown setting '%s' (known: %s)", name,
+            String.join(", ", known));
+      }
+    }
+    return only.isEmpty() ? all : new Plan(all.settings().stream().filter(s -> only.contains(s.name())).toList(),
+        all.sweepAtProtocolSize());
   }
 
   /** The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol. */
