@@ -31,7 +31,8 @@ public final class Options {
         new NoiseOptions.Gaussian(c.getDouble("noise.gaussian.fraction"), c.getIntList("noise.gaussian.classes"),
             c.getDouble("noise.gaussian.sigma")),
         new NoiseOptions.Fgsm(c.getDouble("noise.fgsm.fraction"), c.getIntPairs("noise.fgsm.pairs"),
-            c.getDouble("noise.fgsm.epsilon"), c.getInt("noise.fgsm.surrogate-epochs"))));
+            c.getDouble("noise.fgsm.epsilon"), c.getInt("noise.fgsm.surrogate-epochs"),
+            NoiseOptions.FgsmLabel.parse(c.getString("noise.fgsm.label")))));
   }
 
   public static ModelOptions model(LetheConfig c) {
