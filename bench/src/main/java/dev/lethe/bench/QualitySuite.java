@@ -59,6 +59,16 @@ final class QualitySuite {
   static final String SALT_PEPPER = "salt-pepper";
   static final String FGSM = "fgsm";
 
+  /** The kind of corruption a setting injects (null for a setting this suite does not define). */
+  static dev.lethe.data.Corruption corruptionOf(String setting) {
+    return switch (setting) {
+      case LABEL_FLIP -> dev.lethe.data.Corruption.LABEL_FLIP;
+      case SALT_PEPPER -> dev.lethe.data.Corruption.SALT_PEPPER;
+      case FGSM -> dev.lethe.data.Corruption.FGSM;
+      default -> null;
+    };
+  }
+
   /** One kind of corruption: its config layers (under the user's) and why it cannot run, if it cannot. */
   record Setting(String name, List<LetheConfig.Source> layers, String unavailable) {}
 
@@ -89,10 +99,11 @@ final class QualitySuite {
     settings.add(paperSetting(LABEL_FLIP, "noise.label-flip { rate = 0.4, pairs = [[0, 6], [2, 4], [7, 9]],"
         + " symmetric = false }"));
     settings.add(paperSetting(SALT_PEPPER, "noise.salt-pepper { fraction = 0.5, classes = [0, 2, 7],"
-        + " amount = 0.3 }"));
+        + " amount = 0.3 }\nfailures.query-classes = [0, 2, 7]"));
     if (ConfigFactory.parseResources(LetheConfig.class.getClassLoader(), "reference.conf")
         .hasPath("lethe.noise.fgsm")) {
-      settings.add(paperSetting(FGSM, "noise.fgsm { fraction = 0.5, pairs = [[0, 6], [2, 4], [7, 9]] }"));
+      settings.add(paperSetting(FGSM, "noise.fgsm { fraction = 0.5, pairs = [[0, 6], [2, 4], [7, 9]] }\n"
+          + "failures.query-classes = [0, 2, 7]"));
     } else {
       settings.add(new Setting(FGSM, List.of(), "this build has no FGSM poisoning (no noise.fgsm block in"
           + " reference.conf): the fgsm setting is skipped"));

@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import com.typesafe.config.Config;
 import dev.lethe.LetheInputException;
+import dev.lethe.data.Corruption;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
@@ -93,7 +94,8 @@ public final class ReportJob {
         tradeoffPng = TRADEOFF_PNG;
       }
       page = new ReportPage(wd.root().toString(), Instant.now().toString(), curves, repairs, identificationPng,
-          tradeoffPng, notes);
+          tradeoffPng, notes, curves.stream().anyMatch(IdentificationCurve::hasCorruption) ? corruptions(ctx)
+              : List.of());
       staging.writeInto(DIR, INDEX, page.html().getBytes(StandardCharsets.UTF_8));
       staging.writeInto(DIR, SUMMARY, Json.render(page.summary()));
       var prov = ctx.provenance("report");
@@ -111,6 +113,7 @@ public final class ReportJob {
             pct(c.foundAt(0.10)), c.corrupted(), pct(c.foundAt(0.20)), c.areaUnderCurve());
       }
     }
+    page.successDirections().forEach(d -> ctx.console().line("report: %s", d));
     if (!repairs.isEmpty()) {
       ctx.console().line("report: repairs (accuracy before -> after at the chosen operating point):");
       page.repairTable().forEach(l -> ctx.console().line("  %s", l));
@@ -210,6 +213,21 @@ public final class ReportJob {
       }
     }
     return curves;
+  }
+
+  /** The kinds of corruption in data/train.parquet, in the enum's order. */
+  private static List<Corruption> corruptions(JobContext ctx) {
+    Workdir wd = ctx.workdir();
+    ctx.describe("list the kinds of corruption of the training set");
+    List<String> codes = ExampleTables.read(ctx.spark(), wd.path(PrepareJob.TRAIN).toString(), ExampleTables.DATA,
+        PrepareJob.TRAIN).select("corruption").distinct().as(Encoders.STRING()).collectAsList();
+    List<Corruption> kinds = new ArrayList<>();
+    for (Corruption c : Corruption.values()) {
+      if (c != Corruption.NONE && codes.contains(c.code())) {
+        kinds.add(c);
+      }
+    }
+    return kinds;
   }
 
   /** A culprits table's wall time (prepare + score) from its provenance; NaN when not recorded. */

@@ -1,5 +1,6 @@
 package dev.lethe.spark.report;
 
+import dev.lethe.data.Corruption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +18,22 @@ import java.util.Map;
  * @param identificationPng the identification plot's file name, or null when not drawn
  * @param tradeoffPng the trade-off plot's file name, or null when not drawn
  * @param notes what is missing or could not be drawn, said on the page and in summary.json
+ * @param corruptions the kinds of corruption in the training set (each with the direction that counts as success)
  */
 public record ReportPage(String workdir, String generated, List<IdentificationCurve> curves,
-    List<RepairSummary> repairs, String identificationPng, String tradeoffPng, List<String> notes) {
+    List<RepairSummary> repairs, String identificationPng, String tradeoffPng, List<String> notes,
+    List<Corruption> corruptions) {
+
+  /** A page without corruption kinds. */
+  public ReportPage(String workdir, String generated, List<IdentificationCurve> curves, List<RepairSummary> repairs,
+      String identificationPng, String tradeoffPng, List<String> notes) {
+    this(workdir, generated, curves, repairs, identificationPng, tradeoffPng, notes, List.of());
+  }
+
+  /** One sentence per corruption kind: which direction of its share at the top counts as success. */
+  public List<String> successDirections() {
+    return corruptions.stream().filter(c -> c.success() != null).map(Corruption::successSentence).toList();
+  }
 
   public String html() {
     StringBuilder h = new StringBuilder(16 * 1024);
@@ -48,6 +62,11 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       if (identificationPng != null) {
         h.append("<p>Inspecting the training set in rank order (most harmful first), the fraction of the corrupted"
             + " examples found; a random ranking follows the diagonal.</p>\n");
+        if (!successDirections().isEmpty()) {
+          h.append("<p>Which direction counts as success, per kind of corruption in the training set:</p>\n<ul>\n");
+          successDirections().forEach(d -> h.append("<li>").append(esc(d)).append("</li>\n"));
+          h.append("</ul>\n");
+        }
         h.append("<img src=\"").append(esc(identificationPng))
             .append("\" alt=\"fraction of corrupted training examples found vs fraction inspected\">\n");
       }
@@ -119,6 +138,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
     m.put("workdir", workdir);
     m.put("generated", generated);
     m.put("notes", notes);
+    m.put("success_directions", successDirections());
     Map<String, Object> plots = new LinkedHashMap<>();
     plots.put("identification", identificationPng);
     plots.put("repair_tradeoff", tradeoffPng);
