@@ -11,6 +11,7 @@ import dev.lethe.model.Predictor;
 import dev.lethe.model.TrainOptions;
 import dev.lethe.model.TrainResult;
 import dev.lethe.model.Trainer;
+import dev.lethe.model.TrainingCheckpoints;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
@@ -35,11 +36,12 @@ public final class TrainJob {
     Options.train(c);
     c.getBoolean("train.distributed");
     c.positiveInt("train.averaging-frequency");
+    c.nonNegativeInt("train.checkpoints");
   }
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(ModelFiles.BASE));
+    wd.requireWritable(List.of(ModelFiles.BASE, ModelFiles.CHECKPOINTS));
     validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     ModelOptions mo = Options.model(ctx.config());
@@ -56,9 +58,13 @@ public final class TrainJob {
 
     MultiLayerNetwork net = Models.build(mo);
     ctx.describe((distributed ? "distributed" : "driver") + " training");
+    // driver training keeps train.checkpoints parameter checkpoints for TracIn (distributed training keeps none)
+    int keep = distributed ? 0 : ctx.config().nonNegativeInt("train.checkpoints");
+    TrainingCheckpoints.Recorder recorder = keep > 0 ? new TrainingCheckpoints.Recorder() : null;
     TrainResult result = distributed
         ? DistributedTraining.fit(ctx, net, train, to, ctx.config().positiveInt("train.averaging-frequency"))
-        : Trainer.fit(net, train, to);
+        : recorder != null ? Trainer.fitObserved(net, train, to, recorder) : Trainer.fit(net, train, to);
+    TrainingCheckpoints checkpoints = recorder == null ? null : recorder.select(result, keep, to.learningRate());
     double trainAcc = Predictor.accuracy(Predictor.predict(result.model(), train, 256), train.labels());
 
     try (Workdir.Staging out = wd.stage("train")) {
@@ -74,7 +80,16 @@ public final class TrainJob {
           .put("best_validation_loss", result.bestValidationLoss())
           .put("training_accuracy", trainAcc)
           .put("seconds", result.millis() / 1000.0)
+          .put("checkpoint_epochs", checkpoints == null ? List.of()
+              : checkpoints.checkpoints().stream().map(TrainingCheckpoints.Checkpoint::epoch).toList())
           .toJson());
+      if (checkpoints != null) {
+        out.writeBytes(ModelFiles.CHECKPOINTS, checkpoints.toBytes());
+        out.writeProvenance(ModelFiles.CHECKPOINTS, ctx.provenance("train").input(wd, PrepareJob.TRAIN)
+            .put("fingerprint", checkpoints.modelFingerprint()).put("learning_rate", to.learningRate())
+            .put("checkpoint_epochs", checkpoints.checkpoints().stream().map(TrainingCheckpoints.Checkpoint::epoch)
+                .toList()).toJson());
+      }
       out.commit();
     }
     ctx.console().line("train: %s, %d parameters, %d epochs (best %d, validation loss %.4f), training accuracy"

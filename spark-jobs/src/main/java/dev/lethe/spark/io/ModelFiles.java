@@ -13,6 +13,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 public final class ModelFiles {
   public static final String BASE = "model/base.zip";
   public static final String EWC_UPDATED = "model/ewc-updated.zip";
+  /** The training checkpoints of TracIn ({@link dev.lethe.model.TrainingCheckpoints}). */
+  public static final String CHECKPOINTS = "model/checkpoints.bin";
 
   private ModelFiles() {}
 
