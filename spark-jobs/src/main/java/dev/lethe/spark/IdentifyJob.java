@@ -120,13 +120,15 @@ public final class IdentifyJob {
     c.positiveInt("identify.linear.curvature-samples");
     c.nonNegativeInt("spark.nd4j-task-threads");
     c.positiveInt("data.num-classes");
+    MethodArtefacts.validate(c);
   }
 
   static void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
     validate(c);
-    InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"));
+    InfluenceMethod method = MethodArtefacts.method(c, c.getString("identify.method"));
+    MethodArtefacts artefacts = new MethodArtefacts();
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
     boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
@@ -191,8 +193,8 @@ public final class IdentifyJob {
       long tPrepare = System.nanoTime();
       readSeconds = (tPrepare - t0) / 1e9;
       ctx.describe("prepare " + name + " on the driver");
-      InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
-          overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik);
+      InfluenceInputs inputs = artefacts.attach(ctx, name, new InfluenceInputs(net, fisher, query, sample,
+          overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik), fingerprint, trainPath);
       prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
@@ -255,6 +257,10 @@ public final class IdentifyJob {
       }
       if (baseLogLik != null) {
         prov.input(wd, wd.path(FisherJob.LOGP), baseLogLik.modelFingerprint());
+      }
+      artefacts.inputs(wd, prov);
+      if (!artefacts.record.isEmpty()) {
+        prov.put("artefacts", artefacts.record);
       }
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)

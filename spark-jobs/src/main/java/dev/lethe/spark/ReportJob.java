@@ -113,6 +113,10 @@ public final class ReportJob {
             pct(c.foundAt(0.10)), c.corrupted(), pct(c.foundAt(0.20)), c.areaUnderCurve());
       }
     }
+    if (!page.identificationTable().isEmpty()) {
+      ctx.console().line("report: identification (corrupted share among the top of each ranking):");
+      page.identificationTable().forEach(l -> ctx.console().line("  %s", l));
+    }
     page.successDirections().forEach(d -> ctx.console().line("report: %s", d));
     if (!repairs.isEmpty()) {
       ctx.console().line("report: repairs (accuracy before -> after at the chosen operating point):");

@@ -60,6 +60,19 @@ public record IdentificationCurve(String method, long rows, long[] corruptedRank
   }
 
   /**
+   * The share of corrupted examples among the top {@code fraction} of the ranking (precision at the cut; the base
+   * rate K/N for a random ranking; NaN without corruption).
+   */
+  public double shareInTop(double fraction) {
+    return hasCorruption() ? foundAt(fraction) * corruptedRanks.length / cut(fraction) : Double.NaN;
+  }
+
+  /** The share of corrupted examples in the whole training set, K/N: what a random ranking puts at the top. */
+  public double baseRate() {
+    return (double) corruptedRanks.length / rows;
+  }
+
+  /**
    * The area under the found-vs-inspected step curve, (1/K) sum_i (N - r_i + 1) / N: 1 when every corrupted
    * example is ranked first, about 0.5 for a random ranking, NaN without corruption.
    */

@@ -62,13 +62,13 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       if (identificationPng != null) {
         h.append("<p>Inspecting the training set in rank order (most harmful first), the fraction of the corrupted"
             + " examples found; a random ranking follows the diagonal.</p>\n");
-        if (!successDirections().isEmpty()) {
-          h.append("<p>Which direction counts as success, per kind of corruption in the training set:</p>\n<ul>\n");
-          successDirections().forEach(d -> h.append("<li>").append(esc(d)).append("</li>\n"));
-          h.append("</ul>\n");
-        }
         h.append("<img src=\"").append(esc(identificationPng))
             .append("\" alt=\"fraction of corrupted training examples found vs fraction inspected\">\n");
+      }
+      if (!successDirections().isEmpty()) {
+        h.append("<p>Which direction counts as success, per kind of corruption in the training set:</p>\n<ul>\n");
+        successDirections().forEach(d -> h.append("<li>").append(esc(d)).append("</li>\n"));
+        h.append("</ul>\n");
       }
       h.append("<table>\n<tr><th class=\"l\">method</th><th>ranked examples</th><th>corrupted</th>");
       for (double f : IdentificationCurve.INSPECTED) {
@@ -192,6 +192,36 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
   }
 
   /** The console table of the repairs: per method |C|, every set before -> after, status, seconds, chosen point. */
+  /** The top fractions whose corrupted share {@link #identificationTable} lists. */
+  public static final double[] SHARE_AT = {0.01, 0.05, 0.10, 0.20};
+
+  /**
+   * For every ranking of corrupted data: the share of corrupted examples among its top 1/5/10/20% (the base rate for
+   * a random ranking), the area under found-vs-inspected and the identify time; empty without corruption flags.
+   */
+  public List<String> identificationTable() {
+    List<String> lines = new ArrayList<>();
+    List<IdentificationCurve> withFlags = curves.stream().filter(IdentificationCurve::hasCorruption).toList();
+    if (withFlags.isEmpty()) {
+      return lines;
+    }
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-20s", "ranking"));
+    for (double f : SHARE_AT) {
+      head.append(String.format(Locale.ROOT, " %8s", IdentificationCurve.label(f)));
+    }
+    lines.add(head.append(String.format(Locale.ROOT, " %6s %8s", "AUC", "seconds")).toString());
+    for (IdentificationCurve c : withFlags) {
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-20s", c.method()));
+      for (double f : SHARE_AT) {
+        row.append(String.format(Locale.ROOT, " %8s", pct(c.shareInTop(f))));
+      }
+      lines.add(row.append(String.format(Locale.ROOT, " %6.3f %8.1f", c.areaUnderCurve(), c.seconds())).toString());
+    }
+    lines.add(String.format(Locale.ROOT, "(corrupted share among the top of each ranking; base rate %s of %d)",
+        pct(withFlags.get(0).baseRate()), withFlags.get(0).rows()));
+    return lines;
+  }
+
   public List<String> repairTable() {
     List<String> lines = new ArrayList<>();
     if (repairs.isEmpty()) {

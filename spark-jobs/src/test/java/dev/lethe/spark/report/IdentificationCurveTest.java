@@ -35,6 +35,28 @@ class IdentificationCurveTest {
   }
 
   @Test
+  void shareAmongTheTopAndTheTableOfEveryRanking() {
+    // 4 corrupted among 20 rows, at ranks 1, 2, 5 and 20
+    IdentificationCurve c = new IdentificationCurve("m", 20, new long[] {20, 5, 1, 2}, 3.5);
+    assertThat(c.shareInTop(0.05)).isEqualTo(1.0); // 1 of the top 1
+    assertThat(c.shareInTop(0.20)).isEqualTo(0.5); // 2 of the top 4
+    assertThat(c.shareInTop(0.25)).isEqualTo(0.6); // 3 of the top 5
+    assertThat(c.baseRate()).isEqualTo(0.2);
+    ReportPage page = new ReportPage("/w", "now", List.of(c, new IdentificationCurve("clean", 20, new long[0], 1)),
+        List.of(), null, null, List.of(), List.of(dev.lethe.data.Corruption.LABEL_FLIP,
+            dev.lethe.data.Corruption.SALT_PEPPER));
+    List<String> t = page.identificationTable();
+    assertThat(t).hasSize(3);
+    assertThat(t.get(0)).contains("top 1%", "top 5%", "top 10%", "top 20%", "AUC");
+    assertThat(t.get(1)).startsWith("m ").contains("100.0%", "50.0%", "0.700", "3.5");
+    assertThat(t.get(2)).contains("base rate 20.0% of 20");
+    assertThat(page.successDirections()).hasSize(2);
+    assertThat(page.successDirections().get(0)).startsWith("label_flip: success = corrupted share at the top above");
+    assertThat(page.successDirections().get(1)).startsWith("salt_pepper: success = corrupted share at the top below");
+    assertThat(page.html()).contains("salt_pepper: success");
+  }
+
+  @Test
   void perfectAndRandomRankingsBracketTheArea() {
     long[] first = new long[100];
     long[] spread = new long[100];
