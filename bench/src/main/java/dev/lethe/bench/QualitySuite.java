@@ -60,11 +60,12 @@ final class QualitySuite {
   static final String LABEL_FLIP = "label-flip";
   static final String SALT_PEPPER = "salt-pepper";
   static final String FGSM = "fgsm";
+  static final String LABEL_FLIP_SYMMETRIC = "label-flip-symmetric";
 
   /** The kind of corruption a setting injects (null for a setting this suite does not define). */
   static dev.lethe.data.Corruption corruptionOf(String setting) {
     return switch (setting) {
-      case LABEL_FLIP -> dev.lethe.data.Corruption.LABEL_FLIP;
+      case LABEL_FLIP, LABEL_FLIP_SYMMETRIC -> dev.lethe.data.Corruption.LABEL_FLIP;
       case SALT_PEPPER -> dev.lethe.data.Corruption.SALT_PEPPER;
       case FGSM -> dev.lethe.data.Corruption.FGSM;
       default -> null;
@@ -95,7 +96,10 @@ final class QualitySuite {
         null)), List.of(100, 200, 400));
   }
 
-  /** The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol. */
+  /**
+   * The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol, and symmetric
+   * 20% label flips.
+   */
   static Plan paper() {
     List<Setting> settings = new ArrayList<>();
     settings.add(paperSetting(LABEL_FLIP, "noise.label-flip { rate = 0.4, pairs = [[0, 6], [2, 4], [7, 9]],"
@@ -110,6 +114,8 @@ final class QualitySuite {
       settings.add(new Setting(FGSM, List.of(), "this build has no FGSM poisoning (no noise.fgsm block in"
           + " reference.conf): the fgsm setting is skipped"));
     }
+    settings.add(paperSetting(LABEL_FLIP_SYMMETRIC, "noise.label-flip { rate = 0.2, pairs = [[0, 6], [2, 4], [7, 9]],"
+        + " symmetric = true }"));
     return new Plan(settings, List.of(50, 100, 200, 400, 800));
   }
 
