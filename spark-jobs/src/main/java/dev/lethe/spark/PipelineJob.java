@@ -83,7 +83,6 @@ public final class PipelineJob {
     FailuresJob.validate(c);
     FisherJob.validate(c);
     List<String> outputs = new ArrayList<>(List.of(PrepareJob.TRAIN, PrepareJob.TEST, ModelFiles.BASE,
-        ModelFiles.CHECKPOINTS,
         FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.BENCHMARK, FailuresJob.REMAINING, FisherJob.DIAG,
         FisherJob.LOGP,
         ReportJob.DIR));

@@ -41,7 +41,7 @@ public final class TrainJob {
 
   static void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    wd.requireWritable(List.of(ModelFiles.BASE, ModelFiles.CHECKPOINTS));
+    wd.requireWritable(List.of(ModelFiles.BASE));
     validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     ModelOptions mo = Options.model(ctx.config());
@@ -67,7 +67,19 @@ public final class TrainJob {
     TrainingCheckpoints checkpoints = recorder == null ? null : recorder.select(result, keep, to.learningRate());
     double trainAcc = Predictor.accuracy(Predictor.predict(result.model(), train, 256), train.labels());
 
+    // model/checkpoints.bin belongs to model/base.zip: one left without it (a train stage killed in its commit) is
+    // replaced, and one of an earlier model is removed when this run keeps none
+    if (checkpoints != null && !wd.overwrite() && wd.exists(ModelFiles.CHECKPOINTS)) {
+      try {
+        wd.fileSystem().delete(wd.path(ModelFiles.CHECKPOINTS), false);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot replace " + wd.path(ModelFiles.CHECKPOINTS), e);
+      }
+    }
     try (Workdir.Staging out = wd.stage("train")) {
+      if (checkpoints == null && wd.exists(ModelFiles.CHECKPOINTS)) {
+        out.remove(ModelFiles.CHECKPOINTS);
+      }
       out.writeBytes(ModelFiles.BASE, ModelFiles.toBytes(result.model()));
       out.writeProvenance(ModelFiles.BASE, ctx.provenance("train")
           .input(wd, PrepareJob.TRAIN)
