@@ -290,6 +290,11 @@ final class QualitySuite {
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
     }
+    // confident-learning's k fold trainings (part of its prepare time), reported on their own
+    if (p.hasPath("artefacts.fold_training_seconds")) {
+      ctx.record(TIMING, setting, seed, method, "fold_training_seconds", p.getDouble("artefacts.fold_training_seconds"),
+          "s");
+    }
   }
 
   private void recordCurves(Workdir wd, LetheConfig base, String setting, long seed, List<String> methods) {

@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * "confident-learning" (Northcutt, Jiang, Chuang 2021): ranks training examples by the label quality of their
- * out-of-fold predicted probabilities ({@link OutOfFold}, from {@link OutOfFoldTraining}), worst first: r(z) = 1 -
- * p_oof(y | x) (self-confidence) or -(p_oof(y | x) - max_{k != y} p_oof(k | x)) (normalised margin). Failure-agnostic:
+ * "confident-learning" (Northcutt, Jiang, Chuang 2021): finds the label issues, the examples the confident joint
+ * counts off its diagonal (labelled i, confidently of another class j: p_oof(j | x) >= t_j), and ranks them first,
+ * each group by the label quality of the out-of-fold predicted probabilities ({@link OutOfFold}, from
+ * {@link OutOfFoldTraining}), worst first, as cleanlab's find_label_issues does: r(z) = [issue] + b(z), with the
+ * badness b = 1 - p_oof(y | x) (self-confidence) or (1 - (p_oof(y | x) - max_{k != y} p_oof(k | x))) / 2 (normalised
+ * margin), both in [0, 1]. Failure-agnostic:
  * it looks for mislabelled examples, not for the causes of particular failures. The run record gets the per-class
  * thresholds t_j, the confident joint, the estimated noise matrix P(given = i | true = j) and the number of label
  * issues it implies ({@link LabelQuality}). Scores are computed per id on the driver and looked up by the scorer, so
@@ -42,7 +45,9 @@ public final class ConfidentLearning implements InfluenceMethod {
     double[] r = new double[oof.size()];
     for (int i = 0; i < r.length; i++) {
       double q = LabelQuality.quality(oof.probs()[i], oof.labels()[i], score);
-      r[i] = score == LabelQuality.Score.SELF_CONFIDENCE ? 1 - q : -q;
+      double badness = score == LabelQuality.Score.SELF_CONFIDENCE ? 1 - q : (1 - q) / 2;
+      int confident = LabelQuality.confidentClass(oof.probs()[i], t);
+      r[i] = badness + (confident >= 0 && confident != oof.labels()[i] ? 1 : 0);
     }
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", NAME);

@@ -85,18 +85,26 @@ public final class LabelQuality {
     int k = oof.numClasses();
     long[][] c = new long[k][k];
     for (int r = 0; r < oof.size(); r++) {
-      double[] p = oof.probs()[r];
-      int best = -1;
-      for (int j = 0; j < k; j++) {
-        if (p[j] >= t[j] && (best < 0 || p[j] > p[best])) {
-          best = j;
-        }
-      }
+      int best = confidentClass(oof.probs()[r], t);
       if (best >= 0) {
         c[oof.labels()[r]][best]++;
       }
     }
     return c;
+  }
+
+  /**
+   * The class an example is confidently counted as in the confident joint: of the classes j with p(j) >= t_j, the
+   * most probable (the smaller class on ties); -1 when there is none.
+   */
+  public static int confidentClass(double[] p, double[] t) {
+    int best = -1;
+    for (int j = 0; j < p.length; j++) {
+      if (p[j] >= t[j] && (best < 0 || p[j] > p[best])) {
+        best = j;
+      }
+    }
+    return best;
   }
 
   /**
