@@ -50,7 +50,8 @@ final class MethodArtefacts {
     Options.confidentLearning(c);
   }
 
-  private static boolean usesCheckpoints(String name) {
+  /** Whether method {@code name} reads the training checkpoints. */
+  static boolean usesCheckpoints(String name) {
     return TracInInfluence.TRACIN.equals(name) || TracInInfluence.SELF_INFLUENCE.equals(name);
   }
 

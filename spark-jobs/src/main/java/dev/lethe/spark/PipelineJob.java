@@ -86,6 +86,11 @@ public final class PipelineJob {
         FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.BENCHMARK, FailuresJob.REMAINING, FisherJob.DIAG,
         FisherJob.LOGP,
         ReportJob.DIR));
+    String tracing = String.join(", ", identify.stream().filter(MethodArtefacts::usesCheckpoints).toList());
+    if (!tracing.isEmpty() && (c.nonNegativeInt("train.checkpoints") == 0 || c.getBoolean("train.distributed"))) {
+      throw LetheInputException.of("config key 'train.checkpoints': %s need the training checkpoints, but this"
+          + " pipeline's train keeps none (train.checkpoints = 0 or train.distributed = true)", tracing);
+    }
     for (String m : identify) {
       IdentifyJob.validate(c.withString("identify.method", m));
       outputs.add(IdentifyJob.culprits(m));
