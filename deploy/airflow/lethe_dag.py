@@ -37,7 +37,8 @@ MAIN_CLASSES = {
     "repair": "dev.lethe.spark.RepairJob",
     "report": "dev.lethe.spark.ReportJob",
 }
-IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle"]
+IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin",
+                    "self-influence", "confident-learning"]
 REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"]
 
 SPARK_CONN_ID = "spark_default"

@@ -15,7 +15,8 @@
 dbutils.widgets.text("workdir", "dbfs:/FileStore/lethe/runs/run1", "workdir")
 dbutils.widgets.text("config", "", "config file (optional)")
 dbutils.widgets.dropdown("identify_method", "ewc-influence",
-  Seq("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle"), "identify.method")
+  Seq("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin", "self-influence",
+    "confident-learning"), "identify.method")
 dbutils.widgets.dropdown("repair_method", "ewc-deletion",
   Seq("ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"), "repair.method")
 dbutils.widgets.text("sets", "", "--set key=value; key=value")

@@ -87,6 +87,13 @@ final class BenchSummary {
     }
   }
 
+  /** Which direction counts as success for the setting's noise (" Success: ..."), or "" when unknown. */
+  static String successSentence(String setting) {
+    dev.lethe.data.Corruption c = QualitySuite.corruptionOf(setting);
+    return c == null || c.success() == null ? "" : " Success for " + c.code() + " is a corrupted share at the top "
+        + c.success().meaning() + ".";
+  }
+
   private void identification(String setting, List<String> plots) {
     String e = QualitySuite.IDENTIFICATION;
     List<String> methods = r.distinct(e, setting, BenchResults.Row::method);
@@ -100,7 +107,8 @@ final class BenchSummary {
     section(String.format(Locale.ROOT, "Identification: %s (%d seed%s)", setting, rows.n(), rows.n() == 1 ? "" : "s"),
         String.format(Locale.ROOT, "Share of corrupted training examples among the top of each ranking, mean +- std"
         + " over seeds (base rate %s: %.0f corrupted of %.0f training examples); area under the found-vs-inspected"
-        + " curve.", pct(new Stat(corrupted.mean() / rows.mean(), 0, 1)), corrupted.mean(), rows.mean()), columns);
+        + " curve.%s", pct(new Stat(corrupted.mean() / rows.mean(), 0, 1)), corrupted.mean(), rows.mean(),
+        successSentence(setting)), columns);
     for (String m : methods) {
       StringBuilder row = new StringBuilder("| " + m + " |");
       for (double f : QualitySuite.TOP) {

@@ -43,7 +43,9 @@ final class QualitySuite {
   static final String FINETUNE_SWEEP = "finetune-sweep";
   static final String TIMING = "timing";
   static final List<String> IDENTIFY_METHODS = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
-      RandomInfluence.NAME, OracleInfluence.NAME);
+      RandomInfluence.NAME, OracleInfluence.NAME, dev.lethe.influence.TracInInfluence.TRACIN,
+      dev.lethe.influence.TracInInfluence.SELF_INFLUENCE, dev.lethe.influence.LossInfluence.NAME,
+      dev.lethe.influence.ConfidentLearning.NAME);
   /** The ranking the treatments and the fine-tuning sweep use. */
   static final String RANKING = EwcInfluence.NAME;
   /** The paper's protocol size: sweep sizes are given for it and scaled to the actual training-set size. */
@@ -59,6 +61,17 @@ final class QualitySuite {
   static final String LABEL_FLIP = "label-flip";
   static final String SALT_PEPPER = "salt-pepper";
   static final String FGSM = "fgsm";
+  static final String LABEL_FLIP_SYMMETRIC = "label-flip-symmetric";
+
+  /** The kind of corruption a setting injects (null for a setting this suite does not define). */
+  static dev.lethe.data.Corruption corruptionOf(String setting) {
+    return switch (setting) {
+      case LABEL_FLIP, LABEL_FLIP_SYMMETRIC -> dev.lethe.data.Corruption.LABEL_FLIP;
+      case SALT_PEPPER -> dev.lethe.data.Corruption.SALT_PEPPER;
+      case FGSM -> dev.lethe.data.Corruption.FGSM;
+      default -> null;
+    };
+  }
 
   /** One kind of corruption: its config layers (under the user's) and why it cannot run, if it cannot. */
   record Setting(String name, List<LetheConfig.Source> layers, String unavailable) {}
@@ -85,7 +98,7 @@ final class QualitySuite {
   }
 
   /**
-   * The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol; only the
+   * The paper suite's settings (see {@link #paper()}); only the
    * settings named in {@code only} when it is not empty (bad input naming {@code bench.paper.settings} for an
    * unknown one).
    */
@@ -102,20 +115,26 @@ final class QualitySuite {
         all.sweepAtProtocolSize());
   }
 
-  /** The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol. */
+  /**
+   * The paper suite: label flips, salt-and-pepper and FGSM poisoning with the full training protocol, and symmetric
+   * 20% label flips.
+   */
   static Plan paper() {
     List<Setting> settings = new ArrayList<>();
     settings.add(paperSetting(LABEL_FLIP, "noise.label-flip { rate = 0.4, pairs = [[0, 6], [2, 4], [7, 9]],"
         + " symmetric = false }"));
     settings.add(paperSetting(SALT_PEPPER, "noise.salt-pepper { fraction = 0.5, classes = [0, 2, 7],"
-        + " amount = 0.3 }"));
+        + " amount = 0.3 }\nfailures.query-classes = [0, 2, 7]"));
     if (ConfigFactory.parseResources(LetheConfig.class.getClassLoader(), "reference.conf")
         .hasPath("lethe.noise.fgsm")) {
-      settings.add(paperSetting(FGSM, "noise.fgsm { fraction = 0.5, pairs = [[0, 6], [2, 4], [7, 9]] }"));
+      settings.add(paperSetting(FGSM, "noise.fgsm { fraction = 0.5, pairs = [[0, 6], [2, 4], [7, 9]] }\n"
+          + "failures.query-classes = [0, 2, 7]"));
     } else {
       settings.add(new Setting(FGSM, List.of(), "this build has no FGSM poisoning (no noise.fgsm block in"
           + " reference.conf): the fgsm setting is skipped"));
     }
+    settings.add(paperSetting(LABEL_FLIP_SYMMETRIC, "noise.label-flip { rate = 0.2, pairs = [[0, 6], [2, 4], [7, 9]],"
+        + " symmetric = true }"));
     return new Plan(settings, List.of(50, 100, 200, 400, 800));
   }
 
@@ -289,6 +308,11 @@ final class QualitySuite {
     var p = CulpritTables.provenance(wd, method);
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
+    }
+    // confident-learning's k fold trainings (part of its prepare time), reported on their own
+    if (p.hasPath("artefacts.fold_training_seconds")) {
+      ctx.record(TIMING, setting, seed, method, "fold_training_seconds", p.getDouble("artefacts.fold_training_seconds"),
+          "s");
     }
   }
 

@@ -11,7 +11,8 @@ class PaperSettingsTest {
   @Test
   void anEmptyListRunsEverySettingAndANamedOneRunsAlone() {
     assertThat(QualitySuite.paper(List.of()).settings()).extracting(QualitySuite.Setting::name)
-        .containsExactly(QualitySuite.LABEL_FLIP, QualitySuite.SALT_PEPPER, QualitySuite.FGSM);
+        .containsExactly(QualitySuite.LABEL_FLIP, QualitySuite.SALT_PEPPER, QualitySuite.FGSM,
+            QualitySuite.LABEL_FLIP_SYMMETRIC);
     assertThat(QualitySuite.paper(List.of(QualitySuite.LABEL_FLIP)).settings()).extracting(QualitySuite.Setting::name)
         .containsExactly(QualitySuite.LABEL_FLIP);
   }

@@ -4,8 +4,10 @@ import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import dev.lethe.data.FeatureScale;
 import dev.lethe.data.NoiseOptions;
+import dev.lethe.influence.ConfidentLearningOptions;
 import dev.lethe.influence.EwcOptions;
 import dev.lethe.influence.InfluenceOptions;
+import dev.lethe.influence.LabelQuality;
 import dev.lethe.model.Architecture;
 import dev.lethe.model.ModelOptions;
 import dev.lethe.model.TrainOptions;
@@ -31,7 +33,8 @@ public final class Options {
         new NoiseOptions.Gaussian(c.getDouble("noise.gaussian.fraction"), c.getIntList("noise.gaussian.classes"),
             c.getDouble("noise.gaussian.sigma")),
         new NoiseOptions.Fgsm(c.getDouble("noise.fgsm.fraction"), c.getIntPairs("noise.fgsm.pairs"),
-            c.getDouble("noise.fgsm.epsilon"), c.getInt("noise.fgsm.surrogate-epochs"))));
+            c.getDouble("noise.fgsm.epsilon"), c.getInt("noise.fgsm.surrogate-epochs"),
+            NoiseOptions.FgsmLabel.parse(c.getString("noise.fgsm.label")))));
   }
 
   public static ModelOptions model(LetheConfig c) {
@@ -66,6 +69,13 @@ public final class Options {
         c.getString(l + "curvature"), c.getDouble(l + "damping"), c.getInt(l + "cg.max-iterations"),
         c.getDouble(l + "cg.tolerance"), c.getDouble(l + "lissa.scale"), c.getInt(l + "lissa.depth"),
         c.getInt(l + "lissa.repeats"), c.getInt(l + "lissa.batch-size"), c.getInt("identify.batch-size")));
+  }
+
+  /** The k-fold training and scoring of confident-learning ({@code identify.confident-learning.*}). */
+  public static ConfidentLearningOptions confidentLearning(LetheConfig c) {
+    String k = "identify.confident-learning.";
+    return valid(() -> new ConfidentLearningOptions(c.getInt(k + "folds"), LabelQuality.Score.parse(c.getString(
+        k + "score")), c.getInt(k + "max-epochs")));
   }
 
   /** {@code data.feature-range} and {@code data.rescale}: what prepare accepts as feature values. */

@@ -18,7 +18,9 @@ import java.util.stream.IntStream;
  * label flips, salt-and-pepper, Gaussian, FGSM; each only touches rows that are still clean, so each row carries at
  * most one corruption and the {@code corruption} column is unambiguous. Pixel noise draws from a generator seeded by
  * (seed, kind, id). FGSM poisoning ({@link FgsmPoisoning}) moves images of each pair's source class towards its
- * target class against a softmax-regression surrogate fitted on the training set as given (before any noise).
+ * target class against a softmax-regression surrogate fitted on the training set as given (before any noise), and
+ * labels each poisoned image with the surrogate's prediction for it ({@code noise.fgsm.label = victim}) or keeps its
+ * label ({@code original}).
  */
 public final class NoiseInjector {
   private NoiseInjector() {}
@@ -96,6 +98,9 @@ public final class NoiseInjector {
       for (int[] p : fgsm.pairs()) {
         for (int row : choose(set, corruption, p[0], fgsm.fraction(), s)) {
           features[row] = surrogate.perturb(features[row], p[1], fgsm.epsilon());
+          if (fgsm.label() == NoiseOptions.FgsmLabel.VICTIM) {
+            labels[row] = surrogate.predict(features[row]);
+          }
           corruption[row] = Corruption.FGSM;
         }
       }

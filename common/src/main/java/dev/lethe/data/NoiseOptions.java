@@ -20,7 +20,7 @@ public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian 
   /** No noise at all. */
   public static NoiseOptions none() {
     return new NoiseOptions(new LabelFlip(0.0, List.of(), true), new SaltPepper(0.0, List.of(), 0.3),
-        new Gaussian(0.0, List.of(), 0.5), new Fgsm(0.0, List.of(), 0.1, 10));
+        new Gaussian(0.0, List.of(), 0.5), new Fgsm(0.0, List.of(), 0.1, 10, FgsmLabel.VICTIM));
   }
 
   /** Whether any kind of noise is switched on. */
@@ -75,17 +75,21 @@ public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian 
   }
 
   /**
-   * Targeted clean-label FGSM poisoning ({@link FgsmPoisoning}): a fraction of each source class's images are moved
-   * one FGSM step of size {@code epsilon} towards the paired target class of a softmax-regression surrogate, and
-   * keep their label.
+   * Targeted FGSM poisoning ({@link FgsmPoisoning}): a fraction of each source class's images are moved one FGSM
+   * step of size {@code epsilon} towards the paired target class of a softmax-regression surrogate (the victim
+   * model), and are labelled as {@code label} says.
    *
    * @param fraction fraction of each source class poisoned, in [0, 1]
    * @param pairs class pairs {a, b}: a's images are pushed towards b; one target per source
    * @param epsilon FGSM step (pixel scale 0..1), in (0, 1]
    * @param surrogateEpochs SGD epochs of the surrogate, at least 1
+   * @param label which label a poisoned image carries
    */
-  public record Fgsm(double fraction, List<int[]> pairs, double epsilon, int surrogateEpochs) {
+  public record Fgsm(double fraction, List<int[]> pairs, double epsilon, int surrogateEpochs, FgsmLabel label) {
     public Fgsm {
+      if (label == null) {
+        throw new IllegalArgumentException("noise.fgsm.label must be victim or original");
+      }
       if (!(fraction >= 0 && fraction <= 1)) {
         throw new IllegalArgumentException("noise.fgsm.fraction must be in [0, 1], got " + fraction);
       }
@@ -96,6 +100,30 @@ public record NoiseOptions(LabelFlip labelFlip, SaltPepper saltPepper, Gaussian 
         throw new IllegalArgumentException("noise.fgsm.surrogate-epochs must be >= 1, got " + surrogateEpochs);
       }
       pairs = checkPairs("noise.fgsm.pairs", pairs, false);
+    }
+  }
+
+  /**
+   * The label of an FGSM-poisoned image ({@code noise.fgsm.label}).
+   *
+   * <p>{@code VICTIM}: the class the victim model (the surrogate) predicts for the poisoned image, as in the paper's
+   * protocol (Tanno et al. 2022, Sec. 5): where the attack succeeded the image carries a wrong label, so the poison
+   * teaches the trained model the victim's mistake. {@code ORIGINAL}: the image keeps its label (clean-label
+   * poisoning; then the poison acts like adversarial-training augmentation and need not cause failures).
+   */
+  public enum FgsmLabel {
+    VICTIM,
+    ORIGINAL;
+
+    /** Parses {@code victim} or {@code original} (case-insensitive). */
+    public static FgsmLabel parse(String value) {
+      String v = value == null ? "" : value.trim().toLowerCase(java.util.Locale.ROOT);
+      return switch (v) {
+        case "victim" -> VICTIM;
+        case "original" -> ORIGINAL;
+        default -> throw new IllegalArgumentException(
+            "noise.fgsm.label must be victim or original, got '" + value + "'");
+      };
     }
   }
 

@@ -1,10 +1,14 @@
 package dev.lethe.data;
 
+import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 /**
  * The split of a test set T by theta_hat's predictions (Tanno et al. 2022, Section 2): the misclassified examples F
@@ -28,15 +32,48 @@ public record TestSplit(int[] query, int[] holdout, int[] benchmark, int[] remai
    */
   public static TestSplit of(int[] predicted, int[] labels, double queryFraction, double benchmarkFraction,
       long seed) {
+    return of(predicted, labels, queryFraction, benchmarkFraction, seed, List.of());
+  }
+
+  /**
+   * As {@link #of(int[], int[], double, double, long)}, with Fq drawn only from the failures whose true class is in
+   * {@code queryClasses} (the paper's input-noise protocol explains the failures of the corrupted classes):
+   * round(queryFraction |F_c|) of those failures go to Fq, and Fh holds the rest of them and every failure of the
+   * other classes (so the four parts still cover the test set). An empty list draws Fq from all failures.
+   *
+   * @throws LetheInputException naming {@code failures.query-classes} when a listed class has no failure
+   */
+  public static TestSplit of(int[] predicted, int[] labels, double queryFraction, double benchmarkFraction,
+      long seed, List<Integer> queryClasses) {
+    Set<Integer> classes = new TreeSet<>(queryClasses);
     List<Integer> failed = new ArrayList<>();
+    List<Integer> otherFailed = new ArrayList<>();
     List<Integer> right = new ArrayList<>();
     for (int i = 0; i < labels.length; i++) {
-      (predicted[i] == labels[i] ? right : failed).add(i);
+      if (predicted[i] == labels[i]) {
+        right.add(i);
+      } else {
+        (classes.isEmpty() || classes.contains(labels[i]) ? failed : otherFailed).add(i);
+      }
+    }
+    for (int c : classes) {
+      if (failed.stream().noneMatch(i -> labels[i] == c)) {
+        throw LetheInputException.of("config key '%s': class %d has no failures (the model misclassifies no test"
+            + " example of class %d), so it cannot restrict the query set Fq", QUERY_CLASSES_KEY, c, c);
+      }
     }
     int[][] f = split(failed, queryFraction, Seeds.derive(seed, "failures.split"));
     int[][] r = split(right, benchmarkFraction, Seeds.derive(seed, "failures.benchmark"));
-    return new TestSplit(f[0], f[1], r[0], r[1], predicted);
+    int[] holdout = f[1];
+    if (!otherFailed.isEmpty()) {
+      holdout = IntStream.concat(Arrays.stream(f[1]), otherFailed.stream().mapToInt(Integer::intValue)).sorted()
+          .toArray();
+    }
+    return new TestSplit(f[0], holdout, r[0], r[1], predicted);
   }
+
+  /** The configuration key of the query classes. */
+  public static final String QUERY_CLASSES_KEY = "failures.query-classes";
 
   /** Test accuracy of theta_hat. */
   public double accuracy() {

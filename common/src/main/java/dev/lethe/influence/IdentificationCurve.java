@@ -60,12 +60,15 @@ public record IdentificationCurve(String method, long rows, long[] corruptedRank
     return hasCorruption() ? (double) corruptedInTop(cut(fraction)) / corruptedRanks.length : Double.NaN;
   }
 
-  /** The share of the top {@code fraction} of the ranking that is corrupted (its precision; NaN without any). */
-  public double shareAt(double fraction) {
+  /**
+   * The share of corrupted examples among the top {@code fraction} of the ranking (precision at the cut; the base
+   * rate K/N for a random ranking; NaN without corruption).
+   */
+  public double shareInTop(double fraction) {
     return hasCorruption() ? (double) corruptedInTop(cut(fraction)) / cut(fraction) : Double.NaN;
   }
 
-  /** The share of the whole training set that is corrupted: a random ranking's expected share at any cut. */
+  /** The share of corrupted examples in the whole training set, K/N: what a random ranking puts at the top. */
   public double baseRate() {
     return (double) corruptedRanks.length / rows;
   }

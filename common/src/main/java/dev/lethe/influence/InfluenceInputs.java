@@ -3,6 +3,7 @@ package dev.lethe.influence;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.RowLogLikelihoods;
+import dev.lethe.model.TrainingCheckpoints;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -18,14 +19,36 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param seed the run's seed (methods derive their own streams from it)
  * @param baseLogLik log p(z | theta_hat) of every training example as the fisher stage computed it (for the model's
  *     fingerprint; may be null: ewc-influence then computes it in its scoring pass)
+ * @param checkpoints the training checkpoints (tracin and self-influence; may be null otherwise)
+ * @param outOfFold out-of-fold predicted probabilities of every training example (confident-learning; may be null
+ *     otherwise)
  */
 public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
-    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
+    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik,
+    TrainingCheckpoints checkpoints, OutOfFold outOfFold) {
 
   /** Inputs without the fisher stage's log-likelihoods. */
   public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
       ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed) {
     this(model, fisher, query, curvatureSample, trainSize, options, seed, null);
+  }
+
+  /** Inputs without checkpoints and out-of-fold probabilities. */
+  public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
+      ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
+    this(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, null, null);
+  }
+
+  /** These inputs with the training checkpoints. */
+  public InfluenceInputs withCheckpoints(TrainingCheckpoints c) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, c,
+        outOfFold);
+  }
+
+  /** These inputs with the out-of-fold probabilities. */
+  public InfluenceInputs withOutOfFold(OutOfFold o) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
+        checkpoints, o);
   }
 
   public InfluenceInputs {

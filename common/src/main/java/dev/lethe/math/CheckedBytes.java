@@ -10,16 +10,16 @@ import java.util.zip.CRC32;
  * Lethe's small binary files ({@link DiagonalFisher}, {@link RowLogLikelihoods}): a magic string, a big-endian body,
  * and the CRC32 of all preceding bytes as the last (int) field.
  */
-final class CheckedBytes {
+public final class CheckedBytes {
   private CheckedBytes() {}
 
   /** Writes the body of a file. */
-  interface Body {
+  public interface Body {
     void write(DataOutputStream out) throws IOException;
   }
 
   /** {@code magic}, then what {@code body} writes, then the CRC32 of both. */
-  static byte[] write(byte[] magic, int sizeHint, Body body) {
+  public static byte[] write(byte[] magic, int sizeHint, Body body) {
     try {
       ByteArrayOutputStream bos = new ByteArrayOutputStream(sizeHint);
       DataOutputStream out = new DataOutputStream(bos);
@@ -37,7 +37,7 @@ final class CheckedBytes {
   }
 
   /** Whether the last four bytes of {@code bytes} are the CRC32 of the ones before them. */
-  static boolean crcMatches(byte[] bytes) {
+  public static boolean crcMatches(byte[] bytes) {
     if (bytes.length < 4) {
       return false;
     }

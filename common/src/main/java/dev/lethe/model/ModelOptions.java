@@ -14,7 +14,7 @@ import java.util.List;
  * @param seed weight initialisation seed
  */
 public record ModelOptions(Architecture architecture, int channels, int height, int width, int numClasses,
-    List<Integer> hidden, long seed) {
+    List<Integer> hidden, long seed) implements java.io.Serializable {
 
   public ModelOptions {
     if (channels <= 0 || height <= 0 || width <= 0) {

@@ -13,7 +13,7 @@ package dev.lethe.model;
  * @param seed seed of the validation split and the per-epoch shuffles
  */
 public record TrainOptions(double learningRate, int batchSize, int maxEpochs, int patience,
-    double validationFraction, long seed) {
+    double validationFraction, long seed) implements java.io.Serializable {
 
   public TrainOptions {
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {

@@ -32,6 +32,21 @@ public final class Trainer {
    * {@code o.maxEpochs()}), and the network keeps the last epoch's parameters.
    */
   public static TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions o, EpochListener listener) {
+    return fit(net, data, o, listener, null);
+  }
+
+  /**
+   * As {@link #fit(MultiLayerNetwork, ExampleSet, TrainOptions)} (early stopping on the validation split), with
+   * {@code observer} shown the network after every epoch (its return value is ignored): how {@code train} keeps
+   * the checkpoints of {@link TrainingCheckpoints}.
+   */
+  public static TrainResult fitObserved(MultiLayerNetwork net, ExampleSet data, TrainOptions o,
+      EpochListener observer) {
+    return fit(net, data, o, null, observer);
+  }
+
+  private static TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions o, EpochListener listener,
+      EpochListener observer) {
     long start = System.nanoTime();
     if (data.size() < 2) {
       throw new IllegalArgumentException("cannot train on " + data.size() + " examples");
@@ -73,6 +88,9 @@ public final class Trainer {
       LOG.info("epoch {}/{}: training loss {}, validation loss {}, {} s", epoch, o.maxEpochs(),
           String.format("%.4f", trainLoss[epoch - 1]), String.format("%.4f", valLoss[epoch - 1]),
           String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+      if (observer != null) {
+        observer.afterEpoch(epoch, net);
+      }
       if (listener != null) {
         bestEpoch = epoch;
         if (!listener.afterEpoch(epoch, net)) {

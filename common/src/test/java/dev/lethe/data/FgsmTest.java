@@ -31,7 +31,7 @@ class FgsmTest {
   private static NoiseOptions fgsm(double fraction) {
     NoiseOptions none = NoiseOptions.none();
     return new NoiseOptions(none.labelFlip(), none.saltPepper(), none.gaussian(),
-        new NoiseOptions.Fgsm(fraction, PAIRS, EPSILON, EPOCHS));
+        new NoiseOptions.Fgsm(fraction, PAIRS, EPSILON, EPOCHS, NoiseOptions.FgsmLabel.ORIGINAL));
   }
 
   private static int target(int source) {
@@ -160,7 +160,7 @@ class FgsmTest {
     NoiseOptions none = NoiseOptions.none();
     NoiseOptions o = new NoiseOptions(new NoiseOptions.LabelFlip(0.4, List.of(new int[] {0, 6}), false),
         new NoiseOptions.SaltPepper(0.2, List.of(2), 0.3), none.gaussian(),
-        new NoiseOptions.Fgsm(0.5, PAIRS, EPSILON, EPOCHS));
+        new NoiseOptions.Fgsm(0.5, PAIRS, EPSILON, EPOCHS, NoiseOptions.FgsmLabel.ORIGINAL));
     ExampleSet noisy = NoiseInjector.apply(TRAIN, o, 10, SEED);
     int[][] counts = new int[10][Corruption.values().length];
     for (int i = 0; i < noisy.size(); i++) {
@@ -187,13 +187,47 @@ class FgsmTest {
     rejects.accept(new String[] {"noise.fgsm.pairs", "[[3, 3]]"});
     rejects.accept(new String[] {"noise.fgsm.pairs", "[[0, 6], [0, 4]]"});
     rejects.accept(new String[] {"noise.fgsm.pairs", "[[0, 6, 4]]"});
+    rejects.accept(new String[] {"noise.fgsm.label", "target"});
+    assertThat(Options.noise(LetheConfig.load(null, null, List.of())).fgsm().label())
+        .isEqualTo(NoiseOptions.FgsmLabel.VICTIM);
     // a pair back and forth is two sources with one target each
     assertThat(Options.noise(LetheConfig.load(null, null, List.of("noise.fgsm.pairs=[[0, 6], [6, 0]]")))
         .fgsm().pairs()).hasSize(2);
 
     NoiseOptions outside = new NoiseOptions(NoiseOptions.none().labelFlip(), NoiseOptions.none().saltPepper(),
-        NoiseOptions.none().gaussian(), new NoiseOptions.Fgsm(0.1, List.of(new int[] {0, 12}), EPSILON, EPOCHS));
+        NoiseOptions.none().gaussian(), new NoiseOptions.Fgsm(0.1, List.of(new int[] {0, 12}), EPSILON, EPOCHS,
+            NoiseOptions.FgsmLabel.VICTIM));
     assertThatThrownBy(() -> NoiseInjector.apply(TRAIN, outside, 10, SEED)).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("noise.fgsm.pairs").hasMessageContaining("12");
+  }
+
+  @Test
+  void victimLabelsAreTheSurrogatesPredictionAndDifferWhereverTheAttackSucceeded() {
+    NoiseOptions none = NoiseOptions.none();
+    NoiseOptions o = new NoiseOptions(none.labelFlip(), none.saltPepper(), none.gaussian(),
+        new NoiseOptions.Fgsm(0.3, PAIRS, EPSILON, EPOCHS, NoiseOptions.FgsmLabel.VICTIM));
+    ExampleSet victim = NoiseInjector.apply(TRAIN, o, 10, SEED);
+    int succeeded = 0;
+    int poisonedCount = 0;
+    for (int i = 0; i < victim.size(); i++) {
+      // the same rows and images as with the original labels; only the labels of poisoned rows may change
+      assertThat(victim.corruption(i)).isEqualTo(poisoned.corruption(i));
+      assertThat(victim.features(i)).isEqualTo(poisoned.features(i));
+      assertThat(victim.originalLabel(i)).isEqualTo(TRAIN.label(i));
+      if (victim.corruption(i) != Corruption.FGSM) {
+        assertThat(victim.label(i)).isEqualTo(TRAIN.label(i));
+        continue;
+      }
+      poisonedCount++;
+      int predicted = surrogate.predict(victim.features(i));
+      assertThat(victim.label(i)).isEqualTo(predicted);
+      if (predicted != TRAIN.label(i)) {
+        succeeded++;
+        assertThat(victim.label(i)).isNotEqualTo(victim.originalLabel(i));
+      }
+    }
+    assertThat(poisonedCount).isEqualTo(270);
+    // the step must fool the surrogate on some images, or the test would check nothing
+    assertThat(succeeded).isPositive();
   }
 }

@@ -18,8 +18,8 @@ class IdentificationCurveTest {
     assertThat(c.foundAt(0.20)).isEqualTo(0.5); // top 4 rows
     assertThat(c.foundAt(0.25)).isEqualTo(0.75); // top 5 rows
     assertThat(c.foundAt(1.0)).isEqualTo(1.0);
-    assertThat(c.shareAt(0.10)).isEqualTo(1.0); // both of the top 2 rows
-    assertThat(c.shareAt(0.25)).isEqualTo(0.6); // 3 of the top 5 rows
+    assertThat(c.shareInTop(0.10)).isEqualTo(1.0); // both of the top 2 rows
+    assertThat(c.shareInTop(0.25)).isEqualTo(0.6); // 3 of the top 5 rows
     assertThat(c.baseRate()).isEqualTo(0.2);
     // (1/4) (20 + 19 + 16 + 1) / 20
     assertThat(c.areaUnderCurve()).isCloseTo(56.0 / 80, within(1e-15));
@@ -30,6 +30,16 @@ class IdentificationCurveTest {
     assertThat(p.get(5)).containsExactly(1.0, 1.0);
     // thinned: every 2nd corrupted example, always the last
     assertThat(c.points(2)).hasSize(4);
+  }
+
+  @Test
+  void shareAmongTheTop() {
+    // 4 corrupted among 20 rows, at ranks 1, 2, 5 and 20
+    IdentificationCurve c = new IdentificationCurve("m", 20, new long[] {20, 5, 1, 2}, 3.5);
+    assertThat(c.shareInTop(0.05)).isEqualTo(1.0); // 1 of the top 1
+    assertThat(c.shareInTop(0.20)).isEqualTo(0.5); // 2 of the top 4
+    assertThat(c.shareInTop(0.25)).isEqualTo(0.6); // 3 of the top 5
+    assertThat(c.baseRate()).isEqualTo(0.2);
   }
 
   @Test

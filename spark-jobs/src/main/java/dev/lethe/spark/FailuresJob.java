@@ -33,16 +33,25 @@ public final class FailuresJob implements StageJob {
    * @param queryFraction {@code failures.query-fraction}: the share of F that goes to Fq, in [0, 1]
    * @param benchmarkFraction {@code failures.benchmark-fraction}: the share of T\F that goes to B, in (0, 1)
    * @param benchmarkTable {@code failures.benchmark-table}: a Parquet table of the user's B (Hadoop path), or ""
+   * @param queryClasses {@code failures.query-classes}: the true classes Fq is drawn from; empty = all
    */
-  record Settings(double queryFraction, double benchmarkFraction, String benchmarkTable) {
+  record Settings(double queryFraction, double benchmarkFraction, String benchmarkTable, List<Integer> queryClasses) {
     static Settings of(LetheConfig c) {
+      int numClasses = c.positiveInt("data.num-classes");
+      List<Integer> queryClasses = c.getIntList(TestSplit.QUERY_CLASSES_KEY);
+      for (int q : queryClasses) {
+        if (q < 0 || q >= numClasses) {
+          throw LetheInputException.of("config key '%s': class %d is outside [0, %d)", TestSplit.QUERY_CLASSES_KEY,
+              q, numClasses);
+        }
+      }
       String table = c.getString("failures.benchmark-table").trim();
       double benchmark = c.getDouble("failures.benchmark-fraction");
       if (table.isEmpty() && !(benchmark > 0 && benchmark < 1)) {
         throw LetheInputException.of("config key 'failures.benchmark-fraction': must be in (0, 1) (the share of the"
             + " correctly classified test examples kept as the benchmark cases B), got %s", benchmark);
       }
-      return new Settings(c.doubleIn("failures.query-fraction", 0.0, 1.0), benchmark, table);
+      return new Settings(c.doubleIn("failures.query-fraction", 0.0, 1.0), benchmark, table, queryClasses);
     }
   }
 
@@ -75,7 +84,7 @@ public final class FailuresJob implements StageJob {
         ExampleTables.DATA, WorkdirLayout.TEST, false, numFeatures, numClasses, wd.path(WorkdirLayout.TEST).toString());
     int[] predicted = Predictor.predict(net, test, 256);
     TestSplit s = TestSplit.of(predicted, test.labels(), settings.queryFraction(),
-        userBenchmark == null ? settings.benchmarkFraction() : 0.0, ctx.seed());
+        userBenchmark == null ? settings.benchmarkFraction() : 0.0, ctx.seed(), settings.queryClasses());
     if (userBenchmark == null && s.benchmark().length == 0) {
       throw LetheInputException.of("failures: no test example is classified correctly, so there are no benchmark"
           + " cases B (test accuracy 0 of %d)", test.size());
@@ -100,6 +109,9 @@ public final class FailuresJob implements StageJob {
       if (userBenchmark != null) {
         prov.put("benchmark_table", settings.benchmarkTable());
       }
+      if (!settings.queryClasses().isEmpty()) {
+        prov.put("query_classes", settings.queryClasses());
+      }
       String json = prov.put("test_rows", test.size()).put("test_accuracy", s.accuracy())
           .put("query_rows", s.query().length).put("holdout_rows", s.holdout().length)
           .put("benchmark_rows", benchmarkRows).put("remaining_rows", s.remaining().length).toJson();
@@ -107,10 +119,11 @@ public final class FailuresJob implements StageJob {
         out.writeProvenance(rel, json);
       }
       out.commit();
-      ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d, holdout Fh %d;"
+      ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d%s, holdout Fh %d;"
           + " correct %d -> benchmark B %d%s, remaining T\\F %d", 100 * s.accuracy(),
           s.benchmark().length + s.remaining().length, test.size(), s.query().length + s.holdout().length,
-          s.query().length, s.holdout().length, s.benchmark().length + s.remaining().length, benchmarkRows,
+          s.query().length, settings.queryClasses().isEmpty() ? "" : " (true classes " + settings.queryClasses()
+          + ")", s.holdout().length, s.benchmark().length + s.remaining().length, benchmarkRows,
           userBenchmark == null ? "" : " (from failures.benchmark-table)", s.remaining().length);
     }
   }

@@ -123,13 +123,15 @@ public final class IdentifyJob implements StageJob {
     c.positiveInt("identify.linear.curvature-samples");
     c.nonNegativeInt("spark.nd4j-task-threads");
     c.positiveInt("data.num-classes");
+    MethodArtefacts.validate(c);
   }
 
   @Override
   public void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"));
+    InfluenceMethod method = MethodArtefacts.method(c, c.getString("identify.method"));
+    MethodArtefacts artefacts = new MethodArtefacts();
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
     boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
@@ -191,8 +193,8 @@ public final class IdentifyJob implements StageJob {
       long tPrepare = System.nanoTime();
       readSeconds = (tPrepare - t0) / 1e9;
       ctx.describe("prepare " + name + " on the driver");
-      InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
-          overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik);
+      InfluenceInputs inputs = artefacts.attach(ctx, name, new InfluenceInputs(net, fisher, query, sample,
+          overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik), fingerprint, trainPath);
       prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
@@ -254,6 +256,10 @@ public final class IdentifyJob implements StageJob {
       if (baseLogLik != null) {
         prov.input(wd, wd.path(WorkdirLayout.FISHER_LOGP), baseLogLik.modelFingerprint());
       }
+      artefacts.inputs(wd, prov);
+      if (!artefacts.record.isEmpty()) {
+        prov.put("artefacts", artefacts.record);
+      }
       prov.put("method", name).put("training_rows", n).put("query_rows", query.size())
           .put("curvature_sample_rows", sample == null ? 0 : sample.size()).put("partitions", partitions)
           .put("positive_scores", counts.positive).put("read_seconds", readSeconds)
@@ -284,7 +290,7 @@ public final class IdentifyJob implements StageJob {
         for (double f : TOP_FRACTIONS) {
           long cut = curve.cut(f);
           b.append(String.format(Locale.ROOT, "%s%s %.1f%% (%d/%d)", b.length() == 0 ? "" : ", ",
-              IdentificationCurve.label(f), 100 * curve.shareAt(f), curve.corruptedInTop(cut), cut));
+              IdentificationCurve.label(f), 100 * curve.shareInTop(f), curve.corruptedInTop(cut), cut));
         }
         ctx.console().line("identify: corrupted share among the culprits: %s; random baseline %.1f%% (%d/%d)",
             b, 100 * curve.baseRate(), curve.corrupted(), n);
@@ -452,7 +458,7 @@ public final class IdentifyJob implements StageJob {
   private static Map<String, Object> topFractions(IdentificationCurve curve) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (double f : TOP_FRACTIONS) {
-      m.put(IdentificationCurve.key(f), curve.shareAt(f));
+      m.put(IdentificationCurve.key(f), curve.shareInTop(f));
     }
     m.put("random_baseline", curve.baseRate());
     return m;

@@ -91,6 +91,11 @@ public final class PipelineJob implements StageJob {
         s.job().validate(run, hadoop);
       }
     }
+    String tracing = String.join(", ", identifyMethods(c).stream().filter(MethodArtefacts::usesCheckpoints).toList());
+    if (!tracing.isEmpty() && (c.nonNegativeInt("train.checkpoints") == 0 || c.getBoolean("train.distributed"))) {
+      throw LetheInputException.of("config key 'train.checkpoints': %s need the training checkpoints, but this"
+          + " pipeline's train keeps none (train.checkpoints = 0 or train.distributed = true)", tracing);
+    }
   }
 
   /** The pipeline starts from the user's data: prepare checks its files when it validates. */

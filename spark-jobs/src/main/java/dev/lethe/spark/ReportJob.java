@@ -3,6 +3,7 @@ package dev.lethe.spark;
 import com.typesafe.config.Config;
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
+import dev.lethe.data.Corruption;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
@@ -103,7 +104,8 @@ public final class ReportJob implements StageJob {
         tradeoffPng = WorkdirLayout.TRADEOFF_PNG;
       }
       page = new ReportPage(wd.root().toString(), Instant.now().toString(), curves, repairs, identificationPng,
-          tradeoffPng, notes);
+          tradeoffPng, notes, curves.stream().anyMatch(IdentificationCurve::hasCorruption) ? corruptions(ctx)
+              : List.of());
       staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_INDEX, page.html().getBytes(StandardCharsets.UTF_8));
       staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_SUMMARY, Json.render(page.summary()));
       var prov = ctx.provenance("report");
@@ -121,6 +123,11 @@ public final class ReportJob implements StageJob {
             pct(c.foundAt(0.10)), c.corrupted(), pct(c.foundAt(0.20)), c.areaUnderCurve());
       }
     }
+    if (!page.identificationTable().isEmpty()) {
+      ctx.console().line("report: identification (corrupted share among the top of each ranking):");
+      page.identificationTable().forEach(l -> ctx.console().line("  %s", l));
+    }
+    page.successDirections().forEach(d -> ctx.console().line("report: %s", d));
     if (!repairs.isEmpty()) {
       ctx.console().line("report: repairs (accuracy before -> after at the chosen operating point):");
       page.repairTable().forEach(l -> ctx.console().line("  %s", l));
@@ -220,6 +227,21 @@ public final class ReportJob implements StageJob {
       }
     }
     return curves;
+  }
+
+  /** The kinds of corruption in data/train.parquet, in the enum's order. */
+  private static List<Corruption> corruptions(JobContext ctx) {
+    Workdir wd = ctx.workdir();
+    ctx.describe("list the kinds of corruption of the training set");
+    List<String> codes = ExampleTables.read(ctx.spark(), wd.path(WorkdirLayout.TRAIN).toString(), ExampleTables.DATA,
+        WorkdirLayout.TRAIN).select("corruption").distinct().as(Encoders.STRING()).collectAsList();
+    List<Corruption> kinds = new ArrayList<>();
+    for (Corruption c : Corruption.values()) {
+      if (c != Corruption.NONE && codes.contains(c.code())) {
+        kinds.add(c);
+      }
+    }
+    return kinds;
   }
 
   /** A culprits table's wall time (prepare + score) from its provenance; NaN when not recorded. */

@@ -11,6 +11,7 @@ import dev.lethe.model.Predictor;
 import dev.lethe.model.TrainOptions;
 import dev.lethe.model.TrainResult;
 import dev.lethe.model.Trainer;
+import dev.lethe.model.TrainingCheckpoints;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
@@ -45,6 +46,7 @@ public final class TrainJob implements StageJob {
     Options.train(c);
     c.getBoolean("train.distributed");
     c.positiveInt("train.averaging-frequency");
+    c.nonNegativeInt("train.checkpoints");
   }
 
   @Override
@@ -64,12 +66,28 @@ public final class TrainJob implements StageJob {
 
     MultiLayerNetwork net = Models.build(mo);
     ctx.describe((distributed ? "distributed" : "driver") + " training");
+    // driver training keeps train.checkpoints parameter checkpoints for TracIn (distributed training keeps none)
+    int keep = distributed ? 0 : ctx.config().nonNegativeInt("train.checkpoints");
+    TrainingCheckpoints.Recorder recorder = keep > 0 ? new TrainingCheckpoints.Recorder() : null;
     TrainResult result = distributed
         ? DistributedTraining.fit(ctx, net, train, to, ctx.config().positiveInt("train.averaging-frequency"))
-        : Trainer.fit(net, train, to);
+        : recorder != null ? Trainer.fitObserved(net, train, to, recorder) : Trainer.fit(net, train, to);
+    TrainingCheckpoints checkpoints = recorder == null ? null : recorder.select(result, keep, to.learningRate());
     double trainAcc = Predictor.accuracy(Predictor.predict(result.model(), train, 256), train.labels());
 
+    // model/checkpoints.bin belongs to model/base.zip: one left without it (a train stage killed in its commit) is
+    // replaced, and one of an earlier model is removed when this run keeps none
+    if (checkpoints != null && !wd.overwrite() && wd.exists(WorkdirLayout.CHECKPOINTS)) {
+      try {
+        wd.fileSystem().delete(wd.path(WorkdirLayout.CHECKPOINTS), false);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot replace " + wd.path(WorkdirLayout.CHECKPOINTS), e);
+      }
+    }
     try (Workdir.Staging out = wd.stage("train")) {
+      if (checkpoints == null && wd.exists(WorkdirLayout.CHECKPOINTS)) {
+        out.remove(WorkdirLayout.CHECKPOINTS);
+      }
       out.writeBytes(WorkdirLayout.BASE_MODEL, ModelFiles.toBytes(result.model()));
       out.writeProvenance(WorkdirLayout.BASE_MODEL, ctx.provenance("train")
           .input(wd, WorkdirLayout.TRAIN)
@@ -82,7 +100,16 @@ public final class TrainJob implements StageJob {
           .put("best_validation_loss", result.bestValidationLoss())
           .put("training_accuracy", trainAcc)
           .put("seconds", result.millis() / 1000.0)
+          .put("checkpoint_epochs", checkpoints == null ? List.of()
+              : checkpoints.checkpoints().stream().map(TrainingCheckpoints.Checkpoint::epoch).toList())
           .toJson());
+      if (checkpoints != null) {
+        out.writeBytes(WorkdirLayout.CHECKPOINTS, checkpoints.toBytes());
+        out.writeProvenance(WorkdirLayout.CHECKPOINTS, ctx.provenance("train").input(wd, WorkdirLayout.TRAIN)
+            .put("fingerprint", checkpoints.modelFingerprint()).put("learning_rate", to.learningRate())
+            .put("checkpoint_epochs", checkpoints.checkpoints().stream().map(TrainingCheckpoints.Checkpoint::epoch)
+                .toList()).toJson());
+      }
       out.commit();
     }
     ctx.console().line("train: %s, %d parameters, %d epochs (best %d, validation loss %.4f), training accuracy"

@@ -258,6 +258,16 @@ class BadInputTest {
         "id " + id + " has label 10, outside [0, 10)");
   }
 
+  /** failures.query-classes naming a class that has no failures (here: no test example at all) stops failures. */
+  @Test
+  void queryClassWithoutFailures() {
+    List<String> out = List.of("failures");
+    Path work = withoutOutputs("query-class", out);
+    SmallWorkdir.rewriteTable(work, "data/test.parquet", df -> df.filter("label != 3"));
+    assertBadInput("failures", SmallWorkdir.run("failures", work, "--set", "failures.query-classes=[1, 3]"), work,
+        out, "config key 'failures.query-classes'", "class 3 has no failures");
+  }
+
   /** A duplicate in another partition: the distributed passes see one block at a time, so the read checks ids. */
   @Test
   void duplicateIds() {

@@ -56,6 +56,15 @@ class PipelineUpfrontTest {
         "lethe pipeline: error: config key 'identify.linear.cg.max-iterations': must be >= 1, got 0");
   }
 
+  /** tracin reads the checkpoints train keeps: a pipeline whose train keeps none stops before prepare. */
+  @Test
+  void tracinWithoutCheckpoints() throws IOException {
+    Path work = SmallWorkdir.newDir("late-checkpoints");
+    assertNothingRan(pipeline(work, "--set", "pipeline.identify-methods=[tracin]", "--set", "train.checkpoints=0"),
+        work, "lethe pipeline: error: config key 'train.checkpoints': tracin need the training checkpoints, but this"
+        + " pipeline's train keeps none (train.checkpoints = 0 or train.distributed = true)");
+  }
+
   @Test
   void missingInputFile() throws IOException {
     Path work = SmallWorkdir.newDir("late-input");

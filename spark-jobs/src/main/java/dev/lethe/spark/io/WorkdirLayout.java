@@ -8,7 +8,7 @@ import java.util.List;
  *
  * <pre>
  * data/train.parquet, data/test.parquet          prepare
- * model/base.zip                                  train
+ * model/base.zip, model/checkpoints.bin           train
  * failures/{query,holdout,benchmark,remaining}.parquet   failures
  * fisher/diag.bin, fisher/logp.bin                fisher
  * culprits/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
@@ -24,6 +24,8 @@ public final class WorkdirLayout {
 
   /** The trained base model theta_hat. */
   public static final String BASE_MODEL = "model/base.zip";
+  /** The training checkpoints TracIn reads ({@link dev.lethe.model.TrainingCheckpoints}). */
+  public static final String CHECKPOINTS = "model/checkpoints.bin";
   /** ewc-influence's updated model theta*. */
   public static final String EWC_UPDATED_MODEL = "model/ewc-updated.zip";
 

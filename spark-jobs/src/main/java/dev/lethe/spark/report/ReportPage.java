@@ -1,5 +1,6 @@
 package dev.lethe.spark.report;
 
+import dev.lethe.data.Corruption;
 import dev.lethe.influence.IdentificationCurve;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,9 +19,22 @@ import java.util.Map;
  * @param identificationPng the identification plot's file name, or null when not drawn
  * @param tradeoffPng the trade-off plot's file name, or null when not drawn
  * @param notes what is missing or could not be drawn, said on the page and in summary.json
+ * @param corruptions the kinds of corruption in the training set (each with the direction that counts as success)
  */
 public record ReportPage(String workdir, String generated, List<IdentificationCurve> curves,
-    List<RepairSummary> repairs, String identificationPng, String tradeoffPng, List<String> notes) {
+    List<RepairSummary> repairs, String identificationPng, String tradeoffPng, List<String> notes,
+    List<Corruption> corruptions) {
+
+  /** A page without corruption kinds. */
+  public ReportPage(String workdir, String generated, List<IdentificationCurve> curves, List<RepairSummary> repairs,
+      String identificationPng, String tradeoffPng, List<String> notes) {
+    this(workdir, generated, curves, repairs, identificationPng, tradeoffPng, notes, List.of());
+  }
+
+  /** One sentence per corruption kind: which direction of its share at the top counts as success. */
+  public List<String> successDirections() {
+    return corruptions.stream().filter(c -> c.success() != null).map(Corruption::successSentence).toList();
+  }
 
   public String html() {
     StringBuilder h = new StringBuilder(16 * 1024);
@@ -51,6 +65,11 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
             + " examples found; a random ranking follows the diagonal.</p>\n");
         h.append("<img src=\"").append(esc(identificationPng))
             .append("\" alt=\"fraction of corrupted training examples found vs fraction inspected\">\n");
+      }
+      if (!successDirections().isEmpty()) {
+        h.append("<p>Which direction counts as success, per kind of corruption in the training set:</p>\n<ul>\n");
+        successDirections().forEach(d -> h.append("<li>").append(esc(d)).append("</li>\n"));
+        h.append("</ul>\n");
       }
       h.append("<table>\n<tr><th class=\"l\">method</th><th>ranked examples</th><th>corrupted</th>");
       for (double f : IdentificationCurve.INSPECTED) {
@@ -120,6 +139,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
     m.put("workdir", workdir);
     m.put("generated", generated);
     m.put("notes", notes);
+    m.put("success_directions", successDirections());
     Map<String, Object> plots = new LinkedHashMap<>();
     plots.put("identification", identificationPng);
     plots.put("repair_tradeoff", tradeoffPng);
@@ -173,6 +193,36 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
   }
 
   /** The console table of the repairs: per method |C|, every set before -> after, status, seconds, chosen point. */
+  /** The top fractions whose corrupted share {@link #identificationTable} lists. */
+  public static final double[] SHARE_AT = {0.01, 0.05, 0.10, 0.20};
+
+  /**
+   * For every ranking of corrupted data: the share of corrupted examples among its top 1/5/10/20% (the base rate for
+   * a random ranking), the area under found-vs-inspected and the identify time; empty without corruption flags.
+   */
+  public List<String> identificationTable() {
+    List<String> lines = new ArrayList<>();
+    List<IdentificationCurve> withFlags = curves.stream().filter(IdentificationCurve::hasCorruption).toList();
+    if (withFlags.isEmpty()) {
+      return lines;
+    }
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-20s", "ranking"));
+    for (double f : SHARE_AT) {
+      head.append(String.format(Locale.ROOT, " %8s", IdentificationCurve.label(f)));
+    }
+    lines.add(head.append(String.format(Locale.ROOT, " %6s %8s", "AUC", "seconds")).toString());
+    for (IdentificationCurve c : withFlags) {
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-20s", c.method()));
+      for (double f : SHARE_AT) {
+        row.append(String.format(Locale.ROOT, " %8s", pct(c.shareInTop(f))));
+      }
+      lines.add(row.append(String.format(Locale.ROOT, " %6.3f %8.1f", c.areaUnderCurve(), c.seconds())).toString());
+    }
+    lines.add(String.format(Locale.ROOT, "(corrupted share among the top of each ranking; base rate %s of %d)",
+        pct(withFlags.get(0).baseRate()), withFlags.get(0).rows()));
+    return lines;
+  }
+
   public List<String> repairTable() {
     List<String> lines = new ArrayList<>();
     if (repairs.isEmpty()) {

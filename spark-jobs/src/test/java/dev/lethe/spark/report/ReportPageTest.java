@@ -3,6 +3,7 @@ package dev.lethe.spark.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.lethe.influence.IdentificationCurve;
 import dev.lethe.treatment.Knobs;
 import dev.lethe.treatment.OperatingPoint;
 import dev.lethe.treatment.RepairEvaluation.Accuracies;
@@ -30,5 +31,23 @@ class ReportPageTest {
     assertThat(rejected.benchmarkChangePoints()).isCloseTo(-3.0, within(1e-12));
     assertThat(page.repairTable().get(1)).contains("REJECTED").contains("25.0%").contains("97.0%")
         .contains("gamma = 0.1, epoch = 3");
+  }
+
+  @Test
+  void identificationTableOfEveryRankingWithItsSuccessDirection() {
+    // 4 corrupted among 20 rows, at ranks 1, 2, 5 and 20
+    IdentificationCurve c = new IdentificationCurve("m", 20, new long[] {20, 5, 1, 2}, 3.5);
+    ReportPage page = new ReportPage("/w", "now", List.of(c, new IdentificationCurve("clean", 20, new long[0], 1)),
+        List.of(), null, null, List.of(), List.of(dev.lethe.data.Corruption.LABEL_FLIP,
+            dev.lethe.data.Corruption.SALT_PEPPER));
+    List<String> t = page.identificationTable();
+    assertThat(t).hasSize(3);
+    assertThat(t.get(0)).contains("top 1%", "top 5%", "top 10%", "top 20%", "AUC");
+    assertThat(t.get(1)).startsWith("m ").contains("100.0%", "50.0%", "0.700", "3.5");
+    assertThat(t.get(2)).contains("base rate 20.0% of 20");
+    assertThat(page.successDirections()).hasSize(2);
+    assertThat(page.successDirections().get(0)).startsWith("label_flip: success = corrupted share at the top above");
+    assertThat(page.successDirections().get(1)).startsWith("salt_pepper: success = corrupted share at the top below");
+    assertThat(page.html()).contains("salt_pepper: success");
   }
 }

@@ -1,0 +1,141 @@
+package dev.lethe.influence;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.ConjugateGradient;
+import dev.lethe.math.PerExampleGradients;
+import dev.lethe.model.TrainingCheckpoints;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TracIn-CP (Pruthi, Liu, Kale, Sundararajan 2020, Eq. 3), over the training checkpoints theta_c of
+ * {@link TrainingCheckpoints} with their learning rates lr_c:
+ *
+ * <pre>
+ *   "tracin":         r(z) = -sum_c lr_c grad log p(z | theta_c) . grad log p(Fq | theta_c)
+ *   "self-influence": r(z) =  sum_c lr_c ||grad log p(z | theta_c)||^2
+ * </pre>
+ *
+ * <p>grad log p(Fq) is the SUM over the failures, as in linear influence. A gradient step on z changes log p(Fq) by
+ * about lr grad log p(z) . grad log p(Fq) (TracIn's "proponents" raise it), so the minus sign ranks the examples
+ * whose training steps lowered the likelihood of the failures first, like r(z) > 0 of EWC-influence. With one
+ * checkpoint at theta_hat, tracin is linear influence with the identity as curvature and gamma = lr.
+ * Self-influence is failure-agnostic: examples the model kept struggling to fit (large gradients, often
+ * mislabelled) come first. Gradients are taken in double precision from the float checkpoints, row by row, so a
+ * score does not depend on the partitioning; log p(z | theta_hat) (the last checkpoint) is reported.
+ */
+public final class TracInInfluence implements InfluenceMethod {
+  private static final Logger LOG = LoggerFactory.getLogger(TracInInfluence.class);
+  public static final String TRACIN = "tracin";
+  public static final String SELF_INFLUENCE = "self-influence";
+
+  private final boolean self;
+
+  private TracInInfluence(boolean self) {
+    this.self = self;
+  }
+
+  public static TracInInfluence tracin() {
+    return new TracInInfluence(false);
+  }
+
+  public static TracInInfluence selfInfluence() {
+    return new TracInInfluence(true);
+  }
+
+  @Override
+  public String name() {
+    return self ? SELF_INFLUENCE : TRACIN;
+  }
+
+  @Override
+  public PreparedInfluence prepare(InfluenceInputs in) {
+    long t0 = System.nanoTime();
+    TrainingCheckpoints cps = in.checkpoints();
+    if (cps == null) {
+      throw LetheInputException.of("%s needs the training checkpoints (train.checkpoints > 0 at the train stage)",
+          name());
+    }
+    if (!self && in.query().size() == 0) {
+      throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", name());
+    }
+    int k = cps.size();
+    double[] lr = new double[k];
+    byte[][] params = new byte[k][];
+    double[][] query = self ? null : new double[k][];
+    Map<String, Object> diag = new LinkedHashMap<>();
+    diag.put("method", name());
+    List<Integer> epochs = new ArrayList<>();
+    List<Double> queryNorms = new ArrayList<>();
+    for (int c = 0; c < k; c++) {
+      TrainingCheckpoints.Checkpoint cp = cps.checkpoints().get(c);
+      lr[c] = cp.learningRate();
+      params[c] = cp.params();
+      epochs.add(cp.epoch());
+      if (!self) {
+        MultiLayerNetwork net = cps.network(c, DataType.DOUBLE);
+        query[c] = PerExampleGradients.sumArray(net, in.query(), 256);
+        queryNorms.add(ConjugateGradient.norm(query[c]));
+      }
+    }
+    diag.put("checkpointEpochs", epochs);
+    diag.put("learningRates", java.util.Arrays.stream(lr).boxed().toList());
+    if (!self) {
+      diag.put("queryGradientNorms", queryNorms);
+    }
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    diag.put("prepareMillis", millis);
+    LOG.info("{}: {} checkpoints (epochs {}) prepared in {} ms", name(), k, epochs, millis);
+    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, in.options().scoreBatchSize()), null, diag);
+  }
+
+  /** query == null: self-influence. */
+  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, int batchSize)
+      implements ScorerSpec {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Scorer open() {
+      List<MultiLayerNetwork> nets = new ArrayList<>();
+      for (byte[] p : params) {
+        nets.add(dev.lethe.math.NetworkBytes.rebuild(config, p, DataType.DOUBLE));
+      }
+      return (ExampleSet block) -> {
+        double[] score = new double[block.size()];
+        double[] logp = new double[block.size()];
+        for (int c = 0; c < nets.size(); c++) {
+          double rate = lr[c];
+          double[] q = query == null ? null : query[c];
+          PerExampleGradients.Visitor add = (row, g) -> {
+            double[] v = g.toDoubleVector();
+            double s = 0;
+            if (q == null) {
+              for (double x : v) {
+                s += x * x;
+              }
+              score[row] += rate * s;
+            } else {
+              for (int j = 0; j < v.length; j++) {
+                s += q[j] * v[j];
+              }
+              score[row] -= rate * s;
+            }
+          };
+          if (c == nets.size() - 1) {
+            PerExampleGradients.forEach(nets.get(c), block, logp, batchSize, add);
+          } else {
+            PerExampleGradients.forEach(nets.get(c), block, add);
+          }
+        }
+        return new ScoredBlock(score, logp, ScoredBlock.nan(score.length));
+      };
+    }
+  }
+}

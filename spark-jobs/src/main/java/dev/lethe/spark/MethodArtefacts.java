@@ -1,0 +1,137 @@
+package dev.lethe.spark;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.Seeds;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.config.Options;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.ConfidentLearning;
+import dev.lethe.influence.ConfidentLearningOptions;
+import dev.lethe.influence.InfluenceInputs;
+import dev.lethe.influence.InfluenceMethod;
+import dev.lethe.influence.InfluenceMethods;
+import dev.lethe.influence.OutOfFold;
+import dev.lethe.influence.OutOfFoldTraining;
+import dev.lethe.influence.TracInInfluence;
+import dev.lethe.model.ModelOptions;
+import dev.lethe.model.Models;
+import dev.lethe.model.TrainOptions;
+import dev.lethe.model.TrainingCheckpoints;
+import dev.lethe.spark.exec.TaskThreads;
+import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.Provenance;
+import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * What the identify methods need beyond theta_hat, the Fisher diagonal and Fq: the training checkpoints of tracin and
+ * self-influence (model/checkpoints.bin from {@code train}), and the out-of-fold probabilities of confident-learning,
+ * whose k fold trainings run here as k Spark tasks in parallel ({@link OutOfFoldTraining}).
+ */
+final class MethodArtefacts {
+  /** Timings and settings of the artefacts, for the culprits table's provenance. */
+  final Map<String, Object> record = new LinkedHashMap<>();
+  private boolean checkpointsRead;
+
+  /** The method of {@code name}, built with its options ({@code identify.confident-learning.score}). */
+  static InfluenceMethod method(LetheConfig c, String name) {
+    InfluenceMethod m = InfluenceMethods.byName(name);
+    return m instanceof ConfidentLearning ? new ConfidentLearning(Options.confidentLearning(c).score()) : m;
+  }
+
+  /** Checks the settings the artefacts read (the pipeline's check). */
+  static void validate(LetheConfig c) {
+    Options.confidentLearning(c);
+  }
+
+  /** Whether method {@code name} reads the training checkpoints. */
+  static boolean usesCheckpoints(String name) {
+    return TracInInfluence.TRACIN.equals(name) || TracInInfluence.SELF_INFLUENCE.equals(name);
+  }
+
+  /** {@code in} with what method {@code name} needs attached; the rest of the methods get {@code in} itself. */
+  InfluenceInputs attach(JobContext ctx, String name, InfluenceInputs in, String fingerprint, String trainPath) {
+    Workdir wd = ctx.workdir();
+    if (usesCheckpoints(name)) {
+      wd.requireInput(WorkdirLayout.CHECKPOINTS, "train");
+      String where = wd.path(WorkdirLayout.CHECKPOINTS).toString();
+      TrainingCheckpoints cps = TrainingCheckpoints.fromBytes(wd.readBytes(WorkdirLayout.CHECKPOINTS), where);
+      if (!cps.modelFingerprint().equals(fingerprint)) {
+        throw LetheInputException.of("%s: checkpoints of another model (theirs ends at %s, model/base.zip is %s):"
+            + " rerun `lethe train --overwrite`", where, cps.modelFingerprint(), fingerprint);
+      }
+      checkpointsRead = true;
+      record.put("checkpoint_epochs", cps.checkpoints().stream().map(TrainingCheckpoints.Checkpoint::epoch).toList());
+      return in.withCheckpoints(cps);
+    }
+    if (ConfidentLearning.NAME.equals(name)) {
+      return in.withOutOfFold(outOfFold(ctx, in.model(), trainPath));
+    }
+    return in;
+  }
+
+  /** Names the artefacts read in {@code prov}. */
+  void inputs(Workdir wd, Provenance prov) {
+    if (checkpointsRead) {
+      prov.input(wd, WorkdirLayout.CHECKPOINTS);
+    }
+  }
+
+  /**
+   * k-fold out-of-fold probabilities: the training set collected in id order and broadcast, one Spark task per fold,
+   * each training the base model's architecture with the training settings ({@code model.*}, {@code train.*}; the
+   * epoch cap {@code identify.confident-learning.max-epochs} when set).
+   */
+  private OutOfFold outOfFold(JobContext ctx, MultiLayerNetwork base, String trainPath) {
+    LetheConfig c = ctx.config();
+    ConfidentLearningOptions o = Options.confidentLearning(c);
+    ModelOptions mo = Options.model(c);
+    TrainOptions t = Options.train(c);
+    TrainOptions to = o.maxEpochs() == 0 ? t : new TrainOptions(t.learningRate(), t.batchSize(), o.maxEpochs(),
+        t.patience(), t.validationFraction(), t.seed());
+    long params = Models.build(mo).numParams();
+    if (params != base.numParams()) {
+      throw LetheInputException.of("config key 'model.architecture': the configured model has %d parameters,"
+          + " model/base.zip %d; confident-learning trains its folds with the base model's architecture", params,
+          base.numParams());
+    }
+    ctx.describe("collect the training set for confident learning's folds");
+    ExampleSet train = OutOfFoldTraining.sortedById(ExampleTables.readCollected(ctx.spark(), trainPath,
+        ExampleTables.DATA, WorkdirLayout.TRAIN, false, ModelFiles.numInputs(base), mo.numClasses(), trainPath));
+    int k = o.folds();
+    if (k > train.size()) {
+      throw LetheInputException.of("config key 'identify.confident-learning.folds': %d folds for %d training"
+          + " examples", k, train.size());
+    }
+    int[] fold = OutOfFoldTraining.foldOf(train.ids(), k, Seeds.derive(ctx.seed(), "identify.confident-learning"));
+    int threads = c.nonNegativeInt("spark.nd4j-task-threads");
+    long t0 = System.nanoTime();
+    Broadcast<ExampleSet> data = ctx.jsc().broadcast(train);
+    TaskThreads.Setting driverThreads = TaskThreads.current();
+    List<OutOfFoldTraining.Fold> folds;
+    try {
+      ctx.describe("confident learning: train " + k + " folds in parallel");
+      folds = ctx.jsc().parallelize(IntStream.range(0, k).boxed().toList(), k).map(f -> {
+        TaskThreads.limit(threads);
+        return OutOfFoldTraining.trainFold(data.value(), fold, f, mo, to);
+      }).collect();
+    } finally {
+      TaskThreads.restore(driverThreads);
+      data.destroy();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    record.put("folds", k);
+    record.put("fold_training_seconds", seconds);
+    record.put("fold_epochs", folds.stream().map(OutOfFoldTraining.Fold::epochs).toList());
+    ctx.console().line("identify: confident-learning trained %d folds in %.1f s (%s)", k, seconds,
+        ctx.spark().sparkContext().master());
+    return OutOfFoldTraining.assemble(train, folds);
+  }
+}
