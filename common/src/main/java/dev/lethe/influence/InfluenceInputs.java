@@ -18,9 +18,20 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param seed the run's seed (methods derive their own streams from it)
  * @param baseLogLik log p(z | theta_hat) of every training example as the fisher stage computed it (for the model's
  *     fingerprint; may be null: ewc-influence then computes it in its scoring pass)
+ * @param benchmark the benchmark cases B (given to methods whose {@link InfluenceMethod#needsBenchmark} is true; may
+ *     be null otherwise)
+ * @param train the whole training set D (given to methods whose {@link InfluenceMethod#needsTrainingSet} is true;
+ *     may be null otherwise)
  */
 public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
-    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
+    ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik,
+    ExampleSet benchmark, ExampleSet train) {
+
+  /** Inputs without B and the whole training set. */
+  public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
+      ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
+    this(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, null, null);
+  }
 
   /** Inputs without the fisher stage's log-likelihoods. */
   public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
@@ -35,5 +46,16 @@ public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, Ex
     if (trainSize < 1) {
       throw new IllegalArgumentException("trainSize must be >= 1, got " + trainSize);
     }
+  }
+
+  /** These inputs with the benchmark cases B. */
+  public InfluenceInputs withBenchmark(ExampleSet b) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, b, train);
+  }
+
+  /** These inputs with the whole training set D. */
+  public InfluenceInputs withTrain(ExampleSet d) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, benchmark,
+        d);
   }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 /** The registry of influence methods by configuration name. */
 public final class InfluenceMethods {
   private static final List<String> NAMES = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
-      RandomInfluence.NAME, OracleInfluence.NAME);
+      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME);
 
   private InfluenceMethods() {}
 
@@ -21,8 +21,23 @@ public final class InfluenceMethods {
       case LinearInfluence.LISSA -> LinearInfluence.lissa();
       case RandomInfluence.NAME -> new RandomInfluence();
       case OracleInfluence.NAME -> new OracleInfluence();
+      case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.defaults());
       default -> throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)",
           name, String.join(", ", NAMES));
+    };
+  }
+
+  /**
+   * The method {@code name} with its options from {@code c} (the data-valuation methods read their own keys; the
+   * others take theirs from {@link InfluenceOptions}).
+   *
+   * @throws LetheInputException for an unknown name or a bad option, naming the key
+   */
+  public static InfluenceMethod byName(String name, dev.lethe.config.LetheConfig c) {
+    String n = name == null ? "" : name.trim();
+    return switch (n) {
+      case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
+      default -> byName(name);
     };
   }
 

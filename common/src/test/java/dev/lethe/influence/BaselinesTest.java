@@ -49,7 +49,7 @@ class BaselinesTest {
   @Test
   void unknownMethodListsTheKnownOnes() {
     assertThat(InfluenceMethods.names()).containsExactly("ewc-influence", "linear-cg", "linear-lissa", "random",
-        "oracle");
+        "oracle", "puma");
     for (String n : InfluenceMethods.names()) {
       assertThat(InfluenceMethods.byName(n).name()).isEqualTo(n);
     }

@@ -15,6 +15,7 @@ import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.influence.InfluenceOptions;
 import dev.lethe.influence.LinearInfluence;
 import dev.lethe.influence.PreparedInfluence;
+import dev.lethe.influence.PumaInfluence;
 import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
@@ -114,7 +115,7 @@ public final class IdentifyJob {
 
   /** Checks the identify settings of {@code identify.method} without running anything (the pipeline's check). */
   static void validate(LetheConfig c) {
-    InfluenceMethods.byName(c.getString("identify.method"));
+    InfluenceMethods.byName(c.getString("identify.method"), c);
     Options.influence(c);
     c.nonNegativeInt("identify.partitions");
     c.positiveInt("identify.linear.curvature-samples");
@@ -126,10 +127,12 @@ public final class IdentifyJob {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
     validate(c);
-    InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"));
+    InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"), c);
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
-    boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
+    // the methods that solve with identify.linear's curvature
+    boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name)
+        || PumaInfluence.NAME.equals(name);
     String out = culprits(name);
     wd.requireWritable(ewc ? List.of(out, ModelFiles.EWC_UPDATED) : List.of(out));
     InfluenceOptions options = Options.influence(c);
@@ -165,7 +168,7 @@ public final class IdentifyJob {
     // the diagonal curvature) does not wait for the training table: it is read and checked (footers, schema, unique
     // ids, row count: Spark jobs) on another thread while the driver prepares. A bad table is then reported after the
     // preparation. The preparation's N is the Fisher's row count (it only has to be positive there).
-    boolean overlap = !needsSample && fisher != null;
+    boolean overlap = !needsSample && !method.needsTrainingSet() && fisher != null;
     java.util.function.Supplier<ExampleTables.Table> readTrain = () -> {
       ctx.describe("read the training table");
       long start = System.nanoTime();
@@ -193,7 +196,19 @@ public final class IdentifyJob {
       ctx.describe("prepare " + name + " on the driver");
       InfluenceInputs inputs = new InfluenceInputs(net, fisher, query, sample,
           overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik);
-      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
+      if (method.needsBenchmark()) {
+        wd.requireInput(FailuresJob.BENCHMARK, "failures");
+        String benchmarkPath = wd.path(FailuresJob.BENCHMARK).toString();
+        inputs = inputs.withBenchmark(ExampleTables.readCollected(ctx.spark(), benchmarkPath, ExampleTables.FAILURES,
+            FailuresJob.BENCHMARK, true, numFeatures, numClasses, benchmarkPath));
+      }
+      if (method.needsTrainingSet()) {
+        ctx.describe("collect the training set for " + name);
+        inputs = inputs.withTrain(ExampleTables.collect(trainTable.rows()
+            .select("id", "features", "label", "original_label", "corruption"), true, numFeatures, numClasses, trainPath));
+      }
+      InfluenceInputs prepareInputs = inputs;
+      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(prepareInputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();
