@@ -1,12 +1,13 @@
 package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.valuation.KnnShapleyInfluence;
 import java.util.List;
 
 /** The registry of influence methods by configuration name. */
 public final class InfluenceMethods {
   private static final List<String> NAMES = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
-      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME);
+      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME);
 
   private InfluenceMethods() {}
 
@@ -22,6 +23,7 @@ public final class InfluenceMethods {
       case RandomInfluence.NAME -> new RandomInfluence();
       case OracleInfluence.NAME -> new OracleInfluence();
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.defaults());
+      case KnnShapleyInfluence.NAME -> new KnnShapleyInfluence(10, Runtime.getRuntime().availableProcessors());
       default -> throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)",
           name, String.join(", ", NAMES));
     };
@@ -37,6 +39,7 @@ public final class InfluenceMethods {
     String n = name == null ? "" : name.trim();
     return switch (n) {
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
+      case KnnShapleyInfluence.NAME -> KnnShapleyInfluence.from(c);
       default -> byName(name);
     };
   }

@@ -49,7 +49,7 @@ class BaselinesTest {
   @Test
   void unknownMethodListsTheKnownOnes() {
     assertThat(InfluenceMethods.names()).containsExactly("ewc-influence", "linear-cg", "linear-lissa", "random",
-        "oracle", "puma");
+        "oracle", "puma", "knn-shapley");
     for (String n : InfluenceMethods.names()) {
       assertThat(InfluenceMethods.byName(n).name()).isEqualTo(n);
     }

@@ -104,6 +104,7 @@ public final class RepairJob {
         throw LetheInputException.of("config key 'repair.culprits': '%s' is not a table name (culprits/<name>.parquet;"
             + " letters, digits, '.', '_', '-')", culprits);
       }
+      selection.requireFits(culprits);
       boolean distributed = c.getBoolean("repair.finetune.distributed");
       int averaging = c.positiveInt("train.averaging-frequency");
       return new Plan(method, selection, options, guardrail, culprits, distributed, averaging,
@@ -353,6 +354,7 @@ public final class RepairJob {
   static String describe(Selection s) {
     return switch (s.policy()) {
       case POSITIVE -> "r(z) > 0";
+      case NEGATIVE -> "value < 0";
       case TOP_K -> "top " + s.k();
       case TOP_FRACTION -> "top " + Console.plain(100 * s.fraction()) + "%";
     };
