@@ -15,10 +15,12 @@ import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.treatment.Align;
 import dev.lethe.treatment.EwcDeletion;
 import dev.lethe.treatment.Finetune;
 import dev.lethe.treatment.NewtonRemoval;
 import dev.lethe.treatment.Knobs;
+import dev.lethe.treatment.LabelAlignment;
 import dev.lethe.treatment.OperatingPoint;
 import dev.lethe.treatment.OperatingPointSearch;
 import dev.lethe.treatment.PathRecorder.SettingOutcome;
@@ -240,7 +242,8 @@ public final class RepairJob {
             sets.remaining().size(), sets.testSize()),
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
-        new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds));
+        new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),
+        Align.NAME.equals(name) ? LabelAlignment.of(in).changes(corruptedInTrain > 0) : null);
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
@@ -366,6 +369,7 @@ public final class RepairJob {
       case EwcDeletion.NAME -> "repair.ewc-deletion";
       case NewtonRemoval.NAME -> "repair.newton-removal";
       case PumaPatching.NAME -> "repair.puma";
+      case Align.NAME -> "repair.align";
       default -> "repair.finetune";
     };
     Map<String, Object> h = new LinkedHashMap<>();
