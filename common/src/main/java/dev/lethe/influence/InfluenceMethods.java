@@ -2,12 +2,16 @@ package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.valuation.KnnShapleyInfluence;
+import dev.lethe.valuation.PermutationRunner;
+import dev.lethe.valuation.TmcShapleyInfluence;
+import dev.lethe.valuation.TmcShapleyOptions;
 import java.util.List;
 
 /** The registry of influence methods by configuration name. */
 public final class InfluenceMethods {
   private static final List<String> NAMES = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
-      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME);
+      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME,
+      TmcShapleyInfluence.NAME);
 
   private InfluenceMethods() {}
 
@@ -24,6 +28,8 @@ public final class InfluenceMethods {
       case OracleInfluence.NAME -> new OracleInfluence();
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.defaults());
       case KnnShapleyInfluence.NAME -> new KnnShapleyInfluence(10, Runtime.getRuntime().availableProcessors());
+      case TmcShapleyInfluence.NAME -> new TmcShapleyInfluence(TmcShapleyOptions.defaults(),
+          PermutationRunner.local(Runtime.getRuntime().availableProcessors()));
       default -> throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)",
           name, String.join(", ", NAMES));
     };
@@ -40,6 +46,7 @@ public final class InfluenceMethods {
     return switch (n) {
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
       case KnnShapleyInfluence.NAME -> KnnShapleyInfluence.from(c);
+      case TmcShapleyInfluence.NAME -> TmcShapleyInfluence.from(c);
       default -> byName(name);
     };
   }

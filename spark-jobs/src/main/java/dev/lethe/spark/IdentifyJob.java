@@ -30,6 +30,9 @@ import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.valuation.PermutationRunner;
+import dev.lethe.valuation.ShapleyGame;
+import dev.lethe.valuation.TmcShapleyInfluence;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,7 +130,10 @@ public final class IdentifyJob {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
     validate(c);
-    InfluenceMethod method = InfluenceMethods.byName(c.getString("identify.method"), c);
+    InfluenceMethod configured = InfluenceMethods.byName(c.getString("identify.method"), c);
+    // tmc-shapley's permutations run as Spark tasks
+    InfluenceMethod method = configured instanceof TmcShapleyInfluence tmc
+        ? tmc.withRunner(permutationTasks(ctx, ctx.partitions("identify.partitions"))) : configured;
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
     // the methods that solve with identify.linear's curvature
@@ -309,6 +315,24 @@ public final class IdentifyJob {
       TaskThreads.restore(driverThreads);
       spec.destroy();
     }
+  }
+
+  /**
+   * tmc-shapley's permutations as Spark tasks: each round's permutation indices in at most {@code partitions} slices,
+   * each task running whole permutations of the broadcast game; the results come back in permutation order.
+   */
+  static PermutationRunner permutationTasks(JobContext ctx, int partitions) {
+    return (game, from, count) -> {
+      ctx.describe("tmc-shapley: permutations " + from + " to " + (from + count - 1));
+      Broadcast<ShapleyGame> shared = ctx.jsc().broadcast(game);
+      try {
+        List<Long> ts = java.util.stream.LongStream.range(from, from + count).boxed().toList();
+        return ctx.jsc().parallelize(ts, Math.max(1, Math.min(count, partitions)))
+            .map(t -> shared.value().permutation(t)).collect();
+      } finally {
+        shared.destroy();
+      }
+    };
   }
 
   /**

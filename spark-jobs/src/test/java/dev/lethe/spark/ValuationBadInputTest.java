@@ -43,6 +43,13 @@ class ValuationBadInputTest {
   }
 
   @Test
+  void shapleyBudgetOfZero() {
+    Path wd = StageFixture.newDir("valuation-bad-budget");
+    assertBadInput(StageFixture.run("identify", wd, with("identify.tmc-shapley.max-permutations=0"), "--method",
+        "tmc-shapley"), wd, "culprits/tmc-shapley.parquet", "identify.tmc-shapley.max-permutations");
+  }
+
+  @Test
   void emptyCalibrationSet() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
     IdentifyJobTest.deleteTree(wd.resolve("culprits"));
