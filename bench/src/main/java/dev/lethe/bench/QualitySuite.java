@@ -5,6 +5,7 @@ import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.LinearInfluence;
 import dev.lethe.influence.OracleInfluence;
+import dev.lethe.influence.PumaInfluence;
 import dev.lethe.influence.RandomInfluence;
 import dev.lethe.spark.IdentifyJob;
 import dev.lethe.spark.RepairJob;
@@ -20,6 +21,8 @@ import dev.lethe.treatment.OperatingPointSearch;
 import dev.lethe.treatment.RepairEvaluation;
 import dev.lethe.treatment.RepairReport;
 import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.valuation.KnnShapleyInfluence;
+import dev.lethe.valuation.TmcShapleyInfluence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +45,8 @@ final class QualitySuite {
   static final String FINETUNE_SWEEP = "finetune-sweep";
   static final String TIMING = "timing";
   static final List<String> IDENTIFY_METHODS = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
-      RandomInfluence.NAME, OracleInfluence.NAME);
+      RandomInfluence.NAME, OracleInfluence.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME,
+      TmcShapleyInfluence.NAME);
   /** The ranking the treatments and the fine-tuning sweep use. */
   static final String RANKING = EwcInfluence.NAME;
   /** The paper's protocol size: sweep sizes are given for it and scaled to the actual training-set size. */

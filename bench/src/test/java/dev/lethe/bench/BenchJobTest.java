@@ -23,12 +23,14 @@ import org.junit.jupiter.api.Test;
  * epochs and iterations): the files it writes and the sanity of what it measured, and its argument checks.
  */
 class BenchJobTest {
-  static final List<String> METHODS = List.of("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle");
+  static final List<String> METHODS = List.of("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "puma",
+      "knn-shapley", "tmc-shapley");
   static final List<String> TINY = List.of("data.train-size=400", "data.test-size=300", "model.architecture=mlp",
       "train.max-epochs=3", "identify.ewc.max-epochs=5", "identify.linear.curvature-samples=100",
       "identify.linear.cg.max-iterations=30", "identify.linear.lissa.depth=50", "repair.ewc-deletion.max-epochs=3",
       "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
-      "repair.finetune.max-epochs=1");
+      "repair.finetune.max-epochs=1", "identify.tmc-shapley.max-permutations=2",
+      "identify.tmc-shapley.check-every=2", "identify.tmc-shapley.fit-max-iterations=10");
   static Path root;
   static StageFixture.Run run;
 
@@ -105,7 +107,7 @@ class BenchJobTest {
     // repair: every treatment, whether each guardrail accepted a point, and the accepted points' changes
     assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("accepted_delta1"))
         .extracting(Row::method).containsExactly("ewc-deletion", "newton-removal", "finetune", "finetune-fq",
-            "finetune-combined", "puma");
+            "finetune-combined", "puma", "align");
     for (String delta : List.of("_delta1", "_delta2")) {
       List<Row> accepted = rows.stream().filter(r -> r.experiment().equals("treatment")
           && r.metric().equals("accepted" + delta)).toList();

@@ -10,6 +10,9 @@
  *       ({@link dev.lethe.influence.EwcUpdate}) and score r(z) = log p(z | theta_hat) - log p(z | theta*).
  *   <li>{@link dev.lethe.influence.LinearInfluence} ("linear-cg", "linear-lissa", Eq. 9): the first-order
  *       approximation r(z) = -gamma grad log p(z)^T (F + damping I)^-1 grad log p(Fq).
+ *   <li>{@link dev.lethe.influence.PumaInfluence} ("puma"): PUMA's data value psi(z) = grad C^T (F + damping I)^-1
+ *       grad L(z) for a chosen performance metric C ({@link dev.lethe.influence.PumaMetric}).
+ *   <li>The data-valuation methods "knn-shapley" and "tmc-shapley" live in {@link dev.lethe.valuation}.
  *   <li>{@link dev.lethe.influence.RandomInfluence} ("random") and {@link dev.lethe.influence.OracleInfluence}
  *       ("oracle", evaluation only): baselines.
  * </ul>

@@ -55,18 +55,11 @@ public final class KnnShapleyInfluence implements InfluenceMethod {
   @Override
   public PreparedInfluence prepare(InfluenceInputs in) {
     long t0 = System.nanoTime();
-    ExampleSet train = in.train();
-    if (train == null || train.size() == 0) {
-      throw new IllegalArgumentException(NAME + " needs the whole training set");
-    }
-    if (in.query().size() == 0) {
-      throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", NAME);
-    }
-    int batch = in.options().scoreBatchSize();
-    double[][] zTrain = PenultimateFeatures.of(in.model(), train, batch);
-    double[][] zQuery = PenultimateFeatures.of(in.model(), in.query(), batch);
+    EmbeddedInputs e = EmbeddedInputs.of(in, NAME);
+    ExampleSet train = e.train();
+    double[][] zTrain = e.x();
     long t1 = System.nanoTime();
-    double[] values = KnnShapley.values(zTrain, train.labels(), zQuery, in.query().labels(), k, threads);
+    double[] values = KnnShapley.values(zTrain, train.labels(), e.q(), in.query().labels(), k, threads);
     long t2 = System.nanoTime();
     double total = 0;
     int negative = 0;

@@ -26,6 +26,16 @@ final class SoftmaxHead {
    */
   static int fit(double[][] x, int[] y, int[] rows, int m, int k, double lambda, double tolerance, int maxIterations,
       double[] w) {
+    return fit(x, y, rows, m, k, lambda, tolerance, maxIterations, w, new double[1]);
+  }
+
+  /**
+   * As {@link #fit(double[][], int[], int[], int, int, double, double, int, double[])}, starting with the step size
+   * {@code step[0]} when it is positive (the last step of a previous fit on a similar set, which saves the first
+   * iterations' search) and leaving the last step there.
+   */
+  static int fit(double[][] x, int[] y, int[] rows, int m, int k, double lambda, double tolerance, int maxIterations,
+      double[] w, double[] step) {
     if (m == 0) {
       java.util.Arrays.fill(w, 0);
       return 0;
@@ -37,7 +47,7 @@ final class SoftmaxHead {
     double[] trial = new double[p];
     double f = objective(x, y, rows, m, k, lambda, w, g);
     double limit = tolerance * (1 + m);
-    double step = 1.0 / (lambda + 0.5 * m);
+    double a = step[0] > 0 ? step[0] : 1.0 / (lambda + 0.5 * m);
     int it = 0;
     while (it < maxIterations && norm(g) > limit) {
       System.arraycopy(w, 0, wPrev, 0, p);
@@ -45,13 +55,13 @@ final class SoftmaxHead {
       double fNew;
       while (true) {
         for (int j = 0; j < p; j++) {
-          trial[j] = w[j] - step * g[j];
+          trial[j] = w[j] - a * g[j];
         }
         fNew = objective(x, y, rows, m, k, lambda, trial, g);
-        if (fNew <= f || step < 1e-20) {
+        if (fNew <= f || a < 1e-20) {
           break;
         }
-        step /= 2;
+        a /= 2;
       }
       System.arraycopy(trial, 0, w, 0, p);
       f = fNew;
@@ -64,9 +74,10 @@ final class SoftmaxHead {
         sy += s * d;
       }
       // Barzilai-Borwein: the step of the secant's curvature along the last move
-      step = sy > 0 ? ss / sy : step;
+      a = sy > 0 ? ss / sy : a;
       it++;
     }
+    step[0] = a;
     return it;
   }
 

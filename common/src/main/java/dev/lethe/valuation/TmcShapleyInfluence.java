@@ -1,6 +1,5 @@
 package dev.lethe.valuation;
 
-import dev.lethe.LetheInputException;
 import dev.lethe.Seeds;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.data.ExampleSet;
@@ -55,18 +54,11 @@ public final class TmcShapleyInfluence implements InfluenceMethod {
   @Override
   public PreparedInfluence prepare(InfluenceInputs in) {
     long t0 = System.nanoTime();
-    ExampleSet train = in.train();
-    if (train == null || train.size() == 0) {
-      throw new IllegalArgumentException(NAME + " needs the whole training set");
-    }
-    if (in.query().size() == 0) {
-      throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", NAME);
-    }
-    int batch = in.options().scoreBatchSize();
-    double[][] x = PenultimateFeatures.of(in.model(), train, batch);
-    double[][] q = PenultimateFeatures.of(in.model(), in.query(), batch);
-    int k = (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) in.model().getLayerWiseConfigurations()
-        .getConf(in.model().getnLayers() - 1).getLayer()).getNOut();
+    EmbeddedInputs emb = EmbeddedInputs.of(in, NAME);
+    ExampleSet train = emb.train();
+    double[][] x = emb.x();
+    double[][] q = emb.q();
+    int k = emb.numClasses();
     ShapleyGame game = ShapleyGame.of(x, train.labels(), q, in.query().labels(), k,
         TmcShapleyOptions.LOG_LIKELIHOOD.equals(options.utility()), options.l2(), options.fitTolerance(),
         options.fitMaxIterations(), options.truncationTolerance(), Seeds.derive(in.seed(), NAME));
