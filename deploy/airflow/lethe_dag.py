@@ -37,8 +37,10 @@ MAIN_CLASSES = {
     "repair": "dev.lethe.spark.RepairJob",
     "report": "dev.lethe.spark.ReportJob",
 }
-IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle"]
-REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"]
+IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "puma", "knn-shapley",
+                    "tmc-shapley"]
+REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma",
+                  "align"]
 
 SPARK_CONN_ID = "spark_default"
 
