@@ -30,7 +30,7 @@ final class CurvatureSolve {
    * The solution s of (F + damping I) s = b at {@code in.model()}; the curvature's and solver's figures go into
    * {@code diag}.
    *
-   * @param method names the method in messages; its name also derives LiSSA's seed stream
+   * @param method names the method in messages
    * @param lissa LiSSA instead of conjugate gradients
    */
   static double[] solve(InfluenceInputs in, double[] b, boolean lissa, String method, Map<String, Object> diag) {
@@ -69,8 +69,9 @@ final class CurvatureSolve {
       diag.put("gradientsPrecomputed", f.precomputed());
     }
     if (lissa) {
+      // one LiSSA stream for every method, so that the same right-hand side gets the same solution
       return Lissa.solve(damped, minibatch, minibatchBound, b, o.damping(), o.lissaScale(), o.lissaDepth(),
-          o.lissaRepeats(), Seeds.derive(in.seed(), method), diag);
+          o.lissaRepeats(), Seeds.derive(in.seed(), LinearInfluence.LISSA), diag);
     }
     ConjugateGradient.Result r = ConjugateGradient.solve(damped, b, o.cgMaxIterations(), o.cgTolerance(), jacobi);
     diag.put("cgIterations", r.iterations());

@@ -54,7 +54,12 @@ public record PumaOptions(String metric, int recallClass, String calibrationSet,
 
   /** The defaults of conf/reference.conf. */
   public static PumaOptions defaults() {
-    return new PumaOptions(QUERY_LOSS, -1, QUERY_AND_BENCHMARK, 10, CG);
+    return new PumaOptions(QUERY_LOSS, -1, QUERY_AND_BENCHMARK, 10, LISSA);
+  }
+
+  /** These options with another solver. */
+  public PumaOptions withSolver(String s) {
+    return new PumaOptions(metric, recallClass, calibrationSet, calibrationBins, s);
   }
 
   /** These options with the metric named as in {@code identify.puma.metric}, for {@code numClasses} classes. */

@@ -79,10 +79,15 @@ class PumaInfluenceTest {
 
   @Test
   void queryLossValueIsLinearInfluenceOverGammaTimesFq() {
-    for (String curvature : List.of("full", "diagonal")) {
-      InfluenceOptions o = options(curvature);
-      double[] r = LinearInfluence.cg().prepare(inputs(o)).spec().open().score(train).score();
-      PreparedInfluence p = new PumaInfluence(metric("query-loss")).prepare(inputs(o));
+    for (String solver : List.of("cg-full", "cg-diagonal", "lissa-full")) {
+      boolean lissa = solver.startsWith("lissa");
+      InfluenceOptions full = options(solver.substring(solver.indexOf('-') + 1));
+      // a short LiSSA recursion: the equality holds for any depth (both methods draw the same minibatches)
+      InfluenceOptions o = lissa ? full.withLissa(0, 200, 1, 50) : full;
+      double[] r = (lissa ? LinearInfluence.lissa() : LinearInfluence.cg()).prepare(inputs(o)).spec().open()
+          .score(train).score();
+      PreparedInfluence p = new PumaInfluence(metric("query-loss").withSolver(lissa ? "lissa" : "cg"))
+          .prepare(inputs(o));
       double[] psi = p.spec().open().score(train).score();
       // the spec survives serialisation, as when shipped to Spark executors
       assertThat(ConvexInfluenceCheckTest.roundTrip(p.spec()).open().score(train).score()).isEqualTo(psi);
@@ -93,8 +98,8 @@ class PumaInfluenceTest {
         maxDiff = Math.max(maxDiff, Math.abs(scale * psi[i] - r[i]));
         maxAbs = Math.max(maxAbs, Math.abs(r[i]));
       }
-      System.err.printf("puma query-loss vs linear-cg (%s): max |gamma |Fq| psi - r| = %.3g, max |r| = %.3g%n",
-          curvature, maxDiff, maxAbs);
+      System.err.printf("puma query-loss vs linear influence (%s): max |gamma |Fq| psi - r| = %.3g, max |r| = %.3g%n",
+          solver, maxDiff, maxAbs);
       assertThat(maxAbs).isGreaterThan(0);
       assertThat(maxDiff).isLessThanOrEqualTo(1e-9 * maxAbs);
     }
@@ -126,7 +131,7 @@ class PumaInfluenceTest {
     // psi(z) predicts the change of C from up-weighting z by epsilon: dC ~ -epsilon psi(z); check the sign and size
     // against refitting with z's weight doubled (epsilon = 1 / N of the sum objective); H is the empirical Fisher, not
     // the Hessian of the refit objective, hence the 50% tolerance
-    PumaOptions o = metric("benchmark-accuracy");
+    PumaOptions o = metric("benchmark-accuracy").withSolver("cg");
     double[] psi = new PumaInfluence(o).prepare(inputs(options("full"))).spec().open().score(train).score();
     int top = 0;
     for (int i = 1; i < psi.length; i++) {
