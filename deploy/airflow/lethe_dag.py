@@ -38,8 +38,9 @@ MAIN_CLASSES = {
     "report": "dev.lethe.spark.ReportJob",
 }
 IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin",
-                    "self-influence", "confident-learning"]
-REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"]
+                    "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley"]
+REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma",
+                  "align"]
 
 SPARK_CONN_ID = "spark_default"
 

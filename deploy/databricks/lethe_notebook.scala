@@ -16,9 +16,10 @@ dbutils.widgets.text("workdir", "dbfs:/FileStore/lethe/runs/run1", "workdir")
 dbutils.widgets.text("config", "", "config file (optional)")
 dbutils.widgets.dropdown("identify_method", "ewc-influence",
   Seq("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin", "self-influence",
-    "confident-learning"), "identify.method")
+    "confident-learning", "puma", "knn-shapley", "tmc-shapley"), "identify.method")
 dbutils.widgets.dropdown("repair_method", "ewc-deletion",
-  Seq("ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma"), "repair.method")
+  Seq("ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma", "align"),
+  "repair.method")
 dbutils.widgets.text("sets", "", "--set key=value; key=value")
 dbutils.widgets.dropdown("overwrite", "false", Seq("false", "true"), "overwrite")
 dbutils.widgets.text("stages", "prepare,train,failures,fisher,identify,repair,report", "stages")

@@ -6,6 +6,7 @@ import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.LinearInfluence;
 import dev.lethe.influence.OracleInfluence;
+import dev.lethe.influence.PumaInfluence;
 import dev.lethe.influence.RandomInfluence;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
@@ -21,6 +22,7 @@ import dev.lethe.treatment.OperatingPointSearch;
 import dev.lethe.treatment.RepairEvaluation;
 import dev.lethe.treatment.RepairReport;
 import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.valuation.KnnShapleyInfluence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,7 +47,7 @@ final class QualitySuite {
   static final List<String> IDENTIFY_METHODS = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
       RandomInfluence.NAME, OracleInfluence.NAME, dev.lethe.influence.TracInInfluence.TRACIN,
       dev.lethe.influence.TracInInfluence.SELF_INFLUENCE, dev.lethe.influence.LossInfluence.NAME,
-      dev.lethe.influence.ConfidentLearning.NAME);
+      dev.lethe.influence.ConfidentLearning.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME);
   /** The ranking the treatments and the fine-tuning sweep use. */
   static final String RANKING = EwcInfluence.NAME;
   /** The paper's protocol size: sweep sizes are given for it and scaled to the actual training-set size. */

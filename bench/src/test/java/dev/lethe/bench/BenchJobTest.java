@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class BenchJobTest {
   static final List<String> METHODS = List.of("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle",
-      "tracin", "self-influence", "loss", "confident-learning");
+      "tracin", "self-influence", "loss", "confident-learning", "puma", "knn-shapley");
   static final List<String> TINY = List.of("data.train-size=400", "data.test-size=300", "model.architecture=mlp",
       "train.max-epochs=3", "identify.ewc.max-epochs=5", "identify.linear.curvature-samples=100",
       "identify.linear.cg.max-iterations=30", "identify.linear.lissa.depth=50", "repair.ewc-deletion.max-epochs=3",
@@ -106,7 +106,7 @@ class BenchJobTest {
     // repair: every treatment, whether each guardrail accepted a point, and the accepted points' changes
     assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("accepted_delta1"))
         .extracting(Row::method).containsExactly("ewc-deletion", "newton-removal", "finetune", "finetune-fq",
-            "finetune-combined", "puma");
+            "finetune-combined", "puma", "align");
     for (String delta : List.of("_delta1", "_delta2")) {
       List<Row> accepted = rows.stream().filter(r -> r.experiment().equals("treatment")
           && r.metric().equals("accepted" + delta)).toList();

@@ -22,10 +22,14 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param checkpoints the training checkpoints (tracin and self-influence; may be null otherwise)
  * @param outOfFold out-of-fold predicted probabilities of every training example (confident-learning; may be null
  *     otherwise)
+ * @param benchmark the benchmark cases B (given to methods whose {@link InfluenceMethod#needsBenchmark} is true; may
+ *     be null otherwise)
+ * @param train the whole training set D (given to methods whose {@link InfluenceMethod#needsTrainingSet} is true;
+ *     may be null otherwise)
  */
 public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
     ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik,
-    TrainingCheckpoints checkpoints, OutOfFold outOfFold) {
+    TrainingCheckpoints checkpoints, OutOfFold outOfFold, ExampleSet benchmark, ExampleSet train) {
 
   /** Inputs without the fisher stage's log-likelihoods. */
   public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
@@ -33,22 +37,10 @@ public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, Ex
     this(model, fisher, query, curvatureSample, trainSize, options, seed, null);
   }
 
-  /** Inputs without checkpoints and out-of-fold probabilities. */
+  /** Inputs without checkpoints, out-of-fold probabilities, B and the whole training set. */
   public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
       ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik) {
-    this(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, null, null);
-  }
-
-  /** These inputs with the training checkpoints. */
-  public InfluenceInputs withCheckpoints(TrainingCheckpoints c) {
-    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, c,
-        outOfFold);
-  }
-
-  /** These inputs with the out-of-fold probabilities. */
-  public InfluenceInputs withOutOfFold(OutOfFold o) {
-    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
-        checkpoints, o);
+    this(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, null, null, null, null);
   }
 
   public InfluenceInputs {
@@ -58,5 +50,29 @@ public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, Ex
     if (trainSize < 1) {
       throw new IllegalArgumentException("trainSize must be >= 1, got " + trainSize);
     }
+  }
+
+  /** These inputs with the training checkpoints. */
+  public InfluenceInputs withCheckpoints(TrainingCheckpoints c) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, c,
+        outOfFold, benchmark, train);
+  }
+
+  /** These inputs with the out-of-fold probabilities. */
+  public InfluenceInputs withOutOfFold(OutOfFold o) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
+        checkpoints, o, benchmark, train);
+  }
+
+  /** These inputs with the benchmark cases B. */
+  public InfluenceInputs withBenchmark(ExampleSet b) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
+        checkpoints, outOfFold, b, train);
+  }
+
+  /** These inputs with the whole training set D. */
+  public InfluenceInputs withTrain(ExampleSet d) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
+        checkpoints, outOfFold, benchmark, d);
   }
 }

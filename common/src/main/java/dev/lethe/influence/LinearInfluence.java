@@ -1,19 +1,12 @@
 package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
-import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.ConjugateGradient;
-import dev.lethe.math.DiagonalOperator;
-import dev.lethe.math.EmpiricalFisherOperator;
-import dev.lethe.math.LinearOperator;
-import dev.lethe.math.Lissa;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.PerExampleGradients;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.DoubleSupplier;
-import java.util.function.LongFunction;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
@@ -70,67 +63,20 @@ public final class LinearInfluence implements InfluenceMethod {
     double[] b = PerExampleGradients.sumArray(model, in.query(), 256);
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", name());
-    diag.put("curvature", o.curvature());
-    diag.put("damping", o.damping());
     diag.put("queryGradientNorm", ConjugateGradient.norm(b));
-
-    LinearOperator damped;
-    LongFunction<LinearOperator> minibatch;
-    DoubleSupplier minibatchBound;
-    double[] jacobi;
-    if (InfluenceOptions.DIAGONAL.equals(o.curvature())) {
-      if (in.fisher() == null) {
-        throw LetheInputException.of("%s with diagonal curvature needs the Fisher diagonal (run the fisher stage)",
-            name());
-      }
-      in.fisher().requireMatches(model.numParams(), NetworkBytes.fingerprint(model), "Fisher diagonal");
-      DiagonalOperator d = new DiagonalOperator(in.fisher().values(), o.damping());
-      DiagonalOperator undamped = new DiagonalOperator(in.fisher().values(), 0);
-      damped = d;
-      minibatch = seed -> undamped;
-      minibatchBound = undamped::largestUndampedEntry;
-      jacobi = d.diagonal();
-    } else {
-      ExampleSet sample = in.curvatureSample();
-      if (sample == null || sample.size() == 0) {
-        throw LetheInputException.of("%s with full curvature needs a non-empty curvature sample", name());
-      }
-      EmpiricalFisherOperator f = new EmpiricalFisherOperator(model, sample, o.damping());
-      damped = f;
-      int m = sample.size();
-      int k = o.lissaBatchSize();
-      minibatch = seed -> f.randomMinibatch(seed, k);
-      minibatchBound = f::largestSquaredGradientNorm;
-      jacobi = useLissa ? null : f.diagonal();
-      diag.put("curvatureSampleSize", m);
-      diag.put("gradientsPrecomputed", f.precomputed());
-    }
-
-    double[] s;
-    if (useLissa) {
-      s = Lissa.solve(damped, minibatch, minibatchBound, b, o.damping(), o.lissaScale(), o.lissaDepth(),
-          o.lissaRepeats(), Seeds.derive(in.seed(), LISSA), diag);
-    } else {
-      ConjugateGradient.Result r = ConjugateGradient.solve(damped, b, o.cgMaxIterations(), o.cgTolerance(), jacobi);
-      s = r.x();
-      diag.put("cgIterations", r.iterations());
-      diag.put("relResidual", r.relResidual());
-      if (r.relResidual() > o.cgTolerance()) {
-        LOG.warn("{}: CG stopped after {} iterations at relative residual {} (target {})", name(), r.iterations(),
-            r.relResidual(), o.cgTolerance());
-      }
-    }
+    double[] s = CurvatureSolve.solve(in, b, useLissa, name(), diag);
     long millis = (System.nanoTime() - t0) / 1_000_000;
     diag.put("solutionNorm", ConjugateGradient.norm(s));
     diag.put("prepareMillis", millis);
     LOG.info("{}: solved the {} curvature system for {} parameters in {} ms ({})", name(), o.curvature(), s.length,
         millis, diag);
-    Spec spec = new Spec(NetworkBytes.configBytes(model), NetworkBytes.paramBytes(model.params()), s,
-        o.linearGamma(), o.scoreBatchSize());
-    return new PreparedInfluence(spec, null, diag);
+    return new PreparedInfluence(spec(model, s, o.linearGamma(), o.scoreBatchSize()), null, diag);
   }
 
-
+  /** The scorer of r(z) = -gamma s . grad log p(z | theta_hat) at {@code model}. */
+  static ScorerSpec spec(MultiLayerNetwork model, double[] s, double gamma, int batchSize) {
+    return new Spec(NetworkBytes.configBytes(model), NetworkBytes.paramBytes(model.params()), s, gamma, batchSize);
+  }
 
   private record Spec(byte[] config, byte[] params, double[] s, double gamma, int batchSize) implements ScorerSpec {
     private static final long serialVersionUID = 1L;

@@ -15,6 +15,9 @@
  *   <li>{@link dev.lethe.influence.LossInfluence} ("loss"): r(z) = -log p(z | theta_hat).
  *   <li>{@link dev.lethe.influence.ConfidentLearning} ("confident-learning"): label issues from out-of-fold
  *       probabilities ({@link dev.lethe.influence.OutOfFoldTraining}, {@link dev.lethe.influence.LabelQuality}).
+ *   <li>{@link dev.lethe.influence.PumaInfluence} ("puma"): PUMA's data value psi(z) = grad C^T (F + damping I)^-1
+ *       grad L(z) for a chosen performance metric C ({@link dev.lethe.influence.PumaMetric}).
+ *   <li>The data-valuation methods "knn-shapley" and "tmc-shapley" live in {@link dev.lethe.valuation}.
  *   <li>{@link dev.lethe.influence.RandomInfluence} ("random") and {@link dev.lethe.influence.OracleInfluence}
  *       ("oracle", evaluation only): baselines.
  * </ul>

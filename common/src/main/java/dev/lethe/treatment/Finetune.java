@@ -34,6 +34,8 @@ public final class Finetune implements TreatmentMethod {
 
   private final Fitter fitter;
   private final String where;
+  private final String name;
+  private final java.util.function.Function<TreatmentInputs, ExampleSet> data;
 
   /** Fine-tuning on the driver ({@link Trainer#fit}). */
   public Finetune() {
@@ -45,30 +47,42 @@ public final class Finetune implements TreatmentMethod {
    * @param where what it is, for the diagnostics ({@code training})
    */
   public Finetune(Fitter fitter, String where) {
-    if (fitter == null || where == null) {
-      throw new IllegalArgumentException("a fitter and its description must be given");
+    this(NAME, fitter, where, TreatmentInputs::remaining);
+  }
+
+  /**
+   * Fine-tuning of theta_hat on another training set than D \ C, as the treatment {@code name} (its diagnostics and
+   * seed stream).
+   *
+   * @param data the set to fine-tune on, from the inputs
+   */
+  Finetune(String name, Fitter fitter, String where, java.util.function.Function<TreatmentInputs, ExampleSet> data) {
+    if (fitter == null || where == null || name == null || data == null) {
+      throw new IllegalArgumentException("a name, a fitter, its description and the data must be given");
     }
     this.fitter = fitter;
     this.where = where;
+    this.name = name;
+    this.data = data;
   }
 
   @Override
   public String name() {
-    return NAME;
+    return name;
   }
 
   @Override
   public Treated apply(TreatmentInputs in) {
     long t0 = System.nanoTime();
     if (in.culprits().size() == 0) {
-      return TreatmentDiagnostics.unchanged(NAME, in, "empty culprit set", t0);
+      return TreatmentDiagnostics.unchanged(name, in, "empty culprit set", t0);
     }
-    ExampleSet remaining = in.remaining();
+    ExampleSet remaining = data.apply(in);
     TreatmentOptions.Finetuning o = in.options().finetune();
     TrainResult r = fitter.fit(in.copyOfModel(), remaining, new TrainOptions(o.learningRate(), o.batchSize(),
-        o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), NAME)), null);
+        o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), name)), null);
     MultiLayerNetwork net = r.model();
-    Map<String, Object> d = TreatmentDiagnostics.start(NAME, in);
+    Map<String, Object> d = TreatmentDiagnostics.start(name, in);
     d.put("training", where);
     d.put("trainedOn", remaining.size());
     d.put("epochsRun", r.epochsRun());
@@ -76,7 +90,7 @@ public final class Finetune implements TreatmentMethod {
     d.put("bestValidationLoss", r.bestValidationLoss());
     TreatmentDiagnostics.finish(d, in, net);
     long millis = (System.nanoTime() - t0) / 1_000_000;
-    LOG.info("{}: {}", NAME, d);
+    LOG.info("{}: {}", name, d);
     return new Treated(net, d, millis);
   }
 
@@ -97,8 +111,8 @@ public final class Finetune implements TreatmentMethod {
   @Override
   public void trace(TreatmentInputs in, Knobs setting, TreatmentPath path) {
     TreatmentOptions.Finetuning o = in.options().finetune();
-    fitter.fit(in.copyOfModel(), in.remaining(), new TrainOptions(setting.get("learning_rate"), o.batchSize(),
-        o.maxEpochs(), o.patience(), 0.0, Seeds.derive(in.seed(), NAME)),
+    fitter.fit(in.copyOfModel(), data.apply(in), new TrainOptions(setting.get("learning_rate"), o.batchSize(),
+        o.maxEpochs(), o.patience(), 0.0, Seeds.derive(in.seed(), name)),
         (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
   }
 }

@@ -34,12 +34,25 @@ import java.util.Map;
  * @param seed the run's seed
  * @param distributed whether the treatment trained across executors
  * @param seconds wall times
+ * @param labelAlignment the culprits' label changes of a treatment that relabels them ({@link Align}), or null
  */
 public record RepairReport(String method, String status, String model, String modelFingerprint,
     String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
     CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
     OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
-    boolean distributed, Seconds seconds) {
+    boolean distributed, Seconds seconds, LabelChanges labelAlignment) {
+
+  /** A report of a treatment that does not relabel. */
+  public RepairReport(String method, String status, String model, String modelFingerprint,
+      String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
+      CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
+      OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
+      boolean distributed, Seconds seconds) {
+    this(method, status, model, modelFingerprint, baseModelFingerprint, culpritsMethod, culpritsTable, selection,
+        corruption, sizes, before, after, maxBenchmarkDropPoints, chosen, frontier, hyperparameters, seed,
+        distributed, seconds, null);
+  }
+
   public static final String ACCEPTED = "accepted";
   public static final String REJECTED = "rejected";
   /** Nothing to treat (e.g. an empty C): the model written is theta_hat. */
@@ -68,6 +81,36 @@ public record RepairReport(String method, String status, String model, String mo
 
     public double recall() {
       return inTrain == 0 ? Double.NaN : (double) inSelection / inTrain;
+    }
+  }
+
+  /**
+   * One relabelled culprit.
+   *
+   * @param id its training id
+   * @param from its label in D
+   * @param to its aligned label
+   * @param original its original (pre-corruption) label
+   * @param corrupted whether its row carries a corruption flag
+   */
+  public record LabelChange(long id, int from, int to, int original, boolean corrupted) {}
+
+  /**
+   * The label changes of an alignment.
+   *
+   * @param culprits |C|
+   * @param changed culprits whose label changed
+   * @param restoredOriginal changed labels that now equal the original (pre-corruption) label: with corruption
+   *     flags, restoredOriginal / changed is the precision of the label corrections
+   * @param inputsMoved culprits whose input the alignment moved
+   * @param corruptionFlags whether the data carries corruption flags
+   * @param changes every change, in C's order
+   */
+  public record LabelChanges(int culprits, int changed, int restoredOriginal, int inputsMoved,
+      boolean corruptionFlags, List<LabelChange> changes) {
+    /** restoredOriginal / changed (NaN when nothing changed). */
+    public double restoredShare() {
+      return changed == 0 ? Double.NaN : (double) restoredOriginal / changed;
     }
   }
 
@@ -142,7 +185,36 @@ public record RepairReport(String method, String status, String model, String mo
     sec.put("evaluation", seconds.evaluation());
     sec.put("total", seconds.total());
     m.put("seconds", sec);
+    if (labelAlignment != null) {
+      Map<String, Object> a = new LinkedHashMap<>();
+      a.put("culprits", labelAlignment.culprits());
+      a.put("changed", labelAlignment.changed());
+      a.put("restored_original", labelAlignment.restoredOriginal());
+      a.put("restored_share", labelAlignment.corruptionFlags() ? labelAlignment.restoredShare() : null);
+      a.put("inputs_moved", labelAlignment.inputsMoved());
+      a.put("corruption_flags", labelAlignment.corruptionFlags());
+      a.put("changes", labelAlignment.changes().stream().map(c -> {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("id", c.id());
+        x.put("from", c.from());
+        x.put("to", c.to());
+        x.put("original", c.original());
+        x.put("corrupted", c.corrupted());
+        return x;
+      }).toList());
+      m.put("label_alignment", a);
+    }
     return m;
+  }
+
+  private static LabelChanges labelChanges(Config a) {
+    List<LabelChange> changes = new ArrayList<>();
+    for (Config c : a.getConfigList("changes")) {
+      changes.add(new LabelChange(c.getLong("id"), c.getInt("from"), c.getInt("to"), c.getInt("original"),
+          c.getBoolean("corrupted")));
+    }
+    return new LabelChanges(a.getInt("culprits"), a.getInt("changed"), a.getInt("restored_original"),
+        a.getInt("inputs_moved"), a.getBoolean("corruption_flags"), changes);
   }
 
   /** Reads a parsed report.json; a missing or mistyped field is bad input naming {@code source}. */
@@ -169,7 +241,8 @@ public record RepairReport(String method, String status, String model, String mo
           r.hasPath("chosen") ? point(r.getConfig("chosen"), source) : null, frontier, hyper, r.getLong("seed"),
           r.getBoolean("distributed"),
           new Seconds(r.getDouble("seconds.read"), r.getDouble("seconds.search"), r.getDouble("seconds.evaluation"),
-              r.getDouble("seconds.total")));
+              r.getDouble("seconds.total")),
+          r.hasPath("label_alignment") ? labelChanges(r.getConfig("label_alignment")) : null);
     } catch (ConfigException e) {
       throw new LetheInputException(source + ": not a repair report: " + e.getMessage(), e);
     }

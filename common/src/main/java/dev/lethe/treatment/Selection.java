@@ -56,10 +56,25 @@ public record Selection(SelectionPolicy policy, int k, double fraction) {
         c.getInt("repair.top-k"), c.getDouble("repair.top-fraction")));
   }
 
+  /** The identify methods whose culprits-table score is minus a data value (the tables NEGATIVE applies to). */
+  public static final java.util.List<String> VALUE_METHODS = java.util.List.of("knn-shapley", "tmc-shapley");
+
+  /**
+   * @throws dev.lethe.LetheInputException naming {@code repair.selection} when the policy is NEGATIVE and the
+   *     culprits table of {@code culpritsMethod} does not hold data values
+   */
+  public void requireFits(String culpritsMethod) {
+    if (policy == SelectionPolicy.NEGATIVE && !VALUE_METHODS.contains(culpritsMethod)) {
+      throw dev.lethe.LetheInputException.of("config key 'repair.selection': 'negative' selects examples of negative"
+          + " data value, but the culprits table of '%s' holds no data values (use it with %s)", culpritsMethod,
+          String.join(" or ", VALUE_METHODS));
+    }
+  }
+
   /** How many of {@code n} ranked examples the rank-based policies take (POSITIVE: n, an upper bound). */
   public int limit(int n) {
     return switch (policy) {
-      case POSITIVE -> n;
+      case POSITIVE, NEGATIVE -> n;
       case TOP_K -> Math.min(k, n);
       case TOP_FRACTION -> (int) Math.min(n, Math.ceil(fraction * n - CEIL_SLACK));
     };
@@ -88,7 +103,7 @@ public record Selection(SelectionPolicy policy, int k, double fraction) {
       }
     }
     int m = limit(n);
-    if (policy == SelectionPolicy.POSITIVE) {
+    if (policy == SelectionPolicy.POSITIVE || policy == SelectionPolicy.NEGATIVE) {
       m = 0;
       while (m < n && scoresByRank[m] > 0) {
         m++;

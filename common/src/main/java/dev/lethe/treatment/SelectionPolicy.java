@@ -6,6 +6,12 @@ import java.util.Locale;
 public enum SelectionPolicy {
   /** Every example with r(z) > 0 (Tanno et al. 2022, Algorithm 1). */
   POSITIVE("positive"),
+  /**
+   * Every example whose data value is below zero (Ghorbani and Zou 2019): for the data-valuation methods
+   * (knn-shapley, tmc-shapley), whose culprits-table score is minus the value, the examples with score > 0. There
+   * is no count to choose. Only for tables of those methods ({@link Selection#requireFits}).
+   */
+  NEGATIVE("negative"),
   /** The k highest-ranked examples ({@code repair.top-k}). */
   TOP_K("top-k"),
   /** The ceil(fraction * N) highest-ranked examples ({@code repair.top-fraction}; the paper removes 15%). */
@@ -33,6 +39,6 @@ public enum SelectionPolicy {
       }
     }
     throw new IllegalArgumentException("repair.selection: unknown selection policy '" + name
-        + "' (known: positive, top-k, top-fraction)");
+        + "' (known: positive, negative, top-k, top-fraction)");
   }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 /** The registry of treatments by configuration name ({@code lethe.repair.method}). */
 public final class TreatmentMethods {
   private static final List<String> NAMES = List.of(EwcDeletion.NAME, NewtonRemoval.NAME, Finetune.NAME,
-      FinetuneQuery.NAME, FinetuneCombined.NAME, PumaPatching.NAME);
+      FinetuneQuery.NAME, FinetuneCombined.NAME, PumaPatching.NAME, Align.NAME);
 
   private TreatmentMethods() {}
 
@@ -22,6 +22,7 @@ public final class TreatmentMethods {
       case FinetuneQuery.NAME -> new FinetuneQuery();
       case FinetuneCombined.NAME -> new FinetuneCombined();
       case PumaPatching.NAME -> new PumaPatching();
+      case Align.NAME -> new Align();
       default -> throw LetheInputException.of("lethe.repair.method: unknown treatment method '%s' (known: %s)",
           name, String.join(", ", NAMES));
     };

@@ -15,14 +15,20 @@ import java.util.Locale;
  * @param finetune {@link Finetune}, {@link FinetuneQuery}, {@link FinetuneCombined} ({@code repair.finetune.*})
  * @param puma {@link PumaPatching} ({@code repair.puma.*})
  * @param search the operating-point search ({@code repair.search.*})
+ * @param align {@link Align} ({@code repair.align.*})
  */
-public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma puma, Search search)
-    implements Serializable {
+public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma puma, Search search,
+    AlignOptions align) implements Serializable {
 
   public TreatmentOptions {
-    if (ewc == null || newton == null || finetune == null || puma == null || search == null) {
+    if (ewc == null || newton == null || finetune == null || puma == null || search == null || align == null) {
       throw new IllegalArgumentException("repair: every treatment's options and the search's must be given");
     }
+  }
+
+  /** With the default alignment options. */
+  public TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma puma, Search search) {
+    this(ewc, newton, finetune, puma, search, AlignOptions.defaults());
   }
 
   /** With the default PUMA and search options. */
@@ -289,27 +295,32 @@ public record TreatmentOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma
         new Search(c.getInt(s + "patience"), c.getDoubleArray(s + "ewc-deletion.gamma"),
             c.getDoubleArray(s + "ewc-deletion.learning-rate"), c.getDoubleArray(s + "newton-removal.gamma"),
             c.getDoubleArray(s + "finetune.learning-rate"),
-            c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"))));
+            c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"))))
+        .withAlign(AlignOptions.from(c));
   }
 
   public TreatmentOptions withEwc(Ewc x) {
-    return new TreatmentOptions(x, newton, finetune, puma, search);
+    return new TreatmentOptions(x, newton, finetune, puma, search, align);
   }
 
   public TreatmentOptions withNewton(Newton x) {
-    return new TreatmentOptions(ewc, x, finetune, puma, search);
+    return new TreatmentOptions(ewc, x, finetune, puma, search, align);
   }
 
   public TreatmentOptions withFinetune(Finetuning x) {
-    return new TreatmentOptions(ewc, newton, x, puma, search);
+    return new TreatmentOptions(ewc, newton, x, puma, search, align);
   }
 
   public TreatmentOptions withPuma(Puma x) {
-    return new TreatmentOptions(ewc, newton, finetune, x, search);
+    return new TreatmentOptions(ewc, newton, finetune, x, search, align);
   }
 
   public TreatmentOptions withSearch(Search x) {
-    return new TreatmentOptions(ewc, newton, finetune, puma, x);
+    return new TreatmentOptions(ewc, newton, finetune, puma, x, align);
+  }
+
+  public TreatmentOptions withAlign(AlignOptions x) {
+    return new TreatmentOptions(ewc, newton, finetune, puma, search, x);
   }
 
   /** gamma, or 2|C|/N (exact removal of C under the Laplace approximation, precision N F) when gamma is 0. */

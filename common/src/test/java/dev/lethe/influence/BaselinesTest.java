@@ -49,7 +49,7 @@ class BaselinesTest {
   @Test
   void unknownMethodListsTheKnownOnes() {
     assertThat(InfluenceMethods.names()).containsExactly("ewc-influence", "linear-cg", "linear-lissa", "random",
-        "oracle", "loss", "tracin", "self-influence", "confident-learning");
+        "oracle", "loss", "tracin", "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley");
     for (String n : InfluenceMethods.names()) {
       assertThat(InfluenceMethods.byName(n).name()).isEqualTo(n);
     }

@@ -56,4 +56,17 @@ class SelectionTest {
         .hasMessageContaining("top-fraction");
     assertThat(SelectionPolicy.parse(" Top-K ")).isEqualTo(SelectionPolicy.TOP_K);
   }
+
+  @Test
+  void negativeTakesTheExamplesOfNegativeValueFromValueTablesOnly() {
+    Selection negative = new Selection(SelectionPolicy.parse("negative"), 1, 0.15);
+    // value tables hold score = -value: values -0.3, -0.1, 0, 0.2, 0.5
+    assertThat(negative.select(IDS, new double[] {0.3, 0.1, 0, -0.2, -0.5})).containsExactly(IDS[0], IDS[1]);
+    assertThat(negative.select(IDS, new double[] {0, 0, -1, -2, -3})).isEmpty();
+    negative.requireFits("knn-shapley");
+    negative.requireFits("tmc-shapley");
+    assertThatThrownBy(() -> negative.requireFits("linear-cg")).isInstanceOf(dev.lethe.LetheInputException.class)
+        .hasMessageContaining("repair.selection").hasMessageContaining("linear-cg");
+    Selection.topK(2).requireFits("linear-cg");
+  }
 }

@@ -64,9 +64,9 @@ class TreatmentOptionsTest {
       assertThat(TreatmentMethods.byName(n).name()).isEqualTo(n);
     }
     assertThat(TreatmentMethods.names()).containsExactly("ewc-deletion", "newton-removal", "finetune",
-        "finetune-fq", "finetune-combined", "puma");
+        "finetune-fq", "finetune-combined", "puma", "align");
     assertThatThrownBy(() -> TreatmentMethods.byName("retrain")).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("lethe.repair.method").hasMessageContaining("retrain")
-        .hasMessageContaining("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined, puma");
+        .hasMessageContaining("ewc-deletion, newton-removal, finetune, finetune-fq, finetune-combined, puma, align");
   }
 }

@@ -15,6 +15,7 @@ import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.influence.InfluenceOptions;
 import dev.lethe.influence.LinearInfluence;
 import dev.lethe.influence.PreparedInfluence;
+import dev.lethe.influence.PumaInfluence;
 import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
@@ -30,6 +31,9 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import dev.lethe.valuation.PermutationRunner;
+import dev.lethe.valuation.ShapleyGame;
+import dev.lethe.valuation.TmcShapleyInfluence;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Collections;
@@ -117,7 +121,7 @@ public final class IdentifyJob implements StageJob {
   /** Checks the settings of {@code identify.method}. */
   @Override
   public void validate(LetheConfig c, Configuration hadoop) {
-    InfluenceMethods.byName(c.getString("identify.method"));
+    InfluenceMethods.byName(c.getString("identify.method"), c);
     Options.influence(c);
     c.nonNegativeInt("identify.partitions");
     c.positiveInt("identify.linear.curvature-samples");
@@ -130,11 +134,16 @@ public final class IdentifyJob implements StageJob {
   public void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    InfluenceMethod method = MethodArtefacts.method(c, c.getString("identify.method"));
+    InfluenceMethod configured = MethodArtefacts.method(c, c.getString("identify.method"));
+    // tmc-shapley's permutations run as Spark tasks
+    InfluenceMethod method = configured instanceof TmcShapleyInfluence tmc
+        ? tmc.withRunner(permutationTasks(ctx, ctx.partitions("identify.partitions"))) : configured;
     MethodArtefacts artefacts = new MethodArtefacts();
     String name = method.name();
     boolean ewc = EwcInfluence.NAME.equals(name);
-    boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name);
+    // the methods that solve with identify.linear's curvature
+    boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name)
+        || PumaInfluence.NAME.equals(name);
     String out = WorkdirLayout.culprits(name);
     InfluenceOptions options = Options.influence(c);
     int partitions = ctx.partitions("identify.partitions");
@@ -167,7 +176,7 @@ public final class IdentifyJob implements StageJob {
     // the diagonal curvature) does not wait for the training table: it is read and checked (footers, schema, unique
     // ids, row count: Spark jobs) on another thread while the driver prepares. A bad table is then reported after the
     // preparation. The preparation's N is the Fisher's row count (it only has to be positive there).
-    boolean overlap = !needsSample && fisher != null;
+    boolean overlap = !needsSample && !method.needsTrainingSet() && fisher != null;
     java.util.function.Supplier<ExampleTables.Table> readTrain = () -> {
       ctx.describe("read the training table");
       long start = System.nanoTime();
@@ -195,7 +204,19 @@ public final class IdentifyJob implements StageJob {
       ctx.describe("prepare " + name + " on the driver");
       InfluenceInputs inputs = artefacts.attach(ctx, name, new InfluenceInputs(net, fisher, query, sample,
           overlap ? fisher.count() : trainTable.count(), options, ctx.seed(), baseLogLik), fingerprint, trainPath);
-      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(inputs));
+      if (method.needsBenchmark()) {
+        wd.requireInput(WorkdirLayout.BENCHMARK, "failures");
+        String benchmarkPath = wd.path(WorkdirLayout.BENCHMARK).toString();
+        inputs = inputs.withBenchmark(ExampleTables.readCollected(ctx.spark(), benchmarkPath, ExampleTables.FAILURES,
+            WorkdirLayout.BENCHMARK, true, numFeatures, numClasses, benchmarkPath));
+      }
+      if (method.needsTrainingSet()) {
+        ctx.describe("collect the training set for " + name);
+        inputs = inputs.withTrain(ExampleTables.collect(trainTable.rows()
+            .select("id", "features", "label", "original_label", "corruption"), true, numFeatures, numClasses, trainPath));
+      }
+      InfluenceInputs prepareInputs = inputs;
+      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(prepareInputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();
@@ -299,6 +320,24 @@ public final class IdentifyJob implements StageJob {
       TaskThreads.restore(driverThreads);
       spec.destroy();
     }
+  }
+
+  /**
+   * tmc-shapley's permutations as Spark tasks: each round's permutation indices in at most {@code partitions} slices,
+   * each task running whole permutations of the broadcast game; the results come back in permutation order.
+   */
+  static PermutationRunner permutationTasks(JobContext ctx, int partitions) {
+    return (game, from, count) -> {
+      ctx.describe("tmc-shapley: permutations " + from + " to " + (from + count - 1));
+      Broadcast<ShapleyGame> shared = ctx.jsc().broadcast(game);
+      try {
+        List<Long> ts = java.util.stream.LongStream.range(from, from + count).boxed().toList();
+        return ctx.jsc().parallelize(ts, Math.max(1, Math.min(count, partitions)))
+            .map(t -> shared.value().permutation(t)).collect();
+      } finally {
+        shared.destroy();
+      }
+    };
   }
 
   /**

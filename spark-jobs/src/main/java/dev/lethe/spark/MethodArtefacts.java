@@ -42,7 +42,7 @@ final class MethodArtefacts {
 
   /** The method of {@code name}, built with its options ({@code identify.confident-learning.score}). */
   static InfluenceMethod method(LetheConfig c, String name) {
-    InfluenceMethod m = InfluenceMethods.byName(name);
+    InfluenceMethod m = InfluenceMethods.byName(name, c);
     return m instanceof ConfidentLearning ? new ConfidentLearning(Options.confidentLearning(c).score()) : m;
   }
 

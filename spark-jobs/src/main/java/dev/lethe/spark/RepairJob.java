@@ -17,10 +17,12 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import dev.lethe.treatment.Align;
 import dev.lethe.treatment.EwcDeletion;
 import dev.lethe.treatment.Finetune;
 import dev.lethe.treatment.NewtonRemoval;
 import dev.lethe.treatment.Knobs;
+import dev.lethe.treatment.LabelAlignment;
 import dev.lethe.treatment.OperatingPoint;
 import dev.lethe.treatment.OperatingPointSearch;
 import dev.lethe.treatment.PathRecorder.SettingOutcome;
@@ -96,6 +98,7 @@ public final class RepairJob implements StageJob {
         throw LetheInputException.of("config key 'repair.culprits': '%s' is not a table name (culprits/<name>.parquet;"
             + " letters, digits, '.', '_', '-')", culprits);
       }
+      selection.requireFits(culprits);
       boolean distributed = c.getBoolean("repair.finetune.distributed");
       int averaging = c.positiveInt("train.averaging-frequency");
       return new Plan(method, selection, options, guardrail, culprits, distributed, averaging,
@@ -242,7 +245,8 @@ public final class RepairJob implements StageJob {
             sets.remaining().size(), sets.testSize()),
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
-        new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds));
+        new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),
+        Align.NAME.equals(name) ? LabelAlignment.of(in).changes(corruptedInTrain > 0) : null);
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
@@ -356,6 +360,7 @@ public final class RepairJob implements StageJob {
   static String describe(Selection s) {
     return switch (s.policy()) {
       case POSITIVE -> "r(z) > 0";
+      case NEGATIVE -> "value < 0";
       case TOP_K -> "top " + s.k();
       case TOP_FRACTION -> "top " + Console.plain(100 * s.fraction()) + "%";
     };
@@ -367,6 +372,7 @@ public final class RepairJob implements StageJob {
       case EwcDeletion.NAME -> "repair.ewc-deletion";
       case NewtonRemoval.NAME -> "repair.newton-removal";
       case PumaPatching.NAME -> "repair.puma";
+      case Align.NAME -> "repair.align";
       default -> "repair.finetune";
     };
     Map<String, Object> h = new LinkedHashMap<>();

@@ -32,10 +32,12 @@ class IdentifyJobTest {
   /** Cheap linear-influence settings for the 400-row fixture. */
   private static final List<String> FAST = Stream.concat(StageFixture.SMALL.stream(), Stream.of(
       "identify.linear.curvature-samples=150", "identify.linear.cg.max-iterations=30",
-      "identify.linear.lissa.depth=100")).toList();
+      "identify.linear.lissa.depth=100", "identify.tmc-shapley.max-permutations=2",
+      "identify.tmc-shapley.check-every=2", "identify.tmc-shapley.fit-max-iterations=5")).toList();
 
   @ParameterizedTest
-  @ValueSource(strings = {"ewc-influence", "linear-cg", "linear-lissa", "random", "oracle"})
+  @ValueSource(strings = {"ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "puma", "knn-shapley",
+      "tmc-shapley"})
   void everyMethodRanksEveryTrainingExampleOnce(String method) {
     Path wd = StageFixture.small();
     StageFixture.Run r = StageFixture.ok("identify", wd, FAST, "--method", method, "--overwrite");
@@ -71,13 +73,21 @@ class IdentifyJobTest {
     if (method.equals("oracle")) {
       assertThat(r.out()).contains("top 1% 100.0%");
     }
+    if (method.equals("tmc-shapley")) {
+      // the permutations run and the convergence error are on record
+      com.typesafe.config.Config d = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
+          SharedSpark.get().sparkContext().hadoopConfiguration(), false), method).getConfig("diagnostics");
+      assertThat(d.getInt("permutations")).isEqualTo(2);
+      assertThat(d.hasPath("convergenceError")).isTrue();
+    }
     assertThat(wd.resolve("culprits/" + method + ".parquet.provenance.json")).exists();
     // ewc-influence prepares from theta_hat, the Fisher and Fq: the training table is read meanwhile; the linear
     // methods (full curvature) sample it first
     com.typesafe.config.Config p = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
         SharedSpark.get().sparkContext().hadoopConfiguration(), false), method);
     assertThat(p.getBoolean("train_read_overlapped")).isEqualTo(method.equals("ewc-influence")
-        || java.nio.file.Files.exists(wd.resolve(WorkdirLayout.FISHER_DIAG)) && !method.startsWith("linear-"));
+        || java.nio.file.Files.exists(wd.resolve(WorkdirLayout.FISHER_DIAG)) && !method.startsWith("linear-")
+        && !List.of("puma", "knn-shapley", "tmc-shapley").contains(method));
     assertThat(p.getDouble("train_read_seconds")).isPositive();
     assertThat(p.getDouble("read_seconds")).isPositive();
     // the JIT compilation during the scoring pass: this JVM's growth over the pass (HotSpot reports it), not its
@@ -97,7 +107,7 @@ class IdentifyJobTest {
    * must hold the same ids. The largest relative deviation seen is printed.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"ewc-influence", "linear-cg", "linear-lissa"})
+  @ValueSource(strings = {"ewc-influence", "linear-cg", "linear-lissa", "puma", "knn-shapley", "tmc-shapley"})
   void culpritsDoNotDependOnPartitioningAndRepeatOnRerun(String method) {
     Path wd = StageFixture.small();
     List<Row> reference = null;

@@ -76,7 +76,8 @@ class RepairJobTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ewc-deletion", "newton-removal", "puma", "finetune", "finetune-fq", "finetune-combined"})
+  @ValueSource(strings = {"ewc-deletion", "newton-removal", "puma", "finetune", "finetune-fq", "finetune-combined",
+      "align"})
   void everyMethodWritesAReportConsistentWithItsModel(String method) throws IOException {
     StageFixture.Run r = StageFixture.ok("repair", wd, FAST, "--method", method, "--overwrite");
     Config rep = report(wd, method);
@@ -146,6 +147,31 @@ class RepairJobTest {
     assertThat(prov.getString("stage")).isEqualTo("repair");
     assertThat(prov.getString("config.repair.method")).isEqualTo(method);
     assertThat(wd.resolve("_staging")).doesNotExist();
+    assertThat(rep.hasPath("label_alignment")).isEqualTo(method.equals("align"));
+    if (method.equals("align")) {
+      labelAlignmentIsConsistent(rep);
+    }
+  }
+
+  /** align's label changes: each is a real change of a selected culprit, and the restored count is theirs. */
+  private static void labelAlignmentIsConsistent(Config rep) {
+    Config a = rep.getConfig("label_alignment");
+    assertThat(a.getInt("culprits")).isEqualTo(50);
+    List<? extends Config> changes = a.getConfigList("changes");
+    assertThat(changes).hasSize(a.getInt("changed"));
+    assertThat(changes).allSatisfy(c -> {
+      assertThat(c.getInt("to")).isNotEqualTo(c.getInt("from"));
+      assertThat(c.getBoolean("corrupted")).isTrue();
+    });
+    long restored = changes.stream().filter(c -> c.getInt("to") == c.getInt("original")).count();
+    assertThat(a.getInt("restored_original")).isEqualTo((int) restored);
+    assertThat(a.getBoolean("corruption_flags")).isTrue();
+    assertThat(a.getInt("inputs_moved")).isZero();
+    dev.lethe.treatment.RepairReport back = dev.lethe.treatment.RepairReport.of(rep, "report.json");
+    assertThat(back.labelAlignment().changes()).hasSize(changes.size());
+    assertThat(back.labelAlignment().restoredOriginal()).isEqualTo((int) restored);
+    System.out.printf("align on the oracle's top 50: %d labels changed, %d restored to the original label%n",
+        changes.size(), restored);
   }
 
   static Sets sets(Path workdir) {

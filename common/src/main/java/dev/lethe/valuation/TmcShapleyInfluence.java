@@ -1,0 +1,93 @@
+package dev.lethe.valuation;
+
+import dev.lethe.Seeds;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.influence.InfluenceInputs;
+import dev.lethe.influence.InfluenceMethod;
+import dev.lethe.influence.PreparedInfluence;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * "tmc-shapley": each training example's {@link TmcShapley} value for the accuracy or log-likelihood on the failures
+ * Fq of the final layer retrained on frozen penultimate-layer features ({@link ShapleyGame}). A negative value marks a
+ * culprit; the culprits table's score is minus the value. The permutations run where the {@link PermutationRunner}
+ * puts them (local threads by default; Spark tasks in the identify stage); the diagnostics record how many ran, the
+ * convergence error and the largest standard error.
+ */
+public final class TmcShapleyInfluence implements InfluenceMethod {
+  private static final Logger LOG = LoggerFactory.getLogger(TmcShapleyInfluence.class);
+  public static final String NAME = "tmc-shapley";
+
+  private final TmcShapleyOptions options;
+  private final PermutationRunner runner;
+
+  public TmcShapleyInfluence(TmcShapleyOptions options, PermutationRunner runner) {
+    this.options = options;
+    this.runner = runner;
+  }
+
+  /** With {@code identify.tmc-shapley.*}, on local threads (every available core). */
+  public static TmcShapleyInfluence from(LetheConfig c) {
+    return new TmcShapleyInfluence(TmcShapleyOptions.from(c),
+        PermutationRunner.local(Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** This method with its permutations run by {@code r}. */
+  public TmcShapleyInfluence withRunner(PermutationRunner r) {
+    return new TmcShapleyInfluence(options, r);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean needsTrainingSet() {
+    return true;
+  }
+
+  @Override
+  public PreparedInfluence prepare(InfluenceInputs in) {
+    long t0 = System.nanoTime();
+    EmbeddedInputs emb = EmbeddedInputs.of(in, NAME);
+    ExampleSet train = emb.train();
+    double[][] x = emb.x();
+    double[][] q = emb.q();
+    int k = emb.numClasses();
+    ShapleyGame game = ShapleyGame.of(x, train.labels(), q, in.query().labels(), k,
+        TmcShapleyOptions.LOG_LIKELIHOOD.equals(options.utility()), options.l2(), options.fitTolerance(),
+        options.fitMaxIterations(), options.truncationTolerance(), Seeds.derive(in.seed(), NAME));
+    long t1 = System.nanoTime();
+    TmcShapley.Estimate e = TmcShapley.estimate(game, runner, options.maxPermutations(), options.checkEvery(),
+        options.convergenceTolerance());
+    long t2 = System.nanoTime();
+    int negative = 0;
+    for (double v : e.values()) {
+      negative += v < 0 ? 1 : 0;
+    }
+    Map<String, Object> diag = new LinkedHashMap<>();
+    diag.put("method", NAME);
+    diag.put("utility", options.utility());
+    diag.put("fullUtility", game.fullUtility());
+    diag.put("emptyUtility", game.utility(new double[SoftmaxHead.size(x[0].length, k)]));
+    diag.put("permutations", e.permutations());
+    diag.put("convergenceError", e.convergenceError());
+    diag.put("converged", e.convergenceError() < options.convergenceTolerance());
+    diag.put("maxStandardError", e.maxStandardError());
+    diag.put("truncatedShare", e.truncatedShare());
+    diag.put("permutationsPerSecond", e.permutations() / Math.max((t2 - t1) / 1e9, 1e-9));
+    diag.put("negativeValues", negative);
+    diag.put("trainRows", train.size());
+    diag.put("queryRows", in.query().size());
+    diag.put("embeddingDimension", x[0].length);
+    diag.put("prepareMillis", (t2 - t0) / 1_000_000);
+    LOG.info("{}: {} permutations, convergence error {}, {} negative values ({})", NAME, e.permutations(),
+        e.convergenceError(), negative, diag);
+    return new PreparedInfluence(ValueScores.of(train, e.values()), null, diag);
+  }
+}
