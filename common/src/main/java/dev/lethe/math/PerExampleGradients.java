@@ -85,8 +85,7 @@ public final class PerExampleGradients {
    * (of length {@code s.size()}) before row i's gradient is visited, with the values of
    * {@link LogLikelihood#perExample(MultiLayerNetwork, ExampleSet, int)}. For a double-precision network that
    * {@link FastCnn} supports they come from the gradient's own forward pass (one forward pass per row instead of
-   * two), or with its direct convolution kernels from its scoring pass (see
-   * {@link FastCnn#forEachExampleGradient(ExampleSet, double[], Visitor)}); otherwise from a separate
+   * two, see {@link FastCnn#forEachExampleGradient(ExampleSet, double[], Visitor)}); otherwise from a separate
    * {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
    */
   public static void forEach(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize, Visitor v) {

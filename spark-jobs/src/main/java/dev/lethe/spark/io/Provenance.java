@@ -33,7 +33,6 @@ public final class Provenance {
     versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
     versions.put("dl4j", versionOf(org.deeplearning4j.nn.multilayer.MultiLayerNetwork.class, "1.0.0-M2.1"));
     versions.put("java", System.getProperty("java.version"));
-    versions.put("convolution_kernels", dev.lethe.math.cnn.FastCnn.kernels());
     fields.put("versions", versions);
     fields.put("config", ConfigFactory.parseString(config.toJson()).root().unwrapped());
   }
