@@ -435,7 +435,7 @@ class FastCnnTest {
     assertThat(got).isCloseTo(LogLikelihood.mean(f, s, 8), within(1e-4)); // DL4J's float forward pass
     assertThat(got).isLessThan(-0.1); // an untrained network: a real loss, not zero
     // the training criterion is the same quantity, and DL4J's float score to float precision
-    double loss = dev.lethe.model.Trainer.meanLoss(f, s, 10, DataType.FLOAT);
+    double loss = dev.lethe.model.Trainer.meanLoss(f, s);
     assertThat(loss).isCloseTo(-got, within(1e-12));
     double dl4j = f.score(dev.lethe.model.DataSets.dataSet(s, java.util.stream.IntStream.range(0, 30).toArray(), 10,
         DataType.FLOAT), false);
