@@ -61,7 +61,8 @@ public final class FailuresJob {
     Workdir wd = ctx.workdir();
     wd.requireWritable(OUTPUTS);
     wd.requireInput(PrepareJob.TEST, "prepare");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork net = base.net();
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int numFeatures = ModelFiles.numInputs(net);
     ExampleSet userBenchmark = settings.benchmarkTable().isEmpty() ? null : userBenchmark(ctx,
@@ -92,7 +93,7 @@ public final class FailuresJob {
         benchmarkRows = userBenchmark.size();
       }
       var prov = ctx.provenance("failures").input(wd, PrepareJob.TEST)
-          .input(wd, wd.path(ModelFiles.BASE), ModelStore.fingerprint(net));
+          .input(wd, base.path(), ModelStore.fingerprint(net));
       if (userBenchmark != null) {
         prov.put("benchmark_table", settings.benchmarkTable());
       }

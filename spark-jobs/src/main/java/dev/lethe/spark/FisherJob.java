@@ -65,7 +65,8 @@ public final class FisherJob {
     wd.requireWritable(List.of(DIAG, LOGP));
     validate(ctx.config());
     wd.requireInput(PrepareJob.TRAIN, "prepare");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork net = base.net();
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int partitions = ctx.partitions("fisher.partitions");
     int threads = ctx.config().nonNegativeInt("spark.nd4j-task-threads");
@@ -76,7 +77,7 @@ public final class FisherJob {
     try {
       PerExampleGradients.requireInferenceEquivalent(net);
     } catch (IllegalArgumentException e) {
-      throw new dev.lethe.LetheInputException(wd.path(ModelFiles.BASE) + ": " + e.getMessage(), e);
+      throw new dev.lethe.LetheInputException(base.path() + ": " + e.getMessage(), e);
     }
 
     long t0 = System.nanoTime();
@@ -129,7 +130,7 @@ public final class FisherJob {
     try (Workdir.Staging out = wd.stage("fisher")) {
       out.writeBytes(DIAG, diag.toBytes());
       String prov = ctx.provenance("fisher").input(wd, PrepareJob.TRAIN)
-          .input(wd, wd.path(ModelFiles.BASE), fingerprint)
+          .input(wd, base.path(), fingerprint)
           .put("model_fingerprint", fingerprint).put("examples", n).put("num_params", numParams)
           .put("partitions", partitions).put("nd4j_task_threads", threads).put("seconds", seconds)
           .put("diagonal_mean", mean).put("diagonal_max", max).put("log_likelihoods", logp != null).toJson();

@@ -139,7 +139,8 @@ public final class IdentifyJob {
     int numClasses = c.positiveInt("data.num-classes");
     wd.requireInput(PrepareJob.TRAIN, "prepare");
     wd.requireInput(FailuresJob.QUERY, "failures");
-    MultiLayerNetwork net = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, c);
+    MultiLayerNetwork net = base.net();
     String fingerprint = NetworkBytes.fingerprint(net);
     int numFeatures = ModelFiles.numInputs(net);
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
@@ -249,7 +250,7 @@ public final class IdentifyJob {
       scored.unpersist(false);
 
       Provenance prov = ctx.provenance("identify").input(wd, PrepareJob.TRAIN).input(wd, FailuresJob.QUERY)
-          .input(wd, wd.path(ModelFiles.BASE), fingerprint);
+          .input(wd, base.path(), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
       }

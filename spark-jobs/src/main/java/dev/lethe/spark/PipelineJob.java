@@ -79,13 +79,20 @@ public final class PipelineJob {
   static void validate(JobContext ctx, List<String> identify, List<String> repair) {
     LetheConfig c = ctx.config();
     PrepareJob.validate(c, ctx.spark().sparkContext().hadoopConfiguration());
-    TrainJob.validate(c);
+    ModelFiles.validate(c);
+    boolean train = !ModelFiles.fromFile(c);
+    if (train) {
+      TrainJob.validate(c);
+    }
     FailuresJob.validate(c);
     FisherJob.validate(c);
-    List<String> outputs = new ArrayList<>(List.of(PrepareJob.TRAIN, PrepareJob.TEST, ModelFiles.BASE,
+    List<String> outputs = new ArrayList<>(List.of(PrepareJob.TRAIN, PrepareJob.TEST,
         FailuresJob.QUERY, FailuresJob.HOLDOUT, FailuresJob.BENCHMARK, FailuresJob.REMAINING, FisherJob.DIAG,
         FisherJob.LOGP,
         ReportJob.DIR));
+    if (train) {
+      outputs.add(ModelFiles.BASE);
+    }
     for (String m : identify) {
       IdentifyJob.validate(c.withString("identify.method", m));
       outputs.add(IdentifyJob.culprits(m));
@@ -107,6 +114,11 @@ public final class PipelineJob {
     long start = System.nanoTime();
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {
+      if (s == Stage.TRAIN && ModelFiles.fromFile(ctx.config())) {
+        ctx.console().line("== %s: skipped (model.source = file: %s)", s.cliName(),
+            ctx.config().getString("model.path"));
+        continue;
+      }
       long t0 = System.nanoTime();
       if (s == Stage.IDENTIFY && identify.size() > 1) {
         for (String m : identify) {

@@ -146,11 +146,12 @@ public final class RepairJob {
     for (String f : FailuresJob.OUTPUTS) {
       wd.requireInput(f, "failures");
     }
-    MultiLayerNetwork base = ModelFiles.load(wd, ModelFiles.BASE, "train");
+    ModelFiles.Base baseModel = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork base = baseModel.net();
     String fingerprint = NetworkBytes.fingerprint(base);
-    requireSameModel(wd, culpritsRel, fingerprint, "identify --method " + plan.culpritsMethod());
+    requireSameModel(wd, culpritsRel, baseModel, fingerprint, "identify --method " + plan.culpritsMethod());
     for (String f : FailuresJob.OUTPUTS) {
-      requireSameModel(wd, f, fingerprint, "failures");
+      requireSameModel(wd, f, baseModel, fingerprint, "failures");
     }
     int numFeatures = ModelFiles.numInputs(base);
     DiagonalFisher fisher = plan.needsFisher() ? FisherJob.read(wd, base, fingerprint) : null;
@@ -248,7 +249,7 @@ public final class RepairJob {
       for (String f : FailuresJob.OUTPUTS) {
         prov.input(wd, f);
       }
-      prov.input(wd, wd.path(ModelFiles.BASE), fingerprint);
+      prov.input(wd, baseModel.path(), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(FisherJob.DIAG), fisher.modelFingerprint());
       }
@@ -259,16 +260,17 @@ public final class RepairJob {
     RepairConsole.print(ctx.console(), report, wd.path(out).toString(), describe(plan.selection()));
   }
 
-  /** An input computed with another model than model/base.zip is stale: bad input naming it. */
-  private static void requireSameModel(Workdir wd, String rel, String fingerprint, String producer) {
-    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, ModelFiles.BASE);
+  /** An input computed with another model than the base model is stale: bad input naming it. */
+  private static void requireSameModel(Workdir wd, String rel, ModelFiles.Base base, String fingerprint,
+      String producer) {
+    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, base.name());
     if (recorded.isPresent() && !recorded.get().equals(fingerprint)) {
       throw LetheInputException.of("%s was computed with another model (%s %s, the current one is %s): rerun"
-          + " `lethe %s --overwrite`", wd.path(rel), ModelFiles.BASE, recorded.get(), fingerprint, producer);
+          + " `lethe %s --overwrite`", wd.path(rel), base.name(), recorded.get(), fingerprint, producer);
     }
     if (recorded.isEmpty()) {
       LOG.warn("{}: no recorded model fingerprint; cannot check that it belongs to {}", wd.path(rel),
-          ModelFiles.BASE);
+          base.name());
     }
   }
 

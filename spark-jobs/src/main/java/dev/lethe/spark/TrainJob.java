@@ -38,6 +38,10 @@ public final class TrainJob {
   }
 
   static void run(JobContext ctx) {
+    if (ModelFiles.fromFile(ctx.config())) {
+      throw LetheInputException.of("train: model.source is file (%s): the stages after train take that model;"
+          + " there is nothing to train", ctx.config().getString("model.path"));
+    }
     Workdir wd = ctx.workdir();
     wd.requireWritable(List.of(ModelFiles.BASE));
     validate(ctx.config());

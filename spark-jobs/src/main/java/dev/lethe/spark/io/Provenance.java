@@ -52,8 +52,9 @@ public final class Provenance {
     Map<String, Object> in = new LinkedHashMap<>();
     in.put("path", p.toString());
     try {
-      FileStatus st = workdir.fileSystem().getFileStatus(p);
-      in.put("bytes", st.isDirectory() ? workdir.fileSystem().getContentSummary(p).getLength() : st.getLen());
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(workdir.fileSystem().getConf());
+      FileStatus st = fs.getFileStatus(p);
+      in.put("bytes", st.isDirectory() ? fs.getContentSummary(p).getLength() : st.getLen());
       in.put("modified", Instant.ofEpochMilli(st.getModificationTime()).toString());
     } catch (IOException e) {
       in.put("error", e.getMessage());
