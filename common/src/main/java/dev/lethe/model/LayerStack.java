@@ -53,8 +53,9 @@ final class LayerStack {
    * treatments set its learning rate), whatever optimiser the file recorded.
    */
   static MultiLayerNetwork build(List<Entry> layers, DataType type) {
-    NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().dataType(type).updater(new Adam(1e-3))
-        .list();
+    // a fixed seed: the builder's default is the clock, which would give every import another fingerprint
+    NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(0).dataType(type)
+        .updater(new Adam(1e-3)).list();
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i).layer().clone();
       if (l instanceof BaseLayer bl) {

@@ -72,6 +72,9 @@ class ModelImportTest {
     // fitted on the same blobs (92% training accuracy when written): well above chance (1/3)
     assertThat(accuracy(seq, s)).isGreaterThan(0.8);
     assertThat(seq.params()).isEqualTo(fun.params());
+    // the same file gives the same network, so the same fingerprint in every stage
+    assertThat(ModelStore.fingerprint(ModelImport.read(resource("keras-sequential-mlp.h5"), "seq.h5")))
+        .isEqualTo(ModelStore.fingerprint(seq));
     assertThat(LogLikelihood.perExample(fun, s, 64)).containsExactly(LogLikelihood.perExample(seq, s, 64));
   }
 

@@ -50,8 +50,7 @@ public final class ModelFiles {
       return new Base(load(workdir, BASE, "train"), workdir.path(BASE), BASE);
     }
     String location = c.getString("model.path").trim();
-    byte[] bytes = Workdir.readFile(location, workdir.fileSystem().getConf(), "model.path");
-    MultiLayerNetwork net = ModelImport.read(bytes, location);
+    MultiLayerNetwork net = userModel(c, workdir.fileSystem().getConf());
     int classes = c.positiveInt("data.num-classes");
     if (LogLikelihood.numClasses(net) != classes) {
       throw LetheInputException.of("%s: the model has %d outputs, but data.num-classes is %d", location,
@@ -64,6 +63,13 @@ public final class ModelFiles {
       throw new UncheckedIOException(e);
     }
     return new Base(net, p, p.toString());
+  }
+
+  /** The classifier at {@code model.path} (see {@link ModelImport}); a missing or unreadable file is bad input. */
+  public static MultiLayerNetwork userModel(LetheConfig c, org.apache.hadoop.conf.Configuration hadoopConf) {
+    validate(c);
+    String location = c.getString("model.path").trim();
+    return ModelImport.read(Workdir.readFile(location, hadoopConf, "model.path"), location);
   }
 
   /** Loads a model; a missing, empty or corrupt file is bad input naming the path and its producer stage. */
