@@ -61,6 +61,15 @@ public final class LogLikelihood {
     return BackendSelector.current().select(net, Purpose.DOUBLE).logits(s, batchSize);
   }
 
+  /** log p(y_i | x_i) of every row from its logits {@code z[i]} and label {@code labels[i]}. */
+  public static double[] ofLogits(double[][] z, int[] labels) {
+    double[] out = new double[z.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = logSoftmax(z[i], labels[i]);
+    }
+    return out;
+  }
+
   /** log p(y | x) from the logits {@code z} of x. */
   public static double logSoftmaxOf(double[] z, int y) {
     return logSoftmax(z, y);

@@ -50,17 +50,6 @@ final class Dl4jBackend implements ModelBackend {
   }
 
   @Override
-  public double[] logLikelihoods(ExampleSet s, int batchSize) {
-    double[][] z = logits(s, batchSize);
-    double[] out = new double[z.length];
-    int[] labels = s.labels();
-    for (int i = 0; i < out.length; i++) {
-      out[i] = LogLikelihood.logSoftmax(z[i], labels[i]);
-    }
-    return out;
-  }
-
-  @Override
   public boolean logLikFromGradientPass() {
     // a batch of one takes other kernels than the scoring pass's fixed batch shape: its values may differ
     return false;

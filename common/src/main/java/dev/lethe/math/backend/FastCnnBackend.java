@@ -33,21 +33,6 @@ final class FastCnnBackend implements ModelBackend {
   }
 
   @Override
-  public double[] logLikelihoods(ExampleSet s, int batchSize) {
-    return logLikelihoods(fast, s);
-  }
-
-  private static double[] logLikelihoods(FastCnn fast, ExampleSet s) {
-    double[][] z = fast.logits(s, 0, s.size());
-    int[] labels = s.labels();
-    double[] out = new double[s.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = LogLikelihood.logSoftmax(z[i], labels[i]);
-    }
-    return out;
-  }
-
-  @Override
   public boolean logLikFromGradientPass() {
     return true;
   }
@@ -87,7 +72,8 @@ final class FastCnnBackend implements ModelBackend {
   @Override
   public double meanLoss(ExampleSet s) {
     // in double precision from the parameters, whatever GEMM precision this instance's steps use
-    return -LogLikelihood.meanOf(logLikelihoods(FastCnn.forGradients(net).orElseThrow(), s));
+    FastCnn inDouble = FastCnn.forGradients(net).orElseThrow();
+    return -LogLikelihood.meanOf(LogLikelihood.ofLogits(inDouble.logits(s, 0, s.size()), s.labels()));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.lethe.math.backend;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.PerExampleGradients;
 import org.deeplearning4j.nn.gradient.Gradient;
 
@@ -21,7 +22,9 @@ public interface ModelBackend {
   double[][] logits(ExampleSet s, int batchSize);
 
   /** log p(y_i | x_i) of every row of {@code s}, in row order (a stable log-softmax of {@link #logits}). */
-  double[] logLikelihoods(ExampleSet s, int batchSize);
+  default double[] logLikelihoods(ExampleSet s, int batchSize) {
+    return LogLikelihood.ofLogits(logits(s, batchSize), s.labels());
+  }
 
   /**
    * Whether the gradient pass computes log p(y_i | x_i) with the values {@link #logLikelihoods} gives, so that
