@@ -75,9 +75,6 @@ final class InferenceForm {
         throw LetheInputException.of("%s: %s cannot be folded into its neighbours (it must follow a dense or"
             + " convolution layer without activation, or precede a dense layer)", source, e.describe(i));
       }
-      if (e.pre() != null) {
-        throw LetheInputException.of("%s: %s has an input preprocessor; cannot fold it", source, e.describe(i));
-      }
       out.remove(i);
       i--;
     }
@@ -107,24 +104,33 @@ final class InferenceForm {
     return new INDArray[] {a, c};
   }
 
-  /** The layer before: each output j becomes a_j z_j + c_j (weights and bias of output j scaled, c_j added). */
+  /**
+   * The layer before: each output j becomes a_j z_j + c_j (weights and bias of output j scaled, c_j added). A layer
+   * without bias (as often before a batch normalisation) gets one.
+   */
   private static LayerStack.Entry scaleOutputs(LayerStack.Entry e, INDArray a, INDArray c) {
     Map<String, INDArray> p = new LinkedHashMap<>(e.params());
     INDArray w = p.get("W").castTo(a.dataType());
     INDArray b = p.containsKey("b") ? p.get("b").castTo(a.dataType()).reshape(-1) : Nd4j.zeros(a.dataType(),
         a.length());
+    Layer layer = e.layer();
+    if (!p.containsKey("b")) {
+      layer = layer.clone();
+      if (layer instanceof ConvolutionLayer conv) {
+        conv.setHasBias(true);
+      } else {
+        ((DenseLayer) layer).setHasBias(true);
+      }
+    }
     if (e.layer() instanceof ConvolutionLayer) {
       // [c_out, c_in, kH, kW]: scale each output channel's kernel
       w = w.mul(a.reshape(a.length(), 1, 1, 1));
     } else {
       w = w.mulRowVector(a.reshape(1, a.length()));
     }
-    if (!p.containsKey("b")) {
-      throw new IllegalStateException("a layer without bias before a batch normalisation");
-    }
     p.put("W", w);
-    p.put("b", b.mul(a).add(c).reshape(p.get("b").shape()));
-    return new LayerStack.Entry(e.layer(), e.pre(), p);
+    p.put("b", b.mul(a).add(c).reshape(1, a.length()));
+    return new LayerStack.Entry(layer, e.pre(), p);
   }
 
   /** The dense layer after: its input x becomes a x + c, so W' = diag(a) W and b' = b + c W. */

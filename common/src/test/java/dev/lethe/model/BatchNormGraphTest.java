@@ -34,15 +34,17 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
- * A trained {@code ComputationGraph} with batch normalisation (after a linear dense layer, and after a ReLU layer)
- * and dropout, read from a ModelSerializer zip, computes the graph's inference-mode function (log-probabilities
- * equal to 1e-9) and runs through the Fisher diagonal, EWC-influence and EWC-deletion.
+ * A trained {@code ComputationGraph} with batch normalisation (after a linear dense layer without bias, and after a
+ * ReLU layer) and dropout, read from a ModelSerializer zip, computes the graph's inference-mode function
+ * (log-probabilities equal to 1e-9) and runs through the Fisher diagonal, EWC-influence and EWC-deletion.
  */
 class BatchNormGraphTest {
   static ComputationGraph trainedGraph(ExampleSet train) {
     ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.DOUBLE)
         .updater(new Adam(1e-2)).graphBuilder().addInputs("in")
-        .addLayer("dense1", new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.IDENTITY).build(), "in")
+        // without bias, as usual before a batch normalisation: folding gives it one
+        .addLayer("dense1", new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.IDENTITY).hasBias(false)
+            .build(), "in")
         .addLayer("bn1", new BatchNormalization.Builder().nOut(8).build(), "dense1")
         .addLayer("relu1", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn1")
         .addLayer("dense2", new DenseLayer.Builder().nIn(8).nOut(6).activation(Activation.RELU).dropOut(0.8)
