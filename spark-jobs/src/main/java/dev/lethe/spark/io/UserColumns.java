@@ -110,7 +110,7 @@ public record UserColumns(String id, String label, List<String> features) {
     // a UDT column is reached through a cast to the struct it is stored as
     Column stored = v.cast(s);
     return functions.when(stored.getField("type").equalTo(1), stored.getField("values"))
-        .otherwise(sparseOf(stored)).cast(DataTypes.createArrayType(DataTypes.FloatType, false));
+        .otherwise(sparseOf(stored)).cast(DataTypes.createArrayType(DataTypes.FloatType));
   }
 
   private static Column sparseOf(Column stored) {
