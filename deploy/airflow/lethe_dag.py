@@ -58,9 +58,6 @@ JDK17_OPENS = (
     " --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
     " -Djdk.reflect.useDirectMethodHandle=false"
 )
-# The incubating Vector API, for the direct convolution kernels of the CNN forward pass (the root pom's
-# lethe.jvm.vector); without it drivers and executors fall back to im2col and BLAS GEMMs.
-JVM_VECTOR = "--add-modules=jdk.incubator.vector"
 EXECUTOR_MEMORY = "4g"
 DRIVER_MEMORY = "6g"
 SPARK_CONF = {
@@ -69,12 +66,12 @@ SPARK_CONF = {
     "spark.executor.memoryOverhead": "5g",
     "spark.driver.memoryOverhead": "5g",
     "spark.executor.extraJavaOptions": (
-        "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G " + JVM_VECTOR
+        "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G"
     ),
     # JDK 17: a driver that a standalone worker launches (cluster deploy mode) gets no --add-opens from Spark.
     "spark.driver.extraJavaOptions": (
         "-Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G "
-        + JDK17_OPENS + " " + JVM_VECTOR
+        + JDK17_OPENS
     ),
     # One OpenMP thread per task: executor parallelism comes from Spark's task slots.
     "spark.executorEnv.OMP_NUM_THREADS": "1",

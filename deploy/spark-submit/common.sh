@@ -86,9 +86,6 @@ LETHE_JDK17_OPENS="-XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.l
 --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED \
 --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED \
 -Djdk.reflect.useDirectMethodHandle=false"
-# The incubating Vector API, for the direct convolution kernels of the CNN forward pass (scoring) on drivers and
-# executors: lethe.jvm.vector in the root pom.xml. Without it the jobs log "im2col + BLAS GEMM" and run slower.
-LETHE_JVM_VECTOR="--add-modules=jdk.incubator.vector"
 
 # --- pass-through --------------------------------------------------------------------------------------------
 # Extra spark-submit options, split on whitespace (values with spaces: use LETHE_PROPERTIES_FILE instead),
@@ -182,9 +179,9 @@ lethe_build_cmd() {
   shift
   local stage_name="${LETHE_STAGE_NAME:-stage}"
   local executor_java="-Dorg.bytedeco.javacpp.maxbytes=$ND4J_MAXBYTES"
-  executor_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$ND4J_MAXPHYSICALBYTES $LETHE_JVM_VECTOR"
+  executor_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$ND4J_MAXPHYSICALBYTES"
   local driver_java="-Dorg.bytedeco.javacpp.maxbytes=$DRIVER_ND4J_MAXBYTES"
-  driver_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$DRIVER_ND4J_MAXPHYSICALBYTES $LETHE_JVM_VECTOR"
+  driver_java+=" -Dorg.bytedeco.javacpp.maxphysicalbytes=$DRIVER_ND4J_MAXPHYSICALBYTES"
   # JDK 17: Spark adds its --add-opens list to the spark-submit JVM (client mode) and to executors, but not to a
   # driver JVM that a standalone worker launches in cluster mode (measured: IllegalAccessError on
   # sun.nio.ch.DirectBuffer in StorageUtils). Give the driver the list itself; repeats are harmless.

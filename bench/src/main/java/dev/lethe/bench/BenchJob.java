@@ -183,7 +183,6 @@ public final class BenchJob implements BenchCommand {
     f.put("JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     f.put("ND4J backend", Nd4j.getBackend().getClass().getSimpleName() + ", BLAS "
         + Nd4j.factory().blas().getBlasVendor() + " (kernels: " + GemmRate.openBlasKernels() + ")");
-    f.put("convolution kernels (CNN forward pass)", machine.get("convolution_kernels"));
     f.put("Spark", b.spark().version() + ", master " + b.spark().sparkContext().master() + ", default parallelism "
         + b.spark().sparkContext().defaultParallelism());
     f.put("seeds", b.seeds().toString());

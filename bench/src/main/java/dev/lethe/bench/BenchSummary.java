@@ -169,8 +169,7 @@ final class BenchSummary {
         + " around the stage body, in this JVM), and its parts from the culprits table's provenance; mean +- std over"
         + " every setting and seed, seconds. ewc-influence also needs the fisher stage ("
         + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s): the Fisher diagonal, and log p(z|theta_hat) of"
-        + " every training example (fisher/logp.bin: from the per-example gradients' forward passes, or with the direct"
-        + " convolution kernels from a scoring pass of that stage), which its scoring looks up; linear-cg and"
+        + " every training example (fisher/logp.bin: from the per-example gradients' forward passes), which its scoring looks up; linear-cg and"
         + " linear-lissa use a sampled full Fisher of their own. Before the first run's timed identify runs, every"
         + " method ran once untimed on the same inputs (the JVM's warm-up: class loading and JIT compilation; those"
         + " times are listed below the table).", List.of("method", "identify stage",

@@ -1,6 +1,5 @@
 package dev.lethe.bench;
 
-import dev.lethe.math.cnn.FastCnn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +13,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The facts about the machine and setup that a suite's timings depend on: the processor (model, vector extensions,
- * caches), the cores the JVM may use, the kernels OpenBLAS runs, the CNN's convolution kernels
- * ({@link FastCnn#kernels}: direct Vector API kernels of some width, or im2col and GEMM) and the Spark master. The
+ * caches), the cores the JVM may use, the kernels OpenBLAS runs and the Spark master. The
  * summary lists them, and {@code bench --resume} refuses to pool runs measured under different facts: timings and
  * rates of two machines (or of local[1] and local[2]) are not one experiment. They are the driver's: in local mode,
  * where the bench runs by default, also the executors'; on a cluster the master URL stands for the executors.
@@ -36,13 +34,12 @@ final class Machine {
     return m;
   }
 
-  /** Named facts, in a fixed order: processor, cores, OpenBLAS kernels, convolution kernels, Spark master. */
+  /** Named facts, in a fixed order: processor, cores, OpenBLAS kernels, Spark master. */
   static Map<String, String> facts(SparkSession spark) {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("processor", processor());
     f.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     f.put("openblas_kernels", GemmRate.openBlasKernels());
-    f.put("convolution_kernels", FastCnn.kernels());
     f.put("spark_master", spark.sparkContext().master() + " (default parallelism "
         + spark.sparkContext().defaultParallelism() + ")");
     return f;

@@ -195,18 +195,13 @@ class BenchJobTest {
     com.typesafe.config.Config prov = com.typesafe.config.ConfigFactory.parseFile(
         root.resolve("quick/summary.md.provenance.json").toFile());
     assertThat(prov.getObject("machine").keySet()).containsExactlyInAnyOrder("processor", "cores",
-        "openblas_kernels", "convolution_kernels", "spark_master");
+        "openblas_kernels", "spark_master");
     String processor = prov.getString("machine.processor");
     assertThat(processor).isNotBlank();
     assertThat(md).contains("\n- processor: " + processor + "\n");
     assertThat(prov.getString("machine.cores")).isEqualTo(Integer.toString(Runtime.getRuntime()
         .availableProcessors()));
     assertThat(prov.getString("machine.openblas_kernels")).isEqualTo(dev.lethe.bench.GemmRate.openBlasKernels());
-    // surefire's JVM has the Vector API module, so the CNN runs the direct kernels
-    assertThat(prov.getString("machine.convolution_kernels")).isEqualTo(dev.lethe.math.cnn.FastCnn.kernels())
-        .startsWith("direct (Vector API, ");
-    assertThat(md).contains("\n- convolution kernels (CNN forward pass): " + dev.lethe.math.cnn.FastCnn.kernels()
-        + "\n");
     assertThat(prov.getString("machine.spark_master")).startsWith("local[");
     com.typesafe.config.Config state = com.typesafe.config.ConfigFactory.parseFile(
         root.resolve("quick/bench-state.json").toFile());

@@ -136,12 +136,23 @@ public final class NoiseInjector {
     return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 
+  /** The classes of every kind of noise that is switched on (a kind at rate or fraction 0 reads none). */
   private static void checkClasses(NoiseOptions o, int numClasses) {
-    checkClasses("noise.label-flip.pairs", o.labelFlip().pairs().stream().flatMapToInt(Arrays::stream), numClasses);
-    checkClasses("noise.salt-pepper.classes", o.saltPepper().classes().stream().mapToInt(Integer::intValue),
-        numClasses);
-    checkClasses("noise.gaussian.classes", o.gaussian().classes().stream().mapToInt(Integer::intValue), numClasses);
-    checkClasses("noise.fgsm.pairs", o.fgsm().pairs().stream().flatMapToInt(Arrays::stream), numClasses);
+    if (o.labelFlip().rate() > 0) {
+      checkClasses("noise.label-flip.pairs", o.labelFlip().pairs().stream().flatMapToInt(Arrays::stream),
+          numClasses);
+    }
+    if (o.saltPepper().fraction() > 0) {
+      checkClasses("noise.salt-pepper.classes", o.saltPepper().classes().stream().mapToInt(Integer::intValue),
+          numClasses);
+    }
+    if (o.gaussian().fraction() > 0) {
+      checkClasses("noise.gaussian.classes", o.gaussian().classes().stream().mapToInt(Integer::intValue),
+          numClasses);
+    }
+    if (o.fgsm().fraction() > 0) {
+      checkClasses("noise.fgsm.pairs", o.fgsm().pairs().stream().flatMapToInt(Arrays::stream), numClasses);
+    }
   }
 
   /** Stops at the first class of {@code key} outside [0, numClasses). */

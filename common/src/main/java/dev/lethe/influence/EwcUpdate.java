@@ -3,11 +3,13 @@ package dev.lethe.influence;
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.EpochListener;
-import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.cnn.FastCnn;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.PerExampleGradients;
+import dev.lethe.math.backend.BackendSelector;
+import dev.lethe.math.backend.ModelBackend;
+import dev.lethe.math.backend.Purpose;
 import java.util.ArrayList;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.GradientNormalization;
@@ -15,7 +17,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -42,8 +43,7 @@ import org.slf4j.LoggerFactory;
  * over the target (not the sum), so gamma is independent of |target|.
  *
  * <p>Optimiser: Adam(learningRate) on -J with seeded minibatches of the target, one manual step per batch
- * (the raw gradient from FastCnn for supported CNNs, with single-precision GEMMs for a float network, else from
- * computeGradientAndScore; raw gradient / batch size, plus the penalty gradient (2/gamma F + lambda) (theta -
+ * (the raw gradient from the backend {@link BackendSelector} chooses for {@link Purpose#OPTIMISER}; raw gradient / batch size, plus the penalty gradient (2/gamma F + lambda) (theta -
  * theta_hat), then the updater and params -= update). The early-stopping criterion is computed in double. The
  * copy being trained has the model's own
  * regularisation (L1/L2/weight decay), weight noise and gradient clipping removed, so exactly J is optimised.
@@ -166,7 +166,6 @@ public final class EwcUpdate {
     // explicit validation: data term only (zero penalty coefficients), with its own sign
     INDArray valCoef = validation != null ? Nd4j.zeros(type, anchor.shape()) : c;
     double valSign = validation == null ? sign : validationObjective == Objective.LEARN ? 1.0 : -1.0;
-    int k = numClasses(net);
     int bs = Math.min(o.batchSize(), trainRows.length);
 
     double best = listener != null ? Double.NaN : objective(net, val, anchor, valCoef, valSign, bs);
@@ -176,11 +175,13 @@ public final class EwcUpdate {
     int since = 0;
     int iteration = 0;
     LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-    // the raw gradient: from FastCnn's backward pass for supported CNNs (single-precision GEMMs for a float network,
-    // as DL4J's own arithmetic; double for a double one), else from DL4J. One instance for every step: it reloads
-    // the parameters after each update (building one per step cost 1.5-5 ms of native allocations a step).
-    java.util.Optional<FastCnn> fast = FastCnn.forFloatGradients(net).or(() -> FastCnn.forGradients(net));
-    FlatStep flat = FlatStep.of(net.params(), anchor, c);
+    // the raw gradient from the selected backend (the CNN fast path: single-precision GEMMs for a float network, as
+    // DL4J's own arithmetic, double for a double one). One instance for every step: it reloads the parameters after
+    // each update instead of allocating native arrays again.
+    BackendSelector selector = BackendSelector.current();
+    ModelBackend backend = selector.select(net, Purpose.OPTIMISER);
+    // the flat step writes the parameters through host views of their buffers: only where ND4J computes on the host
+    FlatStep flat = selector.fastPathAllowed() ? FlatStep.of(net.params(), anchor, c) : null;
     // Adam on the whole flat gradient in one op: what DL4J's updater applies block by block to the trainable copy
     // (every layer the same Adam(learningRate); no regularisation, gradient normalisation or, with a minibatch size
     // of 1, division), without its per-step bookkeeping (about 3 ms a step on the paper CNN). The same element-wise
@@ -198,21 +199,11 @@ public final class EwcUpdate {
           rows[i - from] = trainRows[order[i]];
         }
         ExampleSet batch = target.select(rows);
-        INDArray g;
-        Gradient gradient;
-        if (fast.isPresent()) {
-          if (iteration > 0) {
-            fast.get().reloadParams();
-          }
-          g = fast.get().writeLossGradient(batch);
-          gradient = new DefaultGradient(g);
-        } else {
-          net.setInput(Batches.features(batch, 0, rows.length, 0, type));
-          net.setLabels(Batches.oneHot(batch.labels(), 0, rows.length, k, 0, type));
-          net.computeGradientAndScore();
-          g = net.getFlattenedGradients();
-          gradient = net.gradient();
+        if (iteration > 0) {
+          backend.reloadParams();
         }
+        Gradient gradient = backend.writeLossGradient(batch);
+        INDArray g = gradient.gradient();
         // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
         if (flat != null && flat.fits(g)) {
           flat.penalise(g, sign / rows.length);

@@ -1,7 +1,8 @@
 package dev.lethe.math;
 
 import dev.lethe.data.ExampleSet;
-import dev.lethe.math.cnn.FastCnn;
+import dev.lethe.math.backend.BackendSelector;
+import dev.lethe.math.backend.Purpose;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -22,81 +23,56 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * (log p floored near -23). Every forward pass has exactly {@code batchSize} rows (the last batch is
  * zero-padded): matrix kernels may take different code paths for different row counts, so a fixed shape makes a
  * row's value independent of how the rows were split into batches or Spark partitions. The forward pass runs in
- * inference mode (no dropout). Double-precision convolutional networks take {@link FastCnn}, which groups rows
- * in its own fixed-size GEMMs (so there {@code batchSize} does not change the values either); other networks take
- * DL4J's forward pass.
+ * inference mode (no dropout). The backend is the one {@link BackendSelector} chooses (the CNN fast path groups rows
+ * in its own fixed-size GEMMs, so there {@code batchSize} does not change the values either).
  */
 public final class LogLikelihood {
   private LogLikelihood() {}
 
-  /** log p(y_i | x_i) for every row of {@code s}, in row order. */
+  /**
+   * log p(y_i | x_i) for every row of {@code s}, in row order, as the network's own arithmetic gives them
+   * ({@link Purpose#SCORES}).
+   */
   public static double[] perExample(MultiLayerNetwork net, ExampleSet s, int batchSize) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
     }
-    java.util.Optional<FastCnn> fast = FastCnn.of(net);
-    if (fast.isPresent()) {
-      return perExample(fast.get(), s);
-    }
-    int n = s.size();
-    double[] out = new double[n];
-    int[] labels = s.labels();
-    DataType type = net.params().dataType();
-    for (int from = 0; from < n; from += batchSize) {
-      int to = Math.min(n, from + batchSize);
-      double[][] z = logits(net, Batches.features(s, from, to, batchSize, type));
-      for (int i = from; i < to; i++) {
-        out[i] = logSoftmax(z[i - from], labels[i]);
-      }
-    }
-    return out;
+    requireSoftmaxOutput(net);
+    return BackendSelector.current().select(net, Purpose.SCORES).logLikelihoods(s, batchSize);
   }
 
   /**
-   * The mean log-likelihood of {@code s}, computed in double precision from the network's parameters whatever its
-   * data type when {@link FastCnn} supports the network (float parameters are taken exactly; the result is then more
-   * precise than a float forward pass, and several times faster than DL4J's), otherwise {@link #mean}. For the
-   * criteria of early stopping (EWC update, training), not for scores that must match a float forward pass.
+   * The mean log-likelihood of {@code s} in double precision from the network's parameters where the backend can
+   * ({@link Purpose#DOUBLE}: the fast path takes float parameters exactly; DL4J computes in the network's type). For
+   * the criteria of early stopping (EWC update, training), not for scores that must match a float forward pass.
    */
   public static double meanInDouble(MultiLayerNetwork net, ExampleSet s, int batchSize) {
-    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    return fast.isPresent() ? meanOf(perExample(fast.get(), s)) : mean(net, s, batchSize);
+    requireSoftmaxOutput(net);
+    return meanOf(BackendSelector.current().select(net, Purpose.DOUBLE).logLikelihoods(s, batchSize));
   }
 
   /**
-   * The logits of every row of {@code s}: in double precision from FastCnn when it supports the network (as
-   * {@link #meanInDouble}), otherwise DL4J's forward pass in batches of {@code batchSize}. For evaluating many
-   * candidate models quickly (accuracy and log-likelihood from one pass).
+   * The logits of every row of {@code s}, in double precision where the backend can (as {@link #meanInDouble}),
+   * in forward passes of {@code batchSize} rows. For evaluating many candidate models quickly (accuracy and
+   * log-likelihood from one pass).
    */
   public static double[][] logitsInDouble(MultiLayerNetwork net, ExampleSet s, int batchSize) {
-    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    if (fast.isPresent()) {
-      return fast.get().logits(s, 0, s.size());
+    requireSoftmaxOutput(net);
+    return BackendSelector.current().select(net, Purpose.DOUBLE).logits(s, batchSize);
+  }
+
+  /** log p(y_i | x_i) of every row from its logits {@code z[i]} and label {@code labels[i]}. */
+  public static double[] ofLogits(double[][] z, int[] labels) {
+    double[] out = new double[z.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = logSoftmax(z[i], labels[i]);
     }
-    double[][] z = new double[s.size()][];
-    DataType type = net.params().dataType();
-    for (int from = 0; from < s.size(); from += batchSize) {
-      int to = Math.min(s.size(), from + batchSize);
-      double[][] part = logits(net, Batches.features(s, from, to, batchSize, type));
-      System.arraycopy(part, 0, z, from, to - from);
-    }
-    return z;
+    return out;
   }
 
   /** log p(y | x) from the logits {@code z} of x. */
   public static double logSoftmaxOf(double[] z, int y) {
     return logSoftmax(z, y);
-  }
-
-  /** log p(y_i | x_i) for every row of {@code s} from FastCnn's logits. */
-  public static double[] perExample(FastCnn fast, ExampleSet s) {
-    double[][] z = fast.logits(s, 0, s.size());
-    int[] labels = s.labels();
-    double[] out = new double[s.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = logSoftmax(z[i], labels[i]);
-    }
-    return out;
   }
 
   /** The mean of {@link #perExample} (0 rows: NaN). */
@@ -106,7 +82,7 @@ public final class LogLikelihood {
   }
 
   /** The mean of an array (compensated sum; empty: NaN). */
-  static double meanOf(double[] v) {
+  public static double meanOf(double[] v) {
     if (v.length == 0) {
       return Double.NaN;
     }
@@ -161,6 +137,18 @@ public final class LogLikelihood {
     return z.castTo(DataType.DOUBLE).toDoubleMatrix();
   }
 
+  /** The number of classes: the output layer's size. */
+  public static int numClasses(MultiLayerNetwork net) {
+    org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1)
+        .getLayer();
+    return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).getNOut();
+  }
+
+  /**
+   * The network's output layer, checked to be a softmax output layer with MCXENT loss and a weight matrix.
+   *
+   * @throws IllegalArgumentException naming what the last layer is
+   */
   public static Layer requireSoftmaxOutput(MultiLayerNetwork net) {
     Layer out = net.getLayer(net.getnLayers() - 1);
     org.deeplearning4j.nn.conf.layers.Layer conf = out.conf().getLayer();

@@ -1,10 +1,12 @@
 package dev.lethe.math;
 
 import dev.lethe.data.ExampleSet;
+import dev.lethe.math.backend.BackendSelector;
+import dev.lethe.math.backend.ModelBackend;
+import dev.lethe.math.backend.Purpose;
 import dev.lethe.math.cnn.FastCnn;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -15,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * the g_i of the empirical Fisher F = (1/N) sum g_i g_i^T (Tanno et al. 2022, Eq. 10) and of the linear
  * influence (Eq. 9).
  *
- * <p>DL4J has no vectorised per-example gradient: for the convolutional networks {@link FastCnn} supports,
- * {@link #forEach} takes its per-example backward pass (double precision, groups of rows); for other networks it
- * runs one DL4J backward pass per row (batch size 1). After {@code computeGradientAndScore()} the raw gradient is the gradient of the summed loss -log p over the
- * minibatch (the updater divides by the batch size, and applies L1/L2, later), so grad log p = -raw gradient.
+ * <p>The gradients come from the backend {@link BackendSelector} chooses ({@link ModelBackend#forEachExampleGradient}):
+ * the CNN fast path's per-example backward pass (double precision, groups of rows) for the networks it supports, one
+ * DL4J backward pass per row (batch size 1) for the others. DL4J's raw gradient is the gradient of the summed loss
+ * -log p over the minibatch (the updater divides by the batch size, and applies L1/L2, later), so
+ * grad log p = -raw gradient.
  * Backward passes run in training mode; networks with dropout or batch normalisation (whose training-mode
  * gradient is not that of the inference-mode model) are rejected. Parameters are never changed; the network's
  * input and labels are restored afterwards.
@@ -52,40 +55,17 @@ public final class PerExampleGradients {
   private static boolean visit(MultiLayerNetwork net, ExampleSet s, double[] logLik, Visitor v) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
-    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    if (fast.isPresent()) {
-      fast.get().forEachExampleGradient(s, logLik, v);
-      return true;
-    }
-    int k = numClasses(net);
-    DataType type = net.params().dataType();
-    INDArray oldInput = net.getInput();
-    INDArray oldLabels = net.getLabels();
-    try {
-      int[] labels = s.labels();
-      Progress progress = new Progress("per-example gradients", s.size());
-      for (int i = 0; i < s.size(); i++) {
-        net.setInput(Batches.features(s, i, i + 1, 1, type));
-        net.setLabels(Batches.oneHot(labels, i, i + 1, k, 1, type));
-        net.computeGradientAndScore();
-        INDArray g = net.getFlattenedGradients();
-        g.negi();
-        v.accept(i, g);
-        progress.done(i + 1);
-      }
-    } finally {
-      net.setInput(oldInput);
-      net.setLabels(oldLabels);
-    }
-    return false;
+    ModelBackend backend = BackendSelector.current().select(net, Purpose.DOUBLE);
+    boolean records = logLik != null && backend.logLikFromGradientPass();
+    backend.forEachExampleGradient(s, records ? logLik : null, v);
+    return records;
   }
 
   /**
    * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)}, and writes log p(y_i | x_i) into {@code logLik[i]}
    * (of length {@code s.size()}) before row i's gradient is visited, with the values of
-   * {@link LogLikelihood#perExample(MultiLayerNetwork, ExampleSet, int)}. For a double-precision network that
-   * {@link FastCnn} supports they come from the gradient's own forward pass (one forward pass per row instead of
-   * two), or with its direct convolution kernels from its scoring pass (see
+   * {@link LogLikelihood#perExample(MultiLayerNetwork, ExampleSet, int)}: from the gradient's own forward pass where
+   * the backend that scores the network computes them there (one forward pass per row instead of two, see
    * {@link FastCnn#forEachExampleGradient(ExampleSet, double[], Visitor)}); otherwise from a separate
    * {@code LogLikelihood.perExample} over {@code s} with {@code batchSize}.
    */
@@ -93,13 +73,13 @@ public final class PerExampleGradients {
     requireOnePerRow(logLik, s);
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
-    // the networks LogLikelihood scores with FastCnn (double precision), whose gradient pass has the same logits
-    java.util.Optional<FastCnn> fast = FastCnn.of(net);
-    if (fast.isPresent()) {
-      fast.get().forEachExampleGradient(s, logLik, v);
+    // the backend that scores the network: where its gradient pass has the same logits, one pass gives both
+    ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
+    if (backend.logLikFromGradientPass()) {
+      backend.forEachExampleGradient(s, logLik, v);
       return;
     }
-    System.arraycopy(LogLikelihood.perExample(net, s, batchSize), 0, logLik, 0, logLik.length);
+    System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
     forEach(net, s, v);
   }
 
@@ -135,49 +115,14 @@ public final class PerExampleGradients {
   }
 
   /**
-   * As {@link #sum} as a plain array, with backward passes over {@code chunk} rows at a time; for the networks
-   * {@link FastCnn} supports, its batched backward pass in double precision over all rows (groups of
-   * {@value FastCnn#GROUP} summed in order; {@code chunk} does not apply).
+   * As {@link #sum} as a plain array, with DL4J's backward passes over {@code chunk} rows at a time (compensated
+   * sum); where the selector picks the CNN fast path, its batched backward pass in double precision over all rows
+   * (groups of {@value FastCnn#GROUP} summed in order; {@code chunk} does not apply).
    */
   public static double[] sumArray(MultiLayerNetwork net, ExampleSet s, int chunk) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
-    java.util.Optional<FastCnn> fast = FastCnn.forGradients(net);
-    if (fast.isPresent() && s.size() > 0) {
-      double[] g = fast.get().lossGradient(s);
-      for (int j = 0; j < g.length; j++) {
-        g[j] = -g[j];
-      }
-      return g;
-    }
-    int k = numClasses(net);
-    DataType type = net.params().dataType();
-    double[] total = new double[(int) net.numParams()];
-    double[] comp = new double[total.length];
-    INDArray oldInput = net.getInput();
-    INDArray oldLabels = net.getLabels();
-    try {
-      for (int from = 0; from < s.size(); from += chunk) {
-        int to = Math.min(s.size(), from + chunk);
-        net.setInput(Batches.features(s, from, to, 0, type));
-        net.setLabels(Batches.oneHot(s.labels(), from, to, k, 0, type));
-        net.computeGradientAndScore();
-        double[] g = net.getFlattenedGradients().toDoubleVector();
-        for (int j = 0; j < g.length; j++) {
-          double x = -g[j];
-          double t = total[j] + x;
-          comp[j] += Math.abs(total[j]) >= Math.abs(x) ? (total[j] - t) + x : (x - t) + total[j];
-          total[j] = t;
-        }
-      }
-    } finally {
-      net.setInput(oldInput);
-      net.setLabels(oldLabels);
-    }
-    for (int j = 0; j < total.length; j++) {
-      total[j] += comp[j];
-    }
-    return total;
+    return BackendSelector.current().select(net, Purpose.DOUBLE).gradLogLikSum(s, chunk);
   }
 
   /**
@@ -201,19 +146,19 @@ public final class PerExampleGradients {
   }
 
   /** INFO progress (done/total, rate, ETA) about every 10% for loops of at least 10,000 rows. */
-  static final class Progress {
+  public static final class Progress {
     private final String what;
     private final int total;
     private final long t0 = System.nanoTime();
     private final int every;
 
-    Progress(String what, int total) {
+    public Progress(String what, int total) {
       this.what = what;
       this.total = total;
       this.every = total >= 10_000 ? Math.max(1, total / 10) : Integer.MAX_VALUE;
     }
 
-    void done(int n) {
+    public void done(int n) {
       if (n % every == 0) {
         double secs = (System.nanoTime() - t0) / 1e9;
         double rate = n / Math.max(secs, 1e-9);
@@ -221,11 +166,5 @@ public final class PerExampleGradients {
             String.format("%.0f", (total - n) / rate));
       }
     }
-  }
-
-  static int numClasses(MultiLayerNetwork net) {
-    org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1)
-        .getLayer();
-    return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).getNOut();
   }
 }

@@ -2,7 +2,9 @@ package dev.lethe.model;
 
 import dev.lethe.Seeds;
 import dev.lethe.data.ExampleSet;
-import dev.lethe.math.cnn.FastCnn;
+import dev.lethe.math.backend.BackendSelector;
+import dev.lethe.math.backend.ModelBackend;
+import dev.lethe.math.backend.Purpose;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -66,8 +68,8 @@ public final class Trainer {
     int bestEpoch = 0;
     int epochs = 0;
     int since = 0;
-    // FastCnn's backward pass takes the step for the supported CNNs (the same update as net.fit, faster)
-    boolean fast = FastCnn.canTrain(net);
+    // the selected backend takes each step as net.fit would (the CNN fast path: the same update, faster)
+    ModelBackend backend = BackendSelector.current().select(net, Purpose.TRAINING);
     for (int epoch = 1; epoch <= o.maxEpochs(); epoch++) {
       long t0 = System.nanoTime();
       int[] order = trainRows.clone();
@@ -75,16 +77,11 @@ public final class Trainer {
       double sum = 0;
       for (int from = 0; from < order.length; from += o.batchSize()) {
         int[] batch = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
-        if (fast) {
-          sum += FastCnn.fitStep(net, data.select(batch)) * batch.length;
-        } else {
-          net.fit(DataSets.dataSet(data, batch, numClasses, type));
-          sum += net.score() * batch.length;
-        }
+        sum += backend.fitStep(data.select(batch)) * batch.length;
       }
       epochs = epoch;
       trainLoss[epoch - 1] = sum / order.length;
-      valLoss[epoch - 1] = valRows.length == 0 ? Double.NaN : meanLoss(net, validation, numClasses, type);
+      valLoss[epoch - 1] = valRows.length == 0 ? Double.NaN : meanLoss(net, validation);
       LOG.info("epoch {}/{}: training loss {}, validation loss {}, {} s", epoch, o.maxEpochs(),
           String.format("%.4f", trainLoss[epoch - 1]), String.format("%.4f", valLoss[epoch - 1]),
           String.format("%.1f", (System.nanoTime() - t0) / 1e9));
@@ -120,20 +117,12 @@ public final class Trainer {
   }
 
   /**
-   * Mean cross-entropy of {@code s} under {@code net}, in batches: for networks {@link FastCnn#canTrain} covers (no
-   * regularisation term in the score), {@code -mean log p} in double precision from FastCnn's forward pass;
-   * otherwise DL4J's score (which includes regularisation and clips probabilities at 1e-10).
+   * Mean cross-entropy of {@code s} under {@code net} as the training backend measures it
+   * ({@link ModelBackend#meanLoss}: on the CNN fast path {@code -mean log p} in double precision, with DL4J its score,
+   * which includes regularisation and clips probabilities at 1e-10).
    */
-  public static double meanLoss(MultiLayerNetwork net, ExampleSet s, int numClasses, DataType type) {
-    if (s.size() > 0 && FastCnn.canTrain(net)) {
-      return -dev.lethe.math.LogLikelihood.meanInDouble(net, s, 256);
-    }
-    double sum = 0;
-    for (int from = 0; from < s.size(); from += 256) {
-      int[] rows = DataSets.range(from, Math.min(s.size(), from + 256));
-      sum += net.score(DataSets.dataSet(s, rows, numClasses, type), false) * rows.length;
-    }
-    return sum / s.size();
+  public static double meanLoss(MultiLayerNetwork net, ExampleSet s) {
+    return BackendSelector.current().select(net, Purpose.TRAINING).meanLoss(s);
   }
 
   /**

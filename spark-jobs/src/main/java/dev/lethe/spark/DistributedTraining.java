@@ -86,7 +86,7 @@ final class DistributedTraining {
       epochs = epoch;
       trainLoss[epoch - 1] = sparkNet.getScore();
       valLoss[epoch - 1] = split[1].length == 0 ? Double.NaN
-          : Trainer.meanLoss(current, validation, numClasses, type);
+          : Trainer.meanLoss(current, validation);
       LOG.info("distributed epoch {}/{}: validation loss {}", epoch, o.maxEpochs(),
           String.format("%.4f", valLoss[epoch - 1]));
       if (listener != null) {

@@ -8,11 +8,14 @@ import dev.lethe.model.ModelStore;
 import dev.lethe.model.Predictor;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.UserColumns;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stage {@code failures}: predicts the test set with model/base.zip and splits it ({@link TestSplit}): the
@@ -22,6 +25,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * then every correctly classified test example goes to the T\F holdout.
  */
 public final class FailuresJob implements StageJob {
+  private static final Logger LOG = LoggerFactory.getLogger(FailuresJob.class);
+
 
   public static void main(String[] args) {
     StageRunner.main(Stage.FAILURES, args);
@@ -34,8 +39,10 @@ public final class FailuresJob implements StageJob {
    * @param benchmarkFraction {@code failures.benchmark-fraction}: the share of T\F that goes to B, in (0, 1)
    * @param benchmarkTable {@code failures.benchmark-table}: a Parquet table of the user's B (Hadoop path), or ""
    * @param queryClasses {@code failures.query-classes}: the true classes Fq is drawn from; empty = all
+   * @param queryTable {@code failures.query-table}: a Parquet table of the user's failures Fq (Hadoop path), or ""
    */
-  record Settings(double queryFraction, double benchmarkFraction, String benchmarkTable, List<Integer> queryClasses) {
+  record Settings(double queryFraction, double benchmarkFraction, String benchmarkTable, List<Integer> queryClasses,
+      String queryTable) {
     static Settings of(LetheConfig c) {
       int numClasses = c.positiveInt("data.num-classes");
       List<Integer> queryClasses = c.getIntList(TestSplit.QUERY_CLASSES_KEY);
@@ -46,12 +53,16 @@ public final class FailuresJob implements StageJob {
         }
       }
       String table = c.getString("failures.benchmark-table").trim();
+      String query = c.getString("failures.query-table").trim();
+      if (!table.isEmpty() || !query.isEmpty()) {
+        UserColumns.of(c);
+      }
       double benchmark = c.getDouble("failures.benchmark-fraction");
       if (table.isEmpty() && !(benchmark > 0 && benchmark < 1)) {
         throw LetheInputException.of("config key 'failures.benchmark-fraction': must be in (0, 1) (the share of the"
             + " correctly classified test examples kept as the benchmark cases B), got %s", benchmark);
       }
-      return new Settings(c.doubleIn("failures.query-fraction", 0.0, 1.0), benchmark, table, queryClasses);
+      return new Settings(c.doubleIn("failures.query-fraction", 0.0, 1.0), benchmark, table, queryClasses, query);
     }
   }
 
@@ -62,7 +73,7 @@ public final class FailuresJob implements StageJob {
 
   @Override
   public List<Input> inputs(LetheConfig c) {
-    return List.of(new Input(WorkdirLayout.TEST, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"));
+    return StageJob.withBaseModel(c, new Input(WorkdirLayout.TEST, "prepare"));
   }
 
   @Override
@@ -74,16 +85,19 @@ public final class FailuresJob implements StageJob {
   public void run(JobContext ctx) {
     Settings settings = Settings.of(ctx.config());
     Workdir wd = ctx.workdir();
-    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork net = base.net();
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int numFeatures = ModelFiles.numInputs(net);
-    ExampleSet userBenchmark = settings.benchmarkTable().isEmpty() ? null : userBenchmark(ctx,
-        settings.benchmarkTable(), numFeatures, numClasses);
+    ExampleSet userBenchmark = settings.benchmarkTable().isEmpty() ? null : userTable(ctx,
+        "failures.benchmark-table", settings.benchmarkTable(), numFeatures, numClasses);
+    ExampleSet userQuery = settings.queryTable().isEmpty() ? null : userTable(ctx, "failures.query-table",
+        settings.queryTable(), numFeatures, numClasses);
     ctx.describe("predict test set");
     ExampleSet test = ExampleTables.readCollected(ctx.spark(), wd.path(WorkdirLayout.TEST).toString(),
         ExampleTables.DATA, WorkdirLayout.TEST, false, numFeatures, numClasses, wd.path(WorkdirLayout.TEST).toString());
     int[] predicted = Predictor.predict(net, test, 256);
-    TestSplit s = TestSplit.of(predicted, test.labels(), settings.queryFraction(),
+    TestSplit s = TestSplit.of(predicted, test.labels(), userQuery == null ? settings.queryFraction() : 0.0,
         userBenchmark == null ? settings.benchmarkFraction() : 0.0, ctx.seed(), settings.queryClasses());
     if (userBenchmark == null && s.benchmark().length == 0) {
       throw LetheInputException.of("failures: no test example is classified correctly, so there are no benchmark"
@@ -92,7 +106,20 @@ public final class FailuresJob implements StageJob {
 
     try (Workdir.Staging out = wd.stage("failures")) {
       int parts = Math.max(1, ctx.spark().sparkContext().defaultParallelism());
-      write(ctx, test, s.query(), predicted, out.path(WorkdirLayout.QUERY).toString(), parts);
+      int queryRows;
+      if (userQuery == null) {
+        write(ctx, test, s.query(), predicted, out.path(WorkdirLayout.QUERY).toString(), parts);
+        queryRows = s.query().length;
+      } else {
+        int[] q = Predictor.predict(net, userQuery, 256);
+        long right = java.util.stream.IntStream.range(0, q.length).filter(i -> q[i] == userQuery.label(i)).count();
+        if (right > 0) {
+          LOG.warn("failures.query-table: the model classifies {} of its {} rows correctly", right, q.length);
+        }
+        ExampleTables.write(ExampleTables.failuresFrame(ctx.spark(), userQuery, q, parts),
+            out.path(WorkdirLayout.QUERY).toString());
+        queryRows = userQuery.size();
+      }
       write(ctx, test, s.holdout(), predicted, out.path(WorkdirLayout.HOLDOUT).toString(), parts);
       write(ctx, test, s.remaining(), predicted, out.path(WorkdirLayout.REMAINING).toString(), parts);
       int benchmarkRows;
@@ -105,15 +132,18 @@ public final class FailuresJob implements StageJob {
         benchmarkRows = userBenchmark.size();
       }
       var prov = ctx.provenance("failures").input(wd, WorkdirLayout.TEST)
-          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), ModelStore.fingerprint(net));
+          .input(wd, base.path(), ModelStore.fingerprint(net));
       if (userBenchmark != null) {
         prov.put("benchmark_table", settings.benchmarkTable());
+      }
+      if (userQuery != null) {
+        prov.put("query_table", settings.queryTable());
       }
       if (!settings.queryClasses().isEmpty()) {
         prov.put("query_classes", settings.queryClasses());
       }
       String json = prov.put("test_rows", test.size()).put("test_accuracy", s.accuracy())
-          .put("query_rows", s.query().length).put("holdout_rows", s.holdout().length)
+          .put("query_rows", queryRows).put("holdout_rows", s.holdout().length)
           .put("benchmark_rows", benchmarkRows).put("remaining_rows", s.remaining().length).toJson();
       for (String rel : WorkdirLayout.FAILURES) {
         out.writeProvenance(rel, json);
@@ -122,24 +152,27 @@ public final class FailuresJob implements StageJob {
       ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d%s, holdout Fh %d;"
           + " correct %d -> benchmark B %d%s, remaining T\\F %d", 100 * s.accuracy(),
           s.benchmark().length + s.remaining().length, test.size(), s.query().length + s.holdout().length,
-          s.query().length, settings.queryClasses().isEmpty() ? "" : " (true classes " + settings.queryClasses()
+          queryRows, settings.queryClasses().isEmpty() ? "" : " (true classes " + settings.queryClasses()
           + ")", s.holdout().length, s.benchmark().length + s.remaining().length, benchmarkRows,
           userBenchmark == null ? "" : " (from failures.benchmark-table)", s.remaining().length);
     }
   }
 
-  /** The user's benchmark cases; a missing, malformed or empty table is bad input naming the key. */
-  private static ExampleSet userBenchmark(JobContext ctx, String table, int numFeatures, int numClasses) {
+  /**
+   * The user's benchmark cases or failures (columns as {@code data.columns.*} name them); a missing, malformed or
+   * empty table is bad input naming the key.
+   */
+  private static ExampleSet userTable(JobContext ctx, String key, String table, int numFeatures, int numClasses) {
     ExampleSet b;
     try {
-      b = ExampleTables.readCollected(ctx.spark(), table, ExampleTables.FAILURES, "failures.benchmark-table", false,
+      b = ExampleTables.collectPossiblyEmpty(UserColumns.of(ctx.config()).read(ctx.spark(), table, table), true,
           numFeatures, numClasses, table);
     } catch (LetheInputException e) {
-      throw new LetheInputException("config key 'failures.benchmark-table': " + e.getMessage(), e);
+      throw new LetheInputException("config key '" + key + "': " + e.getMessage(), e);
     }
     if (b.size() == 0) {
-      throw LetheInputException.of("config key 'failures.benchmark-table': %s: the table is empty; the benchmark"
-          + " cases B need at least one example", table);
+      throw LetheInputException.of("config key '%s': %s: the table is empty; it needs at least one example", key,
+          table);
     }
     return b;
   }

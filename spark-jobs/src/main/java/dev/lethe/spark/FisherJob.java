@@ -53,7 +53,7 @@ public final class FisherJob implements StageJob {
 
   @Override
   public List<Input> inputs(LetheConfig c) {
-    return List.of(new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"));
+    return StageJob.withBaseModel(c, new Input(WorkdirLayout.TRAIN, "prepare"));
   }
 
   @Override
@@ -71,7 +71,8 @@ public final class FisherJob implements StageJob {
   @Override
   public void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
-    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork net = base.net();
     int numClasses = ctx.config().positiveInt("data.num-classes");
     int partitions = ctx.partitions("fisher.partitions");
     int threads = ctx.config().nonNegativeInt("spark.nd4j-task-threads");
@@ -82,7 +83,7 @@ public final class FisherJob implements StageJob {
     try {
       PerExampleGradients.requireInferenceEquivalent(net);
     } catch (IllegalArgumentException e) {
-      throw new dev.lethe.LetheInputException(wd.path(WorkdirLayout.BASE_MODEL) + ": " + e.getMessage(), e);
+      throw new dev.lethe.LetheInputException(base.path() + ": " + e.getMessage(), e);
     }
 
     long t0 = System.nanoTime();
@@ -135,7 +136,7 @@ public final class FisherJob implements StageJob {
     try (Workdir.Staging out = wd.stage("fisher")) {
       out.writeBytes(WorkdirLayout.FISHER_DIAG, diag.toBytes());
       String prov = ctx.provenance("fisher").input(wd, WorkdirLayout.TRAIN)
-          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint)
+          .input(wd, base.path(), fingerprint)
           .put("model_fingerprint", fingerprint).put("examples", n).put("num_params", numParams)
           .put("partitions", partitions).put("nd4j_task_threads", threads).put("seconds", seconds)
           .put("diagonal_mean", mean).put("diagonal_max", max).put("log_likelihoods", logp != null).toJson();

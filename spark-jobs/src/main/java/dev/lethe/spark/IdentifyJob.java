@@ -106,8 +106,8 @@ public final class IdentifyJob implements StageJob {
 
   @Override
   public List<Input> inputs(LetheConfig c) {
-    return List.of(new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.BASE_MODEL, "train"),
-        new Input(WorkdirLayout.QUERY, "failures"));
+    return StageJob.withBaseModel(c, new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.QUERY,
+        "failures"));
   }
 
   /** The ranking of {@code identify.method}, and for ewc-influence its updated model. */
@@ -150,7 +150,8 @@ public final class IdentifyJob implements StageJob {
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
     int threads = c.nonNegativeInt("spark.nd4j-task-threads");
     int numClasses = c.positiveInt("data.num-classes");
-    MultiLayerNetwork net = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
+    ModelFiles.Base base = ModelFiles.base(wd, c);
+    MultiLayerNetwork net = base.net();
     String fingerprint = NetworkBytes.fingerprint(net);
     int numFeatures = ModelFiles.numInputs(net);
     boolean needsFisher = ewc || (linear && InfluenceOptions.DIAGONAL.equals(options.curvature()));
@@ -270,7 +271,7 @@ public final class IdentifyJob implements StageJob {
       scored.unpersist(false);
 
       Provenance prov = ctx.provenance("identify").input(wd, WorkdirLayout.TRAIN).input(wd, WorkdirLayout.QUERY)
-          .input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint);
+          .input(wd, base.path(), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(WorkdirLayout.FISHER_DIAG), fisher.modelFingerprint());
       }

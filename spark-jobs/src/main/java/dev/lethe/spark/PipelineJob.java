@@ -4,6 +4,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.spark.io.ModelFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -74,6 +75,7 @@ public final class PipelineJob implements StageJob {
    */
   static List<LetheConfig> runsOf(Stage s, LetheConfig c) {
     return switch (s) {
+      case TRAIN -> ModelFiles.fromFile(c) ? List.of() : List.of(c);
       case IDENTIFY -> identifyMethods(c).stream().map(m -> c.withString("identify.method", m)).toList();
       case REPAIR -> repairMethods(c).stream().map(m -> c.withString("repair.method", m)).toList();
       default -> List.of(c);
@@ -86,15 +88,18 @@ public final class PipelineJob implements StageJob {
    */
   @Override
   public void validate(LetheConfig c, Configuration hadoop) {
+    ModelFiles.validate(c);
     for (Stage s : STAGES) {
       for (LetheConfig run : runsOf(s, c)) {
         s.job().validate(run, hadoop);
       }
     }
     String tracing = String.join(", ", identifyMethods(c).stream().filter(MethodArtefacts::usesCheckpoints).toList());
-    if (!tracing.isEmpty() && (c.nonNegativeInt("train.checkpoints") == 0 || c.getBoolean("train.distributed"))) {
+    if (!tracing.isEmpty() && (c.nonNegativeInt("train.checkpoints") == 0 || c.getBoolean("train.distributed")
+        || ModelFiles.fromFile(c))) {
       throw LetheInputException.of("config key 'train.checkpoints': %s need the training checkpoints, but this"
-          + " pipeline's train keeps none (train.checkpoints = 0 or train.distributed = true)", tracing);
+          + " pipeline's train keeps none (train.checkpoints = 0, train.distributed = true or model.source = file)",
+          tracing);
     }
   }
 
@@ -121,6 +126,11 @@ public final class PipelineJob implements StageJob {
     long start = System.nanoTime();
     StringBuilder timings = new StringBuilder();
     for (Stage s : STAGES) {
+      if (s == Stage.TRAIN && ModelFiles.fromFile(ctx.config())) {
+        ctx.console().line("== %s: skipped (model.source = file: %s)", s.cliName(),
+            ctx.config().getString("model.path"));
+        continue;
+      }
       long t0 = System.nanoTime();
       List<LetheConfig> runs = runsOf(s, ctx.config());
       for (LetheConfig run : runs) {

@@ -13,6 +13,8 @@ import dev.lethe.data.NoiseInjector;
 import dev.lethe.data.NoiseOptions;
 import dev.lethe.data.StratifiedSampler;
 import dev.lethe.spark.io.ExampleTables;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.UserColumns;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.io.ByteArrayInputStream;
@@ -61,7 +63,12 @@ public final class PrepareJob implements StageJob {
   static Settings settings(LetheConfig c, Configuration hc) {
     String source = c.oneOf("data.source", "bundled", "idx", "parquet");
     int numClasses = c.positiveInt("data.num-classes");
-    int numFeatures = c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
+    // the input length: the user's model's when model.source = file, else the configured image geometry's
+    int numFeatures = ModelFiles.fromFile(c) ? ModelFiles.numInputs(ModelFiles.userModel(c, hc))
+        : c.positiveInt("data.channels") * c.positiveInt("data.height") * c.positiveInt("data.width");
+    if (source.equals("parquet")) {
+      UserColumns.of(c);
+    }
     Settings s = new Settings(source, numClasses, numFeatures, c.nonNegativeInt("data.train-size"),
         c.nonNegativeInt("data.test-size"), Options.noise(c), Options.featureScale(c));
     for (String key : sourceKeys(c, source)) {
@@ -129,8 +136,9 @@ public final class PrepareJob implements StageJob {
       }
     }
     if (train.numFeatures() != numFeatures || test.numFeatures() != numFeatures) {
-      throw LetheInputException.of("data: images have %d (train) / %d (test) pixels, but data.channels x height x"
-          + " width = %d", train.numFeatures(), test.numFeatures(), numFeatures);
+      throw LetheInputException.of("data: rows have %d (train) / %d (test) features, but %s", train.numFeatures(),
+          test.numFeatures(), ModelFiles.fromFile(c) ? "the model (model.path " + c.getString("model.path")
+          + ") takes " + numFeatures : "data.channels x height x width = " + numFeatures);
     }
     train = checked(train, trainSource, settings);
     test = checked(test, testSource, settings);
@@ -208,8 +216,9 @@ public final class PrepareJob implements StageJob {
 
   private static ExampleSet readParquet(JobContext ctx, String split, int numFeatures, int numClasses) {
     String path = ctx.config().getString("data.parquet." + split);
-    return ExampleTables.readCollected(ctx.spark(), path, ExampleTables.DATA, "data.parquet." + split, false,
-        numFeatures, numClasses, parquetSource(ctx.config(), split));
+    String source = parquetSource(ctx.config(), split);
+    return ExampleTables.collect(UserColumns.of(ctx.config()).read(ctx.spark(), path, source), true, numFeatures,
+        numClasses, source);
   }
 
   static Map<Corruption, Integer> corruptionCounts(ExampleSet s) {

@@ -36,7 +36,6 @@ import dev.lethe.treatment.TreatmentInputs;
 import dev.lethe.treatment.TreatmentMethod;
 import dev.lethe.treatment.TreatmentMethods;
 import dev.lethe.treatment.TreatmentOptions;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -132,9 +131,8 @@ public final class RepairJob implements StageJob {
   @Override
   public List<Input> inputs(LetheConfig c) {
     Plan plan = Plan.of(c);
-    List<Input> in = new ArrayList<>(List.of(new Input(plan.culpritsTable(), "identify --method "
-        + plan.culpritsMethod()), new Input(WorkdirLayout.TRAIN, "prepare"),
-        new Input(WorkdirLayout.BASE_MODEL, "train")));
+    List<Input> in = StageJob.withBaseModel(c, new Input(plan.culpritsTable(), "identify --method "
+        + plan.culpritsMethod()), new Input(WorkdirLayout.TRAIN, "prepare"));
     WorkdirLayout.FAILURES.forEach(f -> in.add(new Input(f, "failures")));
     return in;
   }
@@ -152,11 +150,12 @@ public final class RepairJob implements StageJob {
     String name = plan.method().name();
     String out = WorkdirLayout.repairDir(name);
     String culpritsRel = plan.culpritsTable();
-    MultiLayerNetwork base = ModelFiles.load(wd, WorkdirLayout.BASE_MODEL, "train");
+    ModelFiles.Base baseModel = ModelFiles.base(wd, ctx.config());
+    MultiLayerNetwork base = baseModel.net();
     String fingerprint = NetworkBytes.fingerprint(base);
-    requireSameModel(wd, culpritsRel, fingerprint, "identify --method " + plan.culpritsMethod());
+    requireSameModel(wd, culpritsRel, baseModel, fingerprint, "identify --method " + plan.culpritsMethod());
     for (String f : WorkdirLayout.FAILURES) {
-      requireSameModel(wd, f, fingerprint, "failures");
+      requireSameModel(wd, f, baseModel, fingerprint, "failures");
     }
     int numFeatures = ModelFiles.numInputs(base);
     DiagonalFisher fisher = plan.needsFisher() ? FisherFiles.read(wd, base, fingerprint) : null;
@@ -255,7 +254,7 @@ public final class RepairJob implements StageJob {
       for (String f : WorkdirLayout.FAILURES) {
         prov.input(wd, f);
       }
-      prov.input(wd, wd.path(WorkdirLayout.BASE_MODEL), fingerprint);
+      prov.input(wd, baseModel.path(), fingerprint);
       if (fisher != null) {
         prov.input(wd, wd.path(WorkdirLayout.FISHER_DIAG), fisher.modelFingerprint());
       }
@@ -266,16 +265,17 @@ public final class RepairJob implements StageJob {
     RepairConsole.print(ctx.console(), report, wd.path(out).toString(), describe(plan.selection()));
   }
 
-  /** An input computed with another model than model/base.zip is stale: bad input naming it. */
-  private static void requireSameModel(Workdir wd, String rel, String fingerprint, String producer) {
-    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, WorkdirLayout.BASE_MODEL);
+  /** An input computed with another model than the base model is stale: bad input naming it. */
+  private static void requireSameModel(Workdir wd, String rel, ModelFiles.Base base, String fingerprint,
+      String producer) {
+    Optional<String> recorded = Provenance.recordedFingerprint(wd, rel, base.name());
     if (recorded.isPresent() && !recorded.get().equals(fingerprint)) {
       throw LetheInputException.of("%s was computed with another model (%s %s, the current one is %s): rerun"
-          + " `lethe %s --overwrite`", wd.path(rel), WorkdirLayout.BASE_MODEL, recorded.get(), fingerprint, producer);
+          + " `lethe %s --overwrite`", wd.path(rel), base.name(), recorded.get(), fingerprint, producer);
     }
     if (recorded.isEmpty()) {
       LOG.warn("{}: no recorded model fingerprint; cannot check that it belongs to {}", wd.path(rel),
-          WorkdirLayout.BASE_MODEL);
+          base.name());
     }
   }
 

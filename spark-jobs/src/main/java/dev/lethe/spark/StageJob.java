@@ -1,6 +1,9 @@
 package dev.lethe.spark;
 
 import dev.lethe.config.LetheConfig;
+import dev.lethe.spark.io.ModelFiles;
+import dev.lethe.spark.io.WorkdirLayout;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
@@ -21,6 +24,18 @@ public interface StageJob {
 
   /** The workdir paths the stage needs under {@code c}, each published by an earlier stage. */
   List<Input> inputs(LetheConfig c);
+
+  /**
+   * {@code inputs} and the base model when train publishes it: model/base.zip, unless {@code model.source = file}
+   * (then the stage reads the user's model at {@code model.path}).
+   */
+  static List<Input> withBaseModel(LetheConfig c, Input... inputs) {
+    List<Input> all = new ArrayList<>(List.of(inputs));
+    if (!ModelFiles.fromFile(c)) {
+      all.add(new Input(WorkdirLayout.BASE_MODEL, "train"));
+    }
+    return all;
+  }
 
   /** The workdir paths the stage publishes under {@code c}; one that exists needs {@code --overwrite}. */
   List<String> outputs(LetheConfig c);

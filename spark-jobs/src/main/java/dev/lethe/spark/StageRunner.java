@@ -6,7 +6,9 @@ import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.cli.MasterUrl;
 import dev.lethe.spark.cli.StageArgs;
+import dev.lethe.math.backend.ComputeBackend;
 import dev.lethe.spark.exec.PeakMemory;
+import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.treatment.TreatmentMethods;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +84,8 @@ public final class StageRunner {
       Workdir workdir = Workdir.open(a.workdir(), spark.sparkContext().hadoopConfiguration(), a.overwrite());
       workdir.probeWritable();
       JobContext ctx = new JobContext(spark, config, workdir, a, console);
+      TaskThreads.configureCompute(spark.sparkContext(), ComputeBackend.parse(config.oneOf("compute.backend",
+          "auto", "dl4j")));
       stage.run(ctx);
       double seconds = (System.nanoTime() - start) / 1e9;
       LOG.info("lethe {} finished in {} s", stage.cliName(), String.format("%.1f", seconds));

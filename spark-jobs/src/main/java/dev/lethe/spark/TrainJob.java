@@ -42,6 +42,10 @@ public final class TrainJob implements StageJob {
 
   @Override
   public void validate(LetheConfig c, Configuration hadoop) {
+    if (ModelFiles.fromFile(c)) {
+      throw LetheInputException.of("train: model.source is file (%s): the stages after train take that model;"
+          + " there is nothing to train", c.getString("model.path"));
+    }
     Options.model(c);
     Options.train(c);
     c.getBoolean("train.distributed");

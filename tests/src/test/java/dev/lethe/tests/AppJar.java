@@ -36,7 +36,6 @@ final class AppJar {
     String provided = Files.readString(root.resolve("spark-jobs/target/provided-classpath.txt")).trim();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     cmd.addAll(List.of(System.getProperty("lethe.jvm.opens", "").split(" ")));
-    cmd.add(System.getProperty("lethe.jvm.vector", ""));
     cmd.removeIf(String::isBlank);
     cmd.add("-Xmx1g");
     cmd.addAll(jvmOptions);

@@ -93,17 +93,11 @@ class DeployFilesTest {
     assertThat(opens.find()).as("LETHE_JDK17_OPENS in common.sh").isTrue();
     assertThat(words(opens.group(1).replace("\\\n", " "))).as("the driver's JDK 17 flags")
         .isEqualTo(words(System.getProperty("lethe.jvm.opens")));
-
-    // the Vector API module (FastCnn's direct kernels) on drivers and executors
-    Matcher vector = Pattern.compile("LETHE_JVM_VECTOR=\"([^\"]*)\"").matcher(common);
-    assertThat(vector.find()).as("LETHE_JVM_VECTOR in common.sh").isTrue();
-    assertThat(vector.group(1)).isEqualTo(System.getProperty("lethe.jvm.vector"));
-    assertThat(common).contains("executor_java+=\" -Dorg.bytedeco.javacpp.maxphysicalbytes=$ND4J_MAXPHYSICALBYTES"
-        + " $LETHE_JVM_VECTOR\"").contains("driver_java+=\" -Dorg.bytedeco.javacpp.maxphysicalbytes="
-        + "$DRIVER_ND4J_MAXPHYSICALBYTES $LETHE_JVM_VECTOR\"");
+    assertThat(common).contains("executor_java+=\" -Dorg.bytedeco.javacpp.maxphysicalbytes=$ND4J_MAXPHYSICALBYTES\"")
+        .contains("driver_java+=\" -Dorg.bytedeco.javacpp.maxphysicalbytes=$DRIVER_ND4J_MAXPHYSICALBYTES\"");
   }
 
-  /** bin/lethe starts the driver (local mode: also the executors) with the pom's JDK 17 and Vector API flags. */
+  /** bin/lethe starts the driver (local mode: also the executors) with the pom's JDK 17 flags. */
   @Test
   void launcherPassesThePomsJvmFlags() throws IOException {
     String launcher = Files.readString(deploy.resolveSibling("bin/lethe"));
@@ -111,7 +105,6 @@ class DeployFilesTest {
     assertThat(opens.find()).as("OPENS=( ... ) in bin/lethe").isTrue();
     List<String> flags = new ArrayList<>(words(opens.group(1).replaceAll("(?m)^\\s*#.*$", "")));
     List<String> expected = new ArrayList<>(words(System.getProperty("lethe.jvm.opens")));
-    expected.add(System.getProperty("lethe.jvm.vector"));
     assertThat(flags).isEqualTo(expected);
     assertThat(launcher).contains("exec \"$JAVA\" \"${OPENS[@]}\"");
   }
@@ -139,11 +132,7 @@ class DeployFilesTest {
     assertThat(opens.find()).as("JDK17_OPENS in the DAG").isTrue();
     assertThat(words(String.join("", pythonStringsIn(opens.group(1))))).as("the driver's JDK 17 flags")
         .isEqualTo(words(System.getProperty("lethe.jvm.opens")));
-    assertThat(dag).contains("maxphysicalbytes=10G \"\n        + JDK17_OPENS + \" \" + JVM_VECTOR\n")
-        .contains("maxphysicalbytes=8G \" + JVM_VECTOR\n");
-    Matcher vector = Pattern.compile("(?m)^JVM_VECTOR = \"([^\"]*)\"$").matcher(dag);
-    assertThat(vector.find()).as("JVM_VECTOR in the DAG").isTrue();
-    assertThat(vector.group(1)).isEqualTo(System.getProperty("lethe.jvm.vector"));
+    assertThat(dag).contains("maxphysicalbytes=10G \"\n        + JDK17_OPENS\n").contains("maxphysicalbytes=8G\"\n");
 
     assertThat(pythonStrings(dag, "IDENTIFY_METHODS")).isEqualTo(InfluenceMethods.names());
     assertThat(pythonStrings(dag, "REPAIR_METHODS")).isEqualTo(TreatmentMethods.names());
@@ -185,7 +174,7 @@ class DeployFilesTest {
       String options = job.at("/job_clusters/0/new_cluster/spark_conf").get("spark." + who + ".extraJavaOptions")
           .asText();
       assertThat(words(options)).as("spark.%s.extraJavaOptions of the job cluster", who)
-          .contains(System.getProperty("lethe.jvm.vector"));
+          .contains("-Dorg.bytedeco.javacpp.maxbytes=4G");
     }
     assertThat(version).as("Databricks runtime: 16.4 LTS, Scala 2.12").startsWith("16.4.").endsWith("-scala2.12");
 

@@ -1,7 +1,5 @@
 package dev.lethe.math.cnn;
 
-import dev.lethe.math.cnn.vector.AlignedWeights;
-import dev.lethe.math.cnn.vector.DirectKernels;
 import java.util.List;
 import java.util.Optional;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -30,13 +28,6 @@ final class ConvOp implements LayerOp {
   final INDArray kernel;
   final double[] bias;
   /**
-   * The kernel laid out for the direct kernels ({@code vector.VectorConv}): per block of
-   * {@link DirectKernels#channelBlock()} output channels, its taps (ky, kx, c_in) by the block's channels
-   * (contiguous), starting on a vector boundary; or null when this convolution does not run there (see
-   * {@link #direct}).
-   */
-  final AlignedWeights direct;
-  /**
    * Identifies this convolution (its layer) and its im2col layout (so its zero positions) in a shared workspace.
    */
   final List<Integer> geometry;
@@ -59,34 +50,6 @@ final class ConvOp implements LayerOp {
     this.kernel = kernel;
     this.bias = bias;
     this.geometry = List.of(layer, inH, inW, cIn, kH, kW, padTop, padLeft, outH, outW);
-    this.direct = type == DataType.DOUBLE && DirectKernels.available() && cOut % DirectKernels.channelBlock() == 0
-        ? new AlignedWeights(kH * kW * cIn * cOut, DirectKernels.lanes() * Double.BYTES) : null;
-  }
-
-  /** Whether the forward pass runs this convolution with the direct kernels. */
-  boolean direct() {
-    return direct != null;
-  }
-
-  /** {@link #direct} from {@code wb} (DL4J's [c_out, c_in, kH, kW] in c order, then b). */
-  void loadDirect(double[] wb) {
-    if (direct == null) {
-      return;
-    }
-    int block = DirectKernels.channelBlock();
-    int taps = kH * kW * cIn;
-    double[] laid = new double[direct.length()];
-    for (int co = 0; co < cOut; co++) {
-      for (int ci = 0; ci < cIn; ci++) {
-        for (int ky = 0; ky < kH; ky++) {
-          for (int kx = 0; kx < kW; kx++) {
-            int tap = (ky * kW + kx) * cIn + ci;
-            laid[(co / block * taps + tap) * block + co % block] = wb[((co * cIn + ci) * kH + ky) * kW + kx];
-          }
-        }
-      }
-    }
-    direct.set(laid);
   }
 
   /** {@code wb}: the layer's W in DL4J's c-order shape, then b. */
@@ -130,7 +93,6 @@ final class ConvOp implements LayerOp {
     }
     ConvOp conv = new ConvOp(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), type, kernel,
         java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut));
-    conv.loadDirect(wb);
     return Optional.of(conv);
   }
 
@@ -149,7 +111,6 @@ final class ConvOp implements LayerOp {
     NativeMatrix k = NativeMatrix.of(kernel);
     k.put((int) kernel.offset(), wb, 0, kk);
     System.arraycopy(wb, kk, bias, 0, cOut);
-    loadDirect(wb);
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.lethe.math.cnn;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.PerExampleGradients;
-import dev.lethe.math.cnn.vector.DirectKernels;
 import java.util.List;
 import java.util.Optional;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -28,8 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link PoolOp}, {@link GlobalPoolOp}, {@link DenseOp}) are plain loops over contiguous planes, a channel at a time
  * while it is in cache (a convolution followed by 2x2 max pooling is one fused op, {@link ConvPoolOp}). Every GEMM has
  * the same shape whatever the number of rows scored (the last group is zero-padded), so a row's logits do not depend
- * on which other rows it was scored with. Where the JVM has the Vector API, the scoring pass of a double network runs
- * its convolutions with the direct kernels of {@code dev.lethe.math.cnn.vector} instead ({@link DirectForward}).
+ * on which other rows it was scored with.
  *
  * <p>Groups run on {@link #defaultThreads()} threads ({@link GroupRunner}), each GEMM on one BLAS thread: on the
  * driver (EWC update, training, curvature samples) both cores work on groups, in Spark tasks (limited to one ND4J
@@ -61,8 +59,6 @@ public final class FastCnn {
   private double lastLoss = Double.NaN;
   /** Threads for groups of images; 0 = {@link #defaultThreads()}. */
   private int threads;
-  /** The forward pass with the direct convolution kernels, or null (see {@link #directKernels}). */
-  private DirectForward direct;
 
   private FastCnn(MultiLayerNetwork net, NetworkPlan plan) {
     this.net = net;
@@ -75,7 +71,6 @@ public final class FastCnn {
         maps[i] = ParameterLayout.layerMap(net, ops.get(i).layer()).orElseThrow();
       }
     }
-    this.direct = DirectForward.of(ops, plan.height(), plan.width(), plan.channels()).orElse(null);
   }
 
   /**
@@ -134,10 +129,7 @@ public final class FastCnn {
     }
   }
 
-  /**
-   * The logits of rows {@code [from, to)} of {@code s}, one row per example: with the direct
-   * convolutions when {@link #usesDirectKernels}, else with im2col and BLAS GEMMs (they agree to rounding).
-   */
+  /** The logits of rows {@code [from, to)} of {@code s}, one row per example (im2col and BLAS GEMMs). */
   public double[][] logits(ExampleSet s, int from, int to) {
     if (from < 0 || to > s.size() || from > to) {
       throw new IllegalArgumentException("rows [" + from + ", " + to + ") are outside [0, " + s.size() + ")");
@@ -148,7 +140,7 @@ public final class FastCnn {
     GroupRunner.inWaves(threads(), groups, (i, ws) -> {
       int g0 = from + i * GROUP;
       int g1 = Math.min(to, g0 + GROUP);
-      return direct != null ? direct.forward(s, g0, g1, ws) : plan.forward(s, g0, g1, GROUP, ws);
+      return plan.forward(s, g0, g1, GROUP, ws);
     }, (i, a) -> {
       int g0 = from + i * GROUP;
       for (int r = g0; r < Math.min(to, g0 + GROUP); r++) {
@@ -156,43 +148,6 @@ public final class FastCnn {
       }
     });
     return out;
-  }
-
-  /**
-   * Whether {@link #logits} runs every convolution of this network with the direct convolution kernels: the
-   * kernels are available ({@link #directKernels}), the network is double precision, each convolution's output
-   * channels are a multiple of {@link #directChannelBlock()}, every subsampling layer is a 2x2 max pooling right
-   * after a convolution, and global pooling follows the last convolution.
-   */
-  public boolean usesDirectKernels() {
-    return direct != null;
-  }
-
-  /** This instance with im2col and BLAS GEMMs in {@link #logits} (to compare the two paths in one JVM). */
-  FastCnn withoutDirectKernels() {
-    direct = null;
-    return this;
-  }
-
-  /** Whether the direct convolution kernels are available in this JVM (see {@link #kernels()}). */
-  public static boolean directKernels() {
-    return DirectKernels.available();
-  }
-
-  /**
-   * The output channels a convolution needs a multiple of for the direct kernels (4 vectors of doubles: 32 with
-   * 512-bit vectors, 16 with 256-bit), or 0 when they are not available.
-   */
-  public static int directChannelBlock() {
-    return DirectKernels.available() ? DirectKernels.channelBlock() : 0;
-  }
-
-  /**
-   * The convolution kernels the forward pass of a supported double network uses in this JVM, for logs and
-   * benchmark provenance: {@code direct (Vector API, N-bit)} or {@code im2col + BLAS GEMM (...why)}.
-   */
-  public static String kernels() {
-    return DirectKernels.description();
   }
 
   /**
@@ -296,9 +251,7 @@ public final class FastCnn {
    * As {@link #forEachExampleGradient(ExampleSet, PerExampleGradients.Visitor)}, and writes each row's
    * log p(y_i | x_i) into {@code logLik[i]} (when not null) before its gradient is visited: the log-softmax of the
    * logits in double, as {@link LogLikelihood} computes it, and to the bit the value a later scoring pass
-   * ({@link #logits}) gives. With the direct kernels ({@link #usesDirectKernels}), whose sums are rounded differently
-   * from the gradient pass's GEMMs, they come from a scoring pass over {@code s} first (one more forward pass, at
-   * the direct kernels' rate); otherwise from the gradient's own forward pass.
+   * ({@link #logits}) gives: the gradient's own forward pass.
    */
   public void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v) {
     plan.checkFeatures(s);
@@ -307,8 +260,6 @@ public final class FastCnn {
     }
     double[] flat = new double[(int) net.numParams()];
     float[] floatCopy = new float[flat.length];
-    // the scoring pass's values, so that log p(z | theta) recorded here cancels exactly against a later score
-    double[] scored = logLik != null && direct != null ? LogLikelihood.perExample(this, s) : null;
     GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
       int g0 = i * GROUP;
       return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
@@ -316,7 +267,7 @@ public final class FastCnn {
       int g0 = i * GROUP;
       for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
         if (logLik != null) {
-          logLik[r] = scored != null ? scored[r] : t.logLik[r - g0];
+          logLik[r] = t.logLik[r - g0];
         }
         // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
         v.accept(r, ParameterLayout.writeGradient(net, flatGradient(t, r - g0, -1.0, flat), floatCopy));

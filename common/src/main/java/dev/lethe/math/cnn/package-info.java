@@ -6,8 +6,7 @@
  * {@code ConvOp}, {@code PoolOp}, {@code ConvPoolOp}, {@code GlobalPoolOp}, {@code DenseOp} (the ops),
  * {@code ParameterLayout} (where each layer's parameters sit in DL4J's flattened vector), {@code Workspace} and
  * {@code NativeMatrix} (the reused arrays and native GEMM operands of a group), {@code GradientTape} and
- * {@code OpGradients} (what the backward pass keeps from the forward pass), {@code GroupRunner} (groups of images on
- * several threads) and {@code DirectForward} (the scoring pass on the direct kernels of the optional sub-package
- * {@code vector}).
+ * {@code OpGradients} (what the backward pass keeps from the forward pass) and {@code GroupRunner} (groups of images
+ * on several threads).
  */
 package dev.lethe.math.cnn;

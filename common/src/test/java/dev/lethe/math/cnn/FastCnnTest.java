@@ -9,7 +9,6 @@ import dev.lethe.math.Batches;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.TestNets;
-import dev.lethe.math.cnn.vector.VectorConv;
 import dev.lethe.model.Architecture;
 import dev.lethe.model.ModelOptions;
 import dev.lethe.model.Models;
@@ -58,55 +57,11 @@ class FastCnnTest {
   }
 
   @Test
-  void directKernelsRunThePaperCnnAndAgreeWithTheGemmPath() {
-    // surefire starts the test JVM with --add-modules=jdk.incubator.vector (lethe.jvm.vector in the root pom)
-    assertThat(FastCnn.directKernels()).as(FastCnn.kernels()).isTrue();
-    assertThat(FastCnn.kernels()).startsWith("direct (Vector API, ");
-    MultiLayerNetwork net = paperCnn();
-    ExampleSet s = TestNets.randomSet(37, 784, 10, 15, 0);
-    FastCnn direct = FastCnn.of(net).orElseThrow();
-    assertThat(direct.usesDirectKernels()).isTrue();
-    assertAgree(direct.logits(s, 0, 37), FastCnn.of(net).orElseThrow().withoutDirectKernels().logits(s, 0, 37),
-        1e-12);
-  }
-
-  @Test
-  void vectorConvRejectsShapesItCannotRun() {
-    int block = VectorConv.channelBlock();
-    int[] off = {0, 1, 2};
-    double[] in = new double[64];
-    double[] out = new double[4 * block];
-    int[] pix = {0, 1, 2, 3};
-    double[] bias = new double[block];
-    // 3 pixels, channels that are not a multiple of the block, and weights for another tap count
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 3, off, new double[3 * block], 0, bias, block, true, false, out,
-        pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 pixels");
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * (block + 1)], 0, new double[block + 1],
-        block + 1, true, false, out, pix)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("need multiples of 4 and " + block);
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[2 * block], 0, bias, block, true, false, out,
-        pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for 3 taps and " + block);
-    // weights from an offset: negative, or leaving fewer than 3 taps' worth after it
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * block], -1, bias, block, true, false,
-        out, pix)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weights from -1");
-    assertThatThrownBy(() -> VectorConv.conv(in, pix, 4, off, new double[3 * block + 2], 3, bias, block, true, false,
-        out, pix)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining((3 * block + 2) + " weights from 3").hasMessageContaining("for 3 taps and " + block);
-    // the right shapes run: one output pixel's channels are the sum of its 3 taps (weights 1, input 1, bias 0)
-    double[] w = new double[3 * block];
-    java.util.Arrays.fill(w, 1.0);
-    java.util.Arrays.fill(in, 1.0);
-    VectorConv.conv(in, pix, 4, off, w, 0, bias, block, true, false, out, new int[] {0, block, 2 * block, 3 * block});
-    assertThat(out).containsOnly(3.0);
-  }
-
-  @Test
-  void directKernelsHandlePaddingKernelShapesOddPoolingAndIdentity() {
+  void paddingKernelShapesOddPoolingAndIdentityMatchDl4j() {
     // explicit asymmetric padding with a 2x3 kernel and identity activation, a Same convolution with ReLU before 2x2
     // max pooling of a 12x11 output (the last column is in no window), an unpadded convolution, global max pooling
-    // and a hidden dense layer; output channels of one and two micro-kernel blocks
-    int block = FastCnn.directChannelBlock();
-    assertThat(block).as(FastCnn.kernels()).isPositive();
+    // and a hidden dense layer
+    int block = 16;
     MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.DOUBLE)
         .updater(new Adam(1e-3)).weightInit(WeightInit.XAVIER).list()
         .layer(new ConvolutionLayer.Builder(2, 3).nOut(2 * block).padding(1, 2)
@@ -125,22 +80,7 @@ class FastCnnTest {
     net.init();
     perturbBiases(net, 4);
     ExampleSet s = TestNets.randomSet(19, 297, 5, 16, 0);
-    FastCnn direct = FastCnn.of(net).orElseThrow();
-    assertThat(direct.usesDirectKernels()).isTrue();
     assertMatchesDl4j(net, s);
-    assertAgree(direct.logits(s, 0, 19), FastCnn.of(net).orElseThrow().withoutDirectKernels().logits(s, 0, 19),
-        1e-12);
-    // average subsampling and channel counts that are not whole blocks keep im2col and GEMMs
-    assertThat(FastCnn.of(otherLayers()).orElseThrow().usesDirectKernels()).isFalse();
-  }
-
-  private static void assertAgree(double[][] got, double[][] want, double tol) {
-    assertThat(got).hasNumberOfRows(want.length);
-    for (int r = 0; r < want.length; r++) {
-      for (int j = 0; j < want[r].length; j++) {
-        assertThat(got[r][j]).as("row %d logit %d", r, j).isCloseTo(want[r][j], within(tol));
-      }
-    }
   }
 
   @Test
@@ -495,7 +435,7 @@ class FastCnnTest {
     assertThat(got).isCloseTo(LogLikelihood.mean(f, s, 8), within(1e-4)); // DL4J's float forward pass
     assertThat(got).isLessThan(-0.1); // an untrained network: a real loss, not zero
     // the training criterion is the same quantity, and DL4J's float score to float precision
-    double loss = dev.lethe.model.Trainer.meanLoss(f, s, 10, DataType.FLOAT);
+    double loss = dev.lethe.model.Trainer.meanLoss(f, s);
     assertThat(loss).isCloseTo(-got, within(1e-12));
     double dl4j = f.score(dev.lethe.model.DataSets.dataSet(s, java.util.stream.IntStream.range(0, 30).toArray(), 10,
         DataType.FLOAT), false);

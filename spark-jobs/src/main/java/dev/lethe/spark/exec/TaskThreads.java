@@ -1,5 +1,9 @@
 package dev.lethe.spark.exec;
 
+import dev.lethe.math.backend.BackendSelector;
+import dev.lethe.math.backend.ComputeBackend;
+import org.apache.spark.SparkContext;
+import org.apache.spark.TaskContext;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,11 +33,29 @@ public final class TaskThreads {
   }
 
   /**
-   * In a task: limits ND4J to {@code threads} native threads (0 = leave ND4J's default). Called at the start of
-   * every task: libnd4j's limits are process-wide, but the BLAS (OpenMP) thread count is a per-thread setting of
-   * the calling thread, and Spark may run the next task on another pool thread.
+   * On the driver: sets the process's {@code compute.backend} and hands it to the tasks of the jobs this thread
+   * submits (a Spark local property), where {@link #limit} applies it on the executor.
+   */
+  public static void configureCompute(SparkContext sc, ComputeBackend mode) {
+    BackendSelector.configure(mode);
+    sc.setLocalProperty(COMPUTE_PROPERTY, mode.configName());
+  }
+
+  /** The Spark local property that carries {@code compute.backend} to the tasks. */
+  static final String COMPUTE_PROPERTY = "lethe.compute.backend";
+
+  /**
+   * In a task: applies the driver's {@code compute.backend} ({@link #configureCompute}) and limits ND4J to
+   * {@code threads} native threads (0 = leave ND4J's default). Called at the start of every task: libnd4j's limits
+   * are process-wide, but the BLAS (OpenMP) thread count is a per-thread setting of the calling thread, and Spark
+   * may run the next task on another pool thread.
    */
   public static synchronized void limit(int threads) {
+    TaskContext task = TaskContext.get();
+    String compute = task == null ? null : task.getLocalProperty(COMPUTE_PROPERTY);
+    if (compute != null) {
+      BackendSelector.configure(ComputeBackend.parse(compute));
+    }
     if (threads <= 0) {
       return;
     }

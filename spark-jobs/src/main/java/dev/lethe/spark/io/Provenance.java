@@ -33,7 +33,6 @@ public final class Provenance {
     versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
     versions.put("dl4j", versionOf(org.deeplearning4j.nn.multilayer.MultiLayerNetwork.class, "1.0.0-M2.1"));
     versions.put("java", System.getProperty("java.version"));
-    versions.put("convolution_kernels", dev.lethe.math.cnn.FastCnn.kernels());
     fields.put("versions", versions);
     fields.put("config", ConfigFactory.parseString(config.toJson()).root().unwrapped());
   }
@@ -53,8 +52,9 @@ public final class Provenance {
     Map<String, Object> in = new LinkedHashMap<>();
     in.put("path", p.toString());
     try {
-      FileStatus st = workdir.fileSystem().getFileStatus(p);
-      in.put("bytes", st.isDirectory() ? workdir.fileSystem().getContentSummary(p).getLength() : st.getLen());
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(workdir.fileSystem().getConf());
+      FileStatus st = fs.getFileStatus(p);
+      in.put("bytes", st.isDirectory() ? fs.getContentSummary(p).getLength() : st.getLen());
       in.put("modified", Instant.ofEpochMilli(st.getModificationTime()).toString());
     } catch (IOException e) {
       in.put("error", e.getMessage());
