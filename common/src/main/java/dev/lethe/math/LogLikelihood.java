@@ -3,7 +3,6 @@ package dev.lethe.math;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.backend.BackendSelector;
 import dev.lethe.math.backend.Purpose;
-import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -115,19 +114,8 @@ public final class LogLikelihood {
    * @throws IllegalArgumentException if the last layer is not a softmax output layer
    */
   public static double[][] logits(MultiLayerNetwork net, INDArray x) {
-    int last = net.getnLayers() - 1;
     Layer out = requireSoftmaxOutput(net);
-    INDArray in;
-    if (last == 0) {
-      in = x;
-    } else {
-      List<INDArray> acts = net.feedForwardToLayer(last - 1, x, false);
-      in = acts.get(last);
-    }
-    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(last);
-    if (pre != null) {
-      in = pre.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
-    }
+    INDArray in = outputLayerInput(net, x);
     INDArray w = out.getParam("W");
     INDArray b = out.getParam("b");
     INDArray z = in.mmul(w);
@@ -135,6 +123,17 @@ public final class LogLikelihood {
       z.addiRowVector(b);
     }
     return z.castTo(DataType.DOUBLE).toDoubleMatrix();
+  }
+
+  /**
+   * What the output layer reads for input {@code x} (inference mode): the activations of the layer before it, after
+   * the output layer's input preprocessor; the penultimate-layer embedding of the rows.
+   */
+  public static INDArray outputLayerInput(MultiLayerNetwork net, INDArray x) {
+    int last = net.getnLayers() - 1;
+    INDArray in = last == 0 ? x : net.feedForwardToLayer(last - 1, x, false).get(last);
+    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(last);
+    return pre == null ? in : pre.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
   }
 
   /** The number of classes: the output layer's size. */

@@ -3,10 +3,7 @@ package dev.lethe.valuation;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.Batches;
 import dev.lethe.math.LogLikelihood;
-import java.util.List;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -25,23 +22,11 @@ public final class PenultimateFeatures {
       throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
     }
     LogLikelihood.requireSoftmaxOutput(net);
-    int last = net.getnLayers() - 1;
     DataType type = net.params().dataType();
-    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(last);
     double[][] out = new double[s.size()][];
     for (int from = 0; from < s.size(); from += batchSize) {
       int to = Math.min(s.size(), from + batchSize);
-      INDArray x = Batches.features(s, from, to, batchSize, type);
-      INDArray in;
-      if (last == 0) {
-        in = x;
-      } else {
-        List<INDArray> acts = net.feedForwardToLayer(last - 1, x, false);
-        in = acts.get(last);
-      }
-      if (pre != null) {
-        in = pre.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
-      }
+      INDArray in = LogLikelihood.outputLayerInput(net, Batches.features(s, from, to, batchSize, type));
       double[][] rows = in.castTo(DataType.DOUBLE).reshape(in.size(0), -1).toDoubleMatrix();
       System.arraycopy(rows, 0, out, from, to - from);
     }
