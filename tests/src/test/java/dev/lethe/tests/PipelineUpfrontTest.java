@@ -62,7 +62,7 @@ class PipelineUpfrontTest {
     Path work = SmallWorkdir.newDir("late-checkpoints");
     assertNothingRan(pipeline(work, "--set", "pipeline.identify-methods=[tracin]", "--set", "train.checkpoints=0"),
         work, "lethe pipeline: error: config key 'train.checkpoints': tracin need the training checkpoints, but this"
-        + " pipeline's train keeps none (train.checkpoints = 0 or train.distributed = true)");
+        + " pipeline's train keeps none (train.checkpoints = 0, train.distributed = true or model.source = file)");
   }
 
   @Test
