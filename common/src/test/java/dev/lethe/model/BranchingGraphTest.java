@@ -11,7 +11,6 @@ import dev.lethe.influence.InfluenceInputs;
 import dev.lethe.influence.InfluenceOptions;
 import dev.lethe.influence.PreparedInfluence;
 import dev.lethe.influence.Scorer;
-import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
@@ -29,7 +28,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
@@ -42,8 +40,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
@@ -55,58 +51,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * folded and recurrent layers are bad input naming the layer.
  */
 class BranchingGraphTest {
-  /**
-   * in -> a (dense relu) and b (dense identity, no bias) -> bnB -> reluB; merge(a, reluB) -> c (dense tanh, 8);
-   * residual: add(c, d) with d = dense(merge) (8); -> out (softmax 3). Dropout on a.
-   */
-  static ComputationGraphConfiguration branching(boolean withBatchNorm) {
-    ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(5)
-        .dataType(DataType.DOUBLE).updater(new Adam(1e-2)).graphBuilder().addInputs("in")
-        .addLayer("a", new DenseLayer.Builder().nIn(4).nOut(5).activation(Activation.RELU).dropOut(0.9).build(),
-            "in")
-        .addLayer("b", new DenseLayer.Builder().nIn(4).nOut(5).activation(withBatchNorm ? Activation.IDENTITY
-            : Activation.TANH).hasBias(!withBatchNorm).build(), "in");
-    String bOut = "b";
-    if (withBatchNorm) {
-      b.addLayer("bnB", new BatchNormalization.Builder().nOut(5).build(), "b")
-          .addLayer("reluB", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bnB");
-      bOut = "reluB";
-    }
-    return b.addVertex("merge", new MergeVertex(), "a", bOut)
-        .addLayer("c", new DenseLayer.Builder().nIn(10).nOut(8).activation(Activation.TANH).build(), "merge")
-        .addLayer("d", new DenseLayer.Builder().nIn(10).nOut(8).activation(Activation.IDENTITY).build(), "merge")
-        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "c", "d")
-        .addLayer("out", new OutputLayer.Builder(LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX)
-            .build(), "add")
-        .setOutputs("out").setInputTypes(InputType.feedForward(4)).build();
-  }
-
-  /** The graph fitted for {@code epochs} full-batch steps on {@code train}. */
-  static ComputationGraph trained(ComputationGraphConfiguration conf, ExampleSet train, int epochs) {
-    ComputationGraph g = new ComputationGraph(conf);
-    g.init();
-    DataSet ds = new DataSet(Batches.features(train, 0, train.size(), 0, DataType.DOUBLE),
-        Batches.oneHot(train.labels(), 0, train.size(), 3, 0, DataType.DOUBLE));
-    for (int i = 0; i < epochs; i++) {
-      g.fit(ds);
-    }
-    return g;
-  }
-
-  /** Blobs with the first {@code flipped} labels moved to the next class. */
-  static ExampleSet withFlips(int n, long seed, int flipped) {
-    ExampleSet clean = TabularBlobs.sample(n, seed, 0);
-    int[] labels = clean.labels().clone();
-    float[][] x = new float[n][];
-    long[] ids = new long[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = i < flipped ? (labels[i] + 1) % 3 : labels[i];
-      x[i] = clean.features(i);
-      ids[i] = clean.id(i);
-    }
-    return ExampleSet.clean(ids, x, labels, 4);
-  }
-
   private static void assertSameFunction(ComputationGraph g, MultiLayerNetwork net, ExampleSet s) {
     double[][] want = ModelImportTest.graphLogProbs(g, s);
     double[] got = LogLikelihood.perExample(net, s, 16);
@@ -118,8 +62,8 @@ class BranchingGraphTest {
 
   @Test
   void aBranchingGraphComputesItsInferenceFunctionAndIsWrittenBackAsAGraph() throws Exception {
-    ExampleSet train = withFlips(90, 21, 0);
-    ComputationGraph g = trained(branching(false), train, 30);
+    ExampleSet train = BranchingGraphs.withFlips(90, 21, 0);
+    ComputationGraph g = BranchingGraphs.trained(BranchingGraphs.branching(false), train, 30);
     MultiLayerNetwork net = ModelImport.read(ModelImportTest.zip(g), "branches.zip");
     assertThat(GraphForm.isGraph(net)).isTrue();
     assertThat(net.numParams()).isEqualTo(g.numParams());
@@ -139,11 +83,12 @@ class BranchingGraphTest {
 
   @Test
   void perExampleGradientsMatchCentralDifferences() {
-    ExampleSet train = withFlips(60, 23, 0);
-    MultiLayerNetwork net = ModelImport.read(ModelImportTest.zip(trained(branching(true), train, 20)), "g.zip");
+    ExampleSet train = BranchingGraphs.withFlips(60, 23, 0);
+    ComputationGraph g = BranchingGraphs.trained(BranchingGraphs.branching(true), train, 20);
+    MultiLayerNetwork net = ModelImport.read(ModelImportTest.zip(g), "g.zip");
     ExampleSet rows = train.select(new int[] {0, 7, 19});
     double[][] grads = new double[rows.size()][];
-    PerExampleGradients.forEach(net, rows, (i, g) -> grads[i] = g.toDoubleVector());
+    PerExampleGradients.forEach(net, rows, (i, grad) -> grads[i] = grad.toDoubleVector());
     INDArray theta = net.params().dup();
     int n = (int) theta.length();
     double h = 1e-6;
@@ -169,8 +114,8 @@ class BranchingGraphTest {
 
   @Test
   void aGraphWithBatchNormOnABranchRunsThroughFisherEwcInfluenceAndEwcDeletion() throws Exception {
-    ExampleSet train = withFlips(120, 24, 20);
-    ComputationGraph g = trained(branching(true), train, 40);
+    ExampleSet train = BranchingGraphs.withFlips(120, 24, 20);
+    ComputationGraph g = BranchingGraphs.trained(BranchingGraphs.branching(true), train, 40);
     MultiLayerNetwork net = ModelImport.read(ModelImportTest.zip(g), "bn-branch.zip");
     assertThat(((GraphBody) net.getLayerWiseConfigurations().getConf(0).getLayer()).getGraph())
         .as("batch normalisation folded into b").doesNotContain("bnB");
