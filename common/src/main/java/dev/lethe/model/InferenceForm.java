@@ -72,9 +72,11 @@ final class InferenceForm {
   static void requireFeedForward(Layer l, String source, String what) {
     if (l instanceof BaseRecurrentLayer || l instanceof LastTimeStep || l instanceof Bidirectional
         || l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed) {
-      throw LetheInputException.of("%s: %s is a recurrent layer; Lethe feeds each example as one flat row of"
+      String inner = l instanceof org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer w
+          ? " wrapping " + w.getUnderlying().getClass().getSimpleName() : "";
+      throw LetheInputException.of("%s: %s%s is a recurrent layer; Lethe feeds each example as one flat row of"
           + " features and takes feed-forward classifiers (dense, convolution, pooling, batch normalisation,"
-          + " dropout, and graphs of them)", source, what);
+          + " dropout, and graphs of them)", source, what, inner);
     }
   }
 

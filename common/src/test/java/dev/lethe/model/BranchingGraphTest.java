@@ -177,6 +177,6 @@ class BranchingGraphTest {
     lstm.init();
     assertThatThrownBy(() -> ModelImport.read(ModelImportTest.zip(lstm), "lstm.zip"))
         .isInstanceOf(LetheInputException.class).hasMessageStartingWith("lstm.zip: ")
-        .hasMessageContaining("(LastTimeStep) is a recurrent layer");
+        .hasMessageContaining("(LastTimeStep) wrapping LSTM is a recurrent layer");
   }
 }
