@@ -82,6 +82,33 @@ class BranchingGraphTest {
   }
 
   @Test
+  void aKerasFunctionalModelWithASkipConnectionImportsAsItsGraph() throws Exception {
+    byte[] file = ModelImportTest.resource("keras-functional-residual.h5");
+    MultiLayerNetwork net = ModelImport.read(file, "residual.h5");
+    assertThat(GraphForm.isGraph(net)).isTrue();
+    java.nio.file.Path tmp = java.nio.file.Files.createTempFile("residual", ".h5");
+    ComputationGraph g;
+    try {
+      java.nio.file.Files.write(tmp, file);
+      g = org.deeplearning4j.nn.modelimport.keras.KerasModelImport.importKerasModelAndWeights(tmp.toString(), false);
+    } finally {
+      java.nio.file.Files.delete(tmp);
+    }
+    ExampleSet s = TabularBlobs.sample(200, 27, 0);
+    double[][] want = ModelImportTest.graphLogProbs(g, s);
+    double[] got = LogLikelihood.perExample(net, s, 64);
+    int right = 0;
+    for (int i = 0; i < s.size(); i++) {
+      double w = want[i][s.label(i)];
+      // float32, as in the file; the same DL4J operations, the softmax head in another layer class
+      assertThat(Math.abs(got[i] - w)).as("log p of row %d", i).isLessThanOrEqualTo(1e-5 * Math.abs(w) + 1e-6);
+      right += got[i] > Math.log(0.5) ? 1 : 0;
+    }
+    // fitted on the same blobs (90% training accuracy when written): well above chance
+    assertThat(right / (double) s.size()).isGreaterThan(0.75);
+  }
+
+  @Test
   void perExampleGradientsMatchCentralDifferences() {
     ExampleSet train = BranchingGraphs.withFlips(60, 23, 0);
     ComputationGraph g = BranchingGraphs.trained(BranchingGraphs.branching(true), train, 20);
