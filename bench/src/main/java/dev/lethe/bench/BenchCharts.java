@@ -74,17 +74,17 @@ final class BenchCharts {
   }
 
   /**
-   * The operating point each treatment's search chose at a guardrail of 1 point on B, one dot per seed: its Fh gain
+   * The operating point each repair's search chose at a guardrail of 1 point on B, one dot per seed: its Fh gain
    * against its T\F holdout change (points).
    */
   static JFreeChart tradeoff(BenchResults r, String setting) {
     XYSeriesCollection data = new XYSeriesCollection();
     String d = QualitySuite.limitSuffix(QualitySuite.LIMITS[0]);
-    for (String m : r.distinct(QualitySuite.TREATMENT, setting, BenchResults.Row::method)) {
+    for (String m : r.distinct(QualitySuite.REPAIR, setting, BenchResults.Row::method)) {
       XYSeries s = new XYSeries(m, false, true);
-      List<BenchResults.Row> x = r.select(QualitySuite.TREATMENT, setting, row -> row.method().equals(m)
+      List<BenchResults.Row> x = r.select(QualitySuite.REPAIR, setting, row -> row.method().equals(m)
           && row.metric().equals("remaining_change_points" + d));
-      List<BenchResults.Row> y = r.select(QualitySuite.TREATMENT, setting, row -> row.method().equals(m)
+      List<BenchResults.Row> y = r.select(QualitySuite.REPAIR, setting, row -> row.method().equals(m)
           && row.metric().equals("holdout_gain_points" + d));
       for (BenchResults.Row px : x) {
         y.stream().filter(py -> py.seed() == px.seed()).findFirst().ifPresent(py -> s.add(px.value(), py.value()));

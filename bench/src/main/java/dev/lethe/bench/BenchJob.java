@@ -134,7 +134,7 @@ public final class BenchJob implements BenchCommand {
     for (String s : r.distinct(QualitySuite.IDENTIFICATION, null, BenchResults.Row::setting)) {
       draw(pngs, "identification-" + s + ".png", () -> BenchCharts.identification(r, s), notes);
     }
-    for (String s : r.distinct(QualitySuite.TREATMENT, null, BenchResults.Row::setting)) {
+    for (String s : r.distinct(QualitySuite.REPAIR, null, BenchResults.Row::setting)) {
       draw(pngs, "tradeoff-" + s + ".png", () -> BenchCharts.tradeoff(r, s), notes);
     }
     for (String s : r.distinct(QualitySuite.FINETUNE_SWEEP, null, BenchResults.Row::setting)) {

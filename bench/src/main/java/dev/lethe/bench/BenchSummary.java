@@ -39,8 +39,8 @@ final class BenchSummary {
     for (String setting : settings) {
       s.identification(setting, plots);
     }
-    for (String setting : ctx.results().distinct(QualitySuite.TREATMENT, null, BenchResults.Row::setting)) {
-      s.treatments(setting, plots);
+    for (String setting : ctx.results().distinct(QualitySuite.REPAIR, null, BenchResults.Row::setting)) {
+      s.repairs(setting, plots);
     }
     for (String setting : ctx.results().distinct(QualitySuite.FINETUNE_SWEEP, null, BenchResults.Row::setting)) {
       s.sweep(setting, plots);
@@ -119,14 +119,14 @@ final class BenchSummary {
     plot(plots, "identification-" + setting + ".png");
   }
 
-  private void treatments(String setting, List<String> plots) {
-    String e = QualitySuite.TREATMENT;
-    section("Repair: " + setting, "Every treatment repairs the top 15% of the " + QualitySuite.RANKING + " ranking"
+  private void repairs(String setting, List<String> plots) {
+    String e = QualitySuite.REPAIR;
+    section("Repair: " + setting, "Every repair method erases the top 15% of the " + QualitySuite.RANKING + " ranking"
         + " (repair.selection defaults) and searches its operating point (repair.search.* defaults) under a"
         + " guardrail of " + Console.plain(QualitySuite.SEARCH_LIMIT) + " points on the benchmark cases B; the point"
         + " each guardrail delta chooses on that frontier (by Fq and B alone) is reported. Changes in points, mean"
         + " +- std over the seeds with an accepted point; Fh and the T\\F holdout were read by no decision.",
-        List.of("treatment", "delta", "seeds accepted", "Fh gain", "T\\F holdout change", "test change", "B drop",
+        List.of("repair", "delta", "seeds accepted", "Fh gain", "T\\F holdout change", "test change", "B drop",
             "search s"));
     for (String m : r.distinct(e, setting, BenchResults.Row::method)) {
       for (double limit : QualitySuite.LIMITS) {
@@ -271,7 +271,7 @@ final class BenchSummary {
   /** Rows of experiments this class has no table for (e.g. the scale suite's), listed as they are. */
   private void others() {
     List<BenchResults.Row> rest = r.rows().stream().filter(row -> !List.of(QualitySuite.IDENTIFICATION,
-        QualitySuite.TREATMENT, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT, MEMORY,
+        QualitySuite.REPAIR, QualitySuite.FINETUNE_SWEEP, QualitySuite.TIMING, Roofline.EXPERIMENT, MEMORY,
         BenchState.RUN)
         .contains(row.experiment())).toList();
     if (rest.isEmpty()) {

@@ -103,16 +103,16 @@ class BenchJobTest {
     assertThat(select(rows, "timing", "ewc-influence/linear-lissa", "identify_time_ratio")).singleElement()
         .satisfies(r -> assertThat(r.value()).isPositive());
 
-    // repair: every treatment, whether each guardrail accepted a point, and the accepted points' changes
-    assertThat(rows).filteredOn(r -> r.experiment().equals("treatment") && r.metric().equals("accepted_delta1"))
+    // repair: every repair, whether each guardrail accepted a point, and the accepted points' changes
+    assertThat(rows).filteredOn(r -> r.experiment().equals("repair") && r.metric().equals("accepted_delta1"))
         .extracting(Row::method).containsExactly("ewc-deletion", "newton-removal", "finetune", "finetune-fq",
             "finetune-combined", "puma", "align");
     for (String delta : List.of("_delta1", "_delta2")) {
-      List<Row> accepted = rows.stream().filter(r -> r.experiment().equals("treatment")
+      List<Row> accepted = rows.stream().filter(r -> r.experiment().equals("repair")
           && r.metric().equals("accepted" + delta)).toList();
       assertThat(accepted).allMatch(r -> r.value() == 0 || r.value() == 1);
       for (Row a : accepted) {
-        List<Row> drop = select(rows, "treatment", a.method(), "benchmark_drop_points" + delta);
+        List<Row> drop = select(rows, "repair", a.method(), "benchmark_drop_points" + delta);
         // a point is reported exactly when one was accepted, and it keeps its guardrail
         assertThat(drop).hasSize((int) a.value());
         assertThat(drop).allMatch(r -> r.value() <= Double.parseDouble(delta.substring(6)) + 1e-9);

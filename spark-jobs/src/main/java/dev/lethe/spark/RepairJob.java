@@ -17,25 +17,25 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
-import dev.lethe.treatment.Align;
-import dev.lethe.treatment.EwcDeletion;
-import dev.lethe.treatment.Finetune;
-import dev.lethe.treatment.NewtonRemoval;
-import dev.lethe.treatment.Knobs;
-import dev.lethe.treatment.LabelAlignment;
-import dev.lethe.treatment.OperatingPoint;
-import dev.lethe.treatment.OperatingPointSearch;
-import dev.lethe.treatment.PathRecorder.SettingOutcome;
-import dev.lethe.treatment.PumaPatching;
-import dev.lethe.treatment.RepairEvaluation.Accuracies;
-import dev.lethe.treatment.RepairEvaluation.Guardrail;
-import dev.lethe.treatment.RepairEvaluation.Sets;
-import dev.lethe.treatment.RepairReport;
-import dev.lethe.treatment.Selection;
-import dev.lethe.treatment.TreatmentInputs;
-import dev.lethe.treatment.TreatmentMethod;
-import dev.lethe.treatment.TreatmentMethods;
-import dev.lethe.treatment.TreatmentOptions;
+import dev.lethe.repair.Align;
+import dev.lethe.repair.EwcDeletion;
+import dev.lethe.repair.Finetune;
+import dev.lethe.repair.NewtonRemoval;
+import dev.lethe.repair.Knobs;
+import dev.lethe.repair.LabelAlignment;
+import dev.lethe.repair.OperatingPoint;
+import dev.lethe.repair.OperatingPointSearch;
+import dev.lethe.repair.PathRecorder.SettingOutcome;
+import dev.lethe.repair.PumaPatching;
+import dev.lethe.repair.RepairEvaluation.Accuracies;
+import dev.lethe.repair.RepairEvaluation.Guardrail;
+import dev.lethe.repair.RepairEvaluation.Sets;
+import dev.lethe.repair.RepairReport;
+import dev.lethe.repair.Selection;
+import dev.lethe.repair.RepairInputs;
+import dev.lethe.repair.RepairMethod;
+import dev.lethe.repair.RepairMethods;
+import dev.lethe.repair.RepairOptions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -52,19 +52,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stage {@code repair}: erases the culprits C from theta_hat with a treatment and searches its knobs for an operating
+ * Stage {@code repair}: erases the culprits C from theta_hat with a repair and searches its knobs for an operating
  * point that fixes the failures Fq while keeping accuracy on the benchmark cases B (Tanno et al. 2022, Sections 2,
  * 4 and 5; PUMA's patching under a drop limit; {@code repair.method} or {@code --method}).
  *
  * <p>Reads culprits/&lt;repair.culprits&gt;.parquet (default: the table of {@code identify.method}), checks that it
  * ranks exactly the training examples of data/train.parquet and was computed with model/base.zip, and selects C
- * by {@code repair.selection} ({@link Selection}). Every setting of the treatment's grid runs as a Spark task that
+ * by {@code repair.selection} ({@link Selection}). Every setting of the repair's grid runs as a Spark task that
  * follows the setting's path ({@link RepairSearch}); {@link OperatingPointSearch} chooses among all their points by
  * Fq and B alone, within {@code repair.max-benchmark-drop} ({@link Guardrail}). Fh and the T\F holdout are measured
  * for the report only.
  *
  * <p>Output: the directory repair/&lt;method&gt;/, published as one unit, with report.json ({@link RepairReport})
- * and the model: model.zip when a point within the guardrail was found (or nothing was to be treated),
+ * and the model: model.zip when a point within the guardrail was found (or nothing was to be repaired),
  * model-rejected.zip with the closest point when none was (the console then prints a WARNING). A rejected
  * repair is still a completed stage: exit code 0. Provenance: repair/&lt;method&gt;.provenance.json.
  */
@@ -80,14 +80,14 @@ public final class RepairJob implements StageJob {
    * The validated settings of one repair; built before any input is read, so a bad value stops the stage (and
    * the pipeline) before any work.
    */
-  record Plan(TreatmentMethod method, Selection selection, TreatmentOptions options, Guardrail guardrail,
+  record Plan(RepairMethod method, Selection selection, RepairOptions options, Guardrail guardrail,
       String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads,
       int taskThreads) {
 
     static Plan of(LetheConfig c) {
-      TreatmentMethod method = TreatmentMethods.byName(c.getString("repair.method"));
+      RepairMethod method = RepairMethods.byName(c.getString("repair.method"));
       Selection selection = Selection.from(c);
-      TreatmentOptions options = TreatmentOptions.from(c);
+      RepairOptions options = RepairOptions.from(c);
       Guardrail guardrail = Guardrail.from(c);
       String culprits = c.getString("repair.culprits").trim();
       if (culprits.isEmpty()) {
@@ -109,9 +109,9 @@ public final class RepairJob implements StageJob {
       return WorkdirLayout.culprits(culpritsMethod);
     }
 
-    /** Whether the treatment needs fisher/diag.bin. */
+    /** Whether the repair needs fisher/diag.bin. */
     boolean needsFisher() {
-      boolean diagonalCurvature = TreatmentOptions.Newton.DIAGONAL.equals(options.newton().curvature());
+      boolean diagonalCurvature = RepairOptions.Newton.DIAGONAL.equals(options.newton().curvature());
       return method.name().equals(EwcDeletion.NAME)
           || (method.name().equals(NewtonRemoval.NAME) || method.name().equals(PumaPatching.NAME))
           && diagonalCurvature;
@@ -139,7 +139,7 @@ public final class RepairJob implements StageJob {
 
   @Override
   public List<String> outputs(LetheConfig c) {
-    return List.of(WorkdirLayout.repairDir(TreatmentMethods.byName(c.getString("repair.method")).name()));
+    return List.of(WorkdirLayout.repairDir(RepairMethods.byName(c.getString("repair.method")).name()));
   }
 
   @Override
@@ -204,10 +204,10 @@ public final class RepairJob implements StageJob {
           + " failure tables may be stale", name, before.query(), before.holdout(), before.remaining());
     }
 
-    TreatmentMethod method = plan.runsDistributed()
+    RepairMethod method = plan.runsDistributed()
         ? new Finetune((net, data, o, listener) -> DistributedTraining.fit(ctx, net, data, o,
             plan.averagingFrequency(), listener), "dl4j-spark parameter averaging") : plan.method();
-    TreatmentInputs in = new TreatmentInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
+    RepairInputs in = new RepairInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
         plan.options(), ctx.seed());
     List<Knobs> grid = method.grid(in);
     ctx.describe(name + " on " + culprits.size() + " culprits: " + grid.size() + " settings");

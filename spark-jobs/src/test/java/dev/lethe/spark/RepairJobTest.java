@@ -9,8 +9,8 @@ import dev.lethe.data.ExampleSet;
 import dev.lethe.model.ModelStore;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.WorkdirLayout;
-import dev.lethe.treatment.RepairEvaluation.Accuracies;
-import dev.lethe.treatment.RepairEvaluation.Sets;
+import dev.lethe.repair.RepairEvaluation.Accuracies;
+import dev.lethe.repair.RepairEvaluation.Sets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ranking (corrupted rows first), so the selection's corrupted count is known exactly.
  */
 class RepairJobTest {
-  /** Cheap settings for every treatment on the 400-row fixture. */
+  /** Cheap settings for every repair on the 400-row fixture. */
   static final List<String> FAST = Stream.concat(StageFixture.SMALL.stream(), Stream.of(
       "repair.culprits=oracle", "repair.selection=top-k", "repair.top-k=50", "repair.ewc-deletion.max-epochs=5",
       "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
@@ -167,7 +167,7 @@ class RepairJobTest {
     assertThat(a.getInt("restored_original")).isEqualTo((int) restored);
     assertThat(a.getBoolean("corruption_flags")).isTrue();
     assertThat(a.getInt("inputs_moved")).isZero();
-    dev.lethe.treatment.RepairReport back = dev.lethe.treatment.RepairReport.of(rep, "report.json");
+    dev.lethe.repair.RepairReport back = dev.lethe.repair.RepairReport.of(rep, "report.json");
     assertThat(back.labelAlignment().changes()).hasSize(changes.size());
     assertThat(back.labelAlignment().restoredOriginal()).isEqualTo((int) restored);
     System.out.printf("align on the oracle's top 50: %d labels changed, %d restored to the original label%n",

@@ -1,8 +1,8 @@
 package dev.lethe.spark.report;
 
 import com.typesafe.config.Config;
-import dev.lethe.treatment.RepairEvaluation.Accuracies;
-import dev.lethe.treatment.RepairReport;
+import dev.lethe.repair.RepairEvaluation.Accuracies;
+import dev.lethe.repair.RepairReport;
 
 /**
  * One repair as the report shows it: a view of its repair/&lt;method&gt;/report.json ({@link RepairReport}, the

@@ -76,7 +76,7 @@ public final class ReportCharts {
   }
 
   /**
-   * Every treatment's frontier: each candidate of its operating-point search as a small dot, at its accuracy on the
+   * Every repair's frontier: each candidate of its operating-point search as a small dot, at its accuracy on the
    * held-out failures Fh (does the fix generalise?) against its accuracy on the T\F holdout (correctly classified
    * test examples that no decision read: did it break anything?), and the point the search chose (on Fq and B
    * alone) as a large labelled dot; theta_hat as a hollow square. Rejected repairs are labelled so.

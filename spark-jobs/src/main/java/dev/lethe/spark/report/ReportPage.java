@@ -94,12 +94,12 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
           + "</p>\n");
     } else {
       if (tradeoffPng != null) {
-        h.append("<p>Every candidate of each treatment's operating-point search (small dots) and the point it"
+        h.append("<p>Every candidate of each repair's operating-point search (small dots) and the point it"
             + " chose (large dots), at their accuracy on the held-out failures Fh (does the fix generalise?) and on"
             + " the T\\F holdout (correctly classified test examples: did the repair break them?). The search"
             + " read neither: it chose on Fq and the benchmark cases B.</p>\n");
         h.append("<img src=\"").append(esc(tradeoffPng))
-            .append("\" alt=\"accuracy on Fh vs accuracy on the T\\F holdout for each treatment\">\n");
+            .append("\" alt=\"accuracy on Fh vs accuracy on the T\\F holdout for each repair\">\n");
       }
       h.append("<table>\n<tr><th class=\"l\">method</th><th class=\"l\">culprits</th><th class=\"l\">selection</th>"
           + "<th>|C|</th><th>corrupted in C</th><th class=\"l\">chosen point</th><th>candidates</th><th>Fq</th>"
@@ -127,7 +127,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
           + " search picks, among the candidates that fix a failure of Fq and lose at most"
           + " <code>repair.max-benchmark-drop</code> points on B, the one with the highest Fq accuracy. A repair"
           + " is <b>rejected</b> when no candidate qualifies; the closest one is then written as"
-          + " <code>model-rejected.zip</code>. <i>unchanged</i>: there was nothing to treat (empty selection).</p>\n");
+          + " <code>model-rejected.zip</code>. <i>unchanged</i>: there was nothing to repair (empty selection).</p>\n");
     }
     h.append("</body>\n</html>\n");
     return h.toString();

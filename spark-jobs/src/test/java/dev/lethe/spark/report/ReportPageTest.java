@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.lethe.influence.IdentificationCurve;
-import dev.lethe.treatment.Knobs;
-import dev.lethe.treatment.OperatingPoint;
-import dev.lethe.treatment.RepairEvaluation.Accuracies;
-import dev.lethe.treatment.RepairReport;
+import dev.lethe.repair.Knobs;
+import dev.lethe.repair.OperatingPoint;
+import dev.lethe.repair.RepairEvaluation.Accuracies;
+import dev.lethe.repair.RepairReport;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
