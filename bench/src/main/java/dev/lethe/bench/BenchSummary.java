@@ -134,7 +134,7 @@ final class BenchSummary {
         Stat accepted = r.stat(e, setting, m, "accepted" + d);
         line("| %s | %s | %.0f of %d | %s | %s | %s | %s | %s |", m, Console.plain(limit),
             accepted.mean() * accepted.n(), accepted.n(), num(r.stat(e, setting, m, "holdout_gain_points" + d), 1),
-            num(r.stat(e, setting, m, "remaining_change_points" + d), 1),
+            num(r.stat(e, setting, m, "correct_holdout_change_points" + d), 1),
             num(r.stat(e, setting, m, "test_change_points" + d), 1),
             num(r.stat(e, setting, m, "benchmark_drop_points" + d), 2),
             num(r.stat(e, setting, m, "search_seconds"), 1));
@@ -155,7 +155,7 @@ final class BenchSummary {
       line("| %s | %s | %s | %s | %s | %s |", num(r.stat(e, setting, m, "removed"), 0),
           m.equals("theta_hat") ? "-" : num(r.stat(e, setting, m, "removed_corrupted"), 0),
           pct(r.stat(e, setting, m, "accuracy_query")), pct(r.stat(e, setting, m, "accuracy_holdout")),
-          pct(r.stat(e, setting, m, "accuracy_remaining")), pct(r.stat(e, setting, m, "accuracy_test")));
+          pct(r.stat(e, setting, m, "accuracy_correct_holdout")), pct(r.stat(e, setting, m, "accuracy_test")));
     }
     plot(plots, "finetune-sweep-" + setting + ".png");
   }

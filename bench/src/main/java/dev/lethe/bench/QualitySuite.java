@@ -377,7 +377,7 @@ final class QualitySuite {
         ctx.record(experiment, s, seed, label, "search_seconds", r.searchSeconds(), "s");
         ctx.record(experiment, s, seed, label, "repair_wall_seconds", wall, "s");
       }
-      ctx.record(experiment, s, seed, label, "remaining_drop_points", -r.remainingChangePoints(), "points");
+      ctx.record(experiment, s, seed, label, "correct_holdout_drop_points", -r.correctHoldoutChangePoints(), "points");
       ctx.record(experiment, s, seed, label, "removed", r.selected(), "count");
       if (r.corruptedSelected() >= 0) {
         ctx.record(experiment, s, seed, label, "removed_corrupted", r.corruptedSelected(), "count");
@@ -407,8 +407,8 @@ final class QualitySuite {
         RepairEvaluation.Accuracies b = rep.before();
         ctx.record(REPAIR, setting, seed, method, "holdout_gain_points" + suffix, 100 * (a.holdout() - b.holdout()),
             "points");
-        ctx.record(REPAIR, setting, seed, method, "remaining_change_points" + suffix,
-            100 * (a.remaining() - b.remaining()), "points");
+        ctx.record(REPAIR, setting, seed, method, "correct_holdout_change_points" + suffix,
+            100 * (a.correctHoldout() - b.correctHoldout()), "points");
         ctx.record(REPAIR, setting, seed, method, "test_change_points" + suffix, 100 * (a.test() - b.test()),
             "points");
         ctx.record(REPAIR, setting, seed, method, "benchmark_drop_points" + suffix,

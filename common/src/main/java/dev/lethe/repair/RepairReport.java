@@ -115,7 +115,7 @@ public record RepairReport(String method, String status, String model, String mo
   }
 
   /** Test set sizes: Fq, B, Fh, the T\F holdout and the whole test set. */
-  public record Sizes(int query, int benchmark, int holdout, int remaining, int test) {}
+  public record Sizes(int query, int benchmark, int holdout, int correctHoldout, int test) {}
 
   /**
    * @param read reading and checking the inputs
@@ -162,7 +162,7 @@ public record RepairReport(String method, String status, String model, String mo
       m.put("corruption", null);
     }
     m.put("sizes", Map.of("query", sizes.query(), "benchmark", sizes.benchmark(), "holdout", sizes.holdout(),
-        "remaining", sizes.remaining(), "test", sizes.test()));
+        "correct_holdout", sizes.correctHoldout(), "test", sizes.test()));
     m.put("before", accuracies(before));
     m.put("after", accuracies(after));
     Map<String, Object> bench = new LinkedHashMap<>();
@@ -235,7 +235,7 @@ public record RepairReport(String method, String status, String model, String mo
               r.getLong("selection.positive_scores")),
           corruption,
           new Sizes(r.getInt("sizes.query"), r.getInt("sizes.benchmark"), r.getInt("sizes.holdout"),
-              r.getInt("sizes.remaining"), r.getInt("sizes.test")),
+              r.getInt("sizes.correct_holdout"), r.getInt("sizes.test")),
           accuracies(r.getConfig("before"), source, "before"), accuracies(r.getConfig("after"), source, "after"),
           r.getDouble("guardrail.max_benchmark_drop_points"),
           r.hasPath("chosen") ? point(r.getConfig("chosen"), source) : null, frontier, hyper, r.getLong("seed"),
@@ -248,14 +248,14 @@ public record RepairReport(String method, String status, String model, String mo
     }
   }
 
-  private static final String[] SETS = {"query", "benchmark", "holdout", "remaining", "test", "query_logp"};
+  private static final String[] SETS = {"query", "benchmark", "holdout", "correct_holdout", "test", "query_logp"};
 
   private static Map<String, Object> accuracies(Accuracies a) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("query", a.query());
     m.put("benchmark", a.benchmark());
     m.put("holdout", a.holdout());
-    m.put("remaining", a.remaining());
+    m.put("correct_holdout", a.correctHoldout());
     m.put("test", a.test());
     m.put("query_logp", a.queryLogp());
     return m;

@@ -172,7 +172,7 @@ public final class RepairJob implements StageJob {
     Sets sets = new Sets(failures(ctx, WorkdirLayout.QUERY, numFeatures, plan.numClasses()),
         failures(ctx, WorkdirLayout.BENCHMARK, numFeatures, plan.numClasses()),
         failures(ctx, WorkdirLayout.HOLDOUT, numFeatures, plan.numClasses()),
-        failures(ctx, WorkdirLayout.REMAINING, numFeatures, plan.numClasses()));
+        failures(ctx, WorkdirLayout.CORRECT_HOLDOUT, numFeatures, plan.numClasses()));
     if (sets.query().size() == 0) {
       throw LetheInputException.of("%s is empty: theta_hat has no failures in the query set, nothing to repair",
           wd.path(WorkdirLayout.QUERY));
@@ -199,9 +199,9 @@ public final class RepairJob implements StageJob {
     long tEval = System.nanoTime();
     Accuracies before = Accuracies.of(base, sets);
     double evalSeconds = (System.nanoTime() - tEval) / 1e9;
-    if (before.query() > 0 || before.holdout() > 0 || before.remaining() < 1) {
+    if (before.query() > 0 || before.holdout() > 0 || before.correctHoldout() < 1) {
       LOG.warn("repair {}: theta_hat does not reproduce the failure split (accuracy Fq {}, Fh {}, T\\F {}); the"
-          + " failure tables may be stale", name, before.query(), before.holdout(), before.remaining());
+          + " failure tables may be stale", name, before.query(), before.holdout(), before.correctHoldout());
     }
 
     RepairMethod method = plan.runsDistributed()
@@ -241,7 +241,7 @@ public final class RepairJob implements StageJob {
             plan.selection().fraction(), culprits.size(), train.size(), ranking.positive()),
         corruptedInTrain > 0 ? new RepairReport.CorruptionSummary(corruptedInTrain, corrupted(culprits)) : null,
         new RepairReport.Sizes(sets.query().size(), sets.benchmark().size(), sets.holdout().size(),
-            sets.remaining().size(), sets.testSize()),
+            sets.correctHoldout().size(), sets.testSize()),
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
         new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),

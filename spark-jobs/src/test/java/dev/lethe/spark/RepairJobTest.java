@@ -100,7 +100,7 @@ class RepairJobTest {
     assertThat(rep.getDouble("before.query")).isZero();
     assertThat(rep.getDouble("before.holdout")).isZero();
     assertThat(rep.getDouble("before.benchmark")).isEqualTo(1.0);
-    assertThat(rep.getDouble("before.remaining")).isEqualTo(1.0);
+    assertThat(rep.getDouble("before.correct_holdout")).isEqualTo(1.0);
 
     String status = rep.getString("status");
     String file = rep.getString("model");
@@ -115,7 +115,7 @@ class RepairJobTest {
     assertThat(rep.getDouble("after.query")).isCloseTo(after.query(), within(1e-12));
     assertThat(rep.getDouble("after.benchmark")).isCloseTo(after.benchmark(), within(1e-12));
     assertThat(rep.getDouble("after.holdout")).isCloseTo(after.holdout(), within(1e-12));
-    assertThat(rep.getDouble("after.remaining")).isCloseTo(after.remaining(), within(1e-12));
+    assertThat(rep.getDouble("after.correct_holdout")).isCloseTo(after.correctHoldout(), within(1e-12));
     assertThat(rep.getDouble("after.test")).isCloseTo(after.test(), within(1e-12));
     double drop = rep.getDouble("benchmark.drop_points");
     assertThat(drop).isCloseTo(100 * (1.0 - after.benchmark()), within(1e-9));
@@ -176,7 +176,7 @@ class RepairJobTest {
 
   static Sets sets(Path workdir) {
     return new Sets(failures(workdir, WorkdirLayout.QUERY), failures(workdir, WorkdirLayout.BENCHMARK),
-        failures(workdir, WorkdirLayout.HOLDOUT), failures(workdir, WorkdirLayout.REMAINING));
+        failures(workdir, WorkdirLayout.HOLDOUT), failures(workdir, WorkdirLayout.CORRECT_HOLDOUT));
   }
 
   /** Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte). */

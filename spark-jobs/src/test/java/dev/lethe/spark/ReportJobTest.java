@@ -86,11 +86,11 @@ public class ReportJobTest {
     assertThat(newton.getString("status")).isEqualTo("rejected");
     assertThat(newton.getString("model")).isEqualTo("model-rejected.zip");
     Config rep = RepairJobTest.report(wd, "newton-removal");
-    assertThat(newton.getDouble("after.remaining")).isEqualTo(rep.getDouble("after.remaining"));
+    assertThat(newton.getDouble("after.correct_holdout")).isEqualTo(rep.getDouble("after.correct_holdout"));
     assertThat(newton.getDouble("benchmark_change_points")).isCloseTo(-rep.getDouble("benchmark.drop_points"),
         within(1e-9));
-    assertThat(newton.getDouble("remaining_change_points")).isCloseTo(100 * (rep.getDouble("after.remaining")
-        - rep.getDouble("before.remaining")), within(1e-9));
+    assertThat(newton.getDouble("correct_holdout_change_points")).isCloseTo(100 * (rep.getDouble("after.correct_holdout")
+        - rep.getDouble("before.correct_holdout")), within(1e-9));
     assertThat(newton.getInt("candidates")).isEqualTo(rep.getConfigList("frontier").size());
     assertThat(repairs.get(0).getString("status")).isEqualTo("accepted");
     assertThat(newton.getInt("selection_size")).isEqualTo(50);

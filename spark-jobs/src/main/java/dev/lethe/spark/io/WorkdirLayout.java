@@ -9,7 +9,7 @@ import java.util.List;
  * <pre>
  * data/train.parquet, data/test.parquet          prepare
  * model/base.zip, model/checkpoints.bin           train
- * failures/{query,holdout,benchmark,remaining}.parquet   failures
+ * failures/{query,holdout,benchmark,correct-holdout}.parquet   failures
  * fisher/diag.bin, fisher/logp.bin                fisher
  * culprits/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
  * repair/&lt;method&gt;/{report.json,model.zip}         repair
@@ -36,9 +36,9 @@ public final class WorkdirLayout {
   /** B: correctly classified test examples the repair guardrail is measured on. */
   public static final String BENCHMARK = "failures/benchmark.parquet";
   /** The T\F holdout: correctly classified test examples kept for reporting. */
-  public static final String REMAINING = "failures/remaining.parquet";
+  public static final String CORRECT_HOLDOUT = "failures/correct-holdout.parquet";
   /** Every output of the failures stage. */
-  public static final List<String> FAILURES = List.of(QUERY, HOLDOUT, BENCHMARK, REMAINING);
+  public static final List<String> FAILURES = List.of(QUERY, HOLDOUT, BENCHMARK, CORRECT_HOLDOUT);
 
   /** The empirical Fisher diagonal. */
   public static final String FISHER_DIAG = "fisher/diag.bin";

@@ -117,7 +117,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
           h.append("<td>").append(pct(s.before()[i])).append(" &rarr; ").append(pct(s.after()[i])).append("</td>");
         }
         h.append("<td>").append(signed(s.benchmarkChangePoints())).append("</td><td>")
-            .append(signed(s.remainingChangePoints())).append("</td><td class=\"l\">")
+            .append(signed(s.correctHoldoutChangePoints())).append("</td><td class=\"l\">")
             .append(esc(s.status())).append("</td><td>").append(num(s.searchSeconds(), 1)).append("</td><td>")
             .append(num(s.totalSeconds(), 1)).append("</td><td class=\"l\">").append(esc(s.model()))
             .append("</td></tr>\n");
@@ -181,7 +181,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       one.put("chosen", s.report().chosen() == null ? null : s.report().chosen().knobs().asMap());
       one.put("candidates", s.report().frontier().size());
       one.put("benchmark_change_points", s.benchmarkChangePoints());
-      one.put("remaining_change_points", s.remainingChangePoints());
+      one.put("correct_holdout_change_points", s.correctHoldoutChangePoints());
       one.put("max_benchmark_drop_points", s.maxBenchmarkDrop());
       one.put("search_seconds", s.searchSeconds());
       one.put("total_seconds", s.totalSeconds());
@@ -233,7 +233,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
     for (RepairSummary s : repairs) {
       lines.add(String.format(Locale.ROOT, "%-18s %5d  %-15s %-17s %-15s %-17s %-15s  %-10s %7.1f  %s", s.method(),
           s.selected(), change(s, RepairSummary.QUERY), change(s, RepairSummary.BENCHMARK),
-          change(s, RepairSummary.HOLDOUT), change(s, RepairSummary.REMAINING), change(s, RepairSummary.TEST),
+          change(s, RepairSummary.HOLDOUT), change(s, RepairSummary.CORRECT_HOLDOUT), change(s, RepairSummary.TEST),
           s.status().toUpperCase(Locale.ROOT), s.totalSeconds(), s.chosen()));
     }
     return lines;

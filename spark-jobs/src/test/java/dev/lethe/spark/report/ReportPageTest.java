@@ -26,7 +26,7 @@ class ReportPageTest {
     String html = page.html();
     assertThat(html).contains("m&lt;1&gt;").contains("a &amp; b").contains("<tr class=\"rejected\">")
         .contains("100.0% &rarr; 90.0%").contains("-10.00").contains("n/a");
-    assertThat(rejected.remainingChangePoints()).isCloseTo(-10.0, within(1e-12));
+    assertThat(rejected.correctHoldoutChangePoints()).isCloseTo(-10.0, within(1e-12));
     assertThat(page.repairTable()).hasSize(2);
     assertThat(rejected.benchmarkChangePoints()).isCloseTo(-3.0, within(1e-12));
     assertThat(page.repairTable().get(1)).contains("REJECTED").contains("25.0%").contains("97.0%")
