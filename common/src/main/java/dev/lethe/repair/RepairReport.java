@@ -20,8 +20,8 @@ import java.util.Map;
  * @param model the model file in repair/&lt;method&gt;/
  * @param modelFingerprint the repaired model's fingerprint
  * @param baseModelFingerprint theta_hat's fingerprint
- * @param culpritsMethod the identification method whose culprits table was read
- * @param culpritsTable that table, relative to the workdir
+ * @param rankingMethod the identification method whose ranking table was read
+ * @param rankingTable that table, relative to the workdir
  * @param selection how C was chosen
  * @param corruption corrupted examples in D and in C, or null when the data carries no corruption flags
  * @param sizes the sizes of the test sets
@@ -37,18 +37,18 @@ import java.util.Map;
  * @param labelAlignment the culprits' label changes of a repair that relabels them ({@link Align}), or null
  */
 public record RepairReport(String method, String status, String model, String modelFingerprint,
-    String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
+    String baseModelFingerprint, String rankingMethod, String rankingTable, SelectionSummary selection,
     CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
     OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
     boolean distributed, Seconds seconds, LabelChanges labelAlignment) {
 
   /** A report of a repair that does not relabel. */
   public RepairReport(String method, String status, String model, String modelFingerprint,
-      String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
+      String baseModelFingerprint, String rankingMethod, String rankingTable, SelectionSummary selection,
       CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
       OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
       boolean distributed, Seconds seconds) {
-    this(method, status, model, modelFingerprint, baseModelFingerprint, culpritsMethod, culpritsTable, selection,
+    this(method, status, model, modelFingerprint, baseModelFingerprint, rankingMethod, rankingTable, selection,
         corruption, sizes, before, after, maxBenchmarkDropPoints, chosen, frontier, hyperparameters, seed,
         distributed, seconds, null);
   }
@@ -142,7 +142,7 @@ public record RepairReport(String method, String status, String model, String mo
     m.put("model", model);
     m.put("model_fingerprint", modelFingerprint);
     m.put("base_model_fingerprint", baseModelFingerprint);
-    m.put("culprits", Map.of("method", culpritsMethod, "table", culpritsTable));
+    m.put("ranking", Map.of("method", rankingMethod, "table", rankingTable));
     Map<String, Object> sel = new LinkedHashMap<>();
     sel.put("policy", selection.policy());
     sel.put("top_k", selection.topK());
@@ -228,8 +228,8 @@ public record RepairReport(String method, String status, String model, String mo
       }
       Map<String, Object> hyper = new LinkedHashMap<>(r.getConfig("hyperparameters").root().unwrapped());
       return new RepairReport(r.getString("method"), r.getString("status"), r.getString("model"),
-          r.getString("model_fingerprint"), r.getString("base_model_fingerprint"), r.getString("culprits.method"),
-          r.getString("culprits.table"),
+          r.getString("model_fingerprint"), r.getString("base_model_fingerprint"), r.getString("ranking.method"),
+          r.getString("ranking.table"),
           new SelectionSummary(r.getString("selection.policy"), r.getInt("selection.top_k"),
               r.getDouble("selection.top_fraction"), r.getInt("selection.size"), r.getInt("selection.train_size"),
               r.getLong("selection.positive_scores")),

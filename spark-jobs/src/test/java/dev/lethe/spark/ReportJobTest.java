@@ -28,8 +28,8 @@ public class ReportJobTest {
   @BeforeAll
   static void run() throws IOException {
     wd = StageFixture.copy(StageFixture.small());
-    // other test classes leave their culprits tables in the shared fixture
-    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
+    // other test classes leave their ranking tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
     // finetune-fq under a generous guardrail: accepted; newton-removal with only huge steps: rejected
@@ -148,7 +148,7 @@ public class ReportJobTest {
   @Test
   void nothingToReportIsBadInput() throws IOException {
     Path copy = StageFixture.copy(StageFixture.small());
-    IdentifyJobTest.deleteTree(copy.resolve("culprits"));
+    IdentifyJobTest.deleteTree(copy.resolve("rankings"));
     IdentifyJobTest.deleteTree(copy.resolve("repair"));
     withoutReport(copy);
     StageFixture.Run r = StageFixture.run("report", copy, StageFixture.SMALL);

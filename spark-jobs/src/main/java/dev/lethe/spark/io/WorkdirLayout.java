@@ -1,6 +1,7 @@
 package dev.lethe.spark.io;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where every stage's outputs live inside a workdir, relative to its root. The one place that names a workdir path:
@@ -11,7 +12,7 @@ import java.util.List;
  * model/base.zip, model/checkpoints.bin           train
  * failures/{query,holdout,benchmark,correct-holdout}.parquet   failures
  * fisher/diag.bin, fisher/logp.bin                fisher
- * culprits/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
+ * rankings/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
  * repair/&lt;method&gt;/{report.json,model.zip}         repair
  * report/{index.html,summary.json,*.png}          report
  * </pre>
@@ -45,6 +46,9 @@ public final class WorkdirLayout {
   /** log p(z | theta_hat) per training example, written alongside the Fisher diagonal. */
   public static final String FISHER_LOGP = "fisher/logp.bin";
 
+  /** The folder of the rankings, one table per identification method. */
+  public static final String RANKINGS_DIR = "rankings";
+
   /** The folder of the repair outputs, one sub-folder per method. */
   public static final String REPAIR_DIR = "repair";
   /** A repair's report, inside its method's folder. */
@@ -64,8 +68,22 @@ public final class WorkdirLayout {
   private WorkdirLayout() {}
 
   /** The ranking of every training example by {@code method}. */
-  public static String culprits(String method) {
-    return "culprits/" + method + ".parquet";
+  public static String ranking(String method) {
+    return RANKINGS_DIR + "/" + method + ".parquet";
+  }
+
+  /**
+   * The name {@code rel} had in workdirs written before the renames noted in the README ("Migrating from earlier
+   * versions"): rankings/ was culprits/, and the T\F holdout was failures/remaining.parquet.
+   */
+  public static Optional<String> formerName(String rel) {
+    if (rel.equals(CORRECT_HOLDOUT)) {
+      return Optional.of("failures/remaining.parquet");
+    }
+    if (rel.startsWith(RANKINGS_DIR + "/")) {
+      return Optional.of("culprits/" + rel.substring(RANKINGS_DIR.length() + 1));
+    }
+    return Optional.empty();
   }
 
   /** The repair outputs of {@code method}. */

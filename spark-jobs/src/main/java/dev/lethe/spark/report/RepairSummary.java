@@ -36,9 +36,9 @@ public record RepairSummary(RepairReport report) {
     return report.rejected();
   }
 
-  /** The identification method whose culprits table the repair read. */
-  public String culprits() {
-    return report.culpritsMethod();
+  /** The identification method whose ranking table the repair read. */
+  public String ranking() {
+    return report.rankingMethod();
   }
 
   public String policy() {
