@@ -20,14 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A user's DL4J ComputationGraph that is not a chain (two branches merged, a residual addition, batch normalisation
  * on a branch, dropout), saved with ModelSerializer, and tabular Parquet tables go through the stages fisher,
- * identify (ewc-influence) and repair (ewc-deletion); the repaired model is a ComputationGraph zip.
+ * identify (ewc-influence ranking) and repair (ewc-deletion); the repaired model is a ComputationGraph zip.
  */
 class YourGraphPipelineTest {
   @TempDir
   static Path dir;
 
   @Test
-  void aBranchingGraphWithBatchNormOnABranchReachesCulpritsAndARepair() throws Exception {
+  void aBranchingGraphWithBatchNormOnABranchReachesARankingAndARepair() throws Exception {
     String train = TabularTables.write(dir.resolve("train.parquet"), 240, 31, 0, 6);
     String test = TabularTables.write(dir.resolve("test.parquet"), 160, 32, 100_000, 0);
     ExampleSet fit = TabularBlobs.sample(240, 31, 0);
@@ -48,7 +48,7 @@ class YourGraphPipelineTest {
     assertThat(r.code()).as(r.err()).isZero();
 
     assertThat(Path.of(wd, "fisher/diag.bin")).exists();
-    assertThat(SharedSpark.session().read().parquet(wd + "/culprits/ewc-influence.parquet").count())
+    assertThat(SharedSpark.session().read().parquet(wd + "/rankings/ewc-influence.parquet").count())
         .isEqualTo(240);
     Config rep = ConfigFactory.parseFile(Path.of(wd, "repair/ewc-deletion/report.json").toFile());
     assertThat(rep.getInt("selection.size")).isEqualTo(36);
