@@ -44,6 +44,16 @@ final class InferenceForm {
   private InferenceForm() {}
 
   static List<LayerStack.Entry> of(List<LayerStack.Entry> in, String source) {
+    return of(in, source, 0, 0);
+  }
+
+  /**
+   * As {@link #of(List, String)}, for a model that may be a recurrent sequence classifier ({@link SequenceForm}).
+   *
+   * @param keyLength {@code data.sequence-length} (0: not given)
+   * @param fileLength the sequence length the model file records (0: none)
+   */
+  static List<LayerStack.Entry> of(List<LayerStack.Entry> in, String source, int keyLength, int fileLength) {
     List<LayerStack.Entry> layers = new ArrayList<>();
     for (int i = 0; i < in.size(); i++) {
       LayerStack.Entry e = in.get(i);
@@ -54,18 +64,26 @@ final class InferenceForm {
         }
         continue;
       }
-      requireFeedForward(e.layer(), source, e.describe(i));
       Layer l = e.layer().clone();
-      l.setIDropout(null);
+      SequenceForm.clearDropout(l);
       layers.add(new LayerStack.Entry(l, e.pre(), e.params()));
+    }
+    boolean sequence = !layers.isEmpty() && SequenceForm.isRecurrent(layers.get(0).layer());
+    if (sequence) {
+      layers = SequenceForm.of(layers, source, keyLength, fileLength);
+    } else {
+      for (int i = 0; i < layers.size(); i++) {
+        requireFeedForward(layers.get(i).layer(), source, layers.get(i).describe(i));
+      }
     }
     layers = foldBatchNorms(layers, source);
     return softmaxOutput(layers, source);
   }
 
   /**
-   * Refuses recurrent layers (LSTM and the other RNNs, their wrappers and outputs): Lethe feeds each example as one
-   * flat row of features, and a recurrent layer reads a sequence ({@code [examples, features, time steps]}).
+   * Refuses recurrent layers (LSTM and the other RNNs, their wrappers and outputs) where a feed-forward layer must
+   * be: in a graph with branches, after a feed-forward layer, or as a per-time-step output. Recurrent sequence
+   * classifiers that start with their recurrent layers are taken by {@link SequenceForm}.
    *
    * @param what names the layer in the message
    */
@@ -74,9 +92,12 @@ final class InferenceForm {
         || l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed) {
       String inner = l instanceof org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer w
           ? " wrapping " + w.getUnderlying().getClass().getSimpleName() : "";
-      throw LetheInputException.of("%s: %s%s is a recurrent layer; Lethe feeds each example as one flat row of"
-          + " features and takes feed-forward classifiers (dense, convolution, pooling, batch normalisation,"
-          + " dropout, and graphs of them)", source, what, inner);
+      String kind = l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed
+          ? "a per-time-step output" : "a recurrent layer";
+      throw LetheInputException.of("%s: %s%s is %s; Lethe takes feed-forward classifiers (dense, convolution,"
+          + " pooling, batch normalisation, dropout, and graphs of them) and sequence classifiers that start with"
+          + " recurrent layers and keep only the last time step (LastTimeStep) before a softmax output", source,
+          what, inner, kind);
     }
   }
 

@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -30,8 +32,20 @@ public final class ModelImport {
 
   /** The model in {@code bytes}; {@code source} names the file in messages. */
   public static MultiLayerNetwork read(byte[] bytes, String source) {
+    return read(bytes, source, 0);
+  }
+
+  /**
+   * The model in {@code bytes}, which may be a recurrent sequence classifier ({@link SequenceForm}) read from rows of
+   * {@code features x sequenceLength} values.
+   *
+   * @param sequenceLength {@code data.sequence-length}: time steps per row, 0 if not given; must agree with the
+   *     length the file records (a Keras input shape, or the preprocessor of a model Lethe wrote), if any
+   */
+  public static MultiLayerNetwork read(byte[] bytes, String source, int sequenceLength) {
     List<LayerStack.Entry> layers;
     DataType type;
+    int recorded = 0;
     if (isZip(bytes)) {
       if (zipHoldsGraph(bytes)) {
         ComputationGraph g = restore(() -> ModelSerializer.restoreComputationGraph(in(bytes), false), source);
@@ -46,14 +60,26 @@ public final class ModelImport {
         type = n.params().dataType();
       }
     } else if (isHdf5(bytes)) {
-      return keras(bytes, source);
+      return keras(bytes, source, sequenceLength);
     } else {
       throw LetheInputException.of("%s: neither a DL4J model zip nor a Keras .h5 file", source);
     }
-    return LayerStack.build(InferenceForm.of(layers, source), type);
+    return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, recorded), type);
   }
 
-  private static MultiLayerNetwork keras(byte[] bytes, String source) {
+  private static final Pattern KERAS_SEQUENCE_INPUT = Pattern.compile(
+      "\"batch_input_shape\"\\s*:\\s*\\[\\s*null\\s*,\\s*(\\d+)\\s*,\\s*\\d+\\s*\\]");
+
+  /**
+   * The T of a Keras model's {@code (T, F)} input shape in the file's model JSON, 0 if none. (A DL4J zip records no
+   * input type; a model Lethe wrote back records T in its {@link SequenceRows} preprocessor.)
+   */
+  private static int kerasRecordedLength(byte[] bytes) {
+    Matcher m = KERAS_SEQUENCE_INPUT.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  private static MultiLayerNetwork keras(byte[] bytes, String source, int sequenceLength) {
     Path tmp = null;
     try {
       tmp = Files.createTempFile("lethe-keras-", ".h5");
@@ -61,11 +87,13 @@ public final class ModelImport {
       String path = tmp.toString();
       List<LayerStack.Entry> layers;
       DataType type;
+      int recorded;
       if (kerasSequential(bytes)) {
         MultiLayerNetwork n = restore(() -> KerasModelImport.importKerasSequentialModelAndWeights(path, false),
             source);
         layers = LayerStack.of(n);
         type = n.params().dataType();
+        recorded = kerasRecordedLength(bytes);
       } else {
         ComputationGraph g = restore(() -> KerasModelImport.importKerasModelAndWeights(path, false), source);
         if (!GraphChain.isChain(g)) {
@@ -73,8 +101,9 @@ public final class ModelImport {
         }
         layers = GraphChain.layers(g, source);
         type = g.params().dataType();
+        recorded = kerasRecordedLength(bytes);
       }
-      return LayerStack.build(InferenceForm.of(layers, source), type);
+      return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, recorded), type);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } finally {

@@ -48,7 +48,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * network computes the graph's inference function (log-probabilities equal to 1e-9 relative), its per-example
  * gradients match central differences in double precision, it runs through the Fisher diagonal, EWC-influence and
  * EWC-deletion, and it is written back as the ComputationGraph it computes. Batch normalisations that cannot be
- * folded and recurrent layers are bad input naming the layer.
+ * folded, and recurrent layers without a sequence length, are bad input naming the layer.
  */
 class BranchingGraphTest {
   private static void assertSameFunction(ComputationGraph g, MultiLayerNetwork net, ExampleSet s) {
@@ -194,7 +194,7 @@ class BranchingGraphTest {
   }
 
   @Test
-  void anLstmClassifierIsBadInputNamingTheLayer() {
+  void anLstmClassifierWithoutASequenceLengthIsBadInputNamingTheLayerAndTheKey() {
     MultiLayerNetwork lstm = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1)
         .dataType(DataType.DOUBLE).list()
         .layer(new LastTimeStep(new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).name("lstm")
@@ -204,6 +204,7 @@ class BranchingGraphTest {
     lstm.init();
     assertThatThrownBy(() -> ModelImport.read(ModelImportTest.zip(lstm), "lstm.zip"))
         .isInstanceOf(LetheInputException.class).hasMessageStartingWith("lstm.zip: ")
-        .hasMessageContaining("(LastTimeStep) wrapping LSTM is a recurrent layer");
+        .hasMessageContaining("(LastTimeStep) wrapping LSTM is a recurrent layer and the model records no sequence"
+            + " length: set data.sequence-length");
   }
 }
