@@ -117,7 +117,7 @@ class SequenceClassifierTest {
     int n = (int) theta.length();
     assertThat(n).as("LSTM 4 x 8 x (3 + 8 + 1), output 8 x 3 + 3").isEqualTo(384 + 27);
     double h = 1e-6;
-    // every parameter takes about two minutes here: a spread of 60 indices over the input weights, the recurrent
+    // every parameter would take long: a spread of 60 indices over the input weights, the recurrent
     // weights, the biases and the output layer
     int[] idx = IntStream.range(0, 60).map(k -> (int) ((long) k * (n - 1) / 59)).toArray();
     for (int r = 0; r < rows.size(); r++) {
@@ -161,8 +161,10 @@ class SequenceClassifierTest {
     assertThat(r).hasSize(train.size());
     assertThat(Arrays.stream(r).allMatch(Double::isFinite)).isTrue();
 
+    // deletion of the 20 flipped rows, early-stopped on correctly labelled sequences (which the flips hurt)
     ExampleSet culprits = train.select(IntStream.range(0, 20).toArray());
-    Repaired t = new EwcDeletion().apply(new RepairInputs(net, fisher, train, culprits, query,
+    ExampleSet clean = SequenceBlobs.sample(10, 8, 2000, 0);
+    Repaired t = new EwcDeletion().apply(new RepairInputs(net, fisher, train, culprits, clean,
         RepairOptions.defaults().withEwc(new RepairOptions.Ewc(0.1, 1e-3, 1e-2, 20, 20, 5)), 7));
     assertThat((double) t.diagnostics().get("culpritMeanLogpAfter"))
         .isLessThan((double) t.diagnostics().get("culpritMeanLogpBefore"));

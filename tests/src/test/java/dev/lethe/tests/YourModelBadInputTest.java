@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -81,7 +82,7 @@ class YourModelBadInputTest {
   }
 
   @Test
-  void anLstmClassifier() throws Exception {
+  void anLstmClassifierWithoutASequenceLength() throws Exception {
     MultiLayerNetwork lstm = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
         .layer(new LastTimeStep(new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build()))
         .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3).activation(Activation.SOFTMAX).build())
@@ -90,7 +91,41 @@ class YourModelBadInputTest {
     String path = dir.resolve("lstm.zip").toString();
     ModelSerializer.writeModel(lstm, path, false);
     assertBadInput("failures", run("failures", prepared, path), prepared.resolve("failures"), path,
-        "layer 0", "(LastTimeStep) wrapping LSTM is a recurrent layer");
+        "layer 0", "(LastTimeStep) wrapping LSTM is a recurrent layer", "set data.sequence-length");
+    assertBadInput("failures", run("failures", prepared, path, "--set", "data.sequence-length=-1"),
+        prepared.resolve("failures"), "config key 'data.sequence-length'", "must be >= 0");
+  }
+
+  @Test
+  void aSequenceLengthThatDisagreesWithTheModels() throws Exception {
+    // a model Lethe wrote records its sequence length (5)
+    MultiLayerNetwork lstm = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new LastTimeStep(new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build()))
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.recurrent(4, 5)).build());
+    lstm.init();
+    java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+    ModelSerializer.writeModel(lstm, zip, false);
+    String path = dir.resolve("lstm-t5.zip").toString();
+    try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(Path.of(path))) {
+      dev.lethe.model.ModelStore.write(dev.lethe.model.ModelImport.read(zip.toByteArray(), "lstm.zip", 5), out);
+    }
+    assertBadInput("failures", run("failures", prepared, path, "--set", "data.sequence-length=4"),
+        prepared.resolve("failures"), "config key 'data.sequence-length'", "4 time steps", "records 5");
+  }
+
+  @Test
+  void aPerTimeStepOutput() throws Exception {
+    MultiLayerNetwork perStep = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new LastTimeStep(new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build()))
+        .layer(new RnnOutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3).activation(Activation.SOFTMAX)
+            .name("perStep").build())
+        .setInputType(InputType.recurrent(4, 5)).build());
+    perStep.init();
+    String path = dir.resolve("per-step.zip").toString();
+    ModelSerializer.writeModel(perStep, path, false);
+    assertBadInput("failures", run("failures", prepared, path, "--set", "data.sequence-length=5"),
+        prepared.resolve("failures"), path, "'perStep' (RnnOutputLayer) is a per-time-step output");
   }
 
   @Test
