@@ -162,6 +162,37 @@ def main(out):
         dense("dense_1", HIDDEN, "relu", first=True), dense("dense_2", 3, "linear")]}}
     write(out + "/keras-linear-output.h5", reg, weights)
 
+    lstm_fixture(out)
+
+
+def lstm_fixture(out):
+    """An LSTM sequence classifier, input (T=5, F=3): LSTM(8, return_sequences=False) then Dense(3, softmax); seeded
+    random weights (the tests compare Lethe's reading of flat rows with DL4J's own import on sequences)."""
+    rng = np.random.default_rng(11)
+    units, f, t = 8, 3, 5
+    init = {"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_avg",
+                                                          "distribution": "uniform", "seed": None}}
+    cfg = {"name": "lstm_1", "trainable": True, "dtype": "float32", "batch_input_shape": [None, t, f],
+           "return_sequences": False, "return_state": False, "go_backwards": False, "stateful": False,
+           "unroll": False, "units": units, "activation": "tanh", "recurrent_activation": "sigmoid",
+           "use_bias": True, "kernel_initializer": init,
+           "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.0, "seed": None}},
+           "bias_initializer": {"class_name": "Zeros", "config": {}}, "unit_forget_bias": True,
+           "kernel_regularizer": None, "recurrent_regularizer": None, "bias_regularizer": None,
+           "activity_regularizer": None, "kernel_constraint": None, "recurrent_constraint": None,
+           "bias_constraint": None, "dropout": 0.0, "recurrent_dropout": 0.0, "implementation": 1}
+    seq = {"class_name": "Sequential", "config": {"name": "sequential_4", "layers": [
+        {"class_name": "LSTM", "config": cfg}, dense("dense_1", 3, "softmax")]}}
+    seq["config"]["layers"][1]["config"].pop("batch_input_shape", None)
+    kernel = rng.normal(0, 0.5, (f, 4 * units)).astype(np.float32)
+    recurrent = rng.normal(0, 0.5, (units, 4 * units)).astype(np.float32)
+    bias = rng.normal(0, 0.1, 4 * units).astype(np.float32)
+    w = rng.normal(0, 0.5, (units, 3)).astype(np.float32)
+    b = rng.normal(0, 0.1, 3).astype(np.float32)
+    write(out + "/keras-sequential-lstm.h5", seq,
+          [("lstm_1", [("kernel:0", kernel), ("recurrent_kernel:0", recurrent), ("bias:0", bias)]),
+           ("dense_1", [("kernel:0", w), ("bias:0", b)])])
+
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "common/src/test/resources/models")

@@ -17,7 +17,8 @@ import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
  * {@code SimpleRnn}, or {@code Bidirectional} wrapping one), the last of them wrapped in {@code LastTimeStep} (as a
  * Keras {@code LSTM(return_sequences=False)} imports), then feed-forward layers ending in the softmax output: one
  * class distribution per sequence. The first layer gets the {@link SequenceRows} preprocessor, so a flat row of
- * {@code F x T} values is read as a sequence of T time steps of F features. T is {@code data.sequence-length} or the
+ * {@code F x T} values is read as a sequence of T time steps of F features, in the layout (NCW or NWC) of the
+ * recurrent layers. T is {@code data.sequence-length} or the
  * length the model file records; when both are given they must agree. A per-time-step output (a recurrent layer not
  * followed by {@code LastTimeStep}, {@code RnnOutputLayer}, {@code RnnLossLayer}, {@code TimeDistributed}), a
  * recurrent layer after a feed-forward one, or a recurrent model of unknown sequence length is bad input naming the
@@ -57,10 +58,9 @@ final class SequenceForm {
         throw LetheInputException.of("%s: %s has an input preprocessor between recurrent layers", source,
             in.get(i).describe(i));
       }
-      if (format(l) == RNNFormat.NWC) {
-        throw LetheInputException.of("%s: %s reads sequences as [examples, time steps, features] (NWC); Lethe"
-            + " feeds recurrent layers in DL4J's default layout [examples, features, time steps] (NCW)", source,
-            in.get(i).describe(i));
+      if (format(l) != format(in.get(0).layer())) {
+        throw LetheInputException.of("%s: %s reads sequences in layout %s, the first recurrent layer in %s", source,
+            in.get(i).describe(i), format(l), format(in.get(0).layer()));
       }
       last = i;
       if (l instanceof LastTimeStep) {
@@ -79,7 +79,8 @@ final class SequenceForm {
     int length = length(first, source, keyLength, fileLength);
     long features = nIn(first.layer());
     List<LayerStack.Entry> out = new ArrayList<>(in);
-    out.set(0, new LayerStack.Entry(first.layer(), new SequenceRows(features, length), first.params()));
+    out.set(0, new LayerStack.Entry(first.layer(), new SequenceRows(features, length, format(first.layer())),
+        first.params()));
     return out;
   }
 
@@ -114,6 +115,11 @@ final class SequenceForm {
   }
 
   private static RNNFormat format(Layer l) {
+    RNNFormat f = declaredFormat(l);
+    return f == null ? RNNFormat.NCW : f;
+  }
+
+  private static RNNFormat declaredFormat(Layer l) {
     Layer inner = l instanceof LastTimeStep w ? w.getUnderlying() : l;
     if (inner instanceof Bidirectional b) {
       return b.getRNNDataFormat();

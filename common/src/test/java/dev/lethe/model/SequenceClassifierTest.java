@@ -171,6 +171,37 @@ class SequenceClassifierTest {
   }
 
   @Test
+  void aKerasLstmTakesItsSequenceLengthFromTheFile() throws Exception {
+    byte[] file = ModelImportTest.resource("keras-sequential-lstm.h5");
+    // input (T = 5, F = 3) recorded in the file: no key needed, and the key may repeat it
+    MultiLayerNetwork net = ModelImport.read(file, "lstm.h5", 0);
+    // Keras layers import reading [examples, time steps, features]
+    assertThat(net.getLayerWiseConfigurations().getInputPreProcess(0)).isEqualTo(new SequenceRows(3, 5,
+        org.deeplearning4j.nn.conf.RNNFormat.NWC));
+    assertThat(ModelImport.read(file, "lstm.h5", 5).params()).isEqualTo(net.params());
+    java.nio.file.Path tmp = java.nio.file.Files.createTempFile("lstm", ".h5");
+    MultiLayerNetwork keras;
+    try {
+      java.nio.file.Files.write(tmp, file);
+      keras = org.deeplearning4j.nn.modelimport.keras.KerasModelImport.importKerasSequentialModelAndWeights(
+          tmp.toString(), false);
+    } finally {
+      java.nio.file.Files.delete(tmp);
+    }
+    ExampleSet s = SequenceBlobs.sample(30, 10, 0, 0);
+    INDArray nwc = SequenceBlobs.sequences(s).permute(0, 2, 1).dup('c').castTo(keras.params().dataType());
+    double[][] want = Transforms.log(keras.output(nwc, false).castTo(DataType.DOUBLE), true).toDoubleMatrix();
+    double[] got = LogLikelihood.perExample(net, s, 16);
+    for (int i = 0; i < s.size(); i++) {
+      double w = want[i][s.label(i)];
+      // float32, as in the file
+      assertThat(Math.abs(got[i] - w)).as("log p of row %d", i).isLessThanOrEqualTo(1e-5 * Math.abs(w) + 1e-6);
+    }
+    assertThatThrownBy(() -> ModelImport.read(file, "lstm.h5", 4)).isInstanceOf(LetheInputException.class)
+        .hasMessage("config key 'data.sequence-length': 4 time steps, but the model lstm.h5 records 5");
+  }
+
+  @Test
   void aBidirectionalLstmInLastTimeStepIsAccepted() {
     MultiLayerNetwork bi = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1)
         .dataType(DataType.DOUBLE).list()
