@@ -58,12 +58,12 @@ class YourSequenceModelPipelineTest {
 
   @Test
   void anLstmClassifierAndSequenceRowsReachARankingAndARepair() throws Exception {
-    ExampleSet clean = SequenceBlobs.sample(240, 31, 0, 0);
+    ExampleSet clean = SequenceBlobs.sample(120, 31, 0, 0);
     // every sixth training label moved to the next class
     ExampleSet fit = clean.withLabels(flipEvery(clean.labels(), 6), clean.corruptions());
     String train = write(dir.resolve("train.parquet"), fit);
     // test labels of every eighth row moved too: failures the model cannot get right
-    ExampleSet t = SequenceBlobs.sample(160, 32, 100_000, 0);
+    ExampleSet t = SequenceBlobs.sample(96, 32, 100_000, 0);
     String test = write(dir.resolve("test.parquet"), t.withLabels(flipEvery(t.labels(), 8), t.corruptions()));
     MultiLayerNetwork net = SequenceBlobs.trained(fit, 30, 3);
     File model = dir.resolve("lstm.zip").toFile();
@@ -84,10 +84,10 @@ class YourSequenceModelPipelineTest {
 
     assertThat(Path.of(wd, "fisher/diag.bin")).exists();
     assertThat(SharedSpark.session().read().parquet(wd + "/rankings/ewc-influence.parquet").count())
-        .isEqualTo(240);
+        .isEqualTo(120);
     Config rep = ConfigFactory.parseFile(Path.of(wd, "repair/ewc-deletion/report.json").toFile());
-    // top 15% of 240 training rows
-    assertThat(rep.getInt("selection.size")).isEqualTo(36);
+    // top 15% of 120 training rows
+    assertThat(rep.getInt("selection.size")).isEqualTo(18);
     assertThat(rep.getString("status")).isIn("accepted", "rejected");
   }
 
