@@ -45,7 +45,6 @@ public final class ModelImport {
   public static MultiLayerNetwork read(byte[] bytes, String source, int sequenceLength) {
     List<LayerStack.Entry> layers;
     DataType type;
-    int recorded = 0;
     if (isZip(bytes)) {
       if (zipHoldsGraph(bytes)) {
         ComputationGraph g = restore(() -> ModelSerializer.restoreComputationGraph(in(bytes), false), source);
@@ -64,7 +63,8 @@ public final class ModelImport {
     } else {
       throw LetheInputException.of("%s: neither a DL4J model zip nor a Keras .h5 file", source);
     }
-    return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, recorded), type);
+    // a DL4J zip records no input type; a model Lethe wrote keeps its length in its SequenceRows preprocessor
+    return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, 0), type);
   }
 
   private static final Pattern KERAS_SEQUENCE_INPUT = Pattern.compile(
