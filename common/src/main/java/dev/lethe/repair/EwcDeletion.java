@@ -98,7 +98,7 @@ public final class EwcDeletion implements RepairMethod {
 
   /** The retain term on D \ C with weight {@code beta}, or null for beta = 0. */
   private static EwcUpdate.Retain retain(RepairInputs in, double beta) {
-    return beta == 0 ? null : new EwcUpdate.Retain(in.remaining(), beta, in.options().ewc().retainSamples());
+    return beta == 0 ? null : new EwcUpdate.Retain(in.retained(), beta, in.options().ewc().retainSamples());
   }
 
   /** The path: the model after each epoch of unlearning C (at most {@code repair.ewc-deletion.max-epochs}). */
