@@ -68,85 +68,6 @@ public final class EwcUpdate {
   }
 
   /**
-   * A functional retain term: J gains {@code - beta mean_{x in retained} KL(p(. | x, theta_hat) || p(. | x, theta))},
-   * a pull on the model's predictions rather than its parameters (the function-space regulariser of distillation;
-   * cf. Tanno et al. 2022, App. B.4, for the combined repair it complements). Each step estimates the mean on a
-   * seeded sample of {@code samples} rows of {@code retained}, without replacement (all rows when there are fewer),
-   * and adds the gradient of that sample's mean KL, from the backend's soft-target gradient
-   * ({@link ModelBackend#softTargetLossGradient}), to the step. Early stopping criteria do not include it.
-   *
-   * @param retained the rows whose predictions are kept (ewc-deletion: D \ C; never the benchmark cases)
-   * @param beta the weight (> 0)
-   * @param samples rows of {@code retained} per step (>= 1)
-   */
-  public record Retain(ExampleSet retained, double beta, int samples) {
-    public Retain {
-      if (retained == null || retained.size() == 0) {
-        throw new IllegalArgumentException("the retain term needs a non-empty retained set");
-      }
-      if (!(beta > 0) || Double.isInfinite(beta)) {
-        throw new IllegalArgumentException("the retain weight beta must be finite and > 0, got " + beta);
-      }
-      if (samples < 1) {
-        throw new IllegalArgumentException("the retain sample size must be >= 1, got " + samples);
-      }
-    }
-
-    /** The sample of step {@code iteration} (0-based): row positions of {@link #retained}, ascending. */
-    int[] sample(long seed, int iteration) {
-      int n = retained.size();
-      int m = Math.min(samples, n);
-      int[] p = range(n);
-      SplittableRandom rng = new SplittableRandom(Seeds.derive(seed, "ewc.retain", iteration));
-      for (int i = 0; i < m; i++) {
-        int j = i + rng.nextInt(n - i);
-        int t = p[i];
-        p[i] = p[j];
-        p[j] = t;
-      }
-      int[] rows = java.util.Arrays.copyOf(p, m);
-      java.util.Arrays.sort(rows);
-      return rows;
-    }
-
-    /**
-     * The gradient (w.r.t. the flattened parameters) of beta mean_{x in rows} KL(targets(x) || p(. | x, theta)) at
-     * the backend's parameters.
-     *
-     * @param targets p(. | x, theta_hat) of every row of {@link #retained}
-     */
-    public double[] gradient(ModelBackend backend, int[] rows, double[][] targets) {
-      double[][] t = new double[rows.length][];
-      for (int i = 0; i < rows.length; i++) {
-        t[i] = targets[rows[i]];
-      }
-      double[] g = backend.softTargetLossGradient(retained.select(rows), t);
-      double scale = beta / rows.length;
-      for (int j = 0; j < g.length; j++) {
-        g[j] *= scale;
-      }
-      return g;
-    }
-
-    /** p(. | x, model) of every row of {@link #retained}, in double. */
-    public double[][] targets(MultiLayerNetwork model, int batchSize) {
-      double[][] z = LogLikelihood.logitsInDouble(model, retained, batchSize);
-      for (double[] row : z) {
-        double max = java.util.Arrays.stream(row).max().orElse(0);
-        double sum = 0;
-        for (int j = 0; j < row.length; j++) {
-          row[j] = Math.exp(row[j] - max);
-          sum += row[j];
-        }
-        for (int j = 0; j < row.length; j++) {
-          row[j] /= sum;
-        }
-      }
-      return z;
-    }
-  }
-
-  /**
    * @param model the updated network (a new network; theta_hat is not modified)
    * @param epochsRun epochs trained
    * @param bestEpoch the epoch whose parameters were kept (0 = theta_hat itself)
@@ -181,17 +102,7 @@ public final class EwcUpdate {
    */
   public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed) {
-    return run(thetaHat, fisher, trainSize, target, obj, validation, validationObjective, o, seed, null, null);
-  }
-
-  /**
-   * As {@link #run(MultiLayerNetwork, DiagonalFisher, long, ExampleSet, Objective, ExampleSet, Objective,
-   * EwcOptions, long)} with a {@link Retain} term (null: none); the criterion on {@code validation} stays the data
-   * term alone.
-   */
-  public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
-      Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed, Retain retain) {
-    return run(thetaHat, fisher, trainSize, target, obj, validation, validationObjective, o, seed, null, retain);
+    return run(thetaHat, fisher, trainSize, target, obj, validation, validationObjective, o, seed, null);
   }
 
   /**
@@ -203,24 +114,15 @@ public final class EwcUpdate {
    */
   public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, EwcOptions o, long seed, EpochListener listener) {
-    return run(thetaHat, fisher, trainSize, target, obj, o, seed, listener, null);
-  }
-
-  /**
-   * As {@link #run(MultiLayerNetwork, DiagonalFisher, long, ExampleSet, Objective, EwcOptions, long, EpochListener)}
-   * with a {@link Retain} term (null: none).
-   */
-  public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
-      Objective obj, EwcOptions o, long seed, EpochListener listener, Retain retain) {
     if (listener == null) {
       throw new IllegalArgumentException("an epoch listener must be given");
     }
-    return run(thetaHat, fisher, trainSize, target, obj, null, null, o, seed, listener, retain);
+    return run(thetaHat, fisher, trainSize, target, obj, null, null, o, seed, listener);
   }
 
   private static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, ExampleSet validation, Objective validationObjective, EwcOptions o, long seed,
-      EpochListener listener, Retain retain) {
+      EpochListener listener) {
     long t0 = System.nanoTime();
     if (validation != null && (validation.size() == 0 || validationObjective == null)) {
       throw new IllegalArgumentException("an explicit validation set must be non-empty and have an objective");
@@ -266,7 +168,6 @@ public final class EwcUpdate {
     INDArray valCoef = validation != null ? Nd4j.zeros(type, anchor.shape()) : c;
     double valSign = validation == null ? sign : validationObjective == Objective.LEARN ? 1.0 : -1.0;
     int bs = Math.min(o.batchSize(), trainRows.length);
-    double[][] retainTargets = retain == null ? null : retain.targets(thetaHat, o.batchSize());
 
     double best = listener != null ? Double.NaN : objective(net, val, anchor, valCoef, valSign, bs);
     INDArray bestParams = net.params().dup();
@@ -304,23 +205,17 @@ public final class EwcUpdate {
         if (iteration > 0) {
           backend.reloadParams();
         }
-        // before the data gradient: a backend may compute it in the network's gradient view
-        double[] retainGradient = retain == null ? null
-            : retain.gradient(backend, retain.sample(seed, iteration), retainTargets);
         Gradient gradient = backend.writeLossGradient(batch);
         INDArray g = gradient.gradient();
-        // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta (+ retain)
+        // raw gradient = sum over the batch of d(-log p); gradient of -J = sign * raw / B + c .* delta
         if (flat != null && flat.fits(g)) {
-          flat.penalise(g, sign / rows.length, retainGradient);
+          flat.penalise(g, sign / rows.length);
           adam.applyUpdater(g, iteration++, epoch);
           flat.step(g);
         } else {
           INDArray params = net.params();
           g.muli(sign / rows.length);
           g.addi(params.sub(anchor).muli(c).reshape(g.shape()));
-          if (retainGradient != null) {
-            g.addi(Nd4j.createFromArray(retainGradient).castTo(g.dataType()).reshape(g.shape()));
-          }
           net.getUpdater().update(net, gradient, iteration++, epoch, 1, mgr);
           params.subi(g.reshape(params.shape()));
         }
@@ -422,8 +317,8 @@ public final class EwcUpdate {
       return FastCnn.isFlatVector(g) && g.length() == n && g.dataType() == params.dataType();
     }
 
-    /** g <- g * scale + c .* (params - anchor) (+ extra, when not null). */
-    void penalise(INDArray g, double scale, double[] extra) {
+    /** g <- g * scale + c .* (params - anchor). */
+    void penalise(INDArray g, double scale) {
       if (isFloat) {
         java.nio.FloatBuffer gb = g.data().asNioFloat();
         gb.get((int) g.offset(), gF, 0, n);
@@ -431,7 +326,7 @@ public final class EwcUpdate {
         float s = (float) scale;
         for (int j = 0; j < n; j++) {
           float d = (pF[j] - anchorF[j]) * coefF[j];
-          gF[j] = extra == null ? gF[j] * s + d : gF[j] * s + d + (float) extra[j];
+          gF[j] = gF[j] * s + d;
         }
         gb.put((int) g.offset(), gF, 0, n);
       } else {
@@ -440,7 +335,7 @@ public final class EwcUpdate {
         params.data().asNioDouble().get((int) params.offset(), pD, 0, n);
         for (int j = 0; j < n; j++) {
           double d = (pD[j] - anchorD[j]) * coefD[j];
-          gD[j] = extra == null ? gD[j] * scale + d : gD[j] * scale + d + extra[j];
+          gD[j] = gD[j] * scale + d;
         }
         gb.put((int) g.offset(), gD, 0, n);
       }

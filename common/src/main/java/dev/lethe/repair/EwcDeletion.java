@@ -32,10 +32,6 @@ import org.slf4j.LoggerFactory;
  * helps Fq the result equals theta_hat (diagnostics bestEpoch = 0). Monitoring C's own objective instead would
  * never stop early (unlearning raises it monotonically) and says nothing about the repair; that fallback is used
  * only when Fq is empty. An empty C is a no-op.
- *
- * <p>Optionally ({@code repair.ewc-deletion.retain.beta} > 0) the objective also subtracts a functional retain term,
- * beta mean_{x in D \ C} KL(p(.|x, theta_hat) || p(.|x, theta)) ({@link EwcUpdate.Retain}), which keeps
- * theta_hat's predictions on the retained training data while C is erased.
  */
 public final class EwcDeletion implements RepairMethod {
   private static final Logger LOG = LoggerFactory.getLogger(EwcDeletion.class);
@@ -60,13 +56,12 @@ public final class EwcDeletion implements RepairMethod {
     boolean onQuery = in.query().size() > 0;
     EwcUpdate.Result r = onQuery
         ? EwcUpdate.run(in.model(), in.fisher(), n, in.culprits(), EwcUpdate.Objective.UNLEARN, in.query(),
-            EwcUpdate.Objective.LEARN, o.update(c, n), seed, retain(in, o.retainBeta()))
+            EwcUpdate.Objective.LEARN, o.update(c, n), seed)
         : EwcUpdate.run(in.model(), in.fisher(), n, in.culprits(), EwcUpdate.Objective.UNLEARN, o.update(c, n),
             seed);
     Map<String, Object> d = RepairDiagnostics.start(NAME, in);
     d.put("gamma", o.effectiveGamma(c, n));
     d.put("lambda", o.lambda());
-    d.put("retainBeta", onQuery ? o.retainBeta() : 0.0);
     d.put("earlyStopping", onQuery ? "mean log p(Fq)" : "EWC objective on C (Fq empty)");
     RepairDiagnostics.keptEpoch(d, NAME, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
@@ -84,21 +79,8 @@ public final class EwcDeletion implements RepairMethod {
       return List.of();
     }
     RepairOptions.Search s = in.options().search();
-    List<Knobs> base = Arrays.stream(s.ewcGamma()).boxed().flatMap(g -> Arrays.stream(s.ewcLearningRate())
+    return Arrays.stream(s.ewcGamma()).boxed().flatMap(g -> Arrays.stream(s.ewcLearningRate())
         .mapToObj(r -> Knobs.of("gamma", g).with("learning_rate", r))).toList();
-    if (s.ewcRetainBeta().length == 1 && s.ewcRetainBeta()[0] == 0) {
-      return base;
-    }
-    return base.stream().flatMap(k -> Arrays.stream(s.ewcRetainBeta()).mapToObj(b -> k.with(RETAIN_BETA, b)))
-        .toList();
-  }
-
-  /** The knob of the retain term's weight. */
-  static final String RETAIN_BETA = "retain_beta";
-
-  /** The retain term on D \ C with weight {@code beta}, or null for beta = 0. */
-  private static EwcUpdate.Retain retain(RepairInputs in, double beta) {
-    return beta == 0 ? null : new EwcUpdate.Retain(in.retained(), beta, in.options().ewc().retainSamples());
   }
 
   /** The path: the model after each epoch of unlearning C (at most {@code repair.ewc-deletion.max-epochs}). */
@@ -108,10 +90,8 @@ public final class EwcDeletion implements RepairMethod {
     RepairOptions.Ewc o = in.options().ewc();
     EwcOptions eo = new EwcOptions(setting.get("gamma"), o.lambda(), setting.get("learning_rate"), o.batchSize(),
         o.maxEpochs(), o.patience(), 0.0);
-    double beta = Arrays.asList(setting.names()).contains(RETAIN_BETA) ? setting.get(RETAIN_BETA) : 0.0;
     EwcUpdate.run(in.model(), in.fisher(), in.trainSize(), in.culprits(), EwcUpdate.Objective.UNLEARN, eo,
-        Seeds.derive(in.seed(), NAME), (epoch, net) -> path.offer(setting.with("epoch", epoch), net),
-        retain(in, beta));
+        Seeds.derive(in.seed(), NAME), (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
   }
 
   private static void requireFisher(RepairInputs in) {

@@ -48,20 +48,10 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
    * @param batchSize culprit rows per step (>= 1)
    * @param maxEpochs passes over C (>= 1)
    * @param patience epochs without a better log p(Fq) before stopping (>= 1)
-   * @param retainBeta weight of the functional retain term beta mean_{x in D \ C} KL(p(.|x, theta_hat) ||
-   *     p(.|x, theta)) subtracted from the objective ({@link dev.lethe.influence.EwcUpdate.Retain}; >= 0, 0 = off)
-   * @param retainSamples rows of D \ C sampled per step for that term (>= 1)
    */
-  public record Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience,
-      double retainBeta, int retainSamples) implements Serializable {
-    /** Without the retain term. */
-    public Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience) {
-      this(gamma, lambda, learningRate, batchSize, maxEpochs, patience, 0.0, 64);
-    }
-
+  public record Ewc(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience)
+      implements Serializable {
     public Ewc {
-      nonNegative("repair.ewc-deletion.retain.beta", retainBeta);
-      atLeastOne("repair.ewc-deletion.retain.samples", retainSamples);
       nonNegative("repair.ewc-deletion.gamma", gamma);
       nonNegative("repair.ewc-deletion.lambda", lambda);
       positive("repair.ewc-deletion.learning-rate", learningRate);
@@ -222,21 +212,11 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
    * @param finetunePointsPerEpoch points of a fine-tuning path per epoch of training (>= 1; finetune, finetune-fq,
    *     finetune-combined and align): the model after every {@code 1/finetunePointsPerEpoch} of an epoch's
    *     minibatch steps ({@link TrainingPath}); 1 = after every epoch only
-   * @param ewcRetainBeta ewc-deletion's retain weights beta (each >= 0; {@link Ewc#retainBeta()}); one setting per
-   *     (gamma, learning rate, beta); the grid [0] leaves the term out and the knob off the settings
    */
   public record Search(int patience, double[] ewcGamma, double[] ewcLearningRate, double[] newtonGamma,
-      double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta, int finetunePointsPerEpoch,
-      double[] ewcRetainBeta) implements Serializable {
-    /** Without the retain term. */
-    public Search(int patience, double[] ewcGamma, double[] ewcLearningRate, double[] newtonGamma,
-        double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta, int finetunePointsPerEpoch) {
-      this(patience, ewcGamma, ewcLearningRate, newtonGamma, finetuneLearningRate, finetuneL2, pumaEta,
-          finetunePointsPerEpoch, new double[] {0});
-    }
-
+      double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta, int finetunePointsPerEpoch)
+      implements Serializable {
     public Search {
-      ewcRetainBeta = grid("repair.search.ewc-deletion.retain-beta", ewcRetainBeta, true);
       atLeastOne("repair.search.finetune.points-per-epoch", finetunePointsPerEpoch);
       atLeastOne("repair.search.patience", patience);
       ewcGamma = grid("repair.search.ewc-deletion.gamma", ewcGamma, false);
@@ -254,8 +234,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
           && java.util.Arrays.equals(newtonGamma, s.newtonGamma)
           && java.util.Arrays.equals(finetuneLearningRate, s.finetuneLearningRate)
           && java.util.Arrays.equals(finetuneL2, s.finetuneL2) && java.util.Arrays.equals(pumaEta, s.pumaEta)
-          && finetunePointsPerEpoch == s.finetunePointsPerEpoch
-          && java.util.Arrays.equals(ewcRetainBeta, s.ewcRetainBeta);
+          && finetunePointsPerEpoch == s.finetunePointsPerEpoch;
     }
 
     @Override
@@ -263,8 +242,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
       return java.util.Objects.hash(patience, java.util.Arrays.hashCode(ewcGamma),
           java.util.Arrays.hashCode(ewcLearningRate),
           java.util.Arrays.hashCode(newtonGamma), java.util.Arrays.hashCode(finetuneLearningRate),
-          java.util.Arrays.hashCode(finetuneL2), java.util.Arrays.hashCode(pumaEta), finetunePointsPerEpoch,
-          java.util.Arrays.hashCode(ewcRetainBeta));
+          java.util.Arrays.hashCode(finetuneL2), java.util.Arrays.hashCode(pumaEta), finetunePointsPerEpoch);
     }
 
     @Override
@@ -274,7 +252,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
           + java.util.Arrays.toString(newtonGamma) + ", finetuneLearningRate="
           + java.util.Arrays.toString(finetuneLearningRate) + ", finetuneL2=" + java.util.Arrays.toString(finetuneL2)
           + ", pumaEta=" + java.util.Arrays.toString(pumaEta) + ", finetunePointsPerEpoch=" + finetunePointsPerEpoch
-          + ", ewcRetainBeta=" + java.util.Arrays.toString(ewcRetainBeta) + "]";
+          + "]";
     }
 
     public static Search defaults() {
@@ -314,8 +292,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
     String s = "repair.search.";
     return Options.valid(() -> new RepairOptions(
         new Ewc(c.getDouble(e + "gamma"), c.getDouble(e + "lambda"), c.getDouble(e + "learning-rate"),
-            c.getInt(e + "batch-size"), c.getInt(e + "max-epochs"), c.getInt(e + "patience"),
-            c.getDouble(e + "retain.beta"), c.getInt(e + "retain.samples")),
+            c.getInt(e + "batch-size"), c.getInt(e + "max-epochs"), c.getInt(e + "patience")),
         new Newton(c.getDouble(n + "gamma"), c.getDouble(n + "damping"), c.getString(n + "solver"),
             c.getString(n + "curvature"), c.getInt(n + "curvature-samples"), c.getInt(n + "cg.max-iterations"),
             c.getDouble(n + "cg.tolerance"), c.getDouble(n + "lissa.scale"), c.getInt(n + "lissa.depth"),
@@ -327,7 +304,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
             c.getDoubleArray(s + "ewc-deletion.learning-rate"), c.getDoubleArray(s + "newton-removal.gamma"),
             c.getDoubleArray(s + "finetune.learning-rate"),
             c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"),
-            c.getInt(s + "finetune.points-per-epoch"), c.getDoubleArray(s + "ewc-deletion.retain-beta"))))
+            c.getInt(s + "finetune.points-per-epoch"))))
         .withAlign(AlignOptions.from(c));
   }
 

@@ -238,7 +238,7 @@ class EwcUpdateTest {
       assertThat(step).as("%s", type).isNotNull();
       assertThat(step.fits(g)).isTrue();
       assertThat(step.fits(g.castTo(type == DataType.FLOAT ? DataType.DOUBLE : DataType.FLOAT))).isFalse();
-      step.penalise(g, scale, null);
+      step.penalise(g, scale);
       assertThat(g.castTo(DataType.DOUBLE).toDoubleVector()).as("%s gradient", type)
           .containsExactly(wantG.castTo(DataType.DOUBLE).toDoubleVector());
       step.step(g);

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lethe.LetheInputException;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.SoftmaxRegressionReference;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -93,30 +92,5 @@ class EwcDeletionTest {
         fx.query, options(1024), 1))).isInstanceOf(LetheInputException.class).hasMessageContaining("Fisher");
     assertThatThrownBy(() -> new RepairInputs(fx.model, fx.fisher, fx.train, fx.query, fx.query, options(1024),
         1)).isInstanceOf(LetheInputException.class).hasMessageContaining("not in the training set");
-  }
-
-  @Test
-  void retainWeightsAreSettingsOfTheSearchAndMoveThePath() {
-    RepairOptions.Search d = RepairOptions.Search.defaults();
-    RepairOptions o = options(4).withEwc(new RepairOptions.Ewc(0.2, 1e-3, 1e-2, 4, 2, 5, 0.0, 8))
-        .withSearch(new RepairOptions.Search(d.patience(), new double[] {0.2}, new double[] {1e-2}, d.newtonGamma(),
-            d.finetuneLearningRate(), d.finetuneL2(), d.pumaEta(), 1, new double[] {0, 5}));
-    RepairInputs in = inputs(fx.query, o, 3);
-    EwcDeletion m = new EwcDeletion();
-    List<Knobs> grid = m.grid(in);
-    assertThat(grid).extracting(k -> k.get(EwcDeletion.RETAIN_BETA)).containsExactly(0.0, 5.0);
-    assertThat(new EwcDeletion().grid(inputs(fx.query, options(4), 3)))
-        .allMatch(k -> !java.util.Arrays.asList(k.names()).contains(EwcDeletion.RETAIN_BETA));
-    double[][] last = new double[2][];
-    for (int i = 0; i < 2; i++) {
-      int s = i;
-      m.trace(in, grid.get(i), (k, net) -> {
-        last[s] = net.params().toDoubleVector();
-        return true;
-      });
-    }
-    // the retain term pulls the predictions on D \ C back towards theta_hat's: the erasure moves less
-    double[] hat = fx.model.params().toDoubleVector();
-    assertThat(distance(last[1], hat)).isLessThan(distance(last[0], hat));
   }
 }

@@ -81,25 +81,6 @@ final class Dl4jBackend implements ModelBackend {
   }
 
   @Override
-  public double[] softTargetLossGradient(ExampleSet batch, double[][] targets) {
-    if (targets.length != batch.size()) {
-      throw new IllegalArgumentException(targets.length + " target rows for a batch of " + batch.size());
-    }
-    INDArray oldInput = net.getInput();
-    INDArray oldLabels = net.getLabels();
-    try {
-      // MCXENT after softmax: the output gradient is softmax(z) - t for targets that sum to one
-      net.setInput(Batches.features(batch, 0, batch.size(), 0, type));
-      net.setLabels(org.nd4j.linalg.factory.Nd4j.createFromArray(targets).castTo(type));
-      net.computeGradientAndScore();
-      return net.getFlattenedGradients().castTo(DataType.DOUBLE).toDoubleVector();
-    } finally {
-      net.setInput(oldInput);
-      net.setLabels(oldLabels);
-    }
-  }
-
-  @Override
   public double[] gradLogLikSum(ExampleSet s, int chunk) {
     double[] total = new double[(int) net.numParams()];
     double[] comp = new double[total.length];

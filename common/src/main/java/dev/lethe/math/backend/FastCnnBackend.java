@@ -55,11 +55,6 @@ final class FastCnnBackend implements ModelBackend {
   }
 
   @Override
-  public double[] softTargetLossGradient(ExampleSet batch, double[][] targets) {
-    return fast.lossGradient(batch, targets);
-  }
-
-  @Override
   public Gradient writeLossGradient(ExampleSet batch) {
     return new DefaultGradient(fast.writeLossGradient(batch));
   }

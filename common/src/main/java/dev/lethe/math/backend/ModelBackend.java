@@ -47,14 +47,6 @@ public interface ModelBackend {
   double[] gradLogLikSum(ExampleSet s, int chunk);
 
   /**
-   * The gradient of {@code sum_i -sum_y t_iy log p(y | x_i)} over the rows of {@code batch}, against soft targets
-   * ({@code targets[i]} a distribution over the classes for row i), in DL4J's flattened parameter order, as a new
-   * array in double (not written into the network): the gradient of sum_i KL(t_i || p(. | x_i)), whose difference
-   * from it (the targets' entropy) does not depend on the parameters.
-   */
-  double[] softTargetLossGradient(ExampleSet batch, double[][] targets);
-
-  /**
    * The gradient of {@code sum_i -log p(y_i | x_i)} over the rows of {@code batch}, written into the network's
    * flattened gradient view (no regularisation terms), for an optimiser step: {@code gradient()} of the result is
    * that view. {@link #lastLoss()} then holds the summed loss.

@@ -175,18 +175,7 @@ public final class FastCnn {
    * (in double, before any rounding to the network's type) and not written into the network.
    */
   public double[] lossGradient(ExampleSet batch) {
-    return lossGradient(batch, null);
-  }
-
-  /**
-   * As {@link #lossGradient(ExampleSet)}, with the loss {@code sum_i -sum_y t_iy log p(y | x_i)} against soft targets
-   * ({@code targets[i]} a distribution over the classes for row i) when {@code targets} is not null.
-   */
-  public double[] lossGradient(ExampleSet batch, double[][] targets) {
     plan.checkFeatures(batch);
-    if (targets != null && targets.length != batch.size()) {
-      throw new IllegalArgumentException(targets.length + " target rows for a batch of " + batch.size());
-    }
     int n = batch.size();
     if (n == 0) {
       throw new IllegalArgumentException("the batch is empty");
@@ -197,7 +186,7 @@ public final class FastCnn {
     GroupRunner.inWaves(threads(), (n + GROUP - 1) / GROUP, (i, ws) -> {
       int from = i * GROUP;
       int to = Math.min(n, from + GROUP);
-      return plan.backprop(batch, targets, from, to, to - from, false, ws);
+      return plan.backprop(batch, from, to, to - from, false, ws);
     }, (i, t) -> {
       double[] gi = flatGradient(t, 0);
       for (int j = 0; j < sum.length; j++) {

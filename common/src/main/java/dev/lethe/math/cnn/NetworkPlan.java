@@ -131,16 +131,6 @@ record NetworkPlan(List<LayerOp> ops, int height, int width, int channels, int n
 
   /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
   GradientTape backprop(ExampleSet s, int from, int to, int group, boolean perExample, Workspace ws) {
-    return backprop(s, null, from, to, group, perExample, ws);
-  }
-
-  /**
-   * As {@link #backprop(ExampleSet, int, int, int, boolean, Workspace)}, with the loss -sum_y t_y log softmax(z)_y
-   * against the soft targets {@code targets[row]} (a distribution over the classes per row of {@code s}) instead of
-   * the labels when {@code targets} is not null (the per-example log-likelihoods stay those of the labels).
-   */
-  GradientTape backprop(ExampleSet s, double[][] targets, int from, int to, int group, boolean perExample,
-      Workspace ws) {
     GradientTape t = new GradientTape(ops.size(), perExample, group);
     double[] a = input(s, from, to, group);
     for (int i = 0; i < ops.size(); i++) {
@@ -166,26 +156,12 @@ record NetworkPlan(List<LayerOp> ops, int height, int width, int channels, int n
         d[base + j] /= sum;
       }
       int y = labels[from + r];
-      double logSum = Math.log(sum);
-      double logp = a[base + y] - max - logSum;
+      double logp = a[base + y] - max - Math.log(sum);
+      t.loss -= logp;
       if (perExample) {
         t.logLik[r] = logp;
       }
-      if (targets == null) {
-        t.loss -= logp;
-        d[base + y] -= 1.0;
-      } else {
-        // d(-sum_j t_j log softmax(z)_j)/dz = softmax(z) * sum_j t_j - t
-        double[] tr = targets[from + r];
-        double mass = 0;
-        for (int j = 0; j < numClasses; j++) {
-          mass += tr[j];
-          t.loss -= tr[j] == 0 ? 0 : tr[j] * (a[base + j] - max - logSum);
-        }
-        for (int j = 0; j < numClasses; j++) {
-          d[base + j] = d[base + j] * mass - tr[j];
-        }
-      }
+      d[base + y] -= 1.0;
     }
     for (int i = ops.size() - 1; i >= 0; i--) {
       d = ops.get(i).backward(d, group, ws, t.at(i), t.inputs[i], t.outputs[i], i > 0);

@@ -513,33 +513,6 @@ class FastCnnTest {
     assertThat(FastCnn.canTrain(dropout)).isFalse();
   }
 
-  @Test
-  void softTargetGradientMatchesDl4j() {
-    // 19 rows: a full group of 16 and a smaller one; random target distributions (MCXENT takes them as labels)
-    MultiLayerNetwork net = paperCnn();
-    ExampleSet s = TestNets.randomSet(19, 784, 10, 15, 0);
-    java.util.SplittableRandom rng = new java.util.SplittableRandom(31);
-    double[][] t = new double[s.size()][10];
-    for (double[] row : t) {
-      double sum = 0;
-      for (int j = 0; j < row.length; j++) {
-        row[j] = rng.nextDouble();
-        sum += row[j];
-      }
-      for (int j = 0; j < row.length; j++) {
-        row[j] /= sum;
-      }
-    }
-    double[] got = FastCnn.forGradients(net).orElseThrow().lossGradient(s, t);
-    net.setInput(Batches.features(s, 0, s.size(), 0, DataType.DOUBLE));
-    net.setLabels(Nd4j.createFromArray(t));
-    net.computeGradientAndScore();
-    double[] want = net.getFlattenedGradients().castTo(DataType.DOUBLE).dup().reshape(-1).toDoubleVector();
-    // both in double: agreement to rounding, relative to the largest entry
-    assertThat(maxAbsDiff(got, want)).isLessThanOrEqualTo(1e-9 * maxAbs(want));
-    assertThat(got).isNotEqualTo(FastCnn.forGradients(net).orElseThrow().lossGradient(s));
-  }
-
   private static double[] dl4jLossGradient(MultiLayerNetwork net, ExampleSet batch) {
     DataType type = net.params().dataType();
     int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();
