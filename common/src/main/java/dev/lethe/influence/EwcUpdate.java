@@ -107,9 +107,10 @@ public final class EwcUpdate {
 
   /**
    * As {@link #run(MultiLayerNetwork, DiagonalFisher, long, ExampleSet, Objective, EwcOptions, long)}, with every
-   * target row trained on and {@code listener} deciding after each epoch whether to go on (instead of early stopping
-   * on a validation split); at most {@code o.maxEpochs()} epochs. The result holds the last epoch's parameters
-   * ({@link Result#bestEpoch()} = the last epoch, {@link Result#bestValidationObjective()} NaN).
+   * target row trained on and {@code listener} deciding after each epoch, and after each minibatch step within one
+   * ({@link EpochListener#afterStep}), whether to go on (instead of early stopping on a validation split); at most
+   * {@code o.maxEpochs()} epochs. The result holds the parameters at which the listener stopped the update, or the
+   * last epoch's ({@link Result#bestEpoch()} = the last epoch begun, {@link Result#bestValidationObjective()} NaN).
    */
   public static Result run(MultiLayerNetwork thetaHat, DiagonalFisher fisher, long trainSize, ExampleSet target,
       Objective obj, EwcOptions o, long seed, EpochListener listener) {
@@ -192,7 +193,9 @@ public final class EwcUpdate {
     while (epoch < o.maxEpochs() && (listener != null || since < o.patience())) {
       epoch++;
       int[] order = permutation(trainRows.length, Seeds.derive(seed, "ewc.shuffle", epoch));
-      for (int from = 0; from < order.length; from += bs) {
+      int steps = (order.length + bs - 1) / bs;
+      boolean stoppedWithinEpoch = false;
+      for (int from = 0; from < order.length && !stoppedWithinEpoch; from += bs) {
         int to = Math.min(order.length, from + bs);
         int[] rows = new int[to - from];
         for (int i = from; i < to; i++) {
@@ -216,6 +219,14 @@ public final class EwcUpdate {
           net.getUpdater().update(net, gradient, iteration++, epoch, 1, mgr);
           params.subi(g.reshape(params.shape()));
         }
+        int step = from / bs + 1;
+        if (listener != null && step < steps && !listener.afterStep(epoch, step, steps, net)) {
+          stoppedWithinEpoch = true;
+        }
+      }
+      if (stoppedWithinEpoch) {
+        bestEpoch = epoch;
+        break;
       }
       if (listener != null) {
         bestEpoch = epoch;

@@ -30,8 +30,9 @@ public final class Trainer {
 
   /**
    * Trains {@code net} in place on {@code data}. Without a listener, early stopping on the validation split restores
-   * the best epoch's parameters. With one, the listener decides after every epoch whether to go on (at most
-   * {@code o.maxEpochs()}), and the network keeps the last epoch's parameters.
+   * the best epoch's parameters. With one, the listener decides after every epoch, and after every minibatch step
+   * within one ({@link EpochListener#afterStep}), whether to go on (at most {@code o.maxEpochs()}), and the network
+   * keeps the parameters it had when the listener stopped it.
    */
   public static TrainResult fit(MultiLayerNetwork net, ExampleSet data, TrainOptions o, EpochListener listener) {
     return fit(net, data, o, listener, null);
@@ -75,12 +76,28 @@ public final class Trainer {
       int[] order = trainRows.clone();
       shuffle(order, new SplittableRandom(Seeds.derive(o.seed(), "train.shuffle", epoch)));
       double sum = 0;
-      for (int from = 0; from < order.length; from += o.batchSize()) {
+      int seen = 0;
+      int steps = (order.length + o.batchSize() - 1) / o.batchSize();
+      boolean stoppedWithinEpoch = false;
+      for (int step = 1; step <= steps; step++) {
+        int from = (step - 1) * o.batchSize();
         int[] batch = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
         sum += backend.fitStep(data.select(batch)) * batch.length;
+        seen += batch.length;
+        if (listener != null && step < steps && !listener.afterStep(epoch, step, steps, net)) {
+          stoppedWithinEpoch = true;
+          break;
+        }
       }
       epochs = epoch;
-      trainLoss[epoch - 1] = sum / order.length;
+      trainLoss[epoch - 1] = sum / seen;
+      if (stoppedWithinEpoch) {
+        bestEpoch = epoch;
+        valLoss[epoch - 1] = Double.NaN;
+        LOG.info("epoch {}/{}: stopped by the listener after {} of {} rows", epoch, o.maxEpochs(), seen,
+            order.length);
+        break;
+      }
       valLoss[epoch - 1] = valRows.length == 0 ? Double.NaN : meanLoss(net, validation);
       LOG.info("epoch {}/{}: training loss {}, validation loss {}, {} s", epoch, o.maxEpochs(),
           String.format("%.4f", trainLoss[epoch - 1]), String.format("%.4f", valLoss[epoch - 1]),

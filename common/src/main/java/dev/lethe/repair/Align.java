@@ -16,7 +16,7 @@ public final class Align implements RepairMethod {
   public static final String NAME = "align";
 
   private final Finetune finetune = new Finetune(NAME, Trainer::fit, "driver",
-      in -> LabelAlignment.of(in).alignedTrain(in.train()));
+      in -> LabelAlignment.of(in).alignedTrain(in.train()), true);
 
   @Override
   public String name() {
@@ -45,5 +45,10 @@ public final class Align implements RepairMethod {
   @Override
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
     finetune.trace(in, setting, path);
+  }
+
+  @Override
+  public int pointsPerPatienceUnit(RepairInputs in) {
+    return finetune.pointsPerPatienceUnit(in);
   }
 }

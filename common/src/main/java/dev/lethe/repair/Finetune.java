@@ -36,18 +36,22 @@ public final class Finetune implements RepairMethod {
   private final String where;
   private final String name;
   private final java.util.function.Function<RepairInputs, ExampleSet> data;
+  private final boolean stepPoints;
 
   /** Fine-tuning on the driver ({@link Trainer#fit}). */
   public Finetune() {
-    this(Trainer::fit, "driver");
+    this(NAME, Trainer::fit, "driver", RepairInputs::retained, true);
   }
 
   /**
+   * Fine-tuning with another training loop (e.g. distributed), which reports epochs only: the path's points are the
+   * epochs' ends, whatever {@code repair.search.finetune.points-per-epoch} says.
+   *
    * @param fitter the training loop
    * @param where what it is, for the diagnostics ({@code training})
    */
   public Finetune(Fitter fitter, String where) {
-    this(NAME, fitter, where, RepairInputs::retained);
+    this(NAME, fitter, where, RepairInputs::retained, false);
   }
 
   /**
@@ -55,8 +59,11 @@ public final class Finetune implements RepairMethod {
    * seed stream).
    *
    * @param data the set to fine-tune on, from the inputs
+   * @param stepPoints whether {@code fitter} reports minibatch steps ({@link EpochListener#afterStep}), so that the
+   *     path has {@code repair.search.finetune.points-per-epoch} points per epoch
    */
-  Finetune(String name, Fitter fitter, String where, java.util.function.Function<RepairInputs, ExampleSet> data) {
+  Finetune(String name, Fitter fitter, String where, java.util.function.Function<RepairInputs, ExampleSet> data,
+      boolean stepPoints) {
     if (fitter == null || where == null || name == null || data == null) {
       throw new IllegalArgumentException("a name, a fitter, its description and the data must be given");
     }
@@ -64,6 +71,7 @@ public final class Finetune implements RepairMethod {
     this.where = where;
     this.name = name;
     this.data = data;
+    this.stepPoints = stepPoints;
   }
 
   @Override
@@ -105,14 +113,22 @@ public final class Finetune implements RepairMethod {
   }
 
   /**
-   * The path: the model after each epoch on all of D \ C (no validation split: the search judges every epoch on Fq
-   * and B), at most {@code repair.finetune.max-epochs}.
+   * The path: the model at {@code repair.search.finetune.points-per-epoch} points of every epoch on all of D \ C
+   * ({@link TrainingPath}; no validation split: the search judges every point on Fq and B), for at most
+   * {@code repair.finetune.max-epochs} epochs. With {@code repair.finetune.distributed = true} the points are the
+   * epochs' ends only (parameter averaging exposes no minibatch steps).
    */
   @Override
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
     RepairOptions.Finetuning o = in.options().finetune();
     fitter.fit(in.copyOfModel(), data.apply(in), new TrainOptions(setting.get("learning_rate"), o.batchSize(),
         o.maxEpochs(), o.patience(), 0.0, Seeds.derive(in.seed(), name)),
-        (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
+        new TrainingPath(setting, path, pointsPerPatienceUnit(in)));
+  }
+
+  /** The path's points per epoch. */
+  @Override
+  public int pointsPerPatienceUnit(RepairInputs in) {
+    return stepPoints ? in.options().search().finetunePointsPerEpoch() : 1;
   }
 }

@@ -38,4 +38,10 @@ public final class FinetuneQuery implements RepairMethod {
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
     L2Finetuning.trace(NAME, in, in.query(), setting, path);
   }
+
+  /** The path's points per epoch ({@code repair.search.finetune.points-per-epoch}). */
+  @Override
+  public int pointsPerPatienceUnit(RepairInputs in) {
+    return in.options().search().finetunePointsPerEpoch();
+  }
 }

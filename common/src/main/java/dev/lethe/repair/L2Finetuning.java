@@ -51,8 +51,9 @@ final class L2Finetuning {
   }
 
   /**
-   * The path: the model after each epoch on all of {@code target} (no validation split: the search judges every
-   * epoch on Fq and B), at most {@code repair.finetune.max-epochs}.
+   * The path: the model at {@code repair.search.finetune.points-per-epoch} points of every epoch on all of
+   * {@code target} ({@link TrainingPath}; no validation split: the search judges every point on Fq and B), for at
+   * most {@code repair.finetune.max-epochs} epochs.
    */
   static void trace(String method, RepairInputs in, ExampleSet target, Knobs setting, RepairPath path) {
     RepairOptions.Finetuning o = in.options().finetune();
@@ -60,7 +61,8 @@ final class L2Finetuning {
     EwcOptions eo = new EwcOptions(1.0, setting.get("l2"), setting.get("learning_rate"), o.batchSize(),
         o.maxEpochs(), o.patience(), 0.0);
     EwcUpdate.run(in.model(), zero, in.trainSize(), target, EwcUpdate.Objective.LEARN, eo,
-        Seeds.derive(in.seed(), method), (epoch, net) -> path.offer(setting.with("epoch", epoch), net));
+        Seeds.derive(in.seed(), method),
+        new TrainingPath(setting, path, in.options().search().finetunePointsPerEpoch()));
   }
 
   /** a followed by b, with positional ids (training sets and failure sets may reuse ids; ids are not trained on). */

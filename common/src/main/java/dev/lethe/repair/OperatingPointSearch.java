@@ -72,7 +72,8 @@ public final class OperatingPointSearch {
    */
   public static PathRecorder.SettingOutcome runSetting(RepairMethod method, RepairInputs in,
       RepairEvaluation.Sets sets, Accuracies before, Guardrail guardrail, int index, Knobs setting) {
-    PathRecorder recorder = new PathRecorder(index, sets, before, guardrail, in.options().search().patience());
+    PathRecorder recorder = new PathRecorder(index, sets, before, guardrail,
+        Math.multiplyExact(in.options().search().patience(), method.pointsPerPatienceUnit(in)));
     method.trace(in, setting, recorder);
     return recorder.outcome();
   }

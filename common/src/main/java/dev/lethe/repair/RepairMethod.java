@@ -31,4 +31,13 @@ public interface RepairMethod {
    * path says stop or the path ends. Deterministic for the same inputs, seed and setting.
    */
   void trace(RepairInputs in, Knobs setting, RepairPath path);
+
+  /**
+   * The points of a {@link #trace}d path per unit of {@code repair.search.patience}: a training path's points per
+   * epoch, so that the patience counts epochs however finely the path is sampled. 1 by default (the patience counts
+   * points, e.g. step sizes).
+   */
+  default int pointsPerPatienceUnit(RepairInputs in) {
+    return 1;
+  }
 }

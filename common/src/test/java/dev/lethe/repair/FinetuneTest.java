@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.model.Predictor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,5 +67,50 @@ class FinetuneTest {
         + fx.query.size());
     assertThat(Predictor.accuracy(q.model(), fx.query)).isGreaterThan(Predictor.accuracy(fx.model, fx.query));
     assertThat(new FinetuneQuery().apply(inputs(1)).model().params()).isEqualTo(q.model().params());
+  }
+
+  static RepairInputs pathInputs(int pointsPerEpoch) {
+    RepairOptions.Search d = RepairOptions.Search.defaults();
+    RepairOptions o = RepairOptions.defaults().withFinetune(new RepairOptions.Finetuning(1e-2, 32, 2, 5, 0.1, 1e-2))
+        .withSearch(new RepairOptions.Search(d.patience(), d.ewcGamma(), d.ewcLearningRate(), d.newtonGamma(),
+            new double[] {1e-2}, new double[] {1e-2}, d.pumaEta(), pointsPerEpoch));
+    return new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits, fx.query, o, 3);
+  }
+
+  /** The parameters at every point of the first setting's path, by its epoch knob; stops after {@code stopAt} points. */
+  static Map<Double, INDArray> path(RepairMethod m, RepairInputs in, int stopAt) {
+    Map<Double, INDArray> points = new LinkedHashMap<>();
+    Knobs setting = m.grid(in).get(0);
+    m.trace(in, setting, (k, net) -> {
+      assertThat(k.get("learning_rate")).isEqualTo(setting.get("learning_rate"));
+      points.put(k.get("epoch"), net.params().dup());
+      return points.size() < stopAt;
+    });
+    return points;
+  }
+
+  @Test
+  void trainingPathsHavePointsWithinEpochsOnTheSameTrajectory() {
+    // finetune runs on Trainer's loop, finetune-combined on EwcUpdate's: both offer the steps' points
+    for (RepairMethod m : new RepairMethod[] {new Finetune(), new FinetuneCombined()}) {
+      Map<Double, INDArray> fine = path(m, pathInputs(4), Integer.MAX_VALUE);
+      Map<Double, INDArray> coarse = path(m, pathInputs(1), Integer.MAX_VALUE);
+      assertThat(fine.keySet()).as(m.name()).containsExactly(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0);
+      assertThat(coarse.keySet()).as(m.name()).containsExactly(1.0, 2.0);
+      // the points within an epoch only read the network: the epochs' ends are bit for bit those of the coarse path
+      assertThat(fine.get(1.0)).as(m.name()).isEqualTo(coarse.get(1.0));
+      assertThat(fine.get(2.0)).as(m.name()).isEqualTo(coarse.get(2.0));
+      List<INDArray> distinct = new ArrayList<>();
+      fine.values().forEach(p -> {
+        assertThat(distinct).as(m.name()).noneMatch(p::equals);
+        distinct.add(p);
+      });
+      // deterministic, and a path told to stop within an epoch stops there
+      Map<Double, INDArray> stopped = path(m, pathInputs(4), 2);
+      assertThat(stopped.keySet()).as(m.name()).containsExactly(0.25, 0.5);
+      assertThat(stopped.get(0.5)).as(m.name()).isEqualTo(fine.get(0.5));
+    }
+    assertThat(new Finetune().pointsPerPatienceUnit(pathInputs(4))).isEqualTo(4);
+    assertThat(new Finetune((net, data, o, l) -> null, "elsewhere").pointsPerPatienceUnit(pathInputs(4))).isEqualTo(1);
   }
 }

@@ -124,7 +124,7 @@ class OperatingPointSearchTest {
         .withNewton(new RepairOptions.Newton(0.0, DAMPING, "cg", "full", 0, 200, 1e-13, 0.0, 100, 1, 16))
         .withSearch(new RepairOptions.Search(GAMMAS.length, new double[] {0.1}, new double[] {1e-4}, GAMMAS,
             new double[] {1e-3},
-            new double[] {0.0}, new double[] {0.1}));
+            new double[] {0.0}, new double[] {0.1}, 1));
     return new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits, s.query(), s.benchmark(), o, 7);
   }
 
