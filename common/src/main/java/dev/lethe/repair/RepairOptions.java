@@ -257,7 +257,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
 
     public static Search defaults() {
       return new Search(3, new double[] {0.03, 0.3}, new double[] {3e-6, 1e-5, 3e-5, 1e-4},
-          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1}, new double[] {3e-6, 3e-5, 3e-4}, new double[] {1e-2, 1e-1},
+          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1}, new double[] {1e-6, 3e-6, 3e-5, 3e-4}, new double[] {1e-2, 1e-1},
           new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1, 3}, 4);
     }
 
