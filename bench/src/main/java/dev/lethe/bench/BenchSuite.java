@@ -12,10 +12,12 @@ public enum BenchSuite {
   /** The paper's protocol: 5 seeds, label-flip, salt-and-pepper and FGSM settings, training to early stopping. */
   PAPER,
   /** Scaling with the training-set size and the cluster ({@link ScaleSuite}). */
-  SCALE;
+  SCALE,
+  /** The settings study of ewc-influence on one paper setting ({@link EwcStudy}). */
+  EWC_STUDY;
 
   public String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   /** The suite called {@code name}; bad input listing the suites otherwise. */
