@@ -103,7 +103,7 @@ final class EwcStudy {
       }
     }
     for (String m : c.getStringList(KEY + "compare-methods")) {
-      dev.lethe.influence.InfluenceMethods.byName(m);
+      dev.lethe.influence.InfluenceMethods.requireKnown(m);
     }
     c.positiveInt(KEY + "seeds");
     c.getBoolean(KEY + "sweep");
