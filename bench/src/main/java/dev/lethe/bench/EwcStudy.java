@@ -8,6 +8,7 @@ import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.io.CulpritTables;
 import dev.lethe.spark.io.Workdir;
+import dev.lethe.spark.io.WorkdirLayout;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The settings study of ewc-influence ({@code lethe bench --suite ewc-study}): how the knobs of the EWC update
  * (Tanno et al. 2022, Eq. 10; {@code identify.ewc.*}) and the size of the query set Fq (the paper's Fig. 6) change
  * the share of corrupted examples at the top of its ranking. Per seed of one paper setting
- * ({@code bench.ewc-study.setting}), the pipeline runs once up to {@code fisher}; then identify ewc-influence runs
+ * ({@code bench.ewc-study.setting}), the pipeline runs once up to {@code fisher} (or its outputs are copied from an
+ * earlier bench's run of that setting and seed, {@code bench.ewc-study.start-from}); then identify ewc-influence runs
  * in the same JVM once per variant:
  *
  * <ul>
@@ -53,16 +55,18 @@ final class EwcStudy {
   private final List<String> variants;
   private final List<Double> queryFractions;
   private final List<String> compare;
+  private final String startFrom;
   private int failures;
 
   private EwcStudy(BenchContext ctx, QualitySuite.Setting setting, boolean doSweep, List<String> variants,
-      List<Double> queryFractions, List<String> compare) {
+      List<Double> queryFractions, List<String> compare, String startFrom) {
     this.ctx = ctx;
     this.setting = setting;
     this.doSweep = doSweep;
     this.variants = variants;
     this.queryFractions = queryFractions;
     this.compare = compare;
+    this.startFrom = startFrom;
   }
 
   private static Map<String, List<String>> sweep() {
@@ -130,9 +134,11 @@ final class EwcStudy {
   static int run(BenchContext ctx) {
     LetheConfig c = ctx.config();
     EwcStudy s = new EwcStudy(ctx, setting(c), c.getBoolean(KEY + "sweep"), c.getStringList(KEY + "variants"),
-        c.getDoubleList(KEY + "query-fractions"), c.getStringList(KEY + "compare-methods"));
+        c.getDoubleList(KEY + "query-fractions"), c.getStringList(KEY + "compare-methods"),
+        c.getString(KEY + "start-from").trim());
     ctx.describeConfiguration(String.format(Locale.ROOT, "Setting %s; sweep %s (%s); variants %s; query fractions"
-        + " %s; compared methods %s.", s.setting.name(), s.doSweep, SWEEP, s.variants, s.queryFractions, s.compare));
+        + " %s; compared methods %s; pipeline up to fisher %s.", s.setting.name(), s.doSweep, SWEEP, s.variants,
+        s.queryFractions, s.compare, s.startFrom.isEmpty() ? "run per seed" : "copied from " + s.startFrom));
     ctx.describeConfiguration("");
     for (long seed : ctx.seeds()) {
       s.runSeed(seed);
@@ -149,6 +155,33 @@ final class EwcStudy {
     return ctx.runConfig(setting.layers(), o);
   }
 
+  /**
+   * Copies the outputs of prepare, train, failures and fisher (with their provenance) from
+   * {@code <start-from>/runs/<run>/} into {@code wd}.
+   */
+  private void copyPipeline(Workdir wd, String run) throws java.io.IOException {
+    Workdir from = Workdir.open(startFrom + "/" + BenchContext.RUNS + "/" + run,
+        ctx.spark().sparkContext().hadoopConfiguration(), false);
+    List<String> rels = new ArrayList<>(List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST, WorkdirLayout.BASE_MODEL,
+        WorkdirLayout.FISHER_DIAG, WorkdirLayout.FISHER_LOGP));
+    rels.addAll(WorkdirLayout.FAILURES);
+    if (from.exists(WorkdirLayout.CHECKPOINTS)) {
+      rels.add(WorkdirLayout.CHECKPOINTS);
+    }
+    ctx.console().line("== ewc-study %s: copying the pipeline up to fisher from %s", run, from.root());
+    org.apache.hadoop.conf.Configuration conf = ctx.spark().sparkContext().hadoopConfiguration();
+    for (String rel : rels) {
+      for (String r : List.of(rel, rel + Workdir.PROVENANCE_SUFFIX)) {
+        if (!from.exists(r)) {
+          throw LetheInputException.of("%s: %s is missing: the run did not get as far as fisher", from.root(), r);
+        }
+        wd.fileSystem().delete(wd.path(r), true);
+        org.apache.hadoop.fs.FileUtil.copy(from.fileSystem(), from.path(r), wd.fileSystem(), wd.path(r), false,
+            conf);
+      }
+    }
+  }
+
   private void failed(String what, Exception e) {
     failures++;
     LOG.error("bench: {} failed", what, e);
@@ -160,9 +193,13 @@ final class EwcStudy {
     String where = setting.name() + " seed " + seed;
     LetheConfig base = config(seed, List.of());
     try {
-      for (Stage stage : List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER)) {
-        ctx.console().line("== ewc-study %s: %s", where, stage.cliName());
-        ctx.runStage(wd, stage, base);
+      if (!startFrom.isEmpty()) {
+        copyPipeline(wd, setting.name() + "-seed" + seed);
+      } else {
+        for (Stage stage : List.of(Stage.PREPARE, Stage.TRAIN, Stage.FAILURES, Stage.FISHER)) {
+          ctx.console().line("== ewc-study %s: %s", where, stage.cliName());
+          ctx.runStage(wd, stage, base);
+        }
       }
     } catch (Exception e) {
       failed(where + ": the pipeline before identify", e);
