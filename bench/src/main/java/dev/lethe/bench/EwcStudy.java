@@ -223,10 +223,12 @@ final class EwcStudy {
         rank(wd, seed, EwcInfluence.NAME, v.trim(), overrides(v));
       }
     }
+    boolean resplit = false;
     for (double f : queryFractions) {
       if (f == configured) {
         continue;
       }
+      resplit = true;
       String q = "failures.query-fraction=" + f;
       try {
         ctx.console().line("== ewc-study %s: failures with %s", where, q);
@@ -246,6 +248,14 @@ final class EwcStudy {
           o.add(q);
           rank(wd, seed, EwcInfluence.NAME, v.trim() + " " + tag, o);
         }
+      }
+    }
+    if (resplit) {
+      // the run's workdir is left with the configured split, as another study may start from it
+      try {
+        ctx.runStage(wd, Stage.FAILURES, base);
+      } catch (Exception e) {
+        failed(where + ": failures with the configured query fraction", e);
       }
     }
   }
