@@ -141,7 +141,7 @@ public final class BenchJob implements BenchCommand {
     for (String s : r.distinct(QualitySuite.IDENTIFICATION, null, BenchResults.Row::setting)) {
       draw(pngs, "identification-" + s + ".png", () -> BenchCharts.identification(r, s), notes);
     }
-    for (String s : r.distinct(QualitySuite.TREATMENT, null, BenchResults.Row::setting)) {
+    for (String s : r.distinct(QualitySuite.REPAIR, null, BenchResults.Row::setting)) {
       draw(pngs, "tradeoff-" + s + ".png", () -> BenchCharts.tradeoff(r, s), notes);
     }
     for (String s : r.distinct(QualitySuite.FINETUNE_SWEEP, null, BenchResults.Row::setting)) {
@@ -215,7 +215,7 @@ public final class BenchJob implements BenchCommand {
     l.add("");
     l.addAll(b.configuration());
     l.add("Each run's configuration, lowest precedence first: reference.conf, the suite's setting layer, --config,"
-        + " --set, then the run's own keys (seed, identify.method, repair.method, repair.culprits, the swept key)."
+        + " --set, then the run's own keys (seed, identify.method, repair.method, repair.ranking, the swept key)."
         + " The effective configuration of every stage run is in its provenance files under runs/.");
     l.add("");
     l.add("Bench stage configuration (reference.conf, --config, --set):");

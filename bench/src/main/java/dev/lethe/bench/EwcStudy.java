@@ -6,7 +6,7 @@ import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.IdentificationCurve;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.util.ArrayList;
@@ -287,7 +287,7 @@ final class EwcStudy {
         ctx.record(EXPERIMENT, s, seed, label, "auc", curve.areaUnderCurve(), "fraction");
       }
       ctx.record(EXPERIMENT, s, seed, label, "identify_wall_seconds", wall, "s");
-      var p = CulpritTables.provenance(wd, method);
+      var p = RankingTables.provenance(wd, method);
       if (p.hasPath("diagnostics.epochsRun")) {
         ctx.record(EXPERIMENT, s, seed, label, "epochs_run", p.getDouble("diagnostics.epochsRun"), "count");
         ctx.record(EXPERIMENT, s, seed, label, "best_epoch", p.getDouble("diagnostics.bestEpoch"), "count");

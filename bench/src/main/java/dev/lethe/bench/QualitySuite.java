@@ -11,17 +11,17 @@ import dev.lethe.influence.RandomInfluence;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.cli.Console;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
 import dev.lethe.influence.IdentificationCurve;
 import dev.lethe.spark.report.RepairSummary;
-import dev.lethe.treatment.Finetune;
-import dev.lethe.treatment.OperatingPointSearch;
-import dev.lethe.treatment.RepairEvaluation;
-import dev.lethe.treatment.RepairReport;
-import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.repair.Finetune;
+import dev.lethe.repair.OperatingPointSearch;
+import dev.lethe.repair.RepairEvaluation;
+import dev.lethe.repair.RepairReport;
+import dev.lethe.repair.RepairMethods;
 import dev.lethe.valuation.KnnShapleyInfluence;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,21 +34,21 @@ import org.slf4j.LoggerFactory;
  * The quick and paper suites: the protocol of Tanno et al. 2022 (Fig. 2c, 3, 5 and Table 1) on the bundled
  * Fashion-MNIST subset. For every setting (kind of corruption) and seed, one full pipeline in its own workdir:
  * prepare, train, failures, fisher; identify with every method (ranking quality against the recorded corruption,
- * identification wall time); repair from the EWC-influence ranking with every treatment, each searching its
- * operating point, reported at the guardrails of {@link #LIMITS} (the treatment trade-off); fine-tuning on D\C after
+ * identification wall time); repair from the EWC-influence ranking with every repair, each searching its
+ * operating point, reported at the guardrails of {@link #LIMITS} (the repair trade-off); fine-tuning on D\C after
  * removing the top k for growing k (the fine-tuning sweep); and the scoring roofline.
  */
 final class QualitySuite {
   private static final Logger LOG = LoggerFactory.getLogger(QualitySuite.class);
   static final String IDENTIFICATION = "identification";
-  static final String TREATMENT = "treatment";
+  static final String REPAIR = "repair";
   static final String FINETUNE_SWEEP = "finetune-sweep";
   static final String TIMING = "timing";
   static final List<String> IDENTIFY_METHODS = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
       RandomInfluence.NAME, OracleInfluence.NAME, dev.lethe.influence.TracInInfluence.TRACIN,
       dev.lethe.influence.TracInInfluence.SELF_INFLUENCE, dev.lethe.influence.LossInfluence.NAME,
       dev.lethe.influence.ConfidentLearning.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME);
-  /** The ranking the treatments and the fine-tuning sweep use. */
+  /** The ranking the repairs and the fine-tuning sweep use. */
   static final String RANKING = EwcInfluence.NAME;
   /** The paper's protocol size: sweep sizes are given for it and scaled to the actual training-set size. */
   static final int PROTOCOL_ROWS = 3000;
@@ -56,9 +56,9 @@ final class QualitySuite {
   static final double[] GRID = grid();
   /** The top fractions whose corrupted share summary.md tabulates. */
   static final double[] TOP = {0.01, 0.05, 0.10, 0.20};
-  /** The guardrails (points of B accuracy) at which the repair section reports each treatment's operating point. */
+  /** The guardrails (points of B accuracy) at which the repair section reports each repair's operating point. */
   static final double[] LIMITS = {1.0, 2.0};
-  /** The guardrail each treatment's search runs under (the largest of {@link #LIMITS}). */
+  /** The guardrail each repair's search runs under (the largest of {@link #LIMITS}). */
   static final double SEARCH_LIMIT = 2.0;
   static final String LABEL_FLIP = "label-flip";
   static final String SALT_PEPPER = "salt-pepper";
@@ -171,9 +171,9 @@ final class QualitySuite {
         ctx.describeConfiguration("```");
         ctx.describeConfiguration("");
       }
-      ctx.describeConfiguration(String.format(Locale.ROOT, "Treatments: %s, each searching its operating point under"
+      ctx.describeConfiguration(String.format(Locale.ROOT, "Repairs: %s, each searching its operating point under"
           + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
-          + " size); rankings %s; treatments and sweep from the %s ranking.", TreatmentMethods.names(),
+          + " size); rankings %s; repairs and sweep from the %s ranking.", RepairMethods.names(),
           Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
       ctx.describeConfiguration("");
       for (long seed : ctx.seeds()) {
@@ -248,7 +248,7 @@ final class QualitySuite {
       failed(where + ": identification curves", e);
     }
     if (!ranked.contains(RANKING)) {
-      ctx.note("%s: no %s ranking, so no treatments, fine-tuning sweep or roofline", where, RANKING);
+      ctx.note("%s: no %s ranking, so no repairs, fine-tuning sweep or roofline", where, RANKING);
       return;
     }
     try {
@@ -256,9 +256,9 @@ final class QualitySuite {
     } catch (Exception e) {
       failed(where + ": roofline", e);
     }
-    String culprits = "repair.culprits=" + RANKING;
-    for (String method : TreatmentMethods.names()) {
-      RepairSummary r = repair(wd, setting, seed, TREATMENT, method, method, culprits,
+    String ranking = "repair.ranking=" + RANKING;
+    for (String method : RepairMethods.names()) {
+      RepairSummary r = repair(wd, setting, seed, REPAIR, method, method, ranking,
           "repair.max-benchmark-drop=" + Console.plain(SEARCH_LIMIT));
       if (r != null) {
         recordOperatingPoints(setting.name(), seed, method, r);
@@ -271,7 +271,7 @@ final class QualitySuite {
     for (int k0 : plan.sweepAtProtocolSize()) {
       long k = Math.max(1, Math.round((double) k0 * rows / PROTOCOL_ROWS));
       RepairSummary r = repair(wd, setting, seed, FINETUNE_SWEEP, Finetune.NAME + "@k=" + k, Finetune.NAME,
-          culprits, "repair.selection=top-k", "repair.top-k=" + k);
+          ranking, "repair.selection=top-k", "repair.top-k=" + k);
       if (r != null && !before) {
         before = true;
         recordAccuracies(FINETUNE_SWEEP, setting.name(), seed, "theta_hat", r.before(), "");
@@ -307,7 +307,7 @@ final class QualitySuite {
 
   private void recordIdentifyTiming(Workdir wd, String setting, long seed, String method, double wall) {
     ctx.record(TIMING, setting, seed, method, "identify_wall_seconds", wall, "s");
-    var p = CulpritTables.provenance(wd, method);
+    var p = RankingTables.provenance(wd, method);
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
     }
@@ -368,8 +368,8 @@ final class QualitySuite {
       RepairSummary r = RepairSummary.of(Json.parse(wd.readBytes(rel), wd.path(rel).toString()),
           wd.path(rel).toString());
       String s = setting.name();
-      recordAccuracies(experiment, s, seed, label, r.after(), experiment.equals(TREATMENT) ? "_after" : "");
-      if (experiment.equals(TREATMENT)) {
+      recordAccuracies(experiment, s, seed, label, r.after(), experiment.equals(REPAIR) ? "_after" : "");
+      if (experiment.equals(REPAIR)) {
         recordAccuracies(experiment, s, seed, label, r.before(), "_before");
         ctx.record(experiment, s, seed, label, "holdout_gain_points",
             100 * (r.after()[RepairSummary.HOLDOUT] - r.before()[RepairSummary.HOLDOUT]), "points");
@@ -377,7 +377,7 @@ final class QualitySuite {
         ctx.record(experiment, s, seed, label, "search_seconds", r.searchSeconds(), "s");
         ctx.record(experiment, s, seed, label, "repair_wall_seconds", wall, "s");
       }
-      ctx.record(experiment, s, seed, label, "remaining_drop_points", -r.remainingChangePoints(), "points");
+      ctx.record(experiment, s, seed, label, "correct_holdout_drop_points", -r.correctHoldoutChangePoints(), "points");
       ctx.record(experiment, s, seed, label, "removed", r.selected(), "count");
       if (r.corruptedSelected() >= 0) {
         ctx.record(experiment, s, seed, label, "removed_corrupted", r.corruptedSelected(), "count");
@@ -390,7 +390,7 @@ final class QualitySuite {
   }
 
   /**
-   * The operating point each guardrail of {@link #LIMITS} chooses on the treatment's frontier (by Fq and B alone, as
+   * The operating point each guardrail of {@link #LIMITS} chooses on the repair's frontier (by Fq and B alone, as
    * the repair stage does): whether one was accepted, and its Fh gain, T\F holdout change, whole-test change and B
    * drop in points (recorded for accepted points only). The search ran under {@link #SEARCH_LIMIT}, so its paths
    * were followed at least as far as the tighter limits need within the stopping rule.
@@ -401,17 +401,17 @@ final class QualitySuite {
       String suffix = limitSuffix(limit);
       var choice = OperatingPointSearch.choose(rep.frontier(), rep.before(), new RepairEvaluation.Guardrail(limit));
       boolean accepted = choice.isPresent() && choice.get().accepted();
-      ctx.record(TREATMENT, setting, seed, method, "accepted" + suffix, accepted ? 1 : 0, "flag");
+      ctx.record(REPAIR, setting, seed, method, "accepted" + suffix, accepted ? 1 : 0, "flag");
       if (accepted) {
         RepairEvaluation.Accuracies a = choice.get().point().accuracies();
         RepairEvaluation.Accuracies b = rep.before();
-        ctx.record(TREATMENT, setting, seed, method, "holdout_gain_points" + suffix, 100 * (a.holdout() - b.holdout()),
+        ctx.record(REPAIR, setting, seed, method, "holdout_gain_points" + suffix, 100 * (a.holdout() - b.holdout()),
             "points");
-        ctx.record(TREATMENT, setting, seed, method, "remaining_change_points" + suffix,
-            100 * (a.remaining() - b.remaining()), "points");
-        ctx.record(TREATMENT, setting, seed, method, "test_change_points" + suffix, 100 * (a.test() - b.test()),
+        ctx.record(REPAIR, setting, seed, method, "correct_holdout_change_points" + suffix,
+            100 * (a.correctHoldout() - b.correctHoldout()), "points");
+        ctx.record(REPAIR, setting, seed, method, "test_change_points" + suffix, 100 * (a.test() - b.test()),
             "points");
-        ctx.record(TREATMENT, setting, seed, method, "benchmark_drop_points" + suffix,
+        ctx.record(REPAIR, setting, seed, method, "benchmark_drop_points" + suffix,
             100 * (b.benchmark() - a.benchmark()), "points");
       }
     }

@@ -5,7 +5,7 @@
  * bodies in this JVM, one workdir per experiment run, and report what they measured. {@link
  * dev.lethe.bench.BenchContext} is the API a suite uses (run a stage with overrides and time it, record a
  * measurement into results.csv); {@link dev.lethe.bench.QualitySuite} runs the paper's protocol (quick and
- * paper suites: identification curves, fine-tuning sweep, treatment trade-off, timing, {@link
+ * paper suites: identification curves, fine-tuning sweep, repair trade-off, timing, {@link
  * dev.lethe.bench.Roofline}); {@link dev.lethe.bench.ScaleSuite} the scaling suite; {@link
  * dev.lethe.bench.BenchSummary} and {@link dev.lethe.bench.BenchCharts} turn the recorded {@link
  * dev.lethe.bench.BenchResults} into summary.md and PNG plots; {@link dev.lethe.bench.GemmRate} and {@link

@@ -50,7 +50,7 @@ final class LayerStack {
 
   /**
    * A network of {@code layers} with their parameters, in {@code type}. Every trainable layer gets Adam (the
-   * treatments set its learning rate), whatever optimiser the file recorded.
+   * repairs set its learning rate), whatever optimiser the file recorded.
    */
   static MultiLayerNetwork build(List<Entry> layers, DataType type) {
     // a fixed seed: the builder's default is the clock, which would give every import another fingerprint

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The convex ground truth shared by the influence and treatment checks: L2-regularised multinomial logistic
+ * The convex ground truth shared by the influence and repair checks: L2-regularised multinomial logistic
  * regression on synthetic 2-D points in 3 Gaussian classes, in plain double arithmetic, with exact (damped Newton)
  * fits. Reference parameters: W[j][c] at j*K+c, bias c at D*K+c (mapped to DL4J by name, not by layout).
  */

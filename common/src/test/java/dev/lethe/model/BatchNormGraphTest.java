@@ -13,10 +13,10 @@ import dev.lethe.math.Batches;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
-import dev.lethe.treatment.EwcDeletion;
-import dev.lethe.treatment.Treated;
-import dev.lethe.treatment.TreatmentInputs;
-import dev.lethe.treatment.TreatmentOptions;
+import dev.lethe.repair.EwcDeletion;
+import dev.lethe.repair.Repaired;
+import dev.lethe.repair.RepairInputs;
+import dev.lethe.repair.RepairOptions;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -108,8 +108,8 @@ class BatchNormGraphTest {
     assertThat(java.util.Arrays.stream(r).allMatch(Double::isFinite)).isTrue();
 
     ExampleSet culprits = train.select(java.util.stream.IntStream.range(0, 20).toArray());
-    Treated t = new EwcDeletion().apply(new TreatmentInputs(net, fisher, train, culprits, query,
-        TreatmentOptions.defaults().withEwc(new TreatmentOptions.Ewc(0.1, 1e-3, 1e-2, 20, 20, 5)), 7));
+    Repaired t = new EwcDeletion().apply(new RepairInputs(net, fisher, train, culprits, query,
+        RepairOptions.defaults().withEwc(new RepairOptions.Ewc(0.1, 1e-3, 1e-2, 20, 20, 5)), 7));
     assertThat((double) t.diagnostics().get("culpritMeanLogpAfter"))
         .isLessThan((double) t.diagnostics().get("culpritMeanLogpBefore"));
   }

@@ -38,10 +38,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * What the identify methods need beyond theta_hat, the Fisher diagonal and Fq: the training checkpoints of tracin and
  * self-influence (model/checkpoints.bin from {@code train}), the out-of-fold probabilities of confident-learning,
  * whose k fold trainings run here as k Spark tasks in parallel ({@link OutOfFoldTraining}), and the member rankings
- * of ensemble (their culprits tables).
+ * of ensemble (their ranking tables).
  */
 final class MethodArtefacts {
-  /** Timings and settings of the artefacts, for the culprits table's provenance. */
+  /** Timings and settings of the artefacts, for the ranking table's provenance. */
   final Map<String, Object> record = new LinkedHashMap<>();
   private boolean checkpointsRead;
   private final List<String> rankingsRead = new ArrayList<>();
@@ -58,14 +58,14 @@ final class MethodArtefacts {
   }
 
   /**
-   * The ranking tables method {@code identify.method} reads: ensemble's members' culprits tables, each published by
+   * The ranking tables method {@code identify.method} reads: ensemble's members' ranking tables, each published by
    * identify with that method (none for the other methods).
    */
   static List<StageJob.Input> rankingInputs(LetheConfig c) {
     if (!EnsembleInfluence.NAME.equals(c.getString("identify.method").trim())) {
       return List.of();
     }
-    return ensemble(c).members().stream().map(m -> new StageJob.Input(WorkdirLayout.culprits(m),
+    return ensemble(c).members().stream().map(m -> new StageJob.Input(WorkdirLayout.ranking(m),
         "identify --method " + m)).toList();
   }
 
@@ -102,12 +102,12 @@ final class MethodArtefacts {
     return in;
   }
 
-  /** The rankings of {@code members}, read from their culprits tables (each required as an input). */
+  /** The rankings of {@code members}, read from their ranking tables (each required as an input). */
   private List<Ranking> rankings(JobContext ctx, List<String> members) {
     Workdir wd = ctx.workdir();
     List<Ranking> out = new ArrayList<>();
     for (String m : members) {
-      String rel = WorkdirLayout.culprits(m);
+      String rel = WorkdirLayout.ranking(m);
       wd.requireInput(rel, "identify --method " + m);
       List<Row> rows = ctx.spark().read().parquet(wd.path(rel).toString()).select("id", "rank").collectAsList();
       long[] ids = new long[rows.size()];

@@ -3,7 +3,7 @@ package dev.lethe.spark;
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
 import dev.lethe.influence.InfluenceMethods;
-import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.repair.RepairMethods;
 import dev.lethe.spark.io.ModelFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -32,7 +32,7 @@ public final class PipelineJob implements StageJob {
     StageRunner.main(Stage.PIPELINE, args);
   }
 
-  /** The treatment methods the repair stage runs: {@code pipeline.repair-methods}, or {@code repair.method}. */
+  /** The repair methods the repair stage runs: {@code pipeline.repair-methods}, or {@code repair.method}. */
   static List<String> repairMethods(LetheConfig c) {
     List<String> given = c.getStringList(REPAIR_METHODS);
     if (given.isEmpty()) {
@@ -44,7 +44,7 @@ public final class PipelineJob implements StageJob {
     }
     for (String m : methods) {
       try {
-        TreatmentMethods.byName(m);
+        RepairMethods.byName(m);
       } catch (LetheInputException e) {
         throw new LetheInputException("config key '" + REPAIR_METHODS + "': " + e.getMessage(), e);
       }

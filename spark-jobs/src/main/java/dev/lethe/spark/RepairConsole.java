@@ -2,8 +2,8 @@ package dev.lethe.spark;
 
 import dev.lethe.spark.cli.Console;
 import dev.lethe.spark.io.WorkdirLayout;
-import dev.lethe.treatment.RepairEvaluation.Accuracies;
-import dev.lethe.treatment.RepairReport;
+import dev.lethe.repair.RepairEvaluation.Accuracies;
+import dev.lethe.repair.RepairReport;
 import java.util.Locale;
 
 /** What the repair stage prints: a WARNING when it found no point within the guardrail, then one summary line. */
@@ -17,7 +17,7 @@ final class RepairConsole {
   static void print(Console console, RepairReport r, String where, String selection) {
     Accuracies b = r.before();
     Accuracies a = r.after();
-    String chosen = r.chosen() == null ? "nothing to treat" : r.chosen().knobs().toString();
+    String chosen = r.chosen() == null ? "nothing to repair" : r.chosen().knobs().toString();
     if (r.rejected()) {
       console.line("repair: WARNING: %s REJECTED by the guardrail: none of its %d candidates fixes a failure of Fq"
           + " while losing at most repair.max-benchmark-drop = %s points on B; the closest (%s: Fq %s, B %+.2f"
@@ -26,7 +26,7 @@ final class RepairConsole {
           WorkdirLayout.REJECTED_MODEL, WorkdirLayout.REPAIRED_MODEL);
     }
     if (RepairReport.UNCHANGED.equals(r.status())) {
-      console.line("repair: WARNING: %s had nothing to treat (an empty culprit set or query set): %s/%s is theta_hat",
+      console.line("repair: WARNING: %s had nothing to repair (an empty culprit set or query set): %s/%s is theta_hat",
           r.method(), where, WorkdirLayout.REPAIRED_MODEL);
     }
     String corruption = r.corruption() == null ? ""
@@ -34,10 +34,10 @@ final class RepairConsole {
             r.corruption().inTrain());
     console.line("repair: %s on %d culprits (%s of %s%s): %s of %d candidates: Fq %s, B %s (%+.2f points, limit"
         + " %s), Fh %s, T\\F holdout %s (%+.2f points), test %s; %s; search %.1f s, total %.1f s -> %s/%s",
-        r.method(), r.selection().size(), selection, r.culpritsTable(), corruption, chosen, r.frontier().size(),
+        r.method(), r.selection().size(), selection, r.rankingTable(), corruption, chosen, r.frontier().size(),
         change(b.query(), a.query()), change(b.benchmark(), a.benchmark()), -r.benchmarkDropPoints(),
-        plain(r.maxBenchmarkDropPoints()), change(b.holdout(), a.holdout()), change(b.remaining(), a.remaining()),
-        100 * (a.remaining() - b.remaining()), change(b.test(), a.test()), r.status().toUpperCase(Locale.ROOT),
+        plain(r.maxBenchmarkDropPoints()), change(b.holdout(), a.holdout()), change(b.correctHoldout(), a.correctHoldout()),
+        100 * (a.correctHoldout() - b.correctHoldout()), change(b.test(), a.test()), r.status().toUpperCase(Locale.ROOT),
         r.seconds().search(), r.seconds().total(), where, r.model());
   }
 

@@ -10,7 +10,7 @@ import dev.lethe.math.backend.ComputeBackend;
 import dev.lethe.spark.exec.PeakMemory;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.spark.io.Workdir;
-import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.repair.RepairMethods;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,7 +156,7 @@ public final class StageRunner {
           overrides.add("identify.method=" + method.get().trim());
         }
         case REPAIR -> {
-          TreatmentMethods.byName(method.get());
+          RepairMethods.byName(method.get());
           overrides.add("repair.method=" + method.get().trim());
         }
         default -> throw LetheInputException.of("--method is not an option of stage %s", stage.cliName());

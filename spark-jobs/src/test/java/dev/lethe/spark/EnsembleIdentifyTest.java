@@ -25,8 +25,8 @@ class EnsembleIdentifyTest {
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "loss");
     StageFixture.Run r = StageFixture.run("identify", wd, SETS, "--method", "ensemble");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/random.parquet").contains("identify --method random");
-    assertThat(wd.resolve("culprits/ensemble.parquet")).doesNotExist();
+    assertThat(r.err()).contains("rankings/random.parquet").contains("identify --method random");
+    assertThat(wd.resolve("rankings/ensemble.parquet")).doesNotExist();
   }
 
   @Test
@@ -66,10 +66,10 @@ class EnsembleIdentifyTest {
         assertThat(rows).as("ensemble with %d partitions", p).containsExactlyElementsOf(reference);
       }
     }
-    com.typesafe.config.Config prov = dev.lethe.spark.io.CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(
+    com.typesafe.config.Config prov = dev.lethe.spark.io.RankingTables.provenance(dev.lethe.spark.io.Workdir.open(
         wd.toString(), SharedSpark.get().sparkContext().hadoopConfiguration(), false), "ensemble");
     assertThat(prov.getStringList("artefacts.members")).containsExactly("loss", "random");
     assertThat(prov.getConfigList("inputs").stream().map(c -> c.getString("path")).toList())
-        .anyMatch(x -> x.endsWith("culprits/loss.parquet")).anyMatch(x -> x.endsWith("culprits/random.parquet"));
+        .anyMatch(x -> x.endsWith("rankings/loss.parquet")).anyMatch(x -> x.endsWith("rankings/random.parquet"));
   }
 }

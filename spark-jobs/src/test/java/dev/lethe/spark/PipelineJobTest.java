@@ -8,7 +8,7 @@ import dev.lethe.config.LetheConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which identification and treatment methods `pipeline` runs. */
+/** Which identification and repair methods `pipeline` runs. */
 class PipelineJobTest {
 
   private static LetheConfig config(String... sets) {

@@ -12,7 +12,7 @@ import dev.lethe.spark.PipelineJob;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
-import dev.lethe.treatment.TreatmentMethods;
+import dev.lethe.repair.RepairMethods;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
@@ -135,7 +135,7 @@ class DeployFilesTest {
     assertThat(dag).contains("maxphysicalbytes=10G \"\n        + JDK17_OPENS\n").contains("maxphysicalbytes=8G\"\n");
 
     assertThat(pythonStrings(dag, "IDENTIFY_METHODS")).isEqualTo(InfluenceMethods.names());
-    assertThat(pythonStrings(dag, "REPAIR_METHODS")).isEqualTo(TreatmentMethods.names());
+    assertThat(pythonStrings(dag, "REPAIR_METHODS")).isEqualTo(RepairMethods.names());
 
     // BASE_ARGS: "--set", "key={{ params.x }}"
     List<String> keys = new ArrayList<>();
@@ -144,7 +144,7 @@ class DeployFilesTest {
       keys.add(set.group(1));
     }
     assertThat(keys).as("--set keys of BASE_ARGS").containsExactly("identify.method", "repair.method",
-        "repair.culprits");
+        "repair.ranking");
     assertSetKeysExist("airflow", allText("airflow"));
     // README's trigger example: "sets": ["key=value", ...]
     Matcher sets = Pattern.compile("\"sets\": \\[(.*?)\\]", Pattern.DOTALL).matcher(read("airflow/README.md"));
@@ -233,7 +233,7 @@ class DeployFilesTest {
     assertThat(stages.find()).as("stages widget").isTrue();
     assertThat(List.of(stages.group(1).split(","))).isEqualTo(pipelineStages);
     assertThat(scalaSeq(nb, "identify_method")).isEqualTo(InfluenceMethods.names());
-    assertThat(scalaSeq(nb, "repair_method")).isEqualTo(TreatmentMethods.names());
+    assertThat(scalaSeq(nb, "repair_method")).isEqualTo(RepairMethods.names());
     Matcher set = Pattern.compile("\"--set\", s\"([a-z][a-z0-9.-]*)=").matcher(nb);
     int n = 0;
     while (set.find()) {

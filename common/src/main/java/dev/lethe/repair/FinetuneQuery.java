@@ -1,0 +1,41 @@
+package dev.lethe.repair;
+
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * "finetune-fq" (baseline, Tanno et al. 2022, Section 5): fine-tune theta_hat on the failures Fq alone under an L2
+ * pull, maximise mean_{z in Fq} log p(z | theta) - (l2/2) ||theta - theta_hat||^2 ({@link L2Finetuning}). Does not
+ * use C (an empty C does not make it a no-op); an empty Fq does.
+ */
+public final class FinetuneQuery implements RepairMethod {
+  private static final Logger LOG = LoggerFactory.getLogger(FinetuneQuery.class);
+  public static final String NAME = "finetune-fq";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Repaired apply(RepairInputs in) {
+    long t0 = System.nanoTime();
+    if (in.query().size() == 0) {
+      return RepairDiagnostics.unchanged(NAME, in, "empty failure set Fq", t0);
+    }
+    Repaired t = L2Finetuning.run(NAME, in, in.query(), t0);
+    LOG.info("{}: {}", NAME, t.diagnostics());
+    return t;
+  }
+
+  @Override
+  public List<Knobs> grid(RepairInputs in) {
+    return in.query().size() == 0 ? List.of() : L2Finetuning.grid(in);
+  }
+
+  @Override
+  public void trace(RepairInputs in, Knobs setting, RepairPath path) {
+    L2Finetuning.trace(NAME, in, in.query(), setting, path);
+  }
+}

@@ -1,0 +1,146 @@
+package dev.lethe.repair;
+
+import dev.lethe.data.Corruption;
+import dev.lethe.data.ExampleSet;
+import dev.lethe.math.Batches;
+import dev.lethe.math.LogLikelihood;
+import dev.lethe.math.NetworkBytes;
+import dev.lethe.repair.RepairReport.LabelChange;
+import dev.lethe.repair.RepairReport.LabelChanges;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Energy-based alignment of the culprits C with the model (the CS772 report's proposal, after the energy view of a
+ * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at
+ * theta_hat, each culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties), and, optionally, its
+ * input takes {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y*))) that stay within
+ * the L-infinity ball of radius epsilon around the original input and within the feature range.
+ *
+ * @param original C as selected
+ * @param aligned C with the aligned labels (and inputs), same ids and order
+ */
+public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
+
+  /** The alignment of {@code in.culprits()} at {@code in.model()}. */
+  public static LabelAlignment of(RepairInputs in) {
+    ExampleSet c = in.culprits();
+    AlignOptions o = in.options().align();
+    if (c.size() == 0) {
+      return new LabelAlignment(c, c);
+    }
+    double[][] z = LogLikelihood.logitsInDouble(in.model(), c, 128);
+    int[] labels = new int[c.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = lowestEnergy(z[i]);
+    }
+    ExampleSet relabelled = c.withLabels(labels, c.corruptions());
+    if (o.inputSteps() == 0 || o.inputEpsilon() == 0) {
+      return new LabelAlignment(c, relabelled);
+    }
+    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(in.model(), relabelled, o), c.corruptions()));
+  }
+
+  /** argmin_y E(x, y) = argmax_y logit_y (ties: the smallest class). */
+  static int lowestEnergy(double[] logits) {
+    int best = 0;
+    for (int y = 1; y < logits.length; y++) {
+      if (logits[y] > logits[best]) {
+        best = y;
+      }
+    }
+    return best;
+  }
+
+  /** E(x, y) = -logit_y + logsumexp(logits). */
+  public static double energy(double[] logits, int y) {
+    return -LogLikelihood.logSoftmax(logits, y);
+  }
+
+  /** The inputs after the signed-gradient steps on E(x, y) with y the rows' labels. */
+  private static float[][] stepInputs(MultiLayerNetwork model, ExampleSet s, AlignOptions o) {
+    MultiLayerNetwork net = NetworkBytes.rebuild(NetworkBytes.configBytes(model),
+        NetworkBytes.paramBytes(model.params()), DataType.DOUBLE);
+    int k = numClasses(model);
+    float[][] out = new float[s.size()][];
+    for (int i = 0; i < s.size(); i++) {
+      float[] x0 = s.features(i);
+      double[] x = new double[x0.length];
+      for (int j = 0; j < x.length; j++) {
+        x[j] = x0[j];
+      }
+      INDArray label = Batches.oneHot(s.labels(), i, i + 1, k, 1, DataType.DOUBLE);
+      for (int step = 0; step < o.inputSteps(); step++) {
+        INDArray input = org.nd4j.linalg.factory.Nd4j.createFromArray(x).reshape(1, x.length);
+        // grad_x of the cross-entropy with label y, which is grad_x E(x, y)
+        double[] g = net.calculateGradients(input, label, null, null).getSecond().reshape(-1).toDoubleVector();
+        for (int j = 0; j < x.length; j++) {
+          double moved = x[j] - o.inputStepSize() * Math.signum(g[j]);
+          double lo = Math.max(o.featureMin(), x0[j] - o.inputEpsilon());
+          double hi = Math.min(o.featureMax(), x0[j] + o.inputEpsilon());
+          x[j] = Math.min(hi, Math.max(lo, moved));
+        }
+      }
+      out[i] = new float[x.length];
+      for (int j = 0; j < x.length; j++) {
+        out[i][j] = (float) x[j];
+      }
+    }
+    return out;
+  }
+
+  private static int numClasses(MultiLayerNetwork net) {
+    return (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) net.getLayerWiseConfigurations()
+        .getConf(net.getnLayers() - 1).getLayer()).getNOut();
+  }
+
+  /** D with the aligned culprits in place of the originals (training order kept). */
+  public ExampleSet alignedTrain(ExampleSet train) {
+    Map<Long, Integer> at = new HashMap<>();
+    for (int i = 0; i < aligned.size(); i++) {
+      at.put(aligned.id(i), i);
+    }
+    int[] labels = train.labels().clone();
+    float[][] features = train.features().clone();
+    for (int i = 0; i < train.size(); i++) {
+      Integer a = at.get(train.id(i));
+      if (a != null) {
+        labels[i] = aligned.label(a);
+        features[i] = aligned.features(a);
+      }
+    }
+    return new ExampleSet(train.ids(), features, labels, train.originalLabels(), train.corruptions(),
+        train.numFeatures());
+  }
+
+  /**
+   * The label changes for the report: every culprit whose label changed, and how many of those now carry their
+   * original (pre-corruption) label.
+   *
+   * @param corruptionFlags whether the data carries corruption flags (then the count is the precision of the label
+   *     corrections)
+   */
+  public LabelChanges changes(boolean corruptionFlags) {
+    List<LabelChange> changes = new ArrayList<>();
+    int restored = 0;
+    int inputsMoved = 0;
+    for (int i = 0; i < original.size(); i++) {
+      if (original.features(i) != aligned.features(i)) {
+        inputsMoved++;
+      }
+      if (original.label(i) != aligned.label(i)) {
+        changes.add(new LabelChange(original.id(i), original.label(i), aligned.label(i), original.originalLabel(i),
+            original.corruption(i) != Corruption.NONE));
+        if (aligned.label(i) == original.originalLabel(i)) {
+          restored++;
+        }
+      }
+    }
+    return new LabelChanges(original.size(), changes.size(), restored, inputsMoved, corruptionFlags, changes);
+  }
+}
