@@ -24,8 +24,8 @@ import org.jfree.chart.JFreeChart;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale|ewc-study] [--workdir ROOT]} runs a benchmark suite and
- * writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
+ * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale|backend|ewc-study] [--workdir ROOT]} runs a
+ * benchmark suite and writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
  * runs progress), the experiment runs' workdirs under runs/, and at the end summary.md and the PNG plots (published
  * together from a staging directory). An existing ROOT/&lt;suite&gt;/ is replaced only under {@code --overwrite}.
  * {@code --resume} continues a quick or paper suite an earlier invocation left (killed, or run with fewer
@@ -58,7 +58,7 @@ public final class BenchJob implements BenchCommand {
     Workdir root = ctx.workdir();
     String name = suite.cliName();
     boolean resume = ctx.args().resume();
-    if (resume && (suite == BenchSuite.SCALE || suite == BenchSuite.EWC_STUDY)) {
+    if (resume && (suite == BenchSuite.SCALE || suite == BenchSuite.BACKEND || suite == BenchSuite.EWC_STUDY)) {
       throw LetheInputException.of("--resume: the %s suite cannot be resumed; rerun it with --overwrite", name);
     }
     Map<String, String> machine = Machine.facts(ctx.spark());
@@ -69,6 +69,9 @@ public final class BenchJob implements BenchCommand {
     }
     if (suite == BenchSuite.SCALE) {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
+    }
+    if (suite == BenchSuite.BACKEND) {
+      BackendSuite.Settings.of(ctx.config());
     }
     if (suite == BenchSuite.EWC_STUDY) {
       EwcStudy.validate(ctx.config()); // a bad study key stops the suite before it writes anything
@@ -92,7 +95,7 @@ public final class BenchJob implements BenchCommand {
       delete(root, name);
     }
     Workdir out = Workdir.open(root.path(name).toString(), ctx.spark().sparkContext().hadoopConfiguration(), true);
-    if (suite != BenchSuite.SCALE) {
+    if (suite != BenchSuite.SCALE && suite != BenchSuite.BACKEND) {
       BenchState.write(out, suite, ctx.config(), machine);
     }
     List<Long> seeds = new ArrayList<>();
@@ -117,6 +120,10 @@ public final class BenchJob implements BenchCommand {
         case EWC_STUDY -> EwcStudy.run(b);
         case SCALE -> {
           ScaleSuite.run(b);
+          yield 0;
+        }
+        case BACKEND -> {
+          BackendSuite.run(b);
           yield 0;
         }
       };

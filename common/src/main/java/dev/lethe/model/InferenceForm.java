@@ -15,6 +15,12 @@ import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
+import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
+import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -38,6 +44,16 @@ final class InferenceForm {
   private InferenceForm() {}
 
   static List<LayerStack.Entry> of(List<LayerStack.Entry> in, String source) {
+    return of(in, source, 0, 0);
+  }
+
+  /**
+   * As {@link #of(List, String)}, for a model that may be a recurrent sequence classifier ({@link SequenceForm}).
+   *
+   * @param keyLength {@code data.sequence-length} (0: not given)
+   * @param fileLength the sequence length the model file records (0: none)
+   */
+  static List<LayerStack.Entry> of(List<LayerStack.Entry> in, String source, int keyLength, int fileLength) {
     List<LayerStack.Entry> layers = new ArrayList<>();
     for (int i = 0; i < in.size(); i++) {
       LayerStack.Entry e = in.get(i);
@@ -49,11 +65,40 @@ final class InferenceForm {
         continue;
       }
       Layer l = e.layer().clone();
-      l.setIDropout(null);
+      SequenceForm.clearDropout(l);
       layers.add(new LayerStack.Entry(l, e.pre(), e.params()));
+    }
+    boolean sequence = !layers.isEmpty() && SequenceForm.isRecurrent(layers.get(0).layer());
+    if (sequence) {
+      layers = SequenceForm.of(layers, source, keyLength, fileLength);
+    } else {
+      for (int i = 0; i < layers.size(); i++) {
+        requireFeedForward(layers.get(i).layer(), source, layers.get(i).describe(i));
+      }
     }
     layers = foldBatchNorms(layers, source);
     return softmaxOutput(layers, source);
+  }
+
+  /**
+   * Refuses recurrent layers (LSTM and the other RNNs, their wrappers and outputs) where a feed-forward layer must
+   * be: in a graph with branches, after a feed-forward layer, or as a per-time-step output. Recurrent sequence
+   * classifiers that start with their recurrent layers are taken by {@link SequenceForm}.
+   *
+   * @param what names the layer in the message
+   */
+  static void requireFeedForward(Layer l, String source, String what) {
+    if (l instanceof BaseRecurrentLayer || l instanceof LastTimeStep || l instanceof Bidirectional
+        || l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed) {
+      String inner = l instanceof org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer w
+          ? " wrapping " + w.getUnderlying().getClass().getSimpleName() : "";
+      String kind = l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed
+          ? "a per-time-step output" : "a recurrent layer";
+      throw LetheInputException.of("%s: %s%s is %s; Lethe takes feed-forward classifiers (dense, convolution,"
+          + " pooling, batch normalisation, dropout, and graphs of them) and sequence classifiers that start with"
+          + " recurrent layers and keep only the last time step (LastTimeStep) before a softmax output", source,
+          what, inner, kind);
+    }
   }
 
   private static List<LayerStack.Entry> foldBatchNorms(List<LayerStack.Entry> layers, String source) {
@@ -82,7 +127,7 @@ final class InferenceForm {
   }
 
   /** The per-feature scale a and shift c of a batch normalisation at inference: y = a x + c. */
-  private static INDArray[] scaleShift(BatchNormalization bn, Map<String, INDArray> p) {
+  static INDArray[] scaleShift(BatchNormalization bn, Map<String, INDArray> p) {
     INDArray mean = p.get(BatchNormalizationParamInitializer.GLOBAL_MEAN).castTo(
         org.nd4j.linalg.api.buffer.DataType.DOUBLE).reshape(-1);
     // DL4J's inference: std = sqrt(var + eps), var stored as such or as log10 of its square root
@@ -108,7 +153,7 @@ final class InferenceForm {
    * The layer before: each output j becomes a_j z_j + c_j (weights and bias of output j scaled, c_j added). A layer
    * without bias (as often before a batch normalisation) gets one.
    */
-  private static LayerStack.Entry scaleOutputs(LayerStack.Entry e, INDArray a, INDArray c) {
+  static LayerStack.Entry scaleOutputs(LayerStack.Entry e, INDArray a, INDArray c) {
     Map<String, INDArray> p = new LinkedHashMap<>(e.params());
     INDArray w = p.get("W").castTo(a.dataType());
     INDArray b = p.containsKey("b") ? p.get("b").castTo(a.dataType()).reshape(-1) : Nd4j.zeros(a.dataType(),
@@ -134,7 +179,7 @@ final class InferenceForm {
   }
 
   /** The dense layer after: its input x becomes a x + c, so W' = diag(a) W and b' = b + c W. */
-  private static LayerStack.Entry scaleInputs(LayerStack.Entry e, INDArray a, INDArray c) {
+  static LayerStack.Entry scaleInputs(LayerStack.Entry e, INDArray a, INDArray c) {
     Map<String, INDArray> p = new LinkedHashMap<>(e.params());
     INDArray w = p.get("W").castTo(a.dataType());
     INDArray b = p.get("b").castTo(a.dataType()).reshape(1, -1);
@@ -156,7 +201,7 @@ final class InferenceForm {
   }
 
   /** The layers with the softmax output as one output layer with cross-entropy loss. */
-  private static List<LayerStack.Entry> softmaxOutput(List<LayerStack.Entry> in, String source) {
+  static List<LayerStack.Entry> softmaxOutput(List<LayerStack.Entry> in, String source) {
     List<LayerStack.Entry> layers = new ArrayList<>(in);
     if (layers.isEmpty()) {
       throw LetheInputException.of("%s: the model has no layers", source);

@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -19,9 +21,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * A user's trained classifier ({@code model.source = file}) read into the network the methods run: a DL4J
  * {@code MultiLayerNetwork} or {@code ComputationGraph} zip ({@code ModelSerializer}), or a Keras {@code .h5} file
- * (Sequential or functional, through {@code deeplearning4j-modelimport}), told apart by their contents. Graphs must
- * be chains ({@link GraphChain}); the result is the model's inference function ({@link InferenceForm}) with the
- * file's parameters, in the file's precision. Anything else is bad input naming the file and, where it applies, the
+ * (Sequential or functional, through {@code deeplearning4j-modelimport}), told apart by their contents. A graph that
+ * is a chain becomes its list of layers ({@link GraphChain}), any other graph a graph body and its head
+ * ({@link GraphForm}); the result is the model's inference function ({@link InferenceForm}) with the file's
+ * parameters, in the file's precision. Anything else is bad input naming the file and, where it applies, the
  * layer.
  */
 public final class ModelImport {
@@ -29,11 +32,25 @@ public final class ModelImport {
 
   /** The model in {@code bytes}; {@code source} names the file in messages. */
   public static MultiLayerNetwork read(byte[] bytes, String source) {
+    return read(bytes, source, 0);
+  }
+
+  /**
+   * The model in {@code bytes}, which may be a recurrent sequence classifier ({@link SequenceForm}) read from rows of
+   * {@code features x sequenceLength} values.
+   *
+   * @param sequenceLength {@code data.sequence-length}: time steps per row, 0 if not given; must agree with the
+   *     length the file records (a Keras input shape, or the preprocessor of a model Lethe wrote), if any
+   */
+  public static MultiLayerNetwork read(byte[] bytes, String source, int sequenceLength) {
     List<LayerStack.Entry> layers;
     DataType type;
     if (isZip(bytes)) {
       if (zipHoldsGraph(bytes)) {
         ComputationGraph g = restore(() -> ModelSerializer.restoreComputationGraph(in(bytes), false), source);
+        if (!GraphChain.isChain(g)) {
+          return GraphForm.of(g, source, g.params().dataType());
+        }
         layers = GraphChain.layers(g, source);
         type = g.params().dataType();
       } else {
@@ -42,14 +59,27 @@ public final class ModelImport {
         type = n.params().dataType();
       }
     } else if (isHdf5(bytes)) {
-      return keras(bytes, source);
+      return keras(bytes, source, sequenceLength);
     } else {
       throw LetheInputException.of("%s: neither a DL4J model zip nor a Keras .h5 file", source);
     }
-    return LayerStack.build(InferenceForm.of(layers, source), type);
+    // a DL4J zip records no input type; a model Lethe wrote keeps its length in its SequenceRows preprocessor
+    return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, 0), type);
   }
 
-  private static MultiLayerNetwork keras(byte[] bytes, String source) {
+  private static final Pattern KERAS_SEQUENCE_INPUT = Pattern.compile(
+      "\"batch_input_shape\"\\s*:\\s*\\[\\s*null\\s*,\\s*(\\d+)\\s*,\\s*\\d+\\s*\\]");
+
+  /**
+   * The T of a Keras model's {@code (T, F)} input shape in the file's model JSON, 0 if none. (A DL4J zip records no
+   * input type; a model Lethe wrote back records T in its {@link SequenceRows} preprocessor.)
+   */
+  private static int kerasRecordedLength(byte[] bytes) {
+    Matcher m = KERAS_SEQUENCE_INPUT.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  private static MultiLayerNetwork keras(byte[] bytes, String source, int sequenceLength) {
     Path tmp = null;
     try {
       tmp = Files.createTempFile("lethe-keras-", ".h5");
@@ -57,17 +87,23 @@ public final class ModelImport {
       String path = tmp.toString();
       List<LayerStack.Entry> layers;
       DataType type;
+      int recorded;
       if (kerasSequential(bytes)) {
         MultiLayerNetwork n = restore(() -> KerasModelImport.importKerasSequentialModelAndWeights(path, false),
             source);
         layers = LayerStack.of(n);
         type = n.params().dataType();
+        recorded = kerasRecordedLength(bytes);
       } else {
         ComputationGraph g = restore(() -> KerasModelImport.importKerasModelAndWeights(path, false), source);
+        if (!GraphChain.isChain(g)) {
+          return GraphForm.of(g, source, g.params().dataType());
+        }
         layers = GraphChain.layers(g, source);
         type = g.params().dataType();
+        recorded = kerasRecordedLength(bytes);
       }
-      return LayerStack.build(InferenceForm.of(layers, source), type);
+      return LayerStack.build(InferenceForm.of(layers, source, sequenceLength, recorded), type);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } finally {
@@ -117,7 +153,7 @@ public final class ModelImport {
   }
 
   /** Whether a ModelSerializer zip's configuration is a computation graph (it has vertices). */
-  private static boolean zipHoldsGraph(byte[] bytes) {
+  static boolean zipHoldsGraph(byte[] bytes) {
     try (ZipInputStream z = new ZipInputStream(in(bytes))) {
       for (ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
         if (e.getName().equals("configuration.json")) {

@@ -5,6 +5,7 @@ import dev.lethe.config.LetheConfig;
 import dev.lethe.math.LogLikelihood;
 import dev.lethe.model.ModelImport;
 import dev.lethe.model.ModelStore;
+import dev.lethe.model.SequenceRows;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -67,7 +68,8 @@ public final class ModelFiles {
   public static MultiLayerNetwork userModel(LetheConfig c, org.apache.hadoop.conf.Configuration hadoopConf) {
     validate(c);
     String location = c.getString("model.path").trim();
-    return ModelImport.read(Workdir.readFile(location, hadoopConf, "model.path"), location);
+    int sequenceLength = c.nonNegativeInt("data.sequence-length");
+    return ModelImport.read(Workdir.readFile(location, hadoopConf, "model.path"), location, sequenceLength);
   }
 
   /** Loads a model; a missing, empty or corrupt file is bad input naming the path and its producer stage. */
@@ -77,9 +79,15 @@ public final class ModelFiles {
     return ModelStore.read(new ByteArrayInputStream(bytes), workdir.path(rel).toString());
   }
 
-  /** The length of the flat feature vector the model takes (c x h x w for CNNs fed flat images). */
+  /**
+   * The length of the flat feature vector the model takes (c x h x w for CNNs fed flat images, features x time steps
+   * for recurrent sequence classifiers).
+   */
   public static int numInputs(MultiLayerNetwork net) {
     var conf = net.getLayerWiseConfigurations();
+    if (conf.getInputPreProcess(0) instanceof SequenceRows s) {
+      return (int) s.rowLength();
+    }
     if (conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor p) {
       return (int) (p.getInputHeight() * p.getInputWidth() * p.getNumChannels());
     }
