@@ -38,7 +38,8 @@ MAIN_CLASSES = {
     "report": "dev.lethe.spark.ReportJob",
 }
 IDENTIFY_METHODS = ["ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin",
-                    "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley"]
+                    "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley",
+                    "ensemble"]
 REPAIR_METHODS = ["ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma",
                   "align"]
 

@@ -16,7 +16,7 @@ dbutils.widgets.text("workdir", "dbfs:/FileStore/lethe/runs/run1", "workdir")
 dbutils.widgets.text("config", "", "config file (optional)")
 dbutils.widgets.dropdown("identify_method", "ewc-influence",
   Seq("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle", "loss", "tracin", "self-influence",
-    "confident-learning", "puma", "knn-shapley", "tmc-shapley"), "identify.method")
+    "confident-learning", "puma", "knn-shapley", "tmc-shapley", "ensemble"), "identify.method")
 dbutils.widgets.dropdown("repair_method", "ewc-deletion",
   Seq("ewc-deletion", "newton-removal", "finetune", "finetune-fq", "finetune-combined", "puma", "align"),
   "repair.method")

@@ -24,8 +24,8 @@ import org.jfree.chart.JFreeChart;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale|backend] [--workdir ROOT]} runs a benchmark
- * suite and writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
+ * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale|backend|ewc-study] [--workdir ROOT]} runs a
+ * benchmark suite and writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
  * runs progress), the experiment runs' workdirs under runs/, and at the end summary.md and the PNG plots (published
  * together from a staging directory). An existing ROOT/&lt;suite&gt;/ is replaced only under {@code --overwrite}.
  * {@code --resume} continues a quick or paper suite an earlier invocation left (killed, or run with fewer
@@ -58,9 +58,8 @@ public final class BenchJob implements BenchCommand {
     Workdir root = ctx.workdir();
     String name = suite.cliName();
     boolean resume = ctx.args().resume();
-    if (resume && (suite == BenchSuite.SCALE || suite == BenchSuite.BACKEND)) {
-      throw LetheInputException.of("--resume: the %s suite is a single run and cannot be resumed; rerun it with"
-          + " --overwrite", name);
+    if (resume && (suite == BenchSuite.SCALE || suite == BenchSuite.BACKEND || suite == BenchSuite.EWC_STUDY)) {
+      throw LetheInputException.of("--resume: the %s suite cannot be resumed; rerun it with --overwrite", name);
     }
     Map<String, String> machine = Machine.facts(ctx.spark());
     if (resume) {
@@ -74,7 +73,14 @@ public final class BenchJob implements BenchCommand {
     if (suite == BenchSuite.BACKEND) {
       BackendSuite.Settings.of(ctx.config());
     }
-    int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
+    if (suite == BenchSuite.EWC_STUDY) {
+      EwcStudy.validate(ctx.config()); // a bad study key stops the suite before it writes anything
+    }
+    int seedCount = switch (suite) {
+      case PAPER -> ctx.config().positiveInt(PAPER_SEEDS);
+      case EWC_STUDY -> ctx.config().positiveInt(EwcStudy.KEY + "seeds");
+      default -> 1;
+    };
     if (suite == BenchSuite.PAPER) {
       QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)); // an unknown setting stops the suite here
     }
@@ -111,6 +117,7 @@ public final class BenchJob implements BenchCommand {
       failed = switch (suite) {
         case QUICK -> QualitySuite.run(b, QualitySuite.quick());
         case PAPER -> QualitySuite.run(b, QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)));
+        case EWC_STUDY -> EwcStudy.run(b);
         case SCALE -> {
           ScaleSuite.run(b);
           yield 0;

@@ -13,11 +13,13 @@ public enum BenchSuite {
   PAPER,
   /** Scaling with the training-set size and the cluster ({@link ScaleSuite}). */
   SCALE,
+  /** The settings study of ewc-influence on one paper setting ({@link EwcStudy}). */
+  EWC_STUDY,
   /** The generic DL4J backend against the CNN fast path on the paper CNN, in one JVM ({@link BackendSuite}). */
   BACKEND;
 
   public String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   /** The suite called {@code name}; bad input listing the suites otherwise. */

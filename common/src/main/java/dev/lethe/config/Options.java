@@ -54,7 +54,8 @@ public final class Options {
     return valid("identify.ewc", () -> new EwcOptions(c.getDouble("identify.ewc.gamma"),
         c.getDouble("identify.ewc.lambda"), c.getDouble("identify.ewc.learning-rate"),
         c.getInt("identify.ewc.batch-size"), c.getInt("identify.ewc.max-epochs"), c.getInt("identify.ewc.patience"),
-        c.getDouble("identify.ewc.validation-fraction")));
+        c.getDouble("identify.ewc.validation-fraction"),
+        EwcOptions.StopOn.parse(c.getString("identify.ewc.stop-on"))));
   }
 
   /** Options of every influence method ({@code identify.*} except method, partitions, curvature-samples). */

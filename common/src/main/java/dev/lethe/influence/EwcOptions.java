@@ -11,11 +11,49 @@ package dev.lethe.influence;
  * @param maxEpochs passes over the target (>= 1)
  * @param patience epochs without validation improvement before stopping (>= 1)
  * @param validationFraction share of the target held out for early stopping ([0, 1); 0 = validate on all rows)
+ * @param stopOn what early stopping watches on the validation rows of the target (not null)
  */
 public record EwcOptions(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs,
-    int patience, double validationFraction) {
+    int patience, double validationFraction, StopOn stopOn) {
+
+  /** The early-stopping criterion of the update on the validation rows of its target. */
+  public enum StopOn {
+    /** The update's objective J (the signed mean log-likelihood minus the penalties). */
+    OBJECTIVE("objective"),
+    /** The accuracy on the validation rows (negated when unlearning); ties keep the earlier epoch. */
+    ACCURACY("accuracy");
+
+    private final String key;
+
+    StopOn(String key) {
+      this.key = key;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    /** The criterion called {@code name} ({@code objective} or {@code accuracy}). */
+    public static StopOn parse(String name) {
+      for (StopOn s : values()) {
+        if (s.key.equals(name == null ? "" : name.trim())) {
+          return s;
+        }
+      }
+      throw new IllegalArgumentException("stopOn must be objective or accuracy, got '" + name + "'");
+    }
+  }
+
+  /** The options with early stopping on the objective J. */
+  public EwcOptions(double gamma, double lambda, double learningRate, int batchSize, int maxEpochs, int patience,
+      double validationFraction) {
+    this(gamma, lambda, learningRate, batchSize, maxEpochs, patience, validationFraction, StopOn.OBJECTIVE);
+  }
 
   public EwcOptions {
+    if (stopOn == null) {
+      throw new IllegalArgumentException("stopOn must be given (objective or accuracy)");
+    }
     if (!(gamma > 0) || Double.isInfinite(gamma)) {
       throw new IllegalArgumentException("gamma must be finite and > 0, got " + gamma);
     }
@@ -41,10 +79,10 @@ public record EwcOptions(double gamma, double lambda, double learningRate, int b
 
   /** The defaults of conf/reference.conf ({@code lethe.identify.ewc}). */
   public static EwcOptions defaults() {
-    return new EwcOptions(0.03, 1e-3, 1e-3, 64, 100, 5, 0.1);
+    return new EwcOptions(0.003, 1e-3, 1e-3, 64, 100, 5, 0.1);
   }
 
   public EwcOptions withGamma(double g) {
-    return new EwcOptions(g, lambda, learningRate, batchSize, maxEpochs, patience, validationFraction);
+    return new EwcOptions(g, lambda, learningRate, batchSize, maxEpochs, patience, validationFraction, stopOn);
   }
 }

@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * theta_hat), then the updater and params -= update). The early-stopping criterion is computed in double. The
  * copy being trained has the model's own
  * regularisation (L1/L2/weight decay), weight noise and gradient clipping removed, so exactly J is optimised.
- * Early stopping: J is evaluated on a seeded validation split of the target after every epoch (and at theta_hat);
- * training stops after {@code patience} epochs without improvement and the best parameters are returned. A
+ * Early stopping: J (or, with {@link EwcOptions.StopOn#ACCURACY}, the accuracy) is evaluated on a seeded validation
+ * split of the target after every epoch (and at theta_hat); training stops after {@code patience} epochs without
+ * improvement and the best parameters are returned. A
  * target of fewer than 10 rows (or validationFraction 0) is used for both training and validation.
  */
 public final class EwcUpdate {
@@ -169,7 +170,7 @@ public final class EwcUpdate {
     double valSign = validation == null ? sign : validationObjective == Objective.LEARN ? 1.0 : -1.0;
     int bs = Math.min(o.batchSize(), trainRows.length);
 
-    double best = listener != null ? Double.NaN : objective(net, val, anchor, valCoef, valSign, bs);
+    double best = listener != null ? Double.NaN : criterion(net, val, anchor, valCoef, valSign, bs, o.stopOn());
     INDArray bestParams = net.params().dup();
     int bestEpoch = 0;
     int epoch = 0;
@@ -235,7 +236,7 @@ public final class EwcUpdate {
         }
         continue;
       }
-      double v = objective(net, val, anchor, valCoef, valSign, bs);
+      double v = criterion(net, val, anchor, valCoef, valSign, bs, o.stopOn());
       if (!Double.isFinite(v)) {
         LOG.warn("EWC update: validation objective is {} at epoch {}; stopping", v, epoch);
         break;
@@ -361,6 +362,31 @@ public final class EwcUpdate {
         pb.put((int) params.offset(), pD, 0, n);
       }
     }
+  }
+
+  /** The early-stopping criterion on {@code rows}: J, or sign * the accuracy ({@link EwcOptions.StopOn}). */
+  private static double criterion(MultiLayerNetwork net, ExampleSet rows, INDArray anchor, INDArray c, double sign,
+      int batchSize, EwcOptions.StopOn stopOn) {
+    return stopOn == EwcOptions.StopOn.ACCURACY ? sign * accuracyInDouble(net, rows, batchSize)
+        : objective(net, rows, anchor, c, sign, batchSize);
+  }
+
+  /** The share of {@code rows} whose largest logit (computed in double; ties to the smaller class) is the label. */
+  static double accuracyInDouble(MultiLayerNetwork net, ExampleSet rows, int batchSize) {
+    double[][] z = LogLikelihood.logitsInDouble(net, rows, batchSize);
+    int correct = 0;
+    for (int i = 0; i < z.length; i++) {
+      int arg = 0;
+      for (int k = 1; k < z[i].length; k++) {
+        if (z[i][k] > z[i][arg]) {
+          arg = k;
+        }
+      }
+      if (arg == rows.label(i)) {
+        correct++;
+      }
+    }
+    return z.length == 0 ? 0 : correct / (double) z.length;
   }
 
   /** J on {@code rows}: sign * mean log p - 0.5 sum c (theta - anchor)^2, in double. */

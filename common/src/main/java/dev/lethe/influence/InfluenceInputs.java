@@ -26,10 +26,21 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *     be null otherwise)
  * @param train the whole training set D (given to methods whose {@link InfluenceMethod#needsTrainingSet} is true;
  *     may be null otherwise)
+ * @param rankings the rankings of other methods, as earlier identify runs wrote them (ensemble; may be null
+ *     otherwise)
  */
 public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
     ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik,
-    TrainingCheckpoints checkpoints, OutOfFold outOfFold, ExampleSet benchmark, ExampleSet train) {
+    TrainingCheckpoints checkpoints, OutOfFold outOfFold, ExampleSet benchmark, ExampleSet train,
+    java.util.List<Ranking> rankings) {
+
+  /** Inputs without the rankings of other methods. */
+  public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
+      ExampleSet curvatureSample, long trainSize, InfluenceOptions options, long seed, RowLogLikelihoods baseLogLik,
+      TrainingCheckpoints checkpoints, OutOfFold outOfFold, ExampleSet benchmark, ExampleSet train) {
+    this(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, checkpoints, outOfFold,
+        benchmark, train, null);
+  }
 
   /** Inputs without the fisher stage's log-likelihoods. */
   public InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet query,
@@ -55,24 +66,30 @@ public record InfluenceInputs(MultiLayerNetwork model, DiagonalFisher fisher, Ex
   /** These inputs with the training checkpoints. */
   public InfluenceInputs withCheckpoints(TrainingCheckpoints c) {
     return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik, c,
-        outOfFold, benchmark, train);
+        outOfFold, benchmark, train, rankings);
   }
 
   /** These inputs with the out-of-fold probabilities. */
   public InfluenceInputs withOutOfFold(OutOfFold o) {
     return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
-        checkpoints, o, benchmark, train);
+        checkpoints, o, benchmark, train, rankings);
   }
 
   /** These inputs with the benchmark cases B. */
   public InfluenceInputs withBenchmark(ExampleSet b) {
     return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
-        checkpoints, outOfFold, b, train);
+        checkpoints, outOfFold, b, train, rankings);
   }
 
   /** These inputs with the whole training set D. */
   public InfluenceInputs withTrain(ExampleSet d) {
     return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
-        checkpoints, outOfFold, benchmark, d);
+        checkpoints, outOfFold, benchmark, d, rankings);
+  }
+
+  /** These inputs with the rankings of other methods. */
+  public InfluenceInputs withRankings(java.util.List<Ranking> r) {
+    return new InfluenceInputs(model, fisher, query, curvatureSample, trainSize, options, seed, baseLogLik,
+        checkpoints, outOfFold, benchmark, train, r == null ? null : java.util.List.copyOf(r));
   }
 }

@@ -14,16 +14,25 @@ public final class InfluenceMethods {
       // failure-specific and failure-agnostic rankings from the data-cleaning literature
       LossInfluence.NAME, TracInInfluence.TRACIN, TracInInfluence.SELF_INFLUENCE, ConfidentLearning.NAME,
       // data values: PUMA for a chosen metric, Shapley values
-      PumaInfluence.NAME, KnnShapleyInfluence.NAME, TmcShapleyInfluence.NAME);
+      PumaInfluence.NAME, KnnShapleyInfluence.NAME, TmcShapleyInfluence.NAME,
+      // the rank average of other methods' rankings
+      EnsembleInfluence.NAME);
+  /** Config key: the members of ensemble. */
+  public static final String ENSEMBLE_METHODS = "identify.ensemble.methods";
 
   private InfluenceMethods() {}
 
   /**
+   * The method {@code name} with its default options; ensemble, whose members only the configuration names, is bad
+   * input here (use {@link #byName(String, dev.lethe.config.LetheConfig)}).
+   *
    * @throws LetheInputException for an unknown name, listing the known ones
    */
   public static InfluenceMethod byName(String name) {
     String n = name == null ? "" : name.trim();
     return switch (n) {
+      case EnsembleInfluence.NAME -> throw LetheInputException.of("%s takes its members from %s: build it from the"
+          + " configuration", n, ENSEMBLE_METHODS);
       case EwcInfluence.NAME -> new EwcInfluence();
       case LinearInfluence.CG -> LinearInfluence.cg();
       case LinearInfluence.LISSA -> LinearInfluence.lissa();
@@ -54,8 +63,39 @@ public final class InfluenceMethods {
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
       case KnnShapleyInfluence.NAME -> KnnShapleyInfluence.from(c);
       case TmcShapleyInfluence.NAME -> TmcShapleyInfluence.from(c);
+      case EnsembleInfluence.NAME -> ensemble(c);
       default -> byName(name);
     };
+  }
+
+  /**
+   * The name of a known method, trimmed.
+   *
+   * @throws LetheInputException for an unknown name, listing the known ones
+   */
+  public static String requireKnown(String name) {
+    String n = name == null ? "" : name.trim();
+    if (!NAMES.contains(n)) {
+      throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)", name,
+          String.join(", ", NAMES));
+    }
+    return n;
+  }
+
+  /** ensemble with the members of {@value #ENSEMBLE_METHODS}: known methods, at least two, distinct, not itself. */
+  static EnsembleInfluence ensemble(dev.lethe.config.LetheConfig c) {
+    List<String> members = c.getStringList(ENSEMBLE_METHODS).stream().map(String::trim).toList();
+    for (String m : members) {
+      if (!NAMES.contains(m)) {
+        throw LetheInputException.of("config key '%s': unknown influence method '%s' (known: %s)", ENSEMBLE_METHODS,
+            m, String.join(", ", NAMES));
+      }
+    }
+    try {
+      return new EnsembleInfluence(members);
+    } catch (IllegalArgumentException e) {
+      throw new LetheInputException("config key '" + ENSEMBLE_METHODS + "': " + e.getMessage(), e);
+    }
   }
 
   /** The known names. */

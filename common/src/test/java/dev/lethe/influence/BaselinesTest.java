@@ -49,10 +49,19 @@ class BaselinesTest {
   @Test
   void unknownMethodListsTheKnownOnes() {
     assertThat(InfluenceMethods.names()).containsExactly("ewc-influence", "linear-cg", "linear-lissa", "random",
-        "oracle", "loss", "tracin", "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley");
+        "oracle", "loss", "tracin", "self-influence", "confident-learning", "puma", "knn-shapley", "tmc-shapley",
+        "ensemble");
     for (String n : InfluenceMethods.names()) {
-      assertThat(InfluenceMethods.byName(n).name()).isEqualTo(n);
+      if (!n.equals("ensemble")) {
+        assertThat(InfluenceMethods.byName(n).name()).isEqualTo(n);
+      }
+      assertThat(InfluenceMethods.requireKnown(" " + n)).isEqualTo(n);
     }
+    // ensemble's members come from the configuration only
+    assertThatThrownBy(() -> InfluenceMethods.byName("ensemble")).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("identify.ensemble.methods");
+    assertThatThrownBy(() -> InfluenceMethods.requireKnown("tracin-magic")).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("tracin-magic");
     assertThatThrownBy(() -> InfluenceMethods.byName("tracin-magic")).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("tracin-magic").hasMessageContaining("ewc-influence, linear-cg, linear-lissa");
   }

@@ -197,6 +197,35 @@ class EwcUpdateTest {
   }
 
   @Test
+  void stoppingOnAccuracyKeepsTheEpochWithTheBestValidationAccuracy() {
+    // the failures of theta_hat on random rows (accuracy 0 at theta_hat), learnt with validation on all of them
+    ExampleSet rows = TestNets.randomSet(60, 6, 3, 97, 1000);
+    int[] wrong = java.util.stream.IntStream.range(0, rows.size()).filter(i -> EwcUpdate.accuracyInDouble(thetaHat,
+        rows.select(new int[] {i}), 8) == 0).toArray();
+    ExampleSet target = rows.select(wrong);
+    assertThat(target.size()).isGreaterThanOrEqualTo(10);
+    assertThat(EwcUpdate.accuracyInDouble(thetaHat, target, 8)).isZero();
+    EwcOptions o = new EwcOptions(0.3, 1e-3, 1e-2, 8, 30, 3, 0, EwcOptions.StopOn.ACCURACY);
+    EwcUpdate.Result r = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN, o, 5);
+    double acc = EwcUpdate.accuracyInDouble(r.model(), target, 8);
+    // the criterion is the kept model's accuracy on the validation rows (here all of the target), exactly
+    assertThat(r.bestValidationObjective()).isEqualTo(acc);
+    assertThat(acc).isPositive();
+    assertThat(r.bestEpoch()).isBetween(1, r.epochsRun());
+    assertThat(r.epochsRun()).isLessThanOrEqualTo(30);
+    // the objective criterion on the same update keeps an epoch by J: another record
+    EwcUpdate.Result j = EwcUpdate.run(thetaHat, fisher, 200, target, EwcUpdate.Objective.LEARN,
+        new EwcOptions(0.3, 1e-3, 1e-2, 8, 30, 3, 0), 5);
+    assertThat(j.bestValidationObjective()).isNotEqualTo(acc);
+    assertThat(EwcOptions.StopOn.parse(" accuracy")).isEqualTo(EwcOptions.StopOn.ACCURACY);
+    assertThatThrownBy(() -> EwcOptions.StopOn.parse("loss")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("stopOn");
+    assertThatThrownBy(() -> dev.lethe.config.Options.identifyEwc(dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.ewc.stop-on=loss")))).isInstanceOf(dev.lethe.LetheInputException.class)
+        .hasMessageContaining("identify.ewc.stop-on");
+  }
+
+  @Test
   void optionsNameTheBadField() {
     assertThatThrownBy(() -> new EwcOptions(0, 1e-3, 1e-3, 64, 10, 5, 0.1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gamma");

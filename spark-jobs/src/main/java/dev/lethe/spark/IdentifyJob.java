@@ -106,14 +106,16 @@ public final class IdentifyJob implements StageJob {
 
   @Override
   public List<Input> inputs(LetheConfig c) {
-    return StageJob.withBaseModel(c, new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.QUERY,
+    List<Input> in = StageJob.withBaseModel(c, new Input(WorkdirLayout.TRAIN, "prepare"), new Input(WorkdirLayout.QUERY,
         "failures"));
+    in.addAll(MethodArtefacts.rankingInputs(c));
+    return in;
   }
 
   /** The ranking of {@code identify.method}, and for ewc-influence its updated model. */
   @Override
   public List<String> outputs(LetheConfig c) {
-    String name = InfluenceMethods.byName(c.getString("identify.method")).name();
+    String name = InfluenceMethods.requireKnown(c.getString("identify.method"));
     String out = WorkdirLayout.ranking(name);
     return EwcInfluence.NAME.equals(name) ? List.of(out, WorkdirLayout.EWC_UPDATED_MODEL) : List.of(out);
   }

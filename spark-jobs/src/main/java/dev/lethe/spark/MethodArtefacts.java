@@ -7,11 +7,13 @@ import dev.lethe.config.Options;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.ConfidentLearning;
 import dev.lethe.influence.ConfidentLearningOptions;
+import dev.lethe.influence.EnsembleInfluence;
 import dev.lethe.influence.InfluenceInputs;
 import dev.lethe.influence.InfluenceMethod;
 import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.influence.OutOfFold;
 import dev.lethe.influence.OutOfFoldTraining;
+import dev.lethe.influence.Ranking;
 import dev.lethe.influence.TracInInfluence;
 import dev.lethe.model.ModelOptions;
 import dev.lethe.model.Models;
@@ -23,22 +25,26 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * What the identify methods need beyond theta_hat, the Fisher diagonal and Fq: the training checkpoints of tracin and
- * self-influence (model/checkpoints.bin from {@code train}), and the out-of-fold probabilities of confident-learning,
- * whose k fold trainings run here as k Spark tasks in parallel ({@link OutOfFoldTraining}).
+ * self-influence (model/checkpoints.bin from {@code train}), the out-of-fold probabilities of confident-learning,
+ * whose k fold trainings run here as k Spark tasks in parallel ({@link OutOfFoldTraining}), and the member rankings
+ * of ensemble (their ranking tables).
  */
 final class MethodArtefacts {
   /** Timings and settings of the artefacts, for the ranking table's provenance. */
   final Map<String, Object> record = new LinkedHashMap<>();
   private boolean checkpointsRead;
+  private final List<String> rankingsRead = new ArrayList<>();
 
   /** The method of {@code name}, built with its options ({@code identify.confident-learning.score}). */
   static InfluenceMethod method(LetheConfig c, String name) {
@@ -49,6 +55,22 @@ final class MethodArtefacts {
   /** Checks the settings the artefacts read (the pipeline's check). */
   static void validate(LetheConfig c) {
     Options.confidentLearning(c);
+  }
+
+  /**
+   * The ranking tables method {@code identify.method} reads: ensemble's members' ranking tables, each published by
+   * identify with that method (none for the other methods).
+   */
+  static List<StageJob.Input> rankingInputs(LetheConfig c) {
+    if (!EnsembleInfluence.NAME.equals(c.getString("identify.method").trim())) {
+      return List.of();
+    }
+    return ensemble(c).members().stream().map(m -> new StageJob.Input(WorkdirLayout.ranking(m),
+        "identify --method " + m)).toList();
+  }
+
+  private static EnsembleInfluence ensemble(LetheConfig c) {
+    return (EnsembleInfluence) InfluenceMethods.byName(EnsembleInfluence.NAME, c);
   }
 
   /** Whether method {@code name} reads the training checkpoints. */
@@ -74,7 +96,36 @@ final class MethodArtefacts {
     if (ConfidentLearning.NAME.equals(name)) {
       return in.withOutOfFold(outOfFold(ctx, in.model(), trainPath));
     }
+    if (EnsembleInfluence.NAME.equals(name)) {
+      return in.withRankings(rankings(ctx, ensemble(ctx.config()).members()));
+    }
     return in;
+  }
+
+  /** The rankings of {@code members}, read from their ranking tables (each required as an input). */
+  private List<Ranking> rankings(JobContext ctx, List<String> members) {
+    Workdir wd = ctx.workdir();
+    List<Ranking> out = new ArrayList<>();
+    for (String m : members) {
+      String rel = WorkdirLayout.ranking(m);
+      wd.requireInput(rel, "identify --method " + m);
+      List<Row> rows = ctx.spark().read().parquet(wd.path(rel).toString()).select("id", "rank").collectAsList();
+      long[] ids = new long[rows.size()];
+      long[] ranks = new long[rows.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = rows.get(i).getLong(0);
+        ranks[i] = rows.get(i).getLong(1);
+      }
+      try {
+        out.add(Ranking.of(m, ids, ranks));
+      } catch (IllegalArgumentException e) {
+        throw new LetheInputException(wd.path(rel) + ": " + e.getMessage() + ": rerun `lethe identify --method " + m
+            + " --overwrite`", e);
+      }
+      rankingsRead.add(rel);
+    }
+    record.put("members", members);
+    return out;
   }
 
   /** Names the artefacts read in {@code prov}. */
@@ -82,6 +133,7 @@ final class MethodArtefacts {
     if (checkpointsRead) {
       prov.input(wd, WorkdirLayout.CHECKPOINTS);
     }
+    rankingsRead.forEach(rel -> prov.input(wd, rel));
   }
 
   /**

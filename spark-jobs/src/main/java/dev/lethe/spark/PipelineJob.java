@@ -61,7 +61,7 @@ public final class PipelineJob implements StageJob {
     methods.add(c.getString("identify.method").trim());
     for (String m : c.getStringList(IDENTIFY_METHODS)) {
       try {
-        methods.add(InfluenceMethods.byName(m.trim()).name());
+        methods.add(InfluenceMethods.requireKnown(m));
       } catch (LetheInputException e) {
         throw new LetheInputException("config key '" + IDENTIFY_METHODS + "': " + e.getMessage(), e);
       }

@@ -152,7 +152,7 @@ public final class StageRunner {
       switch (stage) {
         case IDENTIFY, PIPELINE, DEMO -> {
           // fail before a Spark session starts; the message lists the known methods
-          InfluenceMethods.byName(method.get());
+          InfluenceMethods.requireKnown(method.get());
           overrides.add("identify.method=" + method.get().trim());
         }
         case REPAIR -> {
