@@ -31,6 +31,7 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import dev.lethe.valuation.EmbeddingValuation;
 import dev.lethe.valuation.PermutationRunner;
 import dev.lethe.valuation.ShapleyGame;
 import dev.lethe.valuation.TmcShapleyInfluence;
@@ -211,13 +212,16 @@ public final class IdentifyJob implements StageJob {
         inputs = inputs.withBenchmark(ExampleTables.readCollected(ctx.spark(), benchmarkPath, ExampleTables.FAILURES,
             WorkdirLayout.BENCHMARK, true, numFeatures, numClasses, benchmarkPath));
       }
-      if (method.needsTrainingSet()) {
+      // the data-valuation methods embed the training table in Spark partitions instead of collecting it
+      InfluenceMethod preparing = method instanceof EmbeddingValuation v ? v.withEmbeddingPass(new EmbeddingTasks(ctx,
+          trainTable.rows(), trainTable.count(), partitions, numFeatures, numClasses, threads, trainPath)) : method;
+      if (preparing.needsTrainingSet()) {
         ctx.describe("collect the training set for " + name);
         inputs = inputs.withTrain(ExampleTables.collect(trainTable.rows()
             .select("id", "features", "label", "original_label", "corruption"), true, numFeatures, numClasses, trainPath));
       }
       InfluenceInputs prepareInputs = inputs;
-      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(prepareInputs));
+      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> preparing.prepare(prepareInputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();
