@@ -71,10 +71,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Phases: (1) on the driver, the method is prepared from theta_hat, the Fisher diagonal, Fq and, for linear
  * influence with full curvature, a seeded sample of the training set (ewc-influence runs its EWC update here and
- * the updated model is published as model/ewc-updated.zip); (2) the prepared {@link ScorerSpec} (bytes only) is
- * broadcast and every partition of the training set is scored in blocks of rows with batched forward passes
- * (ewc-influence: one per row at theta*, with log p(z | theta_hat) looked up in the fisher stage's fisher/logp.bin,
- * or two when the workdir has none);
+ * the updated model is published as model/ewc-updated.zip; knn-shapley and tmc-shapley have the penultimate-layer
+ * embeddings of the training table computed in Spark partitions, {@link EmbeddingTasks}); (2) the prepared
+ * {@link ScorerSpec} (bytes only) is broadcast and every partition of the training set is scored in blocks of rows
+ * with batched forward passes (ewc-influence: one per row at theta*, with log p(z | theta_hat) looked up in the
+ * fisher stage's fisher/logp.bin, or two when the workdir has none);
  * (3) ranks come from a global sort of (score descending, id ascending) over the scored RDD ({@code sortByKey}
  * then {@code zipWithIndex}; nothing is collected to the driver): rank 1 = the highest score, ties broken by the
  * smaller id. A row's score depends only on the row, so the table is the same for every partitioning.
