@@ -6,7 +6,7 @@ the DAG params (override them with `airflow dags trigger lethe --conf '{...}'` o
     workdir          Hadoop path for all stage inputs and outputs (required; hdfs://, s3a://, ...)
     jar              the shaded application jar, where spark-submit can read it
     config           optional HOCON file layered over reference.conf (--config), on a path the driver can read
-    identify_method  identify.method (also used as repair.culprits, so repair reads what identify wrote)
+    identify_method  identify.method (also used as repair.ranking, so repair reads what identify wrote)
     repair_method    repair.method
     sets             extra "key=value" config overrides (--set), applied last, so they win
     overwrite        pass --overwrite to every stage
@@ -94,8 +94,8 @@ BASE_ARGS = [
     "--workdir", "{{ params.workdir }}",
     "--set", "identify.method={{ params.identify_method }}",
     "--set", "repair.method={{ params.repair_method }}",
-    # repair reads culprits/<repair.culprits>.parquet, which identify wrote under its method's name
-    "--set", "repair.culprits={{ params.identify_method }}",
+    # repair reads rankings/<repair.ranking>.parquet, which identify wrote under its method's name
+    "--set", "repair.ranking={{ params.identify_method }}",
 ]
 
 

@@ -35,8 +35,8 @@ val stageArgs: Array[String] = (
     Option(dbutils.widgets.get("config").trim).filter(_.nonEmpty).toSeq.flatMap(f => Seq("--config", f)) ++
     Seq("--set", s"identify.method=$identifyMethod",
       "--set", s"repair.method=${dbutils.widgets.get("repair_method")}",
-      // repair reads culprits/<repair.culprits>.parquet, written by identify under its method's name
-      "--set", s"repair.culprits=$identifyMethod") ++
+      // repair reads rankings/<repair.ranking>.parquet, written by identify under its method's name
+      "--set", s"repair.ranking=$identifyMethod") ++
     dbutils.widgets.get("sets").split(";").map(_.trim).filter(_.nonEmpty).toSeq.flatMap(kv => Seq("--set", kv)) ++
     (if (dbutils.widgets.get("overwrite") == "true") Seq("--overwrite") else Seq.empty)
 ).toArray

@@ -14,7 +14,7 @@ usage: $(basename "$0") --workdir DIR [--config FILE] [--set key=value ...] [--o
 
 Runs the Lethe stages in order, one spark-submit each: ${LETHE_STAGES[*]}
 Every argument goes to every stage (like the pipeline stage of bin/lethe). Use --set identify.method=NAME and
---set repair.method=NAME (with --set repair.culprits=NAME matching identify.method) rather than --method,
+--set repair.method=NAME (with --set repair.ranking=NAME matching identify.method) rather than --method,
 which only identify and repair accept.
 Stops at the first stage that fails and exits with its exit code.
   LETHE_FROM=STAGE   start at STAGE instead of prepare (earlier outputs must be in the workdir)

@@ -54,7 +54,7 @@ final class BenchCharts {
   /** Accuracy on Fh and on T\F after fine-tuning on D\C, vs the number of top-ranked examples removed. */
   static JFreeChart finetuneSweep(BenchResults r, String setting) {
     YIntervalSeriesCollection data = new YIntervalSeriesCollection();
-    String[][] sets = {{"accuracy_holdout", "held-out failures Fh"}, {"accuracy_remaining", "T\\F (right before)"},
+    String[][] sets = {{"accuracy_holdout", "held-out failures Fh"}, {"accuracy_correct_holdout", "T\\F (right before)"},
         {"accuracy_test", "whole test set"}};
     List<String> points = r.distinct(QualitySuite.FINETUNE_SWEEP, setting, BenchResults.Row::method);
     points.sort(Comparator.comparingDouble(m -> r.stat(QualitySuite.FINETUNE_SWEEP, setting, m, "removed").mean()));
@@ -83,7 +83,7 @@ final class BenchCharts {
     for (String m : r.distinct(QualitySuite.REPAIR, setting, BenchResults.Row::method)) {
       XYSeries s = new XYSeries(m, false, true);
       List<BenchResults.Row> x = r.select(QualitySuite.REPAIR, setting, row -> row.method().equals(m)
-          && row.metric().equals("remaining_change_points" + d));
+          && row.metric().equals("correct_holdout_change_points" + d));
       List<BenchResults.Row> y = r.select(QualitySuite.REPAIR, setting, row -> row.method().equals(m)
           && row.metric().equals("holdout_gain_points" + d));
       for (BenchResults.Row px : x) {

@@ -208,7 +208,7 @@ public final class BenchJob implements BenchCommand {
     l.add("");
     l.addAll(b.configuration());
     l.add("Each run's configuration, lowest precedence first: reference.conf, the suite's setting layer, --config,"
-        + " --set, then the run's own keys (seed, identify.method, repair.method, repair.culprits, the swept key)."
+        + " --set, then the run's own keys (seed, identify.method, repair.method, repair.ranking, the swept key)."
         + " The effective configuration of every stage run is in its provenance files under runs/.");
     l.add("");
     l.add("Bench stage configuration (reference.conf, --config, --set):");

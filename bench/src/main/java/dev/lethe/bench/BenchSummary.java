@@ -134,7 +134,7 @@ final class BenchSummary {
         Stat accepted = r.stat(e, setting, m, "accepted" + d);
         line("| %s | %s | %.0f of %d | %s | %s | %s | %s | %s |", m, Console.plain(limit),
             accepted.mean() * accepted.n(), accepted.n(), num(r.stat(e, setting, m, "holdout_gain_points" + d), 1),
-            num(r.stat(e, setting, m, "remaining_change_points" + d), 1),
+            num(r.stat(e, setting, m, "correct_holdout_change_points" + d), 1),
             num(r.stat(e, setting, m, "test_change_points" + d), 1),
             num(r.stat(e, setting, m, "benchmark_drop_points" + d), 2),
             num(r.stat(e, setting, m, "search_seconds"), 1));
@@ -155,7 +155,7 @@ final class BenchSummary {
       line("| %s | %s | %s | %s | %s | %s |", num(r.stat(e, setting, m, "removed"), 0),
           m.equals("theta_hat") ? "-" : num(r.stat(e, setting, m, "removed_corrupted"), 0),
           pct(r.stat(e, setting, m, "accuracy_query")), pct(r.stat(e, setting, m, "accuracy_holdout")),
-          pct(r.stat(e, setting, m, "accuracy_remaining")), pct(r.stat(e, setting, m, "accuracy_test")));
+          pct(r.stat(e, setting, m, "accuracy_correct_holdout")), pct(r.stat(e, setting, m, "accuracy_test")));
     }
     plot(plots, "finetune-sweep-" + setting + ".png");
   }
@@ -166,7 +166,7 @@ final class BenchSummary {
       return;
     }
     section("Timing: cause identification on this machine", "Wall time of the identify stage per method (measured"
-        + " around the stage body, in this JVM), and its parts from the culprits table's provenance; mean +- std over"
+        + " around the stage body, in this JVM), and its parts from the ranking table's provenance; mean +- std over"
         + " every setting and seed, seconds. ewc-influence also needs the fisher stage ("
         + num(r.stat(e, null, "fisher", "stage_seconds"), 1) + " s): the Fisher diagonal, and log p(z|theta_hat) of"
         + " every training example (fisher/logp.bin: from the per-example gradients' forward passes), which its scoring looks up; linear-cg and"
@@ -230,7 +230,7 @@ final class BenchSummary {
         + " (%s, the way single-threaded tasks score). Scoring reaches **%s** of the GEMM rate (target >= %.0f%%:"
         + " %s).",
         num(r.stat(e, null, EwcInfluence.NAME, "forward_passes_per_row"), 0),
-        num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), WorkdirLayout.culprits("ewc-influence"),
+        num(r.stat(e, null, EwcInfluence.NAME, "forward_flops_per_example"), 0), WorkdirLayout.ranking("ewc-influence"),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "scoring_flops_per_second")), 3), Roofline.GEMM_SIZE,
         Roofline.GEMM_SIZE, num(r.stat(e, null, EwcInfluence.NAME, "threads"), 0),
         num(scaled(r.stat(e, null, EwcInfluence.NAME, "gemm_flops_per_second")), 3),

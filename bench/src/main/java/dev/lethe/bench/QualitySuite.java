@@ -11,7 +11,7 @@ import dev.lethe.influence.RandomInfluence;
 import dev.lethe.spark.ReportJob;
 import dev.lethe.spark.Stage;
 import dev.lethe.spark.cli.Console;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.Json;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
@@ -256,9 +256,9 @@ final class QualitySuite {
     } catch (Exception e) {
       failed(where + ": roofline", e);
     }
-    String culprits = "repair.culprits=" + RANKING;
+    String ranking = "repair.ranking=" + RANKING;
     for (String method : RepairMethods.names()) {
-      RepairSummary r = repair(wd, setting, seed, REPAIR, method, method, culprits,
+      RepairSummary r = repair(wd, setting, seed, REPAIR, method, method, ranking,
           "repair.max-benchmark-drop=" + Console.plain(SEARCH_LIMIT));
       if (r != null) {
         recordOperatingPoints(setting.name(), seed, method, r);
@@ -271,7 +271,7 @@ final class QualitySuite {
     for (int k0 : plan.sweepAtProtocolSize()) {
       long k = Math.max(1, Math.round((double) k0 * rows / PROTOCOL_ROWS));
       RepairSummary r = repair(wd, setting, seed, FINETUNE_SWEEP, Finetune.NAME + "@k=" + k, Finetune.NAME,
-          culprits, "repair.selection=top-k", "repair.top-k=" + k);
+          ranking, "repair.selection=top-k", "repair.top-k=" + k);
       if (r != null && !before) {
         before = true;
         recordAccuracies(FINETUNE_SWEEP, setting.name(), seed, "theta_hat", r.before(), "");
@@ -307,7 +307,7 @@ final class QualitySuite {
 
   private void recordIdentifyTiming(Workdir wd, String setting, long seed, String method, double wall) {
     ctx.record(TIMING, setting, seed, method, "identify_wall_seconds", wall, "s");
-    var p = CulpritTables.provenance(wd, method);
+    var p = RankingTables.provenance(wd, method);
     for (String part : List.of("read_seconds", "prepare_seconds", "score_seconds")) {
       ctx.record(TIMING, setting, seed, method, part, p.getDouble(part), "s");
     }
@@ -377,7 +377,7 @@ final class QualitySuite {
         ctx.record(experiment, s, seed, label, "search_seconds", r.searchSeconds(), "s");
         ctx.record(experiment, s, seed, label, "repair_wall_seconds", wall, "s");
       }
-      ctx.record(experiment, s, seed, label, "remaining_drop_points", -r.remainingChangePoints(), "points");
+      ctx.record(experiment, s, seed, label, "correct_holdout_drop_points", -r.correctHoldoutChangePoints(), "points");
       ctx.record(experiment, s, seed, label, "removed", r.selected(), "count");
       if (r.corruptedSelected() >= 0) {
         ctx.record(experiment, s, seed, label, "removed_corrupted", r.corruptedSelected(), "count");
@@ -407,8 +407,8 @@ final class QualitySuite {
         RepairEvaluation.Accuracies b = rep.before();
         ctx.record(REPAIR, setting, seed, method, "holdout_gain_points" + suffix, 100 * (a.holdout() - b.holdout()),
             "points");
-        ctx.record(REPAIR, setting, seed, method, "remaining_change_points" + suffix,
-            100 * (a.remaining() - b.remaining()), "points");
+        ctx.record(REPAIR, setting, seed, method, "correct_holdout_change_points" + suffix,
+            100 * (a.correctHoldout() - b.correctHoldout()), "points");
         ctx.record(REPAIR, setting, seed, method, "test_change_points" + suffix, 100 * (a.test() - b.test()),
             "points");
         ctx.record(REPAIR, setting, seed, method, "benchmark_drop_points" + suffix,

@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import dev.lethe.influence.EwcInfluence;
 import dev.lethe.influence.RandomInfluence;
 import dev.lethe.spark.exec.TaskThreads;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
@@ -63,7 +63,7 @@ final class Roofline {
   void measure(BenchContext ctx, String setting, long seed, Workdir run) {
     var net = ModelFiles.load(run, WorkdirLayout.BASE_MODEL, "train");
     long flops = Flops.forwardPerExample(net);
-    Config p = CulpritTables.provenance(run, EwcInfluence.NAME);
+    Config p = RankingTables.provenance(run, EwcInfluence.NAME);
     long rows = p.getLong("training_rows");
     double seconds = p.getDouble("scoring_pass_seconds");
     int threads = scoringThreads(p, ctx.spark().sparkContext().defaultParallelism(),
@@ -94,8 +94,8 @@ final class Roofline {
         100 * TARGET, jit);
     // the same pass of the random ranking (same table, read and partitioned alike, no model): what is left is the
     // forward passes themselves (and the scorer's set-up)
-    if (run.exists(WorkdirLayout.culprits(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
-      double io = CulpritTables.provenance(run, RandomInfluence.NAME).getDouble("scoring_pass_seconds");
+    if (run.exists(WorkdirLayout.ranking(RandomInfluence.NAME) + Workdir.PROVENANCE_SUFFIX)) {
+      double io = RankingTables.provenance(run, RandomInfluence.NAME).getDouble("scoring_pass_seconds");
       if (io < seconds) {
         double forward = scoringRate(p, flops, seconds - io);
         ctx.record(EXPERIMENT, setting, seed, m, "read_partition_seconds", io, "s");

@@ -9,7 +9,7 @@ import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.FisherFiles;
 import dev.lethe.spark.io.ModelFiles;
@@ -212,7 +212,7 @@ public final class ScaleSuite {
         .map(x -> x.startsWith("identify.method=") ? "identify.method=" + KNN : x).toList();
     ChildStage.Result r = ChildStage.run("identify", run.workdir(), "local[2]", sets,
         dir.resolve("runs/knn-shapley/identify-local2.log"), true);
-    Config prov = CulpritTables.provenance(Workdir.open(run.workdir().toString(),
+    Config prov = RankingTables.provenance(Workdir.open(run.workdir().toString(),
         spark.sparkContext().hadoopConfiguration(), false), KNN);
     double embedding = prov.getDouble("diagnostics.embeddingMillis") / 1e3;
     double values = prov.getDouble("diagnostics.valueMillis") / 1e3;
@@ -392,13 +392,13 @@ public final class ScaleSuite {
   }
 
   private static Config provenance(SparkSession spark, Path wd) {
-    return CulpritTables.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
+    return RankingTables.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
         METHOD);
   }
 
   /**
    * Scores the workdir's training rows with theta_hat and the theta* identify wrote, in blocks as identify does, in
-   * one loop on this thread with ND4J's default threads, and checks every score against the workdir's culprits
+   * one loop on this thread with ND4J's default threads, and checks every score against the workdir's ranking
    * table (1e-9 relative), so both sides of the comparison did the same work: like identify, it looks
    * log p(z|theta_hat) up in the fisher stage's fisher/logp.bin when the workdir has one (one forward pass per row),
    * else computes it (two). The models and tables are read once; the loop runs {@code warmups} times untimed, then
@@ -424,7 +424,7 @@ public final class ScaleSuite {
       warm.score(train.select(IntStream.range(0, Math.min(block, train.size())).toArray()));
     }
     Map<Long, Double> identified = new HashMap<>();
-    for (Row r : culpritScores(spark, w.path(WorkdirLayout.culprits(METHOD)).toString())) {
+    for (Row r : rankingScores(spark, w.path(WorkdirLayout.ranking(METHOD)).toString())) {
       identified.put(r.getLong(0), r.getDouble(1));
     }
     double[] seconds = new double[runs];
@@ -455,7 +455,7 @@ public final class ScaleSuite {
   /** What {@link #plainLoop} measured: the seconds of each timed loop. */
   public record PlainLoop(double[] seconds, int forwardPassesPerRow) {}
 
-  private static List<Row> culpritScores(SparkSession spark, String culprits) {
-    return spark.read().parquet(culprits).select("id", "score").collectAsList();
+  private static List<Row> rankingScores(SparkSession spark, String table) {
+    return spark.read().parquet(table).select("id", "score").collectAsList();
   }
 }

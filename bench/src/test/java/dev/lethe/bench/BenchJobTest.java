@@ -6,7 +6,7 @@ import dev.lethe.spark.ReportJobTest;
 import dev.lethe.spark.SharedSpark;
 import dev.lethe.spark.StageFixture;
 import dev.lethe.spark.cli.StageArgs;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,7 +144,7 @@ class BenchJobTest {
     assertThat(select(rows, "roofline", "ewc-influence", "roofline_fraction").get(0).value())
         .isCloseTo(scoring / gemm, org.assertj.core.api.Assertions.within(1e-9 * scoring / gemm));
     // the JIT compilation during that pass, as the timed identify run's provenance has it
-    double jit = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(root.resolve(
+    double jit = RankingTables.provenance(dev.lethe.spark.io.Workdir.open(root.resolve(
         "quick/runs/label-flip-seed42").toString(), SharedSpark.get().sparkContext().hadoopConfiguration(), false),
         "ewc-influence").getDouble("scoring_pass_jit_seconds");
     assertThat(select(rows, "roofline", "ewc-influence", "scoring_pass_jit_seconds")).singleElement()
@@ -188,7 +188,7 @@ class BenchJobTest {
       ReportJobTest.assertPng(root.resolve("quick/" + png));
       assertThat(md).contains("](" + png + ")");
     }
-    assertThat(root.resolve("quick/runs/label-flip-seed42/culprits/linear-lissa.parquet/_SUCCESS")).exists();
+    assertThat(root.resolve("quick/runs/label-flip-seed42/rankings/linear-lissa.parquet/_SUCCESS")).exists();
     assertThat(root.resolve("quick/_staging")).doesNotExist();
     assertThat(run.out()).contains("bench: roofline: ewc-influence scored 400 rows", "bench: suite quick done in");
     // the machine facts, in the provenance and in bench-state.json; the summary names the processor

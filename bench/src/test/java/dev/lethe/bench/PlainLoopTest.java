@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The scale suite's plain loop (the Spark-free side of its overhead measurement) does identify's work: like
  * ewc-influence, it looks log p(z | theta_hat) up in fisher/logp.bin when the fisher stage wrote one (one forward pass
- * per row) and computes it otherwise (two), and checks every score against the culprits table inside. On the small
+ * per row) and computes it otherwise (two), and checks every score against the ranking table inside. On the small
  * fixture's settings with the paper CNN trained for one epoch (a network whose fisher stage writes the table).
  */
 class PlainLoopTest {

@@ -55,7 +55,7 @@ class ScaleSuiteTest {
       assertThat(value(got, size, "identify", "peak_heap_mb")).as(size).isPositive();
       assertThat(got.stream().filter(m -> m.setting().equals(size) && m.metric().equals("peak_resident_mb")))
           .hasSize(1);
-      assertThat(dir.resolve("runs/" + size + "/culprits/ewc-influence.parquet/_SUCCESS")).exists();
+      assertThat(dir.resolve("runs/" + size + "/rankings/ewc-influence.parquet/_SUCCESS")).exists();
     }
     assertThat(value(got, "train-200", "ewc-influence", "training_rows")).isEqualTo(200);
     assertThat(value(got, "train-400", "ewc-influence", "training_rows")).isEqualTo(400);
@@ -89,7 +89,7 @@ class ScaleSuiteTest {
       assertThat(value(got, size, "ewc-influence", "spark_overhead_fresh_jvm")).as(size).isCloseTo(fresh / plain,
           within(1e-12));
       // the warm identify runs rewrote the workdir's culprits, which the plain loop checked every score against
-      assertThat(dir.resolve("runs/" + size + "/culprits/ewc-influence.parquet/_SUCCESS")).exists();
+      assertThat(dir.resolve("runs/" + size + "/rankings/ewc-influence.parquet/_SUCCESS")).exists();
     }
     // the roofline of each size: the MLP's forward FLOPs over the fresh JVM's pass and over the warm median, each
     // against the GEMM rate with the threads that scored
@@ -101,7 +101,7 @@ class ScaleSuiteTest {
           dev.lethe.spark.io.WorkdirLayout.BASE_MODEL, "train"));
       assertThat(value(got, size, "ewc-influence", "forward_flops_per_example")).isEqualTo(flops);
       double passes = value(got, size, "ewc-influence", "forward_passes_per_row");
-      assertThat(passes).isEqualTo(dev.lethe.spark.io.CulpritTables.provenance(w, "ewc-influence")
+      assertThat(passes).isEqualTo(dev.lethe.spark.io.RankingTables.provenance(w, "ewc-influence")
           .getInt("diagnostics.forwardPassesPerRow"));
       double rows = value(got, size, "ewc-influence", "training_rows");
       double freshRate = rows * passes * flops / value(got, size, "ewc-influence", "scoring_pass_seconds");

@@ -20,10 +20,10 @@ import java.util.stream.IntStream;
  * @param query Fq
  * @param holdout Fh
  * @param benchmark B (empty when the user supplies their own B)
- * @param remaining the T\F holdout
+ * @param correctHoldout the T\F holdout
  * @param predicted theta_hat's prediction for every test example
  */
-public record TestSplit(int[] query, int[] holdout, int[] benchmark, int[] remaining, int[] predicted) {
+public record TestSplit(int[] query, int[] holdout, int[] benchmark, int[] correctHoldout, int[] predicted) {
 
   /**
    * @param queryFraction |Fq| = round(queryFraction |F|)
@@ -77,7 +77,7 @@ public record TestSplit(int[] query, int[] holdout, int[] benchmark, int[] remai
 
   /** Test accuracy of theta_hat. */
   public double accuracy() {
-    return (benchmark.length + remaining.length) / (double) predicted.length;
+    return (benchmark.length + correctHoldout.length) / (double) predicted.length;
   }
 
   /** round(fraction n) positions after a seeded shuffle, and the rest; both ascending. */

@@ -10,7 +10,7 @@ import java.util.Locale;
  * in rank order (most harmful first), the fraction of corrupted examples found after inspecting a fraction of it.
  * A random ranking follows the diagonal; the oracle rises to 1 at the corrupted share.
  *
- * @param method the identification method (culprits/&lt;method&gt;.parquet)
+ * @param method the identification method (rankings/&lt;method&gt;.parquet)
  * @param rows N, the ranked training examples
  * @param corruptedRanks the ranks (1 = most harmful) of the corrupted examples, ascending; empty when the data
  *     carries no corruption flags

@@ -47,7 +47,7 @@ public final class Finetune implements RepairMethod {
    * @param where what it is, for the diagnostics ({@code training})
    */
   public Finetune(Fitter fitter, String where) {
-    this(NAME, fitter, where, RepairInputs::remaining);
+    this(NAME, fitter, where, RepairInputs::retained);
   }
 
   /**
@@ -77,14 +77,14 @@ public final class Finetune implements RepairMethod {
     if (in.culprits().size() == 0) {
       return RepairDiagnostics.unchanged(name, in, "empty culprit set", t0);
     }
-    ExampleSet remaining = data.apply(in);
+    ExampleSet trainingSet = data.apply(in);
     RepairOptions.Finetuning o = in.options().finetune();
-    TrainResult r = fitter.fit(in.copyOfModel(), remaining, new TrainOptions(o.learningRate(), o.batchSize(),
+    TrainResult r = fitter.fit(in.copyOfModel(), trainingSet, new TrainOptions(o.learningRate(), o.batchSize(),
         o.maxEpochs(), o.patience(), o.validationFraction(), Seeds.derive(in.seed(), name)), null);
     MultiLayerNetwork net = r.model();
     Map<String, Object> d = RepairDiagnostics.start(name, in);
     d.put("training", where);
-    d.put("trainedOn", remaining.size());
+    d.put("trainedOn", trainingSet.size());
     d.put("epochsRun", r.epochsRun());
     d.put("bestEpoch", r.bestEpoch());
     d.put("bestValidationLoss", r.bestValidationLoss());

@@ -21,7 +21,7 @@ public final class FinetuneCombined implements RepairMethod {
   @Override
   public Repaired apply(RepairInputs in) {
     long t0 = System.nanoTime();
-    Repaired t = L2Finetuning.run(NAME, in, L2Finetuning.join(in.remaining(), in.query()), t0);
+    Repaired t = L2Finetuning.run(NAME, in, L2Finetuning.join(in.retained(), in.query()), t0);
     LOG.info("{}: {}", NAME, t.diagnostics());
     return t;
   }
@@ -33,6 +33,6 @@ public final class FinetuneCombined implements RepairMethod {
 
   @Override
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
-    L2Finetuning.trace(NAME, in, L2Finetuning.join(in.remaining(), in.query()), setting, path);
+    L2Finetuning.trace(NAME, in, L2Finetuning.join(in.retained(), in.query()), setting, path);
   }
 }

@@ -85,7 +85,7 @@ public final class PumaPatching implements RepairMethod {
       }
       double[] v = curvature.solve(gm, d, "values.");
       double removed = sum(dataValues(model, in.culprits(), v));
-      var retained = in.remaining();
+      var retained = in.retained();
       double[] psi = dataValues(model, retained, v);
       double[] lambda = weights(psi, removed, in.options().puma().ridge());
       double[] up = weightedGradientSum(model, retained, lambda);

@@ -24,19 +24,19 @@ public final class RepairEvaluation {
    * @param query Fq, failures the repair is given
    * @param benchmark B, correctly classified test examples whose accuracy the guardrail protects
    * @param holdout Fh, failures held out (report only)
-   * @param remaining the T\F holdout, correctly classified test examples held out (report only)
+   * @param correctHoldout the T\F holdout, correctly classified test examples held out (report only)
    */
-  public record Sets(ExampleSet query, ExampleSet benchmark, ExampleSet holdout, ExampleSet remaining)
+  public record Sets(ExampleSet query, ExampleSet benchmark, ExampleSet holdout, ExampleSet correctHoldout)
       implements Serializable {
     public Sets {
-      if (query == null || benchmark == null || holdout == null || remaining == null) {
+      if (query == null || benchmark == null || holdout == null || correctHoldout == null) {
         throw new IllegalArgumentException("Fq, B, Fh and the T\\F holdout must be given (possibly empty)");
       }
     }
 
     /** The whole test set's size. */
     public int testSize() {
-      return query.size() + benchmark.size() + holdout.size() + remaining.size();
+      return query.size() + benchmark.size() + holdout.size() + correctHoldout.size();
     }
   }
 
@@ -46,11 +46,11 @@ public final class RepairEvaluation {
    * @param query on Fq
    * @param benchmark on B
    * @param holdout on Fh
-   * @param remaining on the T\F holdout
+   * @param correctHoldout on the T\F holdout
    * @param test on the whole test set Fq + B + Fh + T\F holdout, the size-weighted mean (empty sets weigh 0)
    * @param queryLogp mean log p(y | x) over Fq in double precision (NaN for an empty Fq): the search's tie-break
    */
-  public record Accuracies(double query, double benchmark, double holdout, double remaining, double test,
+  public record Accuracies(double query, double benchmark, double holdout, double correctHoldout, double test,
       double queryLogp) implements Serializable {
 
     /**
@@ -62,10 +62,10 @@ public final class RepairEvaluation {
       double q = accuracy(model, s.query(), queryLogp);
       double b = accuracy(model, s.benchmark(), null);
       double h = accuracy(model, s.holdout(), null);
-      double r = accuracy(model, s.remaining(), null);
+      double r = accuracy(model, s.correctHoldout(), null);
       double logp = s.query().size() == 0 ? Double.NaN : queryLogp[0];
       return new Accuracies(q, b, h, r, weighted(new double[] {q, b, h, r},
-          new int[] {s.query().size(), s.benchmark().size(), s.holdout().size(), s.remaining().size()}), logp);
+          new int[] {s.query().size(), s.benchmark().size(), s.holdout().size(), s.correctHoldout().size()}), logp);
     }
 
     /** Accuracy on {@code s} (NaN when empty); the mean log p(y | x) into {@code meanLogp[0]} when given. */

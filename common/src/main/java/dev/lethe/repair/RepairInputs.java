@@ -58,7 +58,7 @@ public record RepairInputs(MultiLayerNetwork model, DiagonalFisher fisher, Examp
   }
 
   /** D \ C, the training rows whose id is not a culprit, in training order. */
-  public ExampleSet remaining() {
+  public ExampleSet retained() {
     Set<Long> c = idSet(culprits);
     return train.select(java.util.stream.IntStream.range(0, train.size()).filter(i -> !c.contains(train.id(i)))
         .toArray());

@@ -20,8 +20,8 @@ import java.util.Map;
  * @param model the model file in repair/&lt;method&gt;/
  * @param modelFingerprint the repaired model's fingerprint
  * @param baseModelFingerprint theta_hat's fingerprint
- * @param culpritsMethod the identification method whose culprits table was read
- * @param culpritsTable that table, relative to the workdir
+ * @param rankingMethod the identification method whose ranking table was read
+ * @param rankingTable that table, relative to the workdir
  * @param selection how C was chosen
  * @param corruption corrupted examples in D and in C, or null when the data carries no corruption flags
  * @param sizes the sizes of the test sets
@@ -37,18 +37,18 @@ import java.util.Map;
  * @param labelAlignment the culprits' label changes of a repair that relabels them ({@link Align}), or null
  */
 public record RepairReport(String method, String status, String model, String modelFingerprint,
-    String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
+    String baseModelFingerprint, String rankingMethod, String rankingTable, SelectionSummary selection,
     CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
     OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
     boolean distributed, Seconds seconds, LabelChanges labelAlignment) {
 
   /** A report of a repair that does not relabel. */
   public RepairReport(String method, String status, String model, String modelFingerprint,
-      String baseModelFingerprint, String culpritsMethod, String culpritsTable, SelectionSummary selection,
+      String baseModelFingerprint, String rankingMethod, String rankingTable, SelectionSummary selection,
       CorruptionSummary corruption, Sizes sizes, Accuracies before, Accuracies after, double maxBenchmarkDropPoints,
       OperatingPoint chosen, List<OperatingPoint> frontier, Map<String, Object> hyperparameters, long seed,
       boolean distributed, Seconds seconds) {
-    this(method, status, model, modelFingerprint, baseModelFingerprint, culpritsMethod, culpritsTable, selection,
+    this(method, status, model, modelFingerprint, baseModelFingerprint, rankingMethod, rankingTable, selection,
         corruption, sizes, before, after, maxBenchmarkDropPoints, chosen, frontier, hyperparameters, seed,
         distributed, seconds, null);
   }
@@ -118,7 +118,7 @@ public record RepairReport(String method, String status, String model, String mo
   }
 
   /** Test set sizes: Fq, B, Fh, the T\F holdout and the whole test set. */
-  public record Sizes(int query, int benchmark, int holdout, int remaining, int test) {}
+  public record Sizes(int query, int benchmark, int holdout, int correctHoldout, int test) {}
 
   /**
    * @param read reading and checking the inputs
@@ -145,7 +145,7 @@ public record RepairReport(String method, String status, String model, String mo
     m.put("model", model);
     m.put("model_fingerprint", modelFingerprint);
     m.put("base_model_fingerprint", baseModelFingerprint);
-    m.put("culprits", Map.of("method", culpritsMethod, "table", culpritsTable));
+    m.put("ranking", Map.of("method", rankingMethod, "table", rankingTable));
     Map<String, Object> sel = new LinkedHashMap<>();
     sel.put("policy", selection.policy());
     sel.put("top_k", selection.topK());
@@ -165,7 +165,7 @@ public record RepairReport(String method, String status, String model, String mo
       m.put("corruption", null);
     }
     m.put("sizes", Map.of("query", sizes.query(), "benchmark", sizes.benchmark(), "holdout", sizes.holdout(),
-        "remaining", sizes.remaining(), "test", sizes.test()));
+        "correct_holdout", sizes.correctHoldout(), "test", sizes.test()));
     m.put("before", accuracies(before));
     m.put("after", accuracies(after));
     Map<String, Object> bench = new LinkedHashMap<>();
@@ -233,14 +233,14 @@ public record RepairReport(String method, String status, String model, String mo
       }
       Map<String, Object> hyper = new LinkedHashMap<>(r.getConfig("hyperparameters").root().unwrapped());
       return new RepairReport(r.getString("method"), r.getString("status"), r.getString("model"),
-          r.getString("model_fingerprint"), r.getString("base_model_fingerprint"), r.getString("culprits.method"),
-          r.getString("culprits.table"),
+          r.getString("model_fingerprint"), r.getString("base_model_fingerprint"), r.getString("ranking.method"),
+          r.getString("ranking.table"),
           new SelectionSummary(r.getString("selection.policy"), r.getInt("selection.top_k"),
               r.getDouble("selection.top_fraction"), r.getInt("selection.size"), r.getInt("selection.train_size"),
               r.getLong("selection.positive_scores")),
           corruption,
           new Sizes(r.getInt("sizes.query"), r.getInt("sizes.benchmark"), r.getInt("sizes.holdout"),
-              r.getInt("sizes.remaining"), r.getInt("sizes.test")),
+              r.getInt("sizes.correct_holdout"), r.getInt("sizes.test")),
           accuracies(r.getConfig("before"), source, "before"), accuracies(r.getConfig("after"), source, "after"),
           r.getDouble("guardrail.max_benchmark_drop_points"),
           r.hasPath("chosen") ? point(r.getConfig("chosen"), source) : null, frontier, hyper, r.getLong("seed"),
@@ -253,14 +253,14 @@ public record RepairReport(String method, String status, String model, String mo
     }
   }
 
-  private static final String[] SETS = {"query", "benchmark", "holdout", "remaining", "test", "query_logp"};
+  private static final String[] SETS = {"query", "benchmark", "holdout", "correct_holdout", "test", "query_logp"};
 
   private static Map<String, Object> accuracies(Accuracies a) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("query", a.query());
     m.put("benchmark", a.benchmark());
     m.put("holdout", a.holdout());
-    m.put("remaining", a.remaining());
+    m.put("correct_holdout", a.correctHoldout());
     m.put("test", a.test());
     m.put("query_logp", a.queryLogp());
     return m;

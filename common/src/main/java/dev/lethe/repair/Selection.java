@@ -61,12 +61,12 @@ public record Selection(SelectionPolicy policy, int k, double fraction) {
 
   /**
    * @throws dev.lethe.LetheInputException naming {@code repair.selection} when the policy is NEGATIVE and the
-   *     culprits table of {@code culpritsMethod} does not hold data values
+   *     ranking table of {@code rankingMethod} does not hold data values
    */
-  public void requireFits(String culpritsMethod) {
-    if (policy == SelectionPolicy.NEGATIVE && !VALUE_METHODS.contains(culpritsMethod)) {
+  public void requireFits(String rankingMethod) {
+    if (policy == SelectionPolicy.NEGATIVE && !VALUE_METHODS.contains(rankingMethod)) {
       throw dev.lethe.LetheInputException.of("config key 'repair.selection': 'negative' selects examples of negative"
-          + " data value, but the culprits table of '%s' holds no data values (use it with %s)", culpritsMethod,
+          + " data value, but the ranking table of '%s' holds no data values (use it with %s)", rankingMethod,
           String.join(" or ", VALUE_METHODS));
     }
   }

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 /**
  * "tmc-shapley": each training example's {@link TmcShapley} value for the accuracy or log-likelihood on the failures
  * Fq of the final layer retrained on frozen penultimate-layer features ({@link ShapleyGame}). A negative value marks a
- * culprit; the culprits table's score is minus the value. The permutations run where the {@link PermutationRunner}
+ * culprit; the ranking table's score is minus the value. The permutations run where the {@link PermutationRunner}
  * puts them (local threads by default; Spark tasks in the identify stage); the diagnostics record how many ran, the
  * convergence error and the largest standard error.
  */

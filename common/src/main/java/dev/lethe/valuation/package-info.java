@@ -5,7 +5,7 @@
  * identify stage: in Spark partitions) and collected by id; the values are computed once on the driver from them and
  * shipped as a table by id
  * ({@link dev.lethe.valuation.ValueScores}), so every partition scores its rows by lookup; a culprit has a negative
- * value, and the culprits table's score is minus the value (larger = more harmful, as for every method).
+ * value, and the ranking table's score is minus the value (larger = more harmful, as for every method).
  *
  * <ul>
  *   <li>{@link dev.lethe.valuation.KnnShapley} ("knn-shapley"): the exact Shapley value of a K-nearest-neighbour

@@ -27,7 +27,7 @@ class TestSplitTest {
 
   private static int[] all(TestSplit s) {
     return IntStream.concat(IntStream.concat(Arrays.stream(s.query()), Arrays.stream(s.holdout())),
-        IntStream.concat(Arrays.stream(s.benchmark()), Arrays.stream(s.remaining()))).sorted().toArray();
+        IntStream.concat(Arrays.stream(s.benchmark()), Arrays.stream(s.correctHoldout()))).sorted().toArray();
   }
 
   @Test

@@ -198,7 +198,7 @@ class OperatingPointSearchTest {
   @Test
   void shufflingTheLabelsOfTheReportOnlySetsChangesNoChoice() {
     Random rng = new Random(5);
-    Sets shuffled = new Sets(sets.query(), sets.benchmark(), relabel(sets.holdout(), rng), relabel(sets.remaining(),
+    Sets shuffled = new Sets(sets.query(), sets.benchmark(), relabel(sets.holdout(), rng), relabel(sets.correctHoldout(),
         rng));
     for (double limit : new double[] {0.0, 2.0, 10.0}) {
       OperatingPointSearch.Result a = search(sets, new Guardrail(limit));

@@ -48,7 +48,7 @@ class RepairEvaluationTest {
     assertThat(a.query()).isEqualTo(0.0);
     assertThat(a.holdout()).isEqualTo(0.0);
     assertThat(a.benchmark()).isEqualTo(1.0);
-    assertThat(a.remaining()).isEqualTo(1.0);
+    assertThat(a.correctHoldout()).isEqualTo(1.0);
     assertThat(a.test()).isCloseTo(rest.size() / (double) fx.test.size(), Offset.offset(1e-12));
     assertThat(a.queryLogp()).isNegative().isCloseTo(dev.lethe.math.LogLikelihood.meanInDouble(fx.model, fq, 64),
         Offset.offset(1e-12));

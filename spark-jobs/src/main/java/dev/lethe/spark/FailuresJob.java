@@ -121,7 +121,7 @@ public final class FailuresJob implements StageJob {
         queryRows = userQuery.size();
       }
       write(ctx, test, s.holdout(), predicted, out.path(WorkdirLayout.HOLDOUT).toString(), parts);
-      write(ctx, test, s.remaining(), predicted, out.path(WorkdirLayout.REMAINING).toString(), parts);
+      write(ctx, test, s.correctHoldout(), predicted, out.path(WorkdirLayout.CORRECT_HOLDOUT).toString(), parts);
       int benchmarkRows;
       if (userBenchmark == null) {
         write(ctx, test, s.benchmark(), predicted, out.path(WorkdirLayout.BENCHMARK).toString(), parts);
@@ -144,17 +144,17 @@ public final class FailuresJob implements StageJob {
       }
       String json = prov.put("test_rows", test.size()).put("test_accuracy", s.accuracy())
           .put("query_rows", queryRows).put("holdout_rows", s.holdout().length)
-          .put("benchmark_rows", benchmarkRows).put("remaining_rows", s.remaining().length).toJson();
+          .put("benchmark_rows", benchmarkRows).put("correct_holdout_rows", s.correctHoldout().length).toJson();
       for (String rel : WorkdirLayout.FAILURES) {
         out.writeProvenance(rel, json);
       }
       out.commit();
       ctx.console().line("failures: test accuracy %.2f%% (%d of %d); failures %d -> query Fq %d%s, holdout Fh %d;"
-          + " correct %d -> benchmark B %d%s, remaining T\\F %d", 100 * s.accuracy(),
-          s.benchmark().length + s.remaining().length, test.size(), s.query().length + s.holdout().length,
+          + " correct %d -> benchmark B %d%s, T\\F holdout %d", 100 * s.accuracy(),
+          s.benchmark().length + s.correctHoldout().length, test.size(), s.query().length + s.holdout().length,
           queryRows, settings.queryClasses().isEmpty() ? "" : " (true classes " + settings.queryClasses()
-          + ")", s.holdout().length, s.benchmark().length + s.remaining().length, benchmarkRows,
-          userBenchmark == null ? "" : " (from failures.benchmark-table)", s.remaining().length);
+          + ")", s.holdout().length, s.benchmark().length + s.correctHoldout().length, benchmarkRows,
+          userBenchmark == null ? "" : " (from failures.benchmark-table)", s.correctHoldout().length);
     }
   }
 

@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Stage {@code identify}: scores every training example z by its responsibility r(z) for the failures Fq with the
  * configured method (Tanno et al. 2022, Section 4; {@code identify.method} or {@code --method}) and writes
- * culprits/&lt;method&gt;.parquet, one row per training example, ranked.
+ * rankings/&lt;method&gt;.parquet, one row per training example, ranked.
  *
  * <p>Phases: (1) on the driver, the method is prepared from theta_hat, the Fisher diagonal, Fq and, for linear
  * influence with full curvature, a seeded sample of the training set (ewc-influence runs its EWC update here and
@@ -116,7 +116,7 @@ public final class IdentifyJob implements StageJob {
   @Override
   public List<String> outputs(LetheConfig c) {
     String name = InfluenceMethods.byName(c.getString("identify.method")).name();
-    String out = WorkdirLayout.culprits(name);
+    String out = WorkdirLayout.ranking(name);
     return EwcInfluence.NAME.equals(name) ? List.of(out, WorkdirLayout.EWC_UPDATED_MODEL) : List.of(out);
   }
 
@@ -146,7 +146,7 @@ public final class IdentifyJob implements StageJob {
     // the methods that solve with identify.linear's curvature
     boolean linear = LinearInfluence.CG.equals(name) || LinearInfluence.LISSA.equals(name)
         || PumaInfluence.NAME.equals(name);
-    String out = WorkdirLayout.culprits(name);
+    String out = WorkdirLayout.ranking(name);
     InfluenceOptions options = Options.influence(c);
     int partitions = ctx.partitions("identify.partitions");
     int curvatureSamples = c.positiveInt("identify.linear.curvature-samples");
@@ -259,7 +259,7 @@ public final class IdentifyJob implements StageJob {
       if (nonFinite > 0) {
         throw new IllegalStateException(name + " produced " + nonFinite + " non-finite scores");
       }
-      ctx.describe("rank " + n + " culprits");
+      ctx.describe("rank " + n + " training examples");
       JavaPairRDD<Scored, Long> ranked = scored.keyBy(s -> s).sortByKey(new RankOrder(), true, partitions)
           .keys().zipWithIndex().persist(StorageLevel.MEMORY_AND_DISK());
       counts = ranked.aggregate(new RankCounts(), (st, t) -> st.add(t._1(), t._2() + 1), RankCounts::merge);
@@ -268,7 +268,7 @@ public final class IdentifyJob implements StageJob {
       }
       JavaRDD<Row> rows = ranked.map(t -> culpritRow(t._1(), t._2() + 1, name));
       ctx.describe("write " + out);
-      ctx.spark().createDataFrame(rows, ExampleTables.CULPRITS).write().mode(SaveMode.ErrorIfExists)
+      ctx.spark().createDataFrame(rows, ExampleTables.RANKING).write().mode(SaveMode.ErrorIfExists)
           .parquet(staging.path(out).toString());
       double scoreSeconds = (System.nanoTime() - t1) / 1e9;
       curve = new IdentificationCurve(name, n, counts.corruptedRanks(), prepareSeconds + scoreSeconds);

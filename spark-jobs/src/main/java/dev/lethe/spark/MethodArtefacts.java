@@ -36,7 +36,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * whose k fold trainings run here as k Spark tasks in parallel ({@link OutOfFoldTraining}).
  */
 final class MethodArtefacts {
-  /** Timings and settings of the artefacts, for the culprits table's provenance. */
+  /** Timings and settings of the artefacts, for the ranking table's provenance. */
   final Map<String, Object> record = new LinkedHashMap<>();
   private boolean checkpointsRead;
 

@@ -34,10 +34,10 @@ final class RepairConsole {
             r.corruption().inTrain());
     console.line("repair: %s on %d culprits (%s of %s%s): %s of %d candidates: Fq %s, B %s (%+.2f points, limit"
         + " %s), Fh %s, T\\F holdout %s (%+.2f points), test %s; %s; search %.1f s, total %.1f s -> %s/%s",
-        r.method(), r.selection().size(), selection, r.culpritsTable(), corruption, chosen, r.frontier().size(),
+        r.method(), r.selection().size(), selection, r.rankingTable(), corruption, chosen, r.frontier().size(),
         change(b.query(), a.query()), change(b.benchmark(), a.benchmark()), -r.benchmarkDropPoints(),
-        plain(r.maxBenchmarkDropPoints()), change(b.holdout(), a.holdout()), change(b.remaining(), a.remaining()),
-        100 * (a.remaining() - b.remaining()), change(b.test(), a.test()), r.status().toUpperCase(Locale.ROOT),
+        plain(r.maxBenchmarkDropPoints()), change(b.holdout(), a.holdout()), change(b.correctHoldout(), a.correctHoldout()),
+        100 * (a.correctHoldout() - b.correctHoldout()), change(b.test(), a.test()), r.status().toUpperCase(Locale.ROOT),
         r.seconds().search(), r.seconds().total(), where, r.model());
   }
 

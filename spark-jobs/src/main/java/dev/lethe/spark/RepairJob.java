@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * point that fixes the failures Fq while keeping accuracy on the benchmark cases B (Tanno et al. 2022, Sections 2,
  * 4 and 5; PUMA's patching under a drop limit; {@code repair.method} or {@code --method}).
  *
- * <p>Reads culprits/&lt;repair.culprits&gt;.parquet (default: the table of {@code identify.method}), checks that it
+ * <p>Reads rankings/&lt;repair.ranking&gt;.parquet (default: the table of {@code identify.method}), checks that it
  * ranks exactly the training examples of data/train.parquet and was computed with model/base.zip, and selects C
  * by {@code repair.selection} ({@link Selection}). Every setting of the repair's grid runs as a Spark task that
  * follows the setting's path ({@link RepairSearch}); {@link OperatingPointSearch} chooses among all their points by
@@ -81,7 +81,7 @@ public final class RepairJob implements StageJob {
    * the pipeline) before any work.
    */
   record Plan(RepairMethod method, Selection selection, RepairOptions options, Guardrail guardrail,
-      String culpritsMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads,
+      String rankingMethod, boolean distributed, int averagingFrequency, int numClasses, int nd4jThreads,
       int taskThreads) {
 
     static Plan of(LetheConfig c) {
@@ -89,24 +89,24 @@ public final class RepairJob implements StageJob {
       Selection selection = Selection.from(c);
       RepairOptions options = RepairOptions.from(c);
       Guardrail guardrail = Guardrail.from(c);
-      String culprits = c.getString("repair.culprits").trim();
-      if (culprits.isEmpty()) {
-        culprits = c.getString("identify.method").trim();
+      String ranking = c.getString("repair.ranking").trim();
+      if (ranking.isEmpty()) {
+        ranking = c.getString("identify.method").trim();
       }
-      if (!TABLE_NAME.matcher(culprits).matches()) {
-        throw LetheInputException.of("config key 'repair.culprits': '%s' is not a table name (culprits/<name>.parquet;"
-            + " letters, digits, '.', '_', '-')", culprits);
+      if (!TABLE_NAME.matcher(ranking).matches()) {
+        throw LetheInputException.of("config key 'repair.ranking': '%s' is not a table name (rankings/<name>.parquet;"
+            + " letters, digits, '.', '_', '-')", ranking);
       }
-      selection.requireFits(culprits);
+      selection.requireFits(ranking);
       boolean distributed = c.getBoolean("repair.finetune.distributed");
       int averaging = c.positiveInt("train.averaging-frequency");
-      return new Plan(method, selection, options, guardrail, culprits, distributed, averaging,
+      return new Plan(method, selection, options, guardrail, ranking, distributed, averaging,
           c.positiveInt("data.num-classes"), c.nonNegativeInt("repair.nd4j-threads"),
           c.nonNegativeInt("spark.nd4j-task-threads"));
     }
 
-    String culpritsTable() {
-      return WorkdirLayout.culprits(culpritsMethod);
+    String rankingTable() {
+      return WorkdirLayout.ranking(rankingMethod);
     }
 
     /** Whether the repair needs fisher/diag.bin. */
@@ -131,8 +131,8 @@ public final class RepairJob implements StageJob {
   @Override
   public List<Input> inputs(LetheConfig c) {
     Plan plan = Plan.of(c);
-    List<Input> in = StageJob.withBaseModel(c, new Input(plan.culpritsTable(), "identify --method "
-        + plan.culpritsMethod()), new Input(WorkdirLayout.TRAIN, "prepare"));
+    List<Input> in = StageJob.withBaseModel(c, new Input(plan.rankingTable(), "identify --method "
+        + plan.rankingMethod()), new Input(WorkdirLayout.TRAIN, "prepare"));
     WorkdirLayout.FAILURES.forEach(f -> in.add(new Input(f, "failures")));
     return in;
   }
@@ -149,11 +149,11 @@ public final class RepairJob implements StageJob {
     Workdir wd = ctx.workdir();
     String name = plan.method().name();
     String out = WorkdirLayout.repairDir(name);
-    String culpritsRel = plan.culpritsTable();
+    String rankingRel = plan.rankingTable();
     ModelFiles.Base baseModel = ModelFiles.base(wd, ctx.config());
     MultiLayerNetwork base = baseModel.net();
     String fingerprint = NetworkBytes.fingerprint(base);
-    requireSameModel(wd, culpritsRel, baseModel, fingerprint, "identify --method " + plan.culpritsMethod());
+    requireSameModel(wd, rankingRel, baseModel, fingerprint, "identify --method " + plan.rankingMethod());
     for (String f : WorkdirLayout.FAILURES) {
       requireSameModel(wd, f, baseModel, fingerprint, "failures");
     }
@@ -164,15 +164,15 @@ public final class RepairJob implements StageJob {
     String trainPath = wd.path(WorkdirLayout.TRAIN).toString();
     ExampleTables.Table trainTable = ExampleTables.readTable(ctx.spark(), trainPath, ExampleTables.DATA,
         WorkdirLayout.TRAIN);
-    String culpritsPath = wd.path(culpritsRel).toString();
-    ExampleTables.Table culpritsTable = ExampleTables.readTable(ctx.spark(), culpritsPath, ExampleTables.CULPRITS,
-        culpritsRel);
-    Ranking ranking = Ranking.read(culpritsTable, trainTable, culpritsPath, trainPath, plan.culpritsMethod());
+    String rankingPath = wd.path(rankingRel).toString();
+    ExampleTables.Table rankingTable = ExampleTables.readTable(ctx.spark(), rankingPath, ExampleTables.RANKING,
+        rankingRel);
+    Ranking ranking = Ranking.read(rankingTable, trainTable, rankingPath, trainPath, plan.rankingMethod());
     ExampleSet train = ExampleTables.collect(trainTable.rows(), true, numFeatures, plan.numClasses(), trainPath);
     Sets sets = new Sets(failures(ctx, WorkdirLayout.QUERY, numFeatures, plan.numClasses()),
         failures(ctx, WorkdirLayout.BENCHMARK, numFeatures, plan.numClasses()),
         failures(ctx, WorkdirLayout.HOLDOUT, numFeatures, plan.numClasses()),
-        failures(ctx, WorkdirLayout.REMAINING, numFeatures, plan.numClasses()));
+        failures(ctx, WorkdirLayout.CORRECT_HOLDOUT, numFeatures, plan.numClasses()));
     if (sets.query().size() == 0) {
       throw LetheInputException.of("%s is empty: theta_hat has no failures in the query set, nothing to repair",
           wd.path(WorkdirLayout.QUERY));
@@ -187,21 +187,21 @@ public final class RepairJob implements StageJob {
     try {
       selectedIds = plan.selection().select(ranking.ids(), ranking.scores());
     } catch (IllegalArgumentException e) {
-      throw new LetheInputException(culpritsPath + ": " + e.getMessage(), e);
+      throw new LetheInputException(rankingPath + ": " + e.getMessage(), e);
     }
     ExampleSet culprits = train.select(rowsOf(train, selectedIds));
     double readSeconds = (System.nanoTime() - start) / 1e9;
     LOG.info("repair {}: selected {} of {} training examples from {} ({}); read in {} s", name,
-        culprits.size(), train.size(), culpritsRel, describe(plan.selection()),
+        culprits.size(), train.size(), rankingRel, describe(plan.selection()),
         String.format(Locale.ROOT, "%.1f", readSeconds));
 
     ctx.describe("evaluate theta_hat on Fq, B, Fh and the T\\F holdout");
     long tEval = System.nanoTime();
     Accuracies before = Accuracies.of(base, sets);
     double evalSeconds = (System.nanoTime() - tEval) / 1e9;
-    if (before.query() > 0 || before.holdout() > 0 || before.remaining() < 1) {
+    if (before.query() > 0 || before.holdout() > 0 || before.correctHoldout() < 1) {
       LOG.warn("repair {}: theta_hat does not reproduce the failure split (accuracy Fq {}, Fh {}, T\\F {}); the"
-          + " failure tables may be stale", name, before.query(), before.holdout(), before.remaining());
+          + " failure tables may be stale", name, before.query(), before.holdout(), before.correctHoldout());
     }
 
     RepairMethod method = plan.runsDistributed()
@@ -236,12 +236,12 @@ public final class RepairJob implements StageJob {
 
     int corruptedInTrain = corrupted(train);
     RepairReport report = new RepairReport(name, status, modelFile, NetworkBytes.fingerprint(repaired), fingerprint,
-        plan.culpritsMethod(), culpritsRel,
+        plan.rankingMethod(), rankingRel,
         new RepairReport.SelectionSummary(plan.selection().policy().configName(), plan.selection().k(),
             plan.selection().fraction(), culprits.size(), train.size(), ranking.positive()),
         corruptedInTrain > 0 ? new RepairReport.CorruptionSummary(corruptedInTrain, corrupted(culprits)) : null,
         new RepairReport.Sizes(sets.query().size(), sets.benchmark().size(), sets.holdout().size(),
-            sets.remaining().size(), sets.testSize()),
+            sets.correctHoldout().size(), sets.testSize()),
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
         new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),
@@ -250,7 +250,7 @@ public final class RepairJob implements StageJob {
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
       staging.writeInto(out, WorkdirLayout.REPAIR_REPORT, Json.render(report.toMap()));
-      Provenance prov = ctx.provenance("repair").input(wd, culpritsRel).input(wd, WorkdirLayout.TRAIN);
+      Provenance prov = ctx.provenance("repair").input(wd, rankingRel).input(wd, WorkdirLayout.TRAIN);
       for (String f : WorkdirLayout.FAILURES) {
         prov.input(wd, f);
       }
@@ -286,29 +286,29 @@ public final class RepairJob implements StageJob {
   }
 
   /**
-   * The culprits table in rank order (id and score), checked against the training table: exactly one row per
+   * The ranking table in rank order (id and score), checked against the training table: exactly one row per
    * training example.
    */
   record Ranking(long[] ids, double[] scores, long positive) {
-    /** {@code culpritsTable} and {@code trainTable} from {@link ExampleTables#readTable}: their ids are unique. */
-    static Ranking read(ExampleTables.Table culpritsTable, ExampleTables.Table trainTable, String culpritsPath,
+    /** {@code rankingTable} and {@code trainTable} from {@link ExampleTables#readTable}: their ids are unique. */
+    static Ranking read(ExampleTables.Table rankingTable, ExampleTables.Table trainTable, String rankingPath,
         String trainPath, String method) {
       String rerun = "rerun `lethe identify --method " + method + " --overwrite`";
-      Dataset<Row> culprits = culpritsTable.rows();
+      Dataset<Row> ranked = rankingTable.rows();
       Dataset<Row> train = trainTable.rows();
       long n = trainTable.count();
-      long m = culpritsTable.count();
+      long m = rankingTable.count();
       if (m != n) {
-        throw LetheInputException.of("%s: %d rows, but the training table %s has %d: a culprits table has exactly"
-            + " one row per training example (%s)", culpritsPath, m, trainPath, n, rerun);
+        throw LetheInputException.of("%s: %d rows, but the training table %s has %d: a ranking table has exactly"
+            + " one row per training example (%s)", rankingPath, m, trainPath, n, rerun);
       }
-      Dataset<Row> unknown = culprits.select("id").except(train.select("id"));
+      Dataset<Row> unknown = ranked.select("id").except(train.select("id"));
       List<Row> first = unknown.limit(1).collectAsList();
       if (!first.isEmpty()) {
         throw LetheInputException.of("%s: %d ids are not in the training table %s (for example id %d): it ranks"
-            + " other data (%s)", culpritsPath, unknown.count(), trainPath, first.get(0).getLong(0), rerun);
+            + " other data (%s)", rankingPath, unknown.count(), trainPath, first.get(0).getLong(0), rerun);
       }
-      List<Row> rows = culprits.select("id", "score").orderBy(culprits.col("rank"), culprits.col("id"))
+      List<Row> rows = ranked.select("id", "score").orderBy(ranked.col("rank"), ranked.col("id"))
           .collectAsList();
       long[] ids = new long[rows.size()];
       double[] scores = new double[rows.size()];
@@ -317,7 +317,7 @@ public final class RepairJob implements StageJob {
         Row r = rows.get(i);
         ids[i] = r.getLong(0);
         if (r.isNullAt(1)) {
-          throw LetheInputException.of("%s: id %d has no score (%s)", culpritsPath, ids[i], rerun);
+          throw LetheInputException.of("%s: id %d has no score (%s)", rankingPath, ids[i], rerun);
         }
         scores[i] = r.getDouble(1);
         if (scores[i] > 0) {

@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stage {@code report}: gathers every culprits/*.parquet and every repair/*&#47;report.json of the workdir into
+ * Stage {@code report}: gathers every rankings/*.parquet and every repair/*&#47;report.json of the workdir into
  * report/index.html (with PNG plots drawn by JFreeChart next to it) and report/summary.json (the same content,
  * machine-readable), and prints the repair summary table.
  *
@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *   <li>repair-tradeoff.png: accuracy on Fh vs accuracy on T\F for theta_hat and every repaired model.
  * </ul>
  *
- * <p>Without corruption flags or without any repair the page says so instead of the plot; with neither a culprits
+ * <p>Without corruption flags or without any repair the page says so instead of the plot; with neither a ranking
  * table nor a repair report there is nothing to report (bad input, exit 2). The report/ directory is published as
  * one output (replaced whole under {@code --overwrite}).
  */
@@ -71,13 +71,13 @@ public final class ReportJob implements StageJob {
   public void run(JobContext ctx) {
     Workdir wd = ctx.workdir();
     List<String> notes = new ArrayList<>();
-    List<String> culpritTables = completeCulpritTables(wd, notes);
+    List<String> rankingTables = completeRankingTables(wd, notes);
     List<RepairSummary> repairs = repairReports(wd);
-    if (culpritTables.isEmpty() && repairs.isEmpty()) {
-      throw LetheInputException.of("nothing to report in %s: no culprits/*.parquet (run `lethe identify`) and no"
+    if (rankingTables.isEmpty() && repairs.isEmpty()) {
+      throw LetheInputException.of("nothing to report in %s: no rankings/*.parquet (run `lethe identify`) and no"
           + " repair/*/report.json (run `lethe repair`)", wd.root());
     }
-    List<IdentificationCurve> curves = curves(ctx, culpritTables, notes);
+    List<IdentificationCurve> curves = curves(ctx, rankingTables, notes);
     if (!curves.isEmpty() && curves.stream().noneMatch(IdentificationCurve::hasCorruption)) {
       notes.add("The training data carries no corruption flags (data/train.parquet has corruption = none"
           + " everywhere): the share of corrupted examples found by each ranking cannot be measured, so there is"
@@ -109,9 +109,9 @@ public final class ReportJob implements StageJob {
       staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_INDEX, page.html().getBytes(StandardCharsets.UTF_8));
       staging.writeInto(WorkdirLayout.REPORT_DIR, WorkdirLayout.REPORT_SUMMARY, Json.render(page.summary()));
       var prov = ctx.provenance("report");
-      culpritTables.forEach(t -> prov.input(wd, WorkdirLayout.culprits(t)));
+      rankingTables.forEach(t -> prov.input(wd, WorkdirLayout.ranking(t)));
       repairs.forEach(r -> prov.input(wd, WorkdirLayout.repairDir(r.method()) + "/" + WorkdirLayout.REPAIR_REPORT));
-      staging.writeProvenance(WorkdirLayout.REPORT_DIR, prov.put("identification_methods", culpritTables)
+      staging.writeProvenance(WorkdirLayout.REPORT_DIR, prov.put("identification_methods", rankingTables)
           .put("repair_methods", repairs.stream().map(RepairSummary::method).toList()).toJson());
       staging.commit();
     }
@@ -143,13 +143,13 @@ public final class ReportJob implements StageJob {
         wd.path(WorkdirLayout.REPORT_DIR + "/" + WorkdirLayout.REPORT_INDEX));
   }
 
-  /** The methods of the complete culprits tables (a directory with _SUCCESS), sorted; incomplete ones noted. */
-  private static List<String> completeCulpritTables(Workdir wd, List<String> notes) {
+  /** The methods of the complete ranking tables (a directory with _SUCCESS), sorted; incomplete ones noted. */
+  private static List<String> completeRankingTables(Workdir wd, List<String> notes) {
     List<String> names = new ArrayList<>();
-    for (FileStatus st : glob(wd, "culprits/*.parquet")) {
+    for (FileStatus st : glob(wd, "rankings/*.parquet")) {
       String file = st.getPath().getName();
       String method = file.substring(0, file.length() - ".parquet".length());
-      if (st.isDirectory() && wd.exists(WorkdirLayout.culprits(method) + "/" + Workdir.SUCCESS)) {
+      if (st.isDirectory() && wd.exists(WorkdirLayout.ranking(method) + "/" + Workdir.SUCCESS)) {
         names.add(method);
       } else {
         notes.add("Skipped " + st.getPath() + ": not a complete Parquet table (no " + Workdir.SUCCESS + ").");
@@ -182,7 +182,7 @@ public final class ReportJob implements StageJob {
   }
 
   /**
-   * The found-vs-inspected curve of every culprits table of {@code tables} (method names): a join of its (id, rank)
+   * The found-vs-inspected curve of every ranking table of {@code tables} (method names): a join of its (id, rank)
    * with the corrupted ids; tables that cannot be used are skipped with a note. The benchmarks reuse it per run.
    */
   public static List<IdentificationCurve> curves(JobContext ctx, List<String> tables, List<String> notes) {
@@ -202,10 +202,10 @@ public final class ReportJob implements StageJob {
     }
     try {
       for (String method : tables) {
-        String rel = WorkdirLayout.culprits(method);
+        String rel = WorkdirLayout.ranking(method);
         ctx.describe("rank the corrupted examples of " + rel);
         ExampleTables.Table table = ExampleTables.readTable(ctx.spark(), wd.path(rel).toString(),
-            ExampleTables.CULPRITS, rel);
+            ExampleTables.RANKING, rel);
         Dataset<Row> c = table.rows();
         long rows = table.count();
         if (rows == 0) {
@@ -244,7 +244,7 @@ public final class ReportJob implements StageJob {
     return kinds;
   }
 
-  /** A culprits table's wall time (prepare + score) from its provenance; NaN when not recorded. */
+  /** A ranking table's wall time (prepare + score) from its provenance; NaN when not recorded. */
   private static double seconds(Workdir wd, String rel) {
     String p = rel + Workdir.PROVENANCE_SUFFIX;
     if (!wd.exists(p)) {

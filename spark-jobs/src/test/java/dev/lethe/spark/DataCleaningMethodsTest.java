@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import dev.lethe.model.TrainingCheckpoints;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.Workdir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,7 +70,7 @@ class DataCleaningMethodsTest {
         assertThat(rows).as("%s with %d partitions", method, p).containsExactlyElementsOf(reference);
       }
     }
-    Config prov = CulpritTables.provenance(Workdir.open(wd.toString(),
+    Config prov = RankingTables.provenance(Workdir.open(wd.toString(),
         SharedSpark.get().sparkContext().hadoopConfiguration(), false), method);
     if (method.equals("confident-learning")) {
       assertThat(prov.getInt("artefacts.folds")).isEqualTo(3);

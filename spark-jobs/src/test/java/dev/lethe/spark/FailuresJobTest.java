@@ -33,7 +33,7 @@ class FailuresJobTest {
   @Test
   void correctlyClassifiedExamplesAreSplitIntoBenchmarkAndHoldout() {
     ExampleSet b = RepairJobTest.failures(wd, WorkdirLayout.BENCHMARK);
-    ExampleSet r = RepairJobTest.failures(wd, WorkdirLayout.REMAINING);
+    ExampleSet r = RepairJobTest.failures(wd, WorkdirLayout.CORRECT_HOLDOUT);
     ExampleSet q = RepairJobTest.failures(wd, WorkdirLayout.QUERY);
     ExampleSet h = RepairJobTest.failures(wd, WorkdirLayout.HOLDOUT);
     assertThat(q.size() + h.size() + b.size() + r.size()).isEqualTo(300);
@@ -65,7 +65,7 @@ class FailuresJobTest {
     // every correctly classified test example is now in the T\F holdout
     ExampleSet q = RepairJobTest.failures(copy, WorkdirLayout.QUERY);
     ExampleSet h = RepairJobTest.failures(copy, WorkdirLayout.HOLDOUT);
-    ExampleSet r = RepairJobTest.failures(copy, WorkdirLayout.REMAINING);
+    ExampleSet r = RepairJobTest.failures(copy, WorkdirLayout.CORRECT_HOLDOUT);
     assertThat(q.size() + h.size() + r.size()).isEqualTo(300);
     assertThat(run.out()).contains("benchmark B 25 (from failures.benchmark-table)");
 

@@ -8,7 +8,7 @@ import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.math.RowLogLikelihoods;
 import dev.lethe.model.ModelStore;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.Workdir;
 import java.io.IOException;
@@ -62,7 +62,7 @@ class FisherLogLikelihoodTest {
 
     List<String> sets = Stream.concat(CNN.stream(), Stream.of("identify.partitions=3")).toList();
     StageFixture.ok("identify", wd, sets, "--method", "ewc-influence");
-    Config withTable = CulpritTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
+    Config withTable = RankingTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
         .hadoopConfiguration(), false), "ewc-influence");
     assertThat(withTable.getInt("diagnostics.forwardPassesPerRow")).isEqualTo(1);
     assertThat(withTable.getString("diagnostics.logpBeforeFrom")).isEqualTo("fisher stage");
@@ -74,7 +74,7 @@ class FisherLogLikelihoodTest {
       Files.delete(wd.resolve("fisher").resolve(f));
     }
     StageFixture.ok("identify", wd, sets, "--method", "ewc-influence", "--overwrite");
-    Config without = CulpritTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
+    Config without = RankingTables.provenance(Workdir.open(wd.toString(), SharedSpark.get().sparkContext()
         .hadoopConfiguration(), false), "ewc-influence");
     assertThat(without.getInt("diagnostics.forwardPassesPerRow")).isEqualTo(2);
     List<Row> b = IdentifyJobTest.culprits(wd, "ewc-influence");
@@ -108,7 +108,7 @@ class FisherLogLikelihoodTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("fisher/logp.bin").contains("training row id " + train.id(17))
         .contains("rerun `lethe fisher --overwrite`");
-    assertThat(wd.resolve("culprits/ewc-influence.parquet")).doesNotExist();
+    assertThat(wd.resolve("rankings/ewc-influence.parquet")).doesNotExist();
     assertThat(wd.resolve("model/ewc-updated.zip")).doesNotExist();
     assertThat(wd.resolve("_staging")).doesNotExist();
 
@@ -122,7 +122,7 @@ class FisherLogLikelihoodTest {
     r = StageFixture.run("identify", wd, CNN, "--method", "ewc-influence");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("fisher/logp.bin").contains("holds 399 rows, the training table has 400");
-    assertThat(wd.resolve("culprits/ewc-influence.parquet")).doesNotExist();
+    assertThat(wd.resolve("rankings/ewc-influence.parquet")).doesNotExist();
   }
 
   @Test

@@ -7,7 +7,7 @@ import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
 import dev.lethe.math.DiagonalFisher;
-import dev.lethe.spark.io.CulpritTables;
+import dev.lethe.spark.io.RankingTables;
 import dev.lethe.spark.io.ExampleTables;
 import dev.lethe.spark.io.WorkdirLayout;
 import java.io.IOException;
@@ -75,15 +75,15 @@ class IdentifyJobTest {
     }
     if (method.equals("tmc-shapley")) {
       // the permutations run and the convergence error are on record
-      com.typesafe.config.Config d = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
+      com.typesafe.config.Config d = RankingTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
           SharedSpark.get().sparkContext().hadoopConfiguration(), false), method).getConfig("diagnostics");
       assertThat(d.getInt("permutations")).isEqualTo(2);
       assertThat(d.hasPath("convergenceError")).isTrue();
     }
-    assertThat(wd.resolve("culprits/" + method + ".parquet.provenance.json")).exists();
+    assertThat(wd.resolve("rankings/" + method + ".parquet.provenance.json")).exists();
     // ewc-influence prepares from theta_hat, the Fisher and Fq: the training table is read meanwhile; the linear
     // methods (full curvature) sample it first
-    com.typesafe.config.Config p = CulpritTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
+    com.typesafe.config.Config p = RankingTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
         SharedSpark.get().sparkContext().hadoopConfiguration(), false), method);
     assertThat(p.getBoolean("train_read_overlapped")).isEqualTo(method.equals("ewc-influence")
         || java.nio.file.Files.exists(wd.resolve(WorkdirLayout.FISHER_DIAG)) && !method.startsWith("linear-")
@@ -170,7 +170,7 @@ class IdentifyJobTest {
   @Test
   void fisherOfAnotherModelIsBadInputAndWritesNothing() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
-    Files.deleteIfExists(wd.resolve("culprits/ewc-influence.parquet"));
+    Files.deleteIfExists(wd.resolve("rankings/ewc-influence.parquet"));
     DiagonalFisher real = DiagonalFisher.fromBytes(Files.readAllBytes(wd.resolve("fisher/diag.bin")), "diag");
     Files.deleteIfExists(wd.resolve("fisher/.diag.bin.crc"));
     Files.write(wd.resolve("fisher/diag.bin"), new DiagonalFisher(real.values(), real.count(), "0123456789abcdef")
@@ -179,7 +179,7 @@ class IdentifyJobTest {
         "--overwrite");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("Fisher from another model").contains("fisher/diag.bin");
-    assertThat(wd.resolve("culprits/ewc-influence.parquet")).doesNotExist();
+    assertThat(wd.resolve("rankings/ewc-influence.parquet")).doesNotExist();
     assertThat(wd.resolve("_staging")).doesNotExist();
   }
 
@@ -190,7 +190,7 @@ class IdentifyJobTest {
     StageFixture.Run r = StageFixture.run("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("failures/query.parquet").contains("missing").contains("lethe failures");
-    assertThat(wd.resolve("culprits")).doesNotExist();
+    assertThat(wd.resolve("rankings")).doesNotExist();
   }
 
   @Test
@@ -202,7 +202,7 @@ class IdentifyJobTest {
     StageFixture.Run r = StageFixture.run("identify", wd, StageFixture.SMALL, "--method", "ewc-influence");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("failures/query.parquet").contains("Fq is empty");
-    assertThat(wd.resolve("culprits")).doesNotExist();
+    assertThat(wd.resolve("rankings")).doesNotExist();
   }
 
   @Test
@@ -220,7 +220,7 @@ class IdentifyJobTest {
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
     StageFixture.Run r = StageFixture.run("identify", wd, StageFixture.SMALL, "--method", "random");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/random.parquet").contains("--overwrite");
+    assertThat(r.err()).contains("rankings/random.parquet").contains("--overwrite");
   }
 
   /**
@@ -294,7 +294,7 @@ class IdentifyJobTest {
   }
 
   static List<Row> culprits(Path wd, String method) {
-    Path p = wd.resolve("culprits/" + method + ".parquet");
+    Path p = wd.resolve("rankings/" + method + ".parquet");
     assertThat(p.resolve("_SUCCESS")).exists();
     return SharedSpark.get().read().parquet(p.toString()).orderBy("rank").collectAsList();
   }

@@ -27,7 +27,7 @@ class LabelFlipDetectionTest {
     StageFixture.Run r = StageFixture.ok("pipeline", wd, sets);
     assertThat(r.out()).contains("== fisher").contains("== identify");
 
-    Dataset<Row> culprits = SharedSpark.get().read().parquet(wd.resolve("culprits/ewc-influence.parquet")
+    Dataset<Row> culprits = SharedSpark.get().read().parquet(wd.resolve("rankings/ewc-influence.parquet")
         .toString());
     Dataset<Row> train = SharedSpark.get().read().parquet(wd.resolve("data/train.parquet").toString());
     long n = train.count();

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RepairJobTest {
   /** Cheap settings for every repair on the 400-row fixture. */
   static final List<String> FAST = Stream.concat(StageFixture.SMALL.stream(), Stream.of(
-      "repair.culprits=oracle", "repair.selection=top-k", "repair.top-k=50", "repair.ewc-deletion.max-epochs=5",
+      "repair.ranking=oracle", "repair.selection=top-k", "repair.top-k=50", "repair.ewc-deletion.max-epochs=5",
       "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
       "repair.finetune.max-epochs=3")).toList();
   /** Label flips in the fixture: 6 source classes x round(0.3 x 40). */
@@ -46,8 +46,8 @@ class RepairJobTest {
   @BeforeAll
   static void culprits() throws IOException {
     wd = StageFixture.copy(StageFixture.small());
-    // other test classes leave their culprits tables in the shared fixture
-    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
+    // other test classes leave their ranking tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
   }
 
@@ -82,7 +82,7 @@ class RepairJobTest {
     StageFixture.Run r = StageFixture.ok("repair", wd, FAST, "--method", method, "--overwrite");
     Config rep = report(wd, method);
     assertThat(rep.getString("method")).isEqualTo(method);
-    assertThat(rep.getString("culprits.table")).isEqualTo("culprits/oracle.parquet");
+    assertThat(rep.getString("ranking.table")).isEqualTo("rankings/oracle.parquet");
     assertThat(rep.getString("selection.policy")).isEqualTo("top-k");
     assertThat(rep.getInt("selection.size")).isEqualTo(50);
     assertThat(rep.getInt("selection.train_size")).isEqualTo(400);
@@ -100,7 +100,7 @@ class RepairJobTest {
     assertThat(rep.getDouble("before.query")).isZero();
     assertThat(rep.getDouble("before.holdout")).isZero();
     assertThat(rep.getDouble("before.benchmark")).isEqualTo(1.0);
-    assertThat(rep.getDouble("before.remaining")).isEqualTo(1.0);
+    assertThat(rep.getDouble("before.correct_holdout")).isEqualTo(1.0);
 
     String status = rep.getString("status");
     String file = rep.getString("model");
@@ -115,7 +115,7 @@ class RepairJobTest {
     assertThat(rep.getDouble("after.query")).isCloseTo(after.query(), within(1e-12));
     assertThat(rep.getDouble("after.benchmark")).isCloseTo(after.benchmark(), within(1e-12));
     assertThat(rep.getDouble("after.holdout")).isCloseTo(after.holdout(), within(1e-12));
-    assertThat(rep.getDouble("after.remaining")).isCloseTo(after.remaining(), within(1e-12));
+    assertThat(rep.getDouble("after.correct_holdout")).isCloseTo(after.correctHoldout(), within(1e-12));
     assertThat(rep.getDouble("after.test")).isCloseTo(after.test(), within(1e-12));
     double drop = rep.getDouble("benchmark.drop_points");
     assertThat(drop).isCloseTo(100 * (1.0 - after.benchmark()), within(1e-9));
@@ -140,7 +140,7 @@ class RepairJobTest {
     assertThat(rep.getString("model_fingerprint")).isNotEqualTo(rep.getString("base_model_fingerprint"));
     assertThat(rep.getDouble("seconds.total")).isGreaterThanOrEqualTo(rep.getDouble("seconds.search"));
     assertThat(rep.getDouble("seconds.search")).isPositive();
-    assertThat(r.out()).contains("repair: " + method + " on 50 culprits (top 50 of culprits/oracle.parquet, 50 of"
+    assertThat(r.out()).contains("repair: " + method + " on 50 culprits (top 50 of rankings/oracle.parquet, 50 of"
         + " them corrupted (of 72 in D))").contains(status.toUpperCase(java.util.Locale.ROOT))
         .contains(frontier.size() + " candidates");
     Config prov = ConfigFactory.parseFile(wd.resolve("repair/" + method + ".provenance.json").toFile());
@@ -176,7 +176,7 @@ class RepairJobTest {
 
   static Sets sets(Path workdir) {
     return new Sets(failures(workdir, WorkdirLayout.QUERY), failures(workdir, WorkdirLayout.BENCHMARK),
-        failures(workdir, WorkdirLayout.HOLDOUT), failures(workdir, WorkdirLayout.REMAINING));
+        failures(workdir, WorkdirLayout.HOLDOUT), failures(workdir, WorkdirLayout.CORRECT_HOLDOUT));
   }
 
   /** Same inputs and seed: bitwise the same repaired parameters (the fingerprint hashes every parameter byte). */
@@ -210,13 +210,13 @@ class RepairJobTest {
   @ValueSource(strings = {"top-k", "top-fraction", "positive"})
   void selectionSizeFollowsThePolicy(String policy) {
     // the oracle's scores shifted by -0.5: the 72 flipped rows score above 0, the clean ones below
-    Dataset<Row> oracle = SharedSpark.get().read().parquet(wd.resolve("culprits/oracle.parquet").toString());
-    Path shifted = wd.resolve("culprits/shifted.parquet");
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(wd.resolve("rankings/oracle.parquet").toString());
+    Path shifted = wd.resolve("rankings/shifted.parquet");
     if (!Files.exists(shifted)) {
       oracle.withColumn("score", functions.col("score").minus(0.5)).withColumn("method", functions.lit("shifted"))
           .write().mode(SaveMode.ErrorIfExists).parquet(shifted.toString());
     }
-    List<String> sets = with(StageFixture.SMALL, "repair.culprits=shifted", "repair.selection=" + policy,
+    List<String> sets = with(StageFixture.SMALL, "repair.ranking=shifted", "repair.selection=" + policy,
         "repair.top-k=30", "repair.top-fraction=0.15", "repair.newton-removal.curvature=diagonal");
     StageFixture.ok("repair", wd, sets, "--method", "newton-removal", "--overwrite");
     Config rep = report(wd, "newton-removal");
@@ -304,39 +304,39 @@ class RepairJobTest {
   @Test
   void missingCulpritsTableIsBadInputAndWritesNothing() throws IOException {
     Path copy = fresh();
-    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=linear-cg"), "--method",
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.ranking=linear-cg"), "--method",
         "ewc-deletion");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/linear-cg.parquet").contains("missing")
+    assertThat(r.err()).contains("rankings/linear-cg.parquet").contains("missing")
         .contains("lethe identify --method linear-cg");
     assertNoOutput(copy, "ewc-deletion");
   }
 
   @Test
-  void culpritsTableWithMissingRowsIsBadInput() throws IOException {
+  void rankingTableWithMissingRowsIsBadInput() throws IOException {
     Path copy = fresh();
-    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("culprits/oracle.parquet").toString());
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("rankings/oracle.parquet").toString());
     oracle.filter("rank <= 399").write().mode(SaveMode.ErrorIfExists)
-        .parquet(copy.resolve("culprits/short.parquet").toString());
-    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=short"), "--method",
+        .parquet(copy.resolve("rankings/short.parquet").toString());
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.ranking=short"), "--method",
         "finetune-fq");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/short.parquet").contains("399 rows").contains("has 400");
+    assertThat(r.err()).contains("rankings/short.parquet").contains("399 rows").contains("has 400");
     assertThat(r.err().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
     assertNoOutput(copy, "finetune-fq");
   }
 
   @Test
-  void culpritsTableOfOtherDataIsBadInput() throws IOException {
+  void rankingTableOfOtherDataIsBadInput() throws IOException {
     Path copy = fresh();
-    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("culprits/oracle.parquet").toString());
+    Dataset<Row> oracle = SharedSpark.get().read().parquet(copy.resolve("rankings/oracle.parquet").toString());
     oracle.withColumn("id", functions.when(functions.col("rank").equalTo(7), functions.lit(987654321L))
         .otherwise(functions.col("id"))).write().mode(SaveMode.ErrorIfExists)
-        .parquet(copy.resolve("culprits/alien.parquet").toString());
-    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.culprits=alien"), "--method",
+        .parquet(copy.resolve("rankings/alien.parquet").toString());
+    StageFixture.Run r = StageFixture.run("repair", copy, with(FAST, "repair.ranking=alien"), "--method",
         "finetune-fq");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/alien.parquet").contains("1 ids are not in the training table")
+    assertThat(r.err()).contains("rankings/alien.parquet").contains("1 ids are not in the training table")
         .contains("987654321");
     assertNoOutput(copy, "finetune-fq");
   }
@@ -344,10 +344,10 @@ class RepairJobTest {
   @Test
   void culpritsOfAnotherModelAreBadInput() throws IOException {
     Path copy = fresh();
-    recordAnotherModel(copy, "culprits/oracle.parquet");
+    recordAnotherModel(copy, "rankings/oracle.parquet");
     StageFixture.Run r = StageFixture.run("repair", copy, FAST, "--method", "finetune-fq");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("culprits/oracle.parquet").contains("computed with another model")
+    assertThat(r.err()).contains("rankings/oracle.parquet").contains("computed with another model")
         .contains("0123456789abcdef");
     assertNoOutput(copy, "finetune-fq");
   }
@@ -374,10 +374,10 @@ class RepairJobTest {
     StageFixture.Run k = StageFixture.run("repair", copy, with(FAST, "repair.top-k=0"), "--method", "ewc-deletion");
     assertThat(k.code()).isEqualTo(2);
     assertThat(k.err()).contains("repair.top-k");
-    StageFixture.Run table = StageFixture.run("repair", copy, with(FAST, "repair.culprits=\"../data/train\""),
+    StageFixture.Run table = StageFixture.run("repair", copy, with(FAST, "repair.ranking=\"../data/train\""),
         "--method", "ewc-deletion");
     assertThat(table.code()).isEqualTo(2);
-    assertThat(table.err()).contains("repair.culprits");
+    assertThat(table.err()).contains("repair.ranking");
     assertNoOutput(copy, "ewc-deletion");
   }
 

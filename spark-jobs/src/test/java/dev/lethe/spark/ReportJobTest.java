@@ -28,8 +28,8 @@ public class ReportJobTest {
   @BeforeAll
   static void run() throws IOException {
     wd = StageFixture.copy(StageFixture.small());
-    // other test classes leave their culprits tables in the shared fixture
-    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
+    // other test classes leave their ranking tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "oracle", "--overwrite");
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random", "--overwrite");
     // finetune-fq under a generous guardrail: accepted; newton-removal with only huge steps: rejected
@@ -86,11 +86,11 @@ public class ReportJobTest {
     assertThat(newton.getString("status")).isEqualTo("rejected");
     assertThat(newton.getString("model")).isEqualTo("model-rejected.zip");
     Config rep = RepairJobTest.report(wd, "newton-removal");
-    assertThat(newton.getDouble("after.remaining")).isEqualTo(rep.getDouble("after.remaining"));
+    assertThat(newton.getDouble("after.correct_holdout")).isEqualTo(rep.getDouble("after.correct_holdout"));
     assertThat(newton.getDouble("benchmark_change_points")).isCloseTo(-rep.getDouble("benchmark.drop_points"),
         within(1e-9));
-    assertThat(newton.getDouble("remaining_change_points")).isCloseTo(100 * (rep.getDouble("after.remaining")
-        - rep.getDouble("before.remaining")), within(1e-9));
+    assertThat(newton.getDouble("correct_holdout_change_points")).isCloseTo(100 * (rep.getDouble("after.correct_holdout")
+        - rep.getDouble("before.correct_holdout")), within(1e-9));
     assertThat(newton.getInt("candidates")).isEqualTo(rep.getConfigList("frontier").size());
     assertThat(repairs.get(0).getString("status")).isEqualTo("accepted");
     assertThat(newton.getInt("selection_size")).isEqualTo(50);
@@ -148,7 +148,7 @@ public class ReportJobTest {
   @Test
   void nothingToReportIsBadInput() throws IOException {
     Path copy = StageFixture.copy(StageFixture.small());
-    IdentifyJobTest.deleteTree(copy.resolve("culprits"));
+    IdentifyJobTest.deleteTree(copy.resolve("rankings"));
     IdentifyJobTest.deleteTree(copy.resolve("repair"));
     withoutReport(copy);
     StageFixture.Run r = StageFixture.run("report", copy, StageFixture.SMALL);

@@ -33,7 +33,7 @@ class ValuationBadInputTest {
   @Test
   void pumaMetricSettings() {
     Path wd = StageFixture.newDir("valuation-bad");
-    String out = "culprits/puma.parquet";
+    String out = "rankings/puma.parquet";
     assertBadInput(StageFixture.run("identify", wd, with("identify.puma.metric=accuracy"), "--method", "puma"), wd,
         out, "identify.puma.metric", "accuracy");
     assertBadInput(StageFixture.run("identify", wd, with("identify.puma.metric=\"class-recall:10\""), "--method",
@@ -46,25 +46,25 @@ class ValuationBadInputTest {
   void shapleyBudgetOfZero() {
     Path wd = StageFixture.newDir("valuation-bad-budget");
     assertBadInput(StageFixture.run("identify", wd, with("identify.tmc-shapley.max-permutations=0"), "--method",
-        "tmc-shapley"), wd, "culprits/tmc-shapley.parquet", "identify.tmc-shapley.max-permutations");
+        "tmc-shapley"), wd, "rankings/tmc-shapley.parquet", "identify.tmc-shapley.max-permutations");
   }
 
   @Test
   void emptyCalibrationSet() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
-    IdentifyJobTest.deleteTree(wd.resolve("culprits"));
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     IdentifyJobTest.deleteTree(wd.resolve("failures/benchmark.parquet"));
     SharedSpark.get().createDataFrame(List.of(), ExampleTables.FAILURES).write().mode(SaveMode.ErrorIfExists)
         .parquet(wd.resolve("failures/benchmark.parquet").toString());
     assertBadInput(StageFixture.run("identify", wd, with("identify.puma.metric=calibration",
-        "identify.puma.calibration-set=benchmark"), "--method", "puma"), wd, "culprits/puma.parquet",
+        "identify.puma.calibration-set=benchmark"), "--method", "puma"), wd, "rankings/puma.parquet",
         "identify.puma.calibration-set", "empty");
   }
 
   @Test
   void negativeSelectionNeedsAValueTable() {
     Path wd = StageFixture.newDir("valuation-bad-repair");
-    assertBadInput(StageFixture.run("repair", wd, with("repair.selection=negative", "repair.culprits=linear-cg"),
+    assertBadInput(StageFixture.run("repair", wd, with("repair.selection=negative", "repair.ranking=linear-cg"),
         "--method", "finetune"), wd, "repair/finetune", "repair.selection", "linear-cg");
   }
 }

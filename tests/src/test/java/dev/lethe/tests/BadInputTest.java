@@ -131,7 +131,7 @@ class BadInputTest {
 
   private static final List<String> FISHER_OUT = List.of("fisher/diag.bin", "fisher/diag.bin.provenance.json");
   private static final List<String> TRAIN_OUT = List.of("model/base.zip", "model/base.zip.provenance.json");
-  private static final List<String> IDENTIFY_OUT = List.of("culprits", "model/ewc-updated.zip");
+  private static final List<String> IDENTIFY_OUT = List.of("rankings", "model/ewc-updated.zip");
 
   /** A copy of the fixture without the outputs of {@code stage} (so the stage may run without --overwrite). */
   private static Path withoutOutputs(String name, List<String> outputs) {
@@ -357,9 +357,9 @@ class BadInputTest {
   void recordChecksNameTheConfigKey() {
     Path work = dir.resolve("keys");
     assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
-        "identify.batch-size=0"), work, List.of("culprits"), "config key 'identify.batch-size': must be >= 1, got 0");
+        "identify.batch-size=0"), work, List.of("rankings"), "config key 'identify.batch-size': must be >= 1, got 0");
     assertBadInput("identify", SharedSpark.run("identify", "--workdir", work.toString(), "--set",
-        "identify.ewc.learning-rate=-1"), work, List.of("culprits"),
+        "identify.ewc.learning-rate=-1"), work, List.of("rankings"),
         "config key 'identify.ewc.learning-rate': must be finite and > 0, got -1.0");
     assertBadInput("train", SharedSpark.run("train", "--workdir", work.toString(), "--set", "train.batch-size=0"),
         work, List.of("model"), "config key 'train.batch-size': must be > 0, got 0");

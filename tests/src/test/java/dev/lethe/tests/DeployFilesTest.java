@@ -144,7 +144,7 @@ class DeployFilesTest {
       keys.add(set.group(1));
     }
     assertThat(keys).as("--set keys of BASE_ARGS").containsExactly("identify.method", "repair.method",
-        "repair.culprits");
+        "repair.ranking");
     assertSetKeysExist("airflow", allText("airflow"));
     // README's trigger example: "sets": ["key=value", ...]
     Matcher sets = Pattern.compile("\"sets\": \\[(.*?)\\]", Pattern.DOTALL).matcher(read("airflow/README.md"));

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Executor failures: with {@link FailFirstAttemptFileSystem} every task that reads the training table fails its first
  * attempt. Run from the application jar with master {@code local[2,2]} (two attempts per task), identify must retry
- * and write the same culprits table as a clean run, with every training id once.
+ * and write the same ranking table as a clean run, with every training id once.
  */
 class ExecutorRetryTest {
 
@@ -52,7 +52,7 @@ class ExecutorRetryTest {
   }
 
   private static List<Row> culprits(Path work) {
-    Path table = work.resolve("culprits/ewc-influence.parquet");
+    Path table = work.resolve("rankings/ewc-influence.parquet");
     assertThat(table.resolve("_SUCCESS")).exists();
     return SharedSpark.session().read().parquet(table.toString()).orderBy("rank").collectAsList();
   }

@@ -112,17 +112,17 @@ class FoundationPipelineTest {
     ExampleSet q = table(WorkdirLayout.QUERY, false);
     ExampleSet h = table(WorkdirLayout.HOLDOUT, false);
     ExampleSet b = table(WorkdirLayout.BENCHMARK, false);
-    ExampleSet rest = table(WorkdirLayout.REMAINING, false);
+    ExampleSet rest = table(WorkdirLayout.CORRECT_HOLDOUT, false);
     assertThat(q.size() + h.size() + b.size() + rest.size()).isEqualTo(200);
     assertThat(b.size()).isPositive();
     assertThat(Math.abs(q.size() - h.size())).isLessThanOrEqualTo(1);
     assertThat(q.size()).isPositive();
     Dataset<Row> qRaw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.QUERY);
     assertThat(qRaw.filter("predicted = label").count()).isZero();
-    Dataset<Row> restRaw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.REMAINING);
+    Dataset<Row> restRaw = SharedSpark.session().read().parquet(wd + "/" + WorkdirLayout.CORRECT_HOLDOUT);
     assertThat(restRaw.filter("predicted != label").count()).isZero();
     assertThat(failures.out()).contains("query Fq " + q.size()).contains("holdout Fh " + h.size())
-        .contains("benchmark B " + b.size()).contains("remaining T\\F " + rest.size());
+        .contains("benchmark B " + b.size()).contains("T\\F holdout " + rest.size());
   }
 
   @Test
@@ -135,7 +135,7 @@ class FoundationPipelineTest {
     assertThat(prov.getString("fingerprint")).hasSize(16);
     assertThat(prov.getConfigList("inputs").get(0).getString("path")).endsWith("data/train.parquet");
     for (String rel : List.of(WorkdirLayout.TRAIN, WorkdirLayout.TEST, WorkdirLayout.QUERY, WorkdirLayout.HOLDOUT,
-        WorkdirLayout.BENCHMARK, WorkdirLayout.REMAINING)) {
+        WorkdirLayout.BENCHMARK, WorkdirLayout.CORRECT_HOLDOUT)) {
       assertThat(Path.of(wd, rel + ".provenance.json")).exists();
       assertThat(Path.of(wd, rel, "_SUCCESS")).exists();
     }

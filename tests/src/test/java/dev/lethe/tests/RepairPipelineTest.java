@@ -37,11 +37,11 @@ class RepairPipelineTest {
     for (String m : METHODS) {
       assertThat(out).contains("== repair " + m).containsPattern("\\n  " + m + " +45  ");
       Config rep = ConfigFactory.parseFile(Path.of(wd, "repair", m, "report.json").toFile());
-      assertThat(rep.getString("culprits.table")).isEqualTo("culprits/oracle.parquet");
+      assertThat(rep.getString("ranking.table")).isEqualTo("rankings/oracle.parquet");
       // top 15% of 300 = 45; the oracle ranks the 36 flips first
       assertThat(rep.getInt("selection.size")).isEqualTo(45);
       assertThat(rep.getInt("corruption.in_selection")).isEqualTo(36);
-      assertThat(rep.getDouble("after.remaining")).isBetween(0.0, 1.0);
+      assertThat(rep.getDouble("after.correct_holdout")).isBetween(0.0, 1.0);
       assertThat(rep.getString("status")).isIn("accepted", "rejected");
       assertThat(rep.getConfigList("frontier")).isNotEmpty();
       Config prov = ConfigFactory.parseFile(Path.of(wd, "repair", m + ".provenance.json").toFile());

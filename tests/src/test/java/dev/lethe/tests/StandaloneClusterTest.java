@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * shaded application jar submitted to it by the deploy scripts deploy/spark-submit/STAGE.sh (client deploy mode),
  * one application per stage with the stage main classes (PrepareJob ... IdentifyJob); their spark-submit is a
  * shim running org.apache.spark.deploy.SparkSubmit the way Spark's script does. The
- * culprits table must equal the one of a local run of the same config (the in-process local[2] fixture of
+ * ranking table must equal the one of a local run of the same config (the in-process local[2] fixture of
  * {@link SmallWorkdir}): same ids and ranks, scores within 1e-9 relative.
  *
  * <p>The worker launches executors the way a real installation does, from {@code $SPARK_HOME/jars}: the test
@@ -343,7 +343,7 @@ class StandaloneClusterTest {
   }
 
   private static List<Row> culprits(Path work) {
-    Path table = work.resolve("culprits/ewc-influence.parquet");
+    Path table = work.resolve("rankings/ewc-influence.parquet");
     assertThat(table.resolve("_SUCCESS")).exists();
     return SharedSpark.session().read().parquet(table.toString()).orderBy("rank").collectAsList();
   }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A user's Keras .h5 classifier (a real HDF5 file, fitted on the data's distribution) and tabular Parquet tables
- * with one column per feature go through the pipeline to a culprits table and a repair, without the train stage.
+ * with one column per feature go through the pipeline to a ranking table and a repair, without the train stage.
  */
 class YourModelPipelineTest {
   @TempDir
@@ -33,8 +33,8 @@ class YourModelPipelineTest {
     assertThat(r.out()).contains("== train: skipped (model.source = file: " + model + ")")
         .contains("== identify").contains("== repair ewc-deletion").contains("pipeline done in");
     assertThat(Path.of(wd, "model/base.zip")).doesNotExist();
-    assertThat(Path.of(wd, "culprits/ewc-influence.parquet/_SUCCESS")).exists();
-    Config prov = ConfigFactory.parseFile(Path.of(wd, "culprits/ewc-influence.parquet.provenance.json").toFile());
+    assertThat(Path.of(wd, "rankings/ewc-influence.parquet/_SUCCESS")).exists();
+    Config prov = ConfigFactory.parseFile(Path.of(wd, "rankings/ewc-influence.parquet.provenance.json").toFile());
     assertThat(prov.getConfigList("inputs")).anySatisfy(in -> {
       assertThat(in.getString("path")).endsWith(model);
       assertThat(in.getString("fingerprint")).isNotBlank();
@@ -43,7 +43,7 @@ class YourModelPipelineTest {
     // top 15% of 240 training rows
     assertThat(rep.getInt("selection.size")).isEqualTo(36);
     assertThat(rep.getString("status")).isIn("accepted", "rejected");
-    assertThat(SharedSpark.session().read().parquet(wd + "/culprits/ewc-influence.parquet").count())
+    assertThat(SharedSpark.session().read().parquet(wd + "/rankings/ewc-influence.parquet").count())
         .isEqualTo(240);
   }
 }

@@ -35,7 +35,7 @@ import scala.collection.mutable.WrappedArray;
  * <ul>
  *   <li>data/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, original_label INT, corruption STRING</li>
  *   <li>failures/*.parquet: id BIGINT, features ARRAY&lt;FLOAT&gt;, label INT, predicted INT</li>
- *   <li>culprits/&lt;method&gt;.parquet: id, score, rank, label, logp_before, logp_after, method</li>
+ *   <li>rankings/&lt;method&gt;.parquet: id, score, rank, label, logp_before, logp_after, method</li>
  * </ul>
  */
 public final class ExampleTables {
@@ -54,7 +54,7 @@ public final class ExampleTables {
       DataTypes.createStructField("label", DataTypes.IntegerType, false),
       DataTypes.createStructField("predicted", DataTypes.IntegerType, false)});
 
-  public static final StructType CULPRITS = new StructType(new StructField[] {
+  public static final StructType RANKING = new StructType(new StructField[] {
       DataTypes.createStructField("id", DataTypes.LongType, false),
       DataTypes.createStructField("score", DataTypes.DoubleType, false),
       DataTypes.createStructField("rank", DataTypes.LongType, false),

@@ -80,7 +80,7 @@ public final class Provenance {
 
   /**
    * The content fingerprint that the provenance of output {@code outputRel} recorded for its input
-   * {@code inputRel} (e.g. the model/base.zip a culprits table was computed with); empty when there is no
+   * {@code inputRel} (e.g. the model/base.zip a ranking table was computed with); empty when there is no
    * provenance file or it recorded none.
    */
   public static Optional<String> recordedFingerprint(Workdir workdir, String outputRel, String inputRel) {

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -136,6 +137,11 @@ public final class Workdir {
         throw LetheInputException.of("input %s is empty: rerun `lethe %s`", p, producer);
       }
     } catch (FileNotFoundException e) {
+      Optional<String> former = WorkdirLayout.formerName(rel).filter(this::exists);
+      if (former.isPresent()) {
+        throw LetheInputException.of("input %s is missing, but %s, its name in workdirs of earlier Lethe versions, is"
+            + " there: rename it to %s, or rerun `lethe %s`", p, path(former.get()), rel, producer);
+      }
       throw LetheInputException.of("input %s is missing: run `lethe %s` first", p, producer);
     } catch (IOException e) {
       throw new LetheInputException("input " + p + ": cannot read: " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package dev.lethe.spark.io;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where every stage's outputs live inside a workdir, relative to its root. The one place that names a workdir path:
@@ -9,9 +10,9 @@ import java.util.List;
  * <pre>
  * data/train.parquet, data/test.parquet          prepare
  * model/base.zip, model/checkpoints.bin           train
- * failures/{query,holdout,benchmark,remaining}.parquet   failures
+ * failures/{query,holdout,benchmark,correct-holdout}.parquet   failures
  * fisher/diag.bin, fisher/logp.bin                fisher
- * culprits/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
+ * rankings/&lt;method&gt;.parquet, model/ewc-updated.zip   identify
  * repair/&lt;method&gt;/{report.json,model.zip}         repair
  * report/{index.html,summary.json,*.png}          report
  * </pre>
@@ -36,14 +37,17 @@ public final class WorkdirLayout {
   /** B: correctly classified test examples the repair guardrail is measured on. */
   public static final String BENCHMARK = "failures/benchmark.parquet";
   /** The T\F holdout: correctly classified test examples kept for reporting. */
-  public static final String REMAINING = "failures/remaining.parquet";
+  public static final String CORRECT_HOLDOUT = "failures/correct-holdout.parquet";
   /** Every output of the failures stage. */
-  public static final List<String> FAILURES = List.of(QUERY, HOLDOUT, BENCHMARK, REMAINING);
+  public static final List<String> FAILURES = List.of(QUERY, HOLDOUT, BENCHMARK, CORRECT_HOLDOUT);
 
   /** The empirical Fisher diagonal. */
   public static final String FISHER_DIAG = "fisher/diag.bin";
   /** log p(z | theta_hat) per training example, written alongside the Fisher diagonal. */
   public static final String FISHER_LOGP = "fisher/logp.bin";
+
+  /** The folder of the rankings, one table per identification method. */
+  public static final String RANKINGS_DIR = "rankings";
 
   /** The folder of the repair outputs, one sub-folder per method. */
   public static final String REPAIR_DIR = "repair";
@@ -64,8 +68,22 @@ public final class WorkdirLayout {
   private WorkdirLayout() {}
 
   /** The ranking of every training example by {@code method}. */
-  public static String culprits(String method) {
-    return "culprits/" + method + ".parquet";
+  public static String ranking(String method) {
+    return RANKINGS_DIR + "/" + method + ".parquet";
+  }
+
+  /**
+   * The name {@code rel} had in workdirs written before the renames noted in the README ("Migrating from earlier
+   * versions"): rankings/ was culprits/, and the T\F holdout was failures/remaining.parquet.
+   */
+  public static Optional<String> formerName(String rel) {
+    if (rel.equals(CORRECT_HOLDOUT)) {
+      return Optional.of("failures/remaining.parquet");
+    }
+    if (rel.startsWith(RANKINGS_DIR + "/")) {
+      return Optional.of("culprits/" + rel.substring(RANKINGS_DIR.length() + 1));
+    }
+    return Optional.empty();
   }
 
   /** The repair outputs of {@code method}. */

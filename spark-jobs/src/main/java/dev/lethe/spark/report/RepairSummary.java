@@ -12,11 +12,11 @@ import dev.lethe.repair.RepairReport;
  */
 public record RepairSummary(RepairReport report) {
   /** The sets, in the order of {@link #before()} and {@link #after()}. */
-  public static final String[] SETS = {"query", "benchmark", "holdout", "remaining", "test"};
+  public static final String[] SETS = {"query", "benchmark", "holdout", "correct_holdout", "test"};
   public static final int QUERY = 0;
   public static final int BENCHMARK = 1;
   public static final int HOLDOUT = 2;
-  public static final int REMAINING = 3;
+  public static final int CORRECT_HOLDOUT = 3;
   public static final int TEST = 4;
 
   /** Reads a parsed report.json; a missing or mistyped field is bad input naming {@code source}. */
@@ -36,9 +36,9 @@ public record RepairSummary(RepairReport report) {
     return report.rejected();
   }
 
-  /** The identification method whose culprits table the repair read. */
-  public String culprits() {
-    return report.culpritsMethod();
+  /** The identification method whose ranking table the repair read. */
+  public String ranking() {
+    return report.rankingMethod();
   }
 
   public String policy() {
@@ -69,8 +69,8 @@ public record RepairSummary(RepairReport report) {
   }
 
   /** T\F holdout change in percentage points (negative = a drop). */
-  public double remainingChangePoints() {
-    return 100 * (report.after().remaining() - report.before().remaining());
+  public double correctHoldoutChangePoints() {
+    return 100 * (report.after().correctHoldout() - report.before().correctHoldout());
   }
 
   /** B change in percentage points (negative = a drop). */
@@ -95,6 +95,6 @@ public record RepairSummary(RepairReport report) {
   }
 
   private static double[] array(Accuracies a) {
-    return new double[] {a.query(), a.benchmark(), a.holdout(), a.remaining(), a.test()};
+    return new double[] {a.query(), a.benchmark(), a.holdout(), a.correctHoldout(), a.test()};
   }
 }

@@ -85,15 +85,15 @@ public final class ReportCharts {
     XYSeriesCollection data = new XYSeriesCollection();
     XYSeries before = new XYSeries("before (theta_hat)", false, true);
     RepairSummary first = repairs.get(0);
-    before.add(first.before()[RepairSummary.HOLDOUT], first.before()[RepairSummary.REMAINING]);
+    before.add(first.before()[RepairSummary.HOLDOUT], first.before()[RepairSummary.CORRECT_HOLDOUT]);
     data.addSeries(before);
     for (RepairSummary s : repairs) {
       XYSeries frontier = new XYSeries(s.method() + " candidates", false, true);
-      s.report().frontier().forEach(p -> frontier.add(p.accuracies().holdout(), p.accuracies().remaining()));
+      s.report().frontier().forEach(p -> frontier.add(p.accuracies().holdout(), p.accuracies().correctHoldout()));
       data.addSeries(frontier);
       XYSeries chosen = new XYSeries(s.method() + (s.rejected() ? " (rejected: closest)" : " (chosen)"), false,
           true);
-      chosen.add(s.after()[RepairSummary.HOLDOUT], s.after()[RepairSummary.REMAINING]);
+      chosen.add(s.after()[RepairSummary.HOLDOUT], s.after()[RepairSummary.CORRECT_HOLDOUT]);
       data.addSeries(chosen);
     }
     JFreeChart chart = ChartFactory.createScatterPlot("Repair trade-off: every candidate of the search, and the"
@@ -129,10 +129,10 @@ public final class ReportCharts {
         }
       }
     }
-    double minY = first.before()[RepairSummary.REMAINING];
+    double minY = first.before()[RepairSummary.CORRECT_HOLDOUT];
     double maxY = minY;
     for (RepairSummary s : repairs) {
-      double y = s.after()[RepairSummary.REMAINING];
+      double y = s.after()[RepairSummary.CORRECT_HOLDOUT];
       if (Double.isFinite(y)) {
         minY = Math.min(minY, y);
         maxY = Math.max(maxY, y);

@@ -58,7 +58,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
 
     h.append("<h2>Identification: which training examples caused the failures</h2>\n");
     if (curves.isEmpty()) {
-      h.append("<p>No culprits table (<code>culprits/*.parquet</code>): run <code>lethe identify</code>.</p>\n");
+      h.append("<p>No ranking table (<code>rankings/*.parquet</code>): run <code>lethe identify</code>.</p>\n");
     } else {
       if (identificationPng != null) {
         h.append("<p>Inspecting the training set in rank order (most harmful first), the fraction of the corrupted"
@@ -101,14 +101,14 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
         h.append("<img src=\"").append(esc(tradeoffPng))
             .append("\" alt=\"accuracy on Fh vs accuracy on the T\\F holdout for each repair\">\n");
       }
-      h.append("<table>\n<tr><th class=\"l\">method</th><th class=\"l\">culprits</th><th class=\"l\">selection</th>"
+      h.append("<table>\n<tr><th class=\"l\">method</th><th class=\"l\">ranking</th><th class=\"l\">selection</th>"
           + "<th>|C|</th><th>corrupted in C</th><th class=\"l\">chosen point</th><th>candidates</th><th>Fq</th>"
           + "<th>B</th><th>Fh</th><th>T\\F holdout</th><th>test</th><th>B change (points)</th>"
           + "<th>T\\F holdout change (points)</th><th class=\"l\">status</th><th>search s</th><th>total s</th>"
           + "<th class=\"l\">model</th></tr>\n");
       for (RepairSummary s : repairs) {
         h.append("<tr class=\"").append(esc(s.status())).append("\"><td class=\"l\">").append(esc(s.method()))
-            .append("</td><td class=\"l\">").append(esc(s.culprits())).append("</td><td class=\"l\">")
+            .append("</td><td class=\"l\">").append(esc(s.ranking())).append("</td><td class=\"l\">")
             .append(esc(s.policy())).append("</td><td>").append(s.selected()).append("</td><td>")
             .append(s.corruptedSelected() < 0 ? "n/a" : String.valueOf(s.corruptedSelected())).append("</td>")
             .append("<td class=\"l\">").append(esc(s.chosen())).append("</td><td>")
@@ -117,7 +117,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
           h.append("<td>").append(pct(s.before()[i])).append(" &rarr; ").append(pct(s.after()[i])).append("</td>");
         }
         h.append("<td>").append(signed(s.benchmarkChangePoints())).append("</td><td>")
-            .append(signed(s.remainingChangePoints())).append("</td><td class=\"l\">")
+            .append(signed(s.correctHoldoutChangePoints())).append("</td><td class=\"l\">")
             .append(esc(s.status())).append("</td><td>").append(num(s.searchSeconds(), 1)).append("</td><td>")
             .append(num(s.totalSeconds(), 1)).append("</td><td class=\"l\">").append(esc(s.model()))
             .append("</td></tr>\n");
@@ -172,7 +172,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       Map<String, Object> one = new LinkedHashMap<>();
       one.put("method", s.method());
       one.put("status", s.status());
-      one.put("culprits", s.culprits());
+      one.put("ranking", s.ranking());
       one.put("selection_policy", s.policy());
       one.put("selection_size", s.selected());
       one.put("corrupted_in_selection", s.corruptedSelected() < 0 ? null : s.corruptedSelected());
@@ -181,7 +181,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
       one.put("chosen", s.report().chosen() == null ? null : s.report().chosen().knobs().asMap());
       one.put("candidates", s.report().frontier().size());
       one.put("benchmark_change_points", s.benchmarkChangePoints());
-      one.put("remaining_change_points", s.remainingChangePoints());
+      one.put("correct_holdout_change_points", s.correctHoldoutChangePoints());
       one.put("max_benchmark_drop_points", s.maxBenchmarkDrop());
       one.put("search_seconds", s.searchSeconds());
       one.put("total_seconds", s.totalSeconds());
@@ -233,7 +233,7 @@ public record ReportPage(String workdir, String generated, List<IdentificationCu
     for (RepairSummary s : repairs) {
       lines.add(String.format(Locale.ROOT, "%-18s %5d  %-15s %-17s %-15s %-17s %-15s  %-10s %7.1f  %s", s.method(),
           s.selected(), change(s, RepairSummary.QUERY), change(s, RepairSummary.BENCHMARK),
-          change(s, RepairSummary.HOLDOUT), change(s, RepairSummary.REMAINING), change(s, RepairSummary.TEST),
+          change(s, RepairSummary.HOLDOUT), change(s, RepairSummary.CORRECT_HOLDOUT), change(s, RepairSummary.TEST),
           s.status().toUpperCase(Locale.ROOT), s.totalSeconds(), s.chosen()));
     }
     return lines;
