@@ -16,28 +16,8 @@ import java.util.Map;
 public final class Align implements RepairMethod {
   public static final String NAME = "align";
 
-  private final org.deeplearning4j.nn.multilayer.MultiLayerNetwork energyModel;
-  private final Finetune finetune;
-
-  /** Alignment by theta_hat's energy. */
-  public Align() {
-    this(null);
-  }
-
-  /**
-   * Alignment by the energy of {@code energyModel} (null: theta_hat), for {@code repair.align.energy-model =
-   * ewc-updated}; the fine-tuning still starts from theta_hat.
-   */
-  public Align(org.deeplearning4j.nn.multilayer.MultiLayerNetwork energyModel) {
-    this.energyModel = energyModel;
-    this.finetune = new Finetune(NAME, Trainer::fit, "driver",
-        in -> LabelAlignment.of(in, energyModel).alignedTrain(in.train()));
-  }
-
-  /** The alignment this repair makes of {@code in}'s culprits. */
-  public LabelAlignment alignment(RepairInputs in) {
-    return LabelAlignment.of(in, energyModel);
-  }
+  private final Finetune finetune = new Finetune(NAME, Trainer::fit, "driver",
+      in -> LabelAlignment.of(in).alignedTrain(in.train()));
 
   @Override
   public String name() {
@@ -50,7 +30,7 @@ public final class Align implements RepairMethod {
     if (t.noOp()) {
       return t;
     }
-    RepairReport.LabelChanges c = alignment(in).changes(false);
+    RepairReport.LabelChanges c = LabelAlignment.of(in).changes(false);
     Map<String, Object> d = new LinkedHashMap<>(t.diagnostics());
     d.put("labelsChanged", c.changed());
     d.put("labelsRestoredToOriginal", c.restoredOriginal());

@@ -19,17 +19,12 @@ import java.io.Serializable;
  *     this, in nats (>= 0; 0 = whenever the model prefers another label)
  * @param unaligned what happens to the culprits that are not relabelled: {@link #KEEP} (they stay in D as they are)
  *     or {@link #DROP} (they are removed from D, as deletion would)
- * @param energyModel the model whose energy E(x, y) relabels the culprits: {@link #THETA_HAT} or
- *     {@link #EWC_UPDATED} (identify's ewc-influence update theta*, fitted to Fq near theta_hat: a model that has moved
- *     away from the culprits' labels where they cause the failures)
  */
 public record AlignOptions(int inputSteps, double inputEpsilon, double inputStepSize, double featureMin,
-    double featureMax, double minEnergyGap, String unaligned, String energyModel) implements Serializable {
+    double featureMax, double minEnergyGap, String unaligned) implements Serializable {
   private static final long serialVersionUID = 1L;
   public static final String KEEP = "keep";
   public static final String DROP = "drop";
-  public static final String THETA_HAT = "theta-hat";
-  public static final String EWC_UPDATED = "ewc-updated";
 
   public AlignOptions {
     if (inputSteps < 0) {
@@ -49,11 +44,6 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
     if (!KEEP.equals(unaligned) && !DROP.equals(unaligned)) {
       throw new IllegalArgumentException("repair.align.unaligned must be keep or drop, got '" + unaligned + "'");
     }
-    energyModel = energyModel == null ? "" : energyModel.trim().toLowerCase(java.util.Locale.ROOT);
-    if (!THETA_HAT.equals(energyModel) && !EWC_UPDATED.equals(energyModel)) {
-      throw new IllegalArgumentException("repair.align.energy-model must be theta-hat or ewc-updated, got '"
-          + energyModel + "'");
-    }
     if (!(featureMin < featureMax)) {
       throw new IllegalArgumentException("data.feature-range must have min < max, got [" + featureMin + ", "
           + featureMax + "]");
@@ -63,31 +53,18 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
   /** Without input steps, a margin or dropping: every culprit relabelled to y*, the rest kept. */
   public AlignOptions(int inputSteps, double inputEpsilon, double inputStepSize, double featureMin,
       double featureMax) {
-    this(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, 0, KEEP, THETA_HAT);
-  }
-
-  /** With theta_hat's energy. */
-  public AlignOptions(int inputSteps, double inputEpsilon, double inputStepSize, double featureMin,
-      double featureMax, double minEnergyGap, String unaligned) {
-    this(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, minEnergyGap, unaligned, THETA_HAT);
+    this(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, 0, KEEP);
   }
 
   /** The defaults of conf/reference.conf (no input steps). */
   public static AlignOptions defaults() {
-    return new AlignOptions(0, 0.03, 0.01, 0, 1, DEFAULT_MIN_ENERGY_GAP, DEFAULT_UNALIGNED, DEFAULT_ENERGY_MODEL);
+    return new AlignOptions(0, 0.03, 0.01, 0, 1, DEFAULT_MIN_ENERGY_GAP, DEFAULT_UNALIGNED);
   }
 
   /** {@code repair.align.min-energy-gap}'s default, in nats. */
   static final double DEFAULT_MIN_ENERGY_GAP = 0.0;
   /** {@code repair.align.unaligned}'s default. */
   static final String DEFAULT_UNALIGNED = KEEP;
-  /** {@code repair.align.energy-model}'s default. */
-  static final String DEFAULT_ENERGY_MODEL = THETA_HAT;
-
-  /** Whether the culprits are relabelled by the EWC-updated model theta* rather than theta_hat. */
-  public boolean usesEwcUpdated() {
-    return EWC_UPDATED.equals(energyModel);
-  }
 
   /** Whether the culprits that are not relabelled leave D. */
   public boolean dropsUnaligned() {
@@ -102,7 +79,6 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
     }
     return Options.valid(() -> new AlignOptions(c.getInt("repair.align.input-steps"),
         c.getDouble("repair.align.input-epsilon"), c.getDouble("repair.align.input-step-size"), range.get(0),
-        range.get(1), c.getDouble("repair.align.min-energy-gap"), c.getString("repair.align.unaligned"),
-        c.getString("repair.align.energy-model")));
+        range.get(1), c.getDouble("repair.align.min-energy-gap"), c.getString("repair.align.unaligned")));
   }
 }

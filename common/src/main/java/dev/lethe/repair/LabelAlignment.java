@@ -18,8 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Energy-based alignment of the culprits C with the model (the CS772 report's proposal, after the energy view of a
  * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at
- * theta_hat (or, with {@code repair.align.energy-model = ewc-updated}, at identify's EWC update theta*), a culprit's
- * label becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap
+ * theta_hat, a culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap
  * E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats: a culprit the
  * model only narrowly disagrees with is more likely a correctly labelled hard example than a flipped label, so it
  * keeps its label. The culprits that are not relabelled stay in D as they are or leave it
@@ -34,23 +33,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] dropped, int held) {
 
-  /** The alignment of {@code in.culprits()} by theta_hat's energy ({@code in.model()}). */
+  /** The alignment of {@code in.culprits()} at {@code in.model()}. */
   public static LabelAlignment of(RepairInputs in) {
-    return of(in, null);
-  }
-
-  /**
-   * The alignment of {@code in.culprits()} by the energy of {@code energyModel} (null: theta_hat,
-   * {@code in.model()}), which also takes the input steps.
-   */
-  public static LabelAlignment of(RepairInputs in, MultiLayerNetwork energyModel) {
-    MultiLayerNetwork model = energyModel == null ? in.model() : energyModel;
     ExampleSet c = in.culprits();
     AlignOptions o = in.options().align();
     if (c.size() == 0) {
       return new LabelAlignment(c, c, new boolean[0], 0);
     }
-    double[][] z = LogLikelihood.logitsInDouble(model, c, 128);
+    double[][] z = LogLikelihood.logitsInDouble(in.model(), c, 128);
     int[] labels = new int[c.size()];
     boolean[] dropped = new boolean[c.size()];
     int held = 0;
@@ -66,7 +56,7 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
     if (o.inputSteps() == 0 || o.inputEpsilon() == 0) {
       return new LabelAlignment(c, relabelled, dropped, held);
     }
-    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(model, relabelled, o), c.corruptions()),
+    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(in.model(), relabelled, o), c.corruptions()),
         dropped, held);
   }
 

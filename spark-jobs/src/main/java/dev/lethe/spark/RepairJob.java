@@ -22,6 +22,7 @@ import dev.lethe.repair.EwcDeletion;
 import dev.lethe.repair.Finetune;
 import dev.lethe.repair.NewtonRemoval;
 import dev.lethe.repair.Knobs;
+import dev.lethe.repair.LabelAlignment;
 import dev.lethe.repair.OperatingPoint;
 import dev.lethe.repair.OperatingPointSearch;
 import dev.lethe.repair.PathRecorder.SettingOutcome;
@@ -108,11 +109,6 @@ public final class RepairJob implements StageJob {
       return WorkdirLayout.ranking(rankingMethod);
     }
 
-    /** Whether the repair is align relabelling by the energy of identify's EWC update theta*. */
-    boolean alignsByEwcUpdate() {
-      return method instanceof Align && options.align().usesEwcUpdated();
-    }
-
     /** Whether the repair needs fisher/diag.bin. */
     boolean needsFisher() {
       boolean diagonalCurvature = RepairOptions.Newton.DIAGONAL.equals(options.newton().curvature());
@@ -138,9 +134,6 @@ public final class RepairJob implements StageJob {
     List<Input> in = StageJob.withBaseModel(c, new Input(plan.rankingTable(), "identify --method "
         + plan.rankingMethod()), new Input(WorkdirLayout.TRAIN, "prepare"));
     WorkdirLayout.FAILURES.forEach(f -> in.add(new Input(f, "failures")));
-    if (plan.alignsByEwcUpdate()) {
-      in.add(new Input(WorkdirLayout.EWC_UPDATED_MODEL, "identify --method ewc-influence"));
-    }
     return in;
   }
 
@@ -211,17 +204,9 @@ public final class RepairJob implements StageJob {
           + " failure tables may be stale", name, before.query(), before.holdout(), before.correctHoldout());
     }
 
-    // align with repair.align.energy-model = ewc-updated relabels by theta*'s energy (requireSameModel: theta* was
-    // updated from this theta_hat)
-    MultiLayerNetwork energyModel = null;
-    if (plan.alignsByEwcUpdate()) {
-      requireSameModel(wd, WorkdirLayout.EWC_UPDATED_MODEL, baseModel, fingerprint, "identify --method ewc-influence");
-      energyModel = ModelFiles.load(wd, WorkdirLayout.EWC_UPDATED_MODEL, "identify --method ewc-influence");
-    }
     RepairMethod method = plan.runsDistributed()
         ? new Finetune((net, data, o, listener) -> DistributedTraining.fit(ctx, net, data, o,
-            plan.averagingFrequency(), listener), "dl4j-spark parameter averaging")
-        : energyModel != null ? new Align(energyModel) : plan.method();
+            plan.averagingFrequency(), listener), "dl4j-spark parameter averaging") : plan.method();
     RepairInputs in = new RepairInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
         plan.options(), ctx.seed());
     List<Knobs> grid = method.grid(in);
@@ -260,7 +245,7 @@ public final class RepairJob implements StageJob {
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
         new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),
-        Align.NAME.equals(name) ? new Align(energyModel).alignment(in).changes(corruptedInTrain > 0) : null);
+        Align.NAME.equals(name) ? LabelAlignment.of(in).changes(corruptedInTrain > 0) : null);
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));
