@@ -48,6 +48,39 @@ def train_mlp(seed):
     return [w1, b1, w2, b2], acc
 
 
+def train_residual(seed):
+    """relu(x W1 + b1) + (x Ws + bs), then softmax(h W2 + b2): a skip connection added to the hidden layer."""
+    rng = np.random.default_rng(seed)
+    x, y = blobs(600, rng)
+    w1 = rng.normal(0, 0.5, (4, HIDDEN)).astype(np.float32)
+    b1 = np.zeros(HIDDEN, np.float32)
+    ws = rng.normal(0, 0.5, (4, HIDDEN)).astype(np.float32)
+    bs = np.zeros(HIDDEN, np.float32)
+    w2 = rng.normal(0, 0.5, (HIDDEN, 3)).astype(np.float32)
+    b2 = np.zeros(3, np.float32)
+    onehot = np.eye(3, dtype=np.float32)[y]
+
+    def forward():
+        a = np.maximum(x @ w1 + b1, 0)
+        return a, a + x @ ws + bs
+    for _ in range(300):
+        a, h = forward()
+        z = h @ w2 + b2
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        dz = (p - onehot) / len(x)
+        dh = dz @ w2.T
+        da = dh * (a > 0)
+        w2 -= 0.2 * (h.T @ dz)
+        b2 -= 0.2 * dz.sum(0)
+        w1 -= 0.2 * (x.T @ da)
+        b1 -= 0.2 * da.sum(0)
+        ws -= 0.2 * (x.T @ dh)
+        bs -= 0.2 * dh.sum(0)
+    acc = float((np.argmax(forward()[1] @ w2 + b2, 1) == y).mean())
+    return [w1, b1, ws, bs, w2, b2], acc
+
+
 def dense(name, units, activation, first=False):
     cfg = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
            "use_bias": True,
@@ -99,6 +132,19 @@ def main(out):
                                                                                   "dense_1")],
         "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_2", 0, 0]]}}
     write(out + "/keras-functional-mlp.h5", functional, weights)
+
+    # a functional model with a skip connection (a ComputationGraph that is not a chain): dense_1(relu) + dense_skip(linear), added, then the softmax layer
+    (r1, rb1, rs, rbs, r2, rb2), racc = train_residual(9)
+    print("training accuracy of the fixture residual model: %.3f" % racc)
+    add = {"class_name": "Add", "config": {"name": "add_1", "trainable": True, "dtype": "float32"}, "name": "add_1",
+           "inbound_nodes": [[["dense_1", 0, 0, {}], ["dense_skip", 0, 0, {}]]]}
+    residual = {"class_name": "Model", "config": {"name": "model_2", "layers": [
+        node(inp, None), node(dense("dense_1", HIDDEN, "relu"), "input_1"),
+        node(dense("dense_skip", HIDDEN, "linear"), "input_1"), add, node(dense("dense_2", 3, "softmax"), "add_1")],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_2", 0, 0]]}}
+    write(out + "/keras-functional-residual.h5", residual,
+          [("dense_1", [("kernel:0", r1), ("bias:0", rb1)]), ("dense_skip", [("kernel:0", rs), ("bias:0", rbs)]),
+           ("add_1", []), ("dense_2", [("kernel:0", r2), ("bias:0", rb2)])])
 
     # a model DL4J cannot import: a Lambda layer between the two dense layers
     lam = {"class_name": "Lambda", "config": {"name": "lambda_1", "trainable": True, "dtype": "float32",

@@ -24,8 +24,8 @@ import org.jfree.chart.JFreeChart;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale] [--workdir ROOT]} runs a benchmark suite and
- * writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
+ * Stage {@code bench}: {@code lethe bench [--suite quick|paper|scale|backend] [--workdir ROOT]} runs a benchmark
+ * suite and writes ROOT/&lt;suite&gt;/ (ROOT defaults to {@code bench}): results.csv (one row per measurement, appended as the
  * runs progress), the experiment runs' workdirs under runs/, and at the end summary.md and the PNG plots (published
  * together from a staging directory). An existing ROOT/&lt;suite&gt;/ is replaced only under {@code --overwrite}.
  * {@code --resume} continues a quick or paper suite an earlier invocation left (killed, or run with fewer
@@ -58,9 +58,9 @@ public final class BenchJob implements BenchCommand {
     Workdir root = ctx.workdir();
     String name = suite.cliName();
     boolean resume = ctx.args().resume();
-    if (resume && suite == BenchSuite.SCALE) {
-      throw LetheInputException.of("--resume: the scale suite is a single run and cannot be resumed; rerun it with"
-          + " --overwrite");
+    if (resume && (suite == BenchSuite.SCALE || suite == BenchSuite.BACKEND)) {
+      throw LetheInputException.of("--resume: the %s suite is a single run and cannot be resumed; rerun it with"
+          + " --overwrite", name);
     }
     Map<String, String> machine = Machine.facts(ctx.spark());
     if (resume) {
@@ -70,6 +70,9 @@ public final class BenchJob implements BenchCommand {
     }
     if (suite == BenchSuite.SCALE) {
       ScaleSuite.Settings.of(ctx.config()); // bad settings (e.g. no dataset) stop the suite before it writes anything
+    }
+    if (suite == BenchSuite.BACKEND) {
+      BackendSuite.Settings.of(ctx.config());
     }
     int seedCount = suite == BenchSuite.PAPER ? ctx.config().positiveInt(PAPER_SEEDS) : 1;
     if (suite == BenchSuite.PAPER) {
@@ -86,7 +89,7 @@ public final class BenchJob implements BenchCommand {
       delete(root, name);
     }
     Workdir out = Workdir.open(root.path(name).toString(), ctx.spark().sparkContext().hadoopConfiguration(), true);
-    if (suite != BenchSuite.SCALE) {
+    if (suite != BenchSuite.SCALE && suite != BenchSuite.BACKEND) {
       BenchState.write(out, suite, ctx.config(), machine);
     }
     List<Long> seeds = new ArrayList<>();
@@ -110,6 +113,10 @@ public final class BenchJob implements BenchCommand {
         case PAPER -> QualitySuite.run(b, QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)));
         case SCALE -> {
           ScaleSuite.run(b);
+          yield 0;
+        }
+        case BACKEND -> {
+          BackendSuite.run(b);
           yield 0;
         }
       };

@@ -12,7 +12,9 @@ public enum BenchSuite {
   /** The paper's protocol: 5 seeds, label-flip, salt-and-pepper and FGSM settings, training to early stopping. */
   PAPER,
   /** Scaling with the training-set size and the cluster ({@link ScaleSuite}). */
-  SCALE;
+  SCALE,
+  /** The generic DL4J backend against the CNN fast path on the paper CNN, in one JVM ({@link BackendSuite}). */
+  BACKEND;
 
   public String cliName() {
     return name().toLowerCase(Locale.ROOT);

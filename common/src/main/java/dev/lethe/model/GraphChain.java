@@ -14,11 +14,36 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 /**
  * A {@link ComputationGraph} that is a chain (one input, one output, every vertex fed by the one before it) as the
  * list of its layers, so it runs as a multi-layer network with the same function and parameters. Preprocessor
- * vertices (a Keras {@code Flatten}) become the next layer's preprocessor. Graphs with branches, merges or other
- * vertex kinds are bad input naming the vertex.
+ * vertices (a Keras {@code Flatten}) become the next layer's preprocessor. Other graphs take the graph form
+ * ({@link GraphForm}).
  */
 final class GraphChain {
   private GraphChain() {}
+
+  /**
+   * Whether {@code graph} takes this chain form: each vertex, in topological order, a layer or preprocessor fed only
+   * by the one before it (graphs with several inputs or outputs too, which {@link #layers} refuses).
+   */
+  static boolean isChain(ComputationGraph graph) {
+    ComputationGraphConfiguration conf = graph.getConfiguration();
+    if (conf.getNetworkInputs().size() != 1 || conf.getNetworkOutputs().size() != 1) {
+      return true;
+    }
+    String previous = conf.getNetworkInputs().get(0);
+    for (String name : conf.getTopologicalOrderStr()) {
+      if (conf.getNetworkInputs().contains(name)) {
+        continue;
+      }
+      List<String> inputs = conf.getVertexInputs().get(name);
+      GraphVertex v = conf.getVertices().get(name);
+      if (inputs == null || inputs.size() != 1 || !inputs.get(0).equals(previous)
+          || !(v instanceof LayerVertex || v instanceof PreprocessorVertex)) {
+        return false;
+      }
+      previous = name;
+    }
+    return previous.equals(conf.getNetworkOutputs().get(0));
+  }
 
   static List<LayerStack.Entry> layers(ComputationGraph graph, String source) {
     ComputationGraphConfiguration conf = graph.getConfiguration();

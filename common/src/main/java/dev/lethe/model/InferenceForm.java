@@ -15,6 +15,12 @@ import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
+import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
+import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -48,12 +54,30 @@ final class InferenceForm {
         }
         continue;
       }
+      requireFeedForward(e.layer(), source, e.describe(i));
       Layer l = e.layer().clone();
       l.setIDropout(null);
       layers.add(new LayerStack.Entry(l, e.pre(), e.params()));
     }
     layers = foldBatchNorms(layers, source);
     return softmaxOutput(layers, source);
+  }
+
+  /**
+   * Refuses recurrent layers (LSTM and the other RNNs, their wrappers and outputs): Lethe feeds each example as one
+   * flat row of features, and a recurrent layer reads a sequence ({@code [examples, features, time steps]}).
+   *
+   * @param what names the layer in the message
+   */
+  static void requireFeedForward(Layer l, String source, String what) {
+    if (l instanceof BaseRecurrentLayer || l instanceof LastTimeStep || l instanceof Bidirectional
+        || l instanceof RnnOutputLayer || l instanceof RnnLossLayer || l instanceof TimeDistributed) {
+      String inner = l instanceof org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer w
+          ? " wrapping " + w.getUnderlying().getClass().getSimpleName() : "";
+      throw LetheInputException.of("%s: %s%s is a recurrent layer; Lethe feeds each example as one flat row of"
+          + " features and takes feed-forward classifiers (dense, convolution, pooling, batch normalisation,"
+          + " dropout, and graphs of them)", source, what, inner);
+    }
   }
 
   private static List<LayerStack.Entry> foldBatchNorms(List<LayerStack.Entry> layers, String source) {
@@ -82,7 +106,7 @@ final class InferenceForm {
   }
 
   /** The per-feature scale a and shift c of a batch normalisation at inference: y = a x + c. */
-  private static INDArray[] scaleShift(BatchNormalization bn, Map<String, INDArray> p) {
+  static INDArray[] scaleShift(BatchNormalization bn, Map<String, INDArray> p) {
     INDArray mean = p.get(BatchNormalizationParamInitializer.GLOBAL_MEAN).castTo(
         org.nd4j.linalg.api.buffer.DataType.DOUBLE).reshape(-1);
     // DL4J's inference: std = sqrt(var + eps), var stored as such or as log10 of its square root
@@ -108,7 +132,7 @@ final class InferenceForm {
    * The layer before: each output j becomes a_j z_j + c_j (weights and bias of output j scaled, c_j added). A layer
    * without bias (as often before a batch normalisation) gets one.
    */
-  private static LayerStack.Entry scaleOutputs(LayerStack.Entry e, INDArray a, INDArray c) {
+  static LayerStack.Entry scaleOutputs(LayerStack.Entry e, INDArray a, INDArray c) {
     Map<String, INDArray> p = new LinkedHashMap<>(e.params());
     INDArray w = p.get("W").castTo(a.dataType());
     INDArray b = p.containsKey("b") ? p.get("b").castTo(a.dataType()).reshape(-1) : Nd4j.zeros(a.dataType(),
@@ -134,7 +158,7 @@ final class InferenceForm {
   }
 
   /** The dense layer after: its input x becomes a x + c, so W' = diag(a) W and b' = b + c W. */
-  private static LayerStack.Entry scaleInputs(LayerStack.Entry e, INDArray a, INDArray c) {
+  static LayerStack.Entry scaleInputs(LayerStack.Entry e, INDArray a, INDArray c) {
     Map<String, INDArray> p = new LinkedHashMap<>(e.params());
     INDArray w = p.get("W").castTo(a.dataType());
     INDArray b = p.get("b").castTo(a.dataType()).reshape(1, -1);
@@ -156,7 +180,7 @@ final class InferenceForm {
   }
 
   /** The layers with the softmax output as one output layer with cross-entropy loss. */
-  private static List<LayerStack.Entry> softmaxOutput(List<LayerStack.Entry> in, String source) {
+  static List<LayerStack.Entry> softmaxOutput(List<LayerStack.Entry> in, String source) {
     List<LayerStack.Entry> layers = new ArrayList<>(in);
     if (layers.isEmpty()) {
       throw LetheInputException.of("%s: the model has no layers", source);

@@ -19,9 +19,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * A user's trained classifier ({@code model.source = file}) read into the network the methods run: a DL4J
  * {@code MultiLayerNetwork} or {@code ComputationGraph} zip ({@code ModelSerializer}), or a Keras {@code .h5} file
- * (Sequential or functional, through {@code deeplearning4j-modelimport}), told apart by their contents. Graphs must
- * be chains ({@link GraphChain}); the result is the model's inference function ({@link InferenceForm}) with the
- * file's parameters, in the file's precision. Anything else is bad input naming the file and, where it applies, the
+ * (Sequential or functional, through {@code deeplearning4j-modelimport}), told apart by their contents. A graph that
+ * is a chain becomes its list of layers ({@link GraphChain}), any other graph a graph body and its head
+ * ({@link GraphForm}); the result is the model's inference function ({@link InferenceForm}) with the file's
+ * parameters, in the file's precision. Anything else is bad input naming the file and, where it applies, the
  * layer.
  */
 public final class ModelImport {
@@ -34,6 +35,9 @@ public final class ModelImport {
     if (isZip(bytes)) {
       if (zipHoldsGraph(bytes)) {
         ComputationGraph g = restore(() -> ModelSerializer.restoreComputationGraph(in(bytes), false), source);
+        if (!GraphChain.isChain(g)) {
+          return GraphForm.of(g, source, g.params().dataType());
+        }
         layers = GraphChain.layers(g, source);
         type = g.params().dataType();
       } else {
@@ -64,6 +68,9 @@ public final class ModelImport {
         type = n.params().dataType();
       } else {
         ComputationGraph g = restore(() -> KerasModelImport.importKerasModelAndWeights(path, false), source);
+        if (!GraphChain.isChain(g)) {
+          return GraphForm.of(g, source, g.params().dataType());
+        }
         layers = GraphChain.layers(g, source);
         type = g.params().dataType();
       }
@@ -117,7 +124,7 @@ public final class ModelImport {
   }
 
   /** Whether a ModelSerializer zip's configuration is a computation graph (it has vertices). */
-  private static boolean zipHoldsGraph(byte[] bytes) {
+  static boolean zipHoldsGraph(byte[] bytes) {
     try (ZipInputStream z = new ZipInputStream(in(bytes))) {
       for (ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
         if (e.getName().equals("configuration.json")) {

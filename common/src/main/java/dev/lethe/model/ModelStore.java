@@ -12,9 +12,13 @@ import org.deeplearning4j.util.ModelSerializer;
 public final class ModelStore {
   private ModelStore() {}
 
-  /** Writes {@code net} (configuration and parameters) to {@code out}; the stream is not closed. */
+  /**
+   * Writes {@code net} (configuration and parameters) to {@code out}; the stream is not closed. A graph run as a
+   * network ({@link GraphForm}) is written as the ComputationGraph it computes.
+   */
   public static void write(MultiLayerNetwork net, OutputStream out) throws IOException {
-    ModelSerializer.writeModel(net, new java.io.FilterOutputStream(out) {
+    org.deeplearning4j.nn.api.Model model = GraphForm.isGraph(net) ? GraphForm.toGraph(net) : net;
+    ModelSerializer.writeModel(model, new java.io.FilterOutputStream(out) {
       @Override
       public void close() throws IOException {
         flush();
@@ -23,14 +27,20 @@ public final class ModelStore {
   }
 
   /**
-   * Reads a model written by {@link #write}.
+   * Reads a model written by {@link #write} (a ComputationGraph zip as {@link ModelImport} reads it).
    *
    * @param source names the file in error messages
-   * @throws LetheInputException if the bytes are not a DL4J multi-layer network
+   * @throws LetheInputException if the bytes are not a DL4J multi-layer network or computation graph
    */
   public static MultiLayerNetwork read(InputStream in, String source) {
     try {
-      return ModelSerializer.restoreMultiLayerNetwork(in, false);
+      byte[] bytes = in.readAllBytes();
+      if (ModelImport.zipHoldsGraph(bytes)) {
+        return ModelImport.read(bytes, source);
+      }
+      return ModelSerializer.restoreMultiLayerNetwork(new java.io.ByteArrayInputStream(bytes), false);
+    } catch (LetheInputException e) {
+      throw e;
     } catch (Exception | ExceptionInInitializerError e) {
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw new LetheInputException(source + ": not a readable model file (" + firstLine(msg) + ")", e);

@@ -10,21 +10,12 @@ import dev.lethe.math.LogLikelihood;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.graph.MergeVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 class ModelImportTest {
   static byte[] resource(String name) {
@@ -99,23 +90,7 @@ class ModelImportTest {
     assertThat(LogLikelihood.perExample(back, s, 8)).containsExactly(LogLikelihood.perExample(net, s, 8));
   }
 
-  @Test
-  void aGraphThatIsNotAChainIsBadInputNamingTheVertex() {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3))
-        .graphBuilder().addInputs("in")
-        .addLayer("a", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build(), "in")
-        .addLayer("b", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build(), "in")
-        .addVertex("merge", new MergeVertex(), "a", "b")
-        .addLayer("out", new OutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3)
-            .activation(Activation.SOFTMAX).build(), "merge")
-        .setOutputs("out").setInputTypes(InputType.feedForward(4)).build();
-    ComputationGraph g = new ComputationGraph(conf);
-    g.init();
-    assertThatThrownBy(() -> ModelImport.read(zip(g), "branches.zip")).isInstanceOf(LetheInputException.class)
-        .hasMessageContaining("branches.zip").hasMessageContaining("chain of layers");
-  }
-
-  /** A chain graph's logits in inference mode, for comparison with the imported network's. */
+  /** A graph's log-probabilities in inference mode, for comparison with the imported network's. */
   static double[][] graphLogProbs(ComputationGraph g, ExampleSet s) {
     INDArray p = g.outputSingle(false, Batches.features(s, 0, s.size(), 0, g.params().dataType()));
     return org.nd4j.linalg.ops.transforms.Transforms.log(p.castTo(DataType.DOUBLE), true).toDoubleMatrix();

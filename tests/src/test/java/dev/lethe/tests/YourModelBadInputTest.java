@@ -6,9 +6,23 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.functions;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
  * Bad input with the user's own model and tables: exit code 2, one line on stderr naming the input, nothing
@@ -64,6 +78,40 @@ class YourModelBadInputTest {
   void aKerasLayerThatCannotBeImported() {
     String lambda = TabularTables.model(dir, "keras-lambda-layer.h5");
     assertBadInput("failures", run("failures", prepared, lambda), prepared.resolve("failures"), lambda, "Lambda");
+  }
+
+  @Test
+  void anLstmClassifier() throws Exception {
+    MultiLayerNetwork lstm = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new LastTimeStep(new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build()))
+        .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3).activation(Activation.SOFTMAX).build())
+        .setInputType(InputType.recurrent(4, 5)).build());
+    lstm.init();
+    String path = dir.resolve("lstm.zip").toString();
+    ModelSerializer.writeModel(lstm, path, false);
+    assertBadInput("failures", run("failures", prepared, path), prepared.resolve("failures"), path,
+        "layer 0", "(LastTimeStep) wrapping LSTM is a recurrent layer");
+  }
+
+  @Test
+  void aGraphWithABatchNormThatCannotBeFolded() throws Exception {
+    // after the merge of two branches, read by a layer and by a residual addition
+    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).graphBuilder()
+        .addInputs("in")
+        .addLayer("a", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build(), "in")
+        .addLayer("b", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build(), "in")
+        .addVertex("merge", new MergeVertex(), "a", "b")
+        .addLayer("bnMerge", new BatchNormalization.Builder().nOut(6).build(), "merge")
+        .addLayer("c", new DenseLayer.Builder().nIn(6).nOut(6).activation(Activation.RELU).build(), "bnMerge")
+        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bnMerge", "c")
+        .addLayer("out", new OutputLayer.Builder(LossFunction.MCXENT).nIn(6).nOut(3).activation(Activation.SOFTMAX)
+            .build(), "add")
+        .setOutputs("out").setInputTypes(InputType.feedForward(4)).build());
+    g.init();
+    String path = dir.resolve("bn-merge.zip").toString();
+    ModelSerializer.writeModel(g, path, false);
+    assertBadInput("failures", run("failures", prepared, path), prepared.resolve("failures"), path,
+        "'bnMerge' (BatchNormalization) cannot be folded");
   }
 
   @Test

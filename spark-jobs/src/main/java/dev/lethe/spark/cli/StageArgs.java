@@ -23,7 +23,7 @@ public record StageArgs(String stage, String workdir, Optional<String> configFil
   public static final String USAGE = String.join("\n",
       "usage: lethe <stage> --workdir DIR [--config FILE] [--set key=value ...] [--master M]",
       "                     [--method NAME] [--overwrite]",
-      "       lethe bench [--suite quick|paper|scale] [--workdir ROOT] [--config FILE] [--set key=value ...]",
+      "       lethe bench [--suite quick|paper|scale|backend] [--workdir ROOT] [--config FILE] [--set key=value ...]",
       "                   [--overwrite | --resume]",
       "stages: prepare train failures fisher identify repair report pipeline demo bench",
       "  --workdir DIR     where stage inputs and outputs live (any Hadoop path: file:/, hdfs://, s3a://, dbfs:/)",
