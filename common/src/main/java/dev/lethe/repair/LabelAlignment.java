@@ -19,12 +19,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Energy-based alignment of the culprits C with the model (the CS772 report's proposal, after the energy view of a
  * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at
  * theta_hat, a culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap
- * E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats: a culprit the
- * model only narrowly disagrees with is more likely a correctly labelled hard example than a flipped label, so it
- * keeps its label. The culprits that are not relabelled stay in D as they are or leave it
- * ({@code repair.align.unaligned}). Optionally, every culprit's input takes {@code inputSteps} signed-gradient steps
- * x <- clip(x - step sign(grad_x E(x, y))) on its final label that stay within the L-infinity ball of radius epsilon
- * around the original input and within the feature range.
+ * E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats (the
+ * margin by which the model must prefer y*; a culprit it disputes by less is held and keeps its label). The culprits
+ * that are not relabelled stay in D as they are or leave it ({@code repair.align.unaligned}). Optionally, every
+ * culprit's input takes {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y))) on its
+ * final label that stay within the L-infinity ball of radius epsilon around the original input and within the
+ * feature range.
  *
  * @param original C as selected
  * @param aligned C with the aligned labels (and inputs), same ids and order
