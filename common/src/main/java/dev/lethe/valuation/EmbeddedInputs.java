@@ -4,6 +4,7 @@ import dev.lethe.LetheInputException;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.InfluenceInputs;
 import dev.lethe.math.LogLikelihood;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * What a data-valuation method values: the training set D and the failures Fq with their penultimate-layer
@@ -41,11 +42,12 @@ record EmbeddedInputs(TrainingEmbeddings train, ExampleSet query, double[][] q, 
       p = EmbeddingPass.local(train);
     }
     int batch = in.options().scoreBatchSize();
-    TrainingEmbeddings d = p.embed(in.model(), batch);
+    MultiLayerNetwork net = PenultimateFeatures.inDouble(in.model());
+    TrainingEmbeddings d = p.embed(net, batch);
     if (d.size() == 0) {
       throw new IllegalArgumentException(method + " needs the whole training set");
     }
-    return new EmbeddedInputs(d, in.query(), PenultimateFeatures.of(in.model(), in.query(), batch),
+    return new EmbeddedInputs(d, in.query(), PenultimateFeatures.of(net, in.query(), batch),
         LogLikelihood.numClasses(in.model()));
   }
 }

@@ -16,6 +16,18 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 public final class PenultimateFeatures {
   private PenultimateFeatures() {}
 
+  /**
+   * {@code net} in double precision: itself when its parameters are double, else a copy rebuilt in double (float
+   * parameters are exact in double). Embeddings computed with it do not depend on where a row sits in its batch
+   * beyond double rounding, which float GEMM kernels do not guarantee: the data-valuation methods' values must not
+   * depend on how the training table is partitioned into blocks.
+   */
+  public static MultiLayerNetwork inDouble(MultiLayerNetwork net) {
+    return net.params().dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? net
+        : dev.lethe.math.NetworkBytes.rebuild(dev.lethe.math.NetworkBytes.configBytes(net),
+            dev.lethe.math.NetworkBytes.paramBytes(net.params()), org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+  }
+
   /** The embedding of every row of {@code s}, in row order. */
   public static double[][] of(MultiLayerNetwork net, ExampleSet s, int batchSize) {
     if (batchSize < 1) {

@@ -140,7 +140,9 @@ final class EmbeddingTasks implements EmbeddingPass {
     int partition = TaskContext.getPartitionId();
     long start = System.nanoTime();
     long lastLog = start;
-    MultiLayerNetwork net = model.rebuild();
+    // in double precision (as the driver's copy): a row's embedding must not depend on its place in a block
+    MultiLayerNetwork net = dev.lethe.math.NetworkBytes.rebuild(model.config(), model.params(),
+        org.nd4j.linalg.api.buffer.DataType.DOUBLE);
     long[] ids = new long[0];
     int[] labels = new int[0];
     double[] x = new double[0];
