@@ -55,12 +55,16 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       paper protocol's 3000, whose half-second pass loses a good part of its time to the JIT compiler threads of a
  *       young JVM: on the smallest and on the largest size, the fresh identify JVM's scoring rate and the warm
  *       runs' (the median above) over the double-precision GEMM rate with as many threads, measured in this run.
+ *   <li>On the largest size, identify with knn-shapley runs under {@code local[2]}: its wall time against issue 33's
+ *       target (under 2 minutes on 2 cores), with its embedding pass and its values.
  * </ol>
  * Every comparison is between runs of one suite invocation on one machine.
  */
 public final class ScaleSuite {
   static final String EXPERIMENT = "scale";
   static final String METHOD = EwcInfluence.NAME;
+  static final String KNN = dev.lethe.valuation.KnnShapleyInfluence.NAME;
+  static final double KNN_TARGET_SECONDS = 120;
   static final List<String> STAGES = List.of("prepare", "train", "failures", "fisher", "identify");
   static final double RATIO_TARGET = 10.5;
   static final double OVERHEAD_TARGET = 1.2;
@@ -193,7 +197,35 @@ public final class ScaleSuite {
     if (runs.size() > 1) {
       md.append(roofline(spark, config, rec, s, large, largeWarm, gemmRate));
     }
+    md.append(knnShapley(spark, s, rec, large, dir, userSets));
     return md.toString();
+  }
+
+  /**
+   * identify with knn-shapley on the largest size's workdir, in a fresh JVM on {@code local[2]} (issue 33's target:
+   * under {@value #KNN_TARGET_SECONDS} s on 2 cores): its wall time, its embedding pass and its values, recorded, and
+   * the summary's paragraph.
+   */
+  private static String knnShapley(SparkSession spark, Settings s, Recorder rec, SizeRun run, Path dir,
+      List<String> userSets) throws IOException, InterruptedException {
+    List<String> sets = sets(s, run.size(), userSets).stream()
+        .map(x -> x.startsWith("identify.method=") ? "identify.method=" + KNN : x).toList();
+    ChildStage.Result r = ChildStage.run("identify", run.workdir(), "local[2]", sets,
+        dir.resolve("runs/knn-shapley/identify-local2.log"), true);
+    Config prov = RankingTables.provenance(Workdir.open(run.workdir().toString(),
+        spark.sparkContext().hadoopConfiguration(), false), KNN);
+    double embedding = prov.getDouble("diagnostics.embeddingMillis") / 1e3;
+    double values = prov.getDouble("diagnostics.valueMillis") / 1e3;
+    String setting = "train-" + run.trainRows() + "-local2";
+    rec.record(EXPERIMENT, setting, s.seed(), KNN, "identify_seconds", r.seconds(), "s");
+    rec.record(EXPERIMENT, setting, s.seed(), KNN, "embedding_seconds", embedding, "s");
+    rec.record(EXPERIMENT, setting, s.seed(), KNN, "value_seconds", values, "s");
+    rec.record(EXPERIMENT, setting, s.seed(), KNN, "query_rows", prov.getLong("query_rows"), "rows");
+    rec.record(EXPERIMENT, setting, s.seed(), KNN, "peak_resident_mb", r.residentMb(), "MB");
+    return String.format(Locale.ROOT, "%nknn-shapley on %d rows (local[2], %d failures in Fq): identify %.1f s, of"
+        + " which the embedding pass %.1f s and the values %.1f s (target < %.0f s: %s).%n", run.trainRows(),
+        prov.getLong("query_rows"), r.seconds(), embedding, values, KNN_TARGET_SECONDS,
+        r.seconds() < KNN_TARGET_SECONDS ? "met" : "not met");
   }
 
   /**

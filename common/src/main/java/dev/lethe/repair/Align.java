@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * "align": instead of erasing the culprits C, align them with the model and keep them (the CS772 report's
- * energy-based label alignment): relabel each culprit to argmin_y E(x, y), optionally move its input within a small
- * L-infinity ball ({@link LabelAlignment}), then fine-tune theta_hat on D with the aligned culprits in place of the
+ * energy-based label alignment): relabel each culprit to argmin_y E(x, y) when the model prefers that label by at
+ * least a margin, keep or drop the others, optionally move the inputs within a small L-infinity ball
+ * ({@link LabelAlignment}), then fine-tune theta_hat on D with the aligned culprits in place of the
  * originals, as {@link Finetune} does on D \ C ({@code repair.finetune.*}; the search runs every learning rate of
  * {@code repair.search.finetune.learning-rate} and follows its epochs). An empty C is a no-op.
  */
@@ -34,6 +35,8 @@ public final class Align implements RepairMethod {
     d.put("labelsChanged", c.changed());
     d.put("labelsRestoredToOriginal", c.restoredOriginal());
     d.put("inputsMoved", c.inputsMoved());
+    d.put("labelsHeld", c.held());
+    d.put("culpritsDropped", c.dropped());
     return new Repaired(t.model(), d, t.millis());
   }
 

@@ -18,32 +18,51 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Energy-based alignment of the culprits C with the model (the CS772 report's proposal, after the energy view of a
  * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at
- * theta_hat, each culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties), and, optionally, its
- * input takes {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y*))) that stay within
- * the L-infinity ball of radius epsilon around the original input and within the feature range.
+ * theta_hat, a culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap
+ * E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats (the
+ * margin by which the model must prefer y*; a culprit it disputes by less is held and keeps its label). The culprits
+ * that are not relabelled stay in D as they are or leave it ({@code repair.align.unaligned}). Optionally, every
+ * culprit's input takes {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y))) on its
+ * final label that stay within the L-infinity ball of radius epsilon around the original input and within the
+ * feature range.
  *
  * @param original C as selected
  * @param aligned C with the aligned labels (and inputs), same ids and order
+ * @param dropped per culprit (C's order): whether it leaves D
+ * @param held the culprits whose label the model disputes (y* differs from it) by less than the margin
  */
-public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
+public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] dropped, int held) {
 
   /** The alignment of {@code in.culprits()} at {@code in.model()}. */
   public static LabelAlignment of(RepairInputs in) {
     ExampleSet c = in.culprits();
     AlignOptions o = in.options().align();
     if (c.size() == 0) {
-      return new LabelAlignment(c, c);
+      return new LabelAlignment(c, c, new boolean[0], 0);
     }
     double[][] z = LogLikelihood.logitsInDouble(in.model(), c, 128);
     int[] labels = new int[c.size()];
+    boolean[] dropped = new boolean[c.size()];
+    int held = 0;
     for (int i = 0; i < labels.length; i++) {
-      labels[i] = lowestEnergy(z[i]);
+      int best = lowestEnergy(z[i]);
+      int given = c.label(i);
+      boolean relabel = best != given && energyGap(z[i], given, best) >= o.minEnergyGap();
+      held += best != given && !relabel ? 1 : 0;
+      labels[i] = relabel ? best : given;
+      dropped[i] = !relabel && o.dropsUnaligned();
     }
     ExampleSet relabelled = c.withLabels(labels, c.corruptions());
     if (o.inputSteps() == 0 || o.inputEpsilon() == 0) {
-      return new LabelAlignment(c, relabelled);
+      return new LabelAlignment(c, relabelled, dropped, held);
     }
-    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(in.model(), relabelled, o), c.corruptions()));
+    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(in.model(), relabelled, o), c.corruptions()),
+        dropped, held);
+  }
+
+  /** E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x), in nats, from the logits. */
+  public static double energyGap(double[] logits, int y, int yStar) {
+    return energy(logits, y) - energy(logits, yStar);
   }
 
   /** argmin_y E(x, y) = argmax_y logit_y (ties: the smallest class). */
@@ -99,7 +118,9 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
         .getConf(net.getnLayers() - 1).getLayer()).getNOut();
   }
 
-  /** D with the aligned culprits in place of the originals (training order kept). */
+  /**
+   * D with the aligned culprits in place of the originals and without the dropped ones (training order kept).
+   */
   public ExampleSet alignedTrain(ExampleSet train) {
     Map<Long, Integer> at = new HashMap<>();
     for (int i = 0; i < aligned.size(); i++) {
@@ -107,15 +128,20 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
     }
     int[] labels = train.labels().clone();
     float[][] features = train.features().clone();
+    List<Integer> keep = new ArrayList<>(train.size());
     for (int i = 0; i < train.size(); i++) {
       Integer a = at.get(train.id(i));
       if (a != null) {
         labels[i] = aligned.label(a);
         features[i] = aligned.features(a);
       }
+      if (a == null || !dropped[a]) {
+        keep.add(i);
+      }
     }
-    return new ExampleSet(train.ids(), features, labels, train.originalLabels(), train.corruptions(),
+    ExampleSet all = new ExampleSet(train.ids(), features, labels, train.originalLabels(), train.corruptions(),
         train.numFeatures());
+    return keep.size() == train.size() ? all : all.select(keep.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /**
@@ -129,7 +155,9 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
     List<LabelChange> changes = new ArrayList<>();
     int restored = 0;
     int inputsMoved = 0;
+    int droppedCount = 0;
     for (int i = 0; i < original.size(); i++) {
+      droppedCount += dropped[i] ? 1 : 0;
       if (original.features(i) != aligned.features(i)) {
         inputsMoved++;
       }
@@ -141,6 +169,7 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned) {
         }
       }
     }
-    return new LabelChanges(original.size(), changes.size(), restored, inputsMoved, corruptionFlags, changes);
+    return new LabelChanges(original.size(), changes.size(), restored, inputsMoved, held, droppedCount,
+        corruptionFlags, changes);
   }
 }

@@ -103,10 +103,13 @@ public record RepairReport(String method, String status, String model, String mo
    * @param restoredOriginal changed labels that now equal the original (pre-corruption) label: with corruption
    *     flags, restoredOriginal / changed is the precision of the label corrections
    * @param inputsMoved culprits whose input the alignment moved
+   * @param held culprits whose label the model disputes by less than {@code repair.align.min-energy-gap}, so it was
+   *     kept
+   * @param dropped culprits removed from D because they were not relabelled ({@code repair.align.unaligned = drop})
    * @param corruptionFlags whether the data carries corruption flags
    * @param changes every change, in C's order
    */
-  public record LabelChanges(int culprits, int changed, int restoredOriginal, int inputsMoved,
+  public record LabelChanges(int culprits, int changed, int restoredOriginal, int inputsMoved, int held, int dropped,
       boolean corruptionFlags, List<LabelChange> changes) {
     /** restoredOriginal / changed (NaN when nothing changed). */
     public double restoredShare() {
@@ -192,6 +195,8 @@ public record RepairReport(String method, String status, String model, String mo
       a.put("restored_original", labelAlignment.restoredOriginal());
       a.put("restored_share", labelAlignment.corruptionFlags() ? labelAlignment.restoredShare() : null);
       a.put("inputs_moved", labelAlignment.inputsMoved());
+      a.put("held", labelAlignment.held());
+      a.put("dropped", labelAlignment.dropped());
       a.put("corruption_flags", labelAlignment.corruptionFlags());
       a.put("changes", labelAlignment.changes().stream().map(c -> {
         Map<String, Object> x = new LinkedHashMap<>();
@@ -214,7 +219,7 @@ public record RepairReport(String method, String status, String model, String mo
           c.getBoolean("corrupted")));
     }
     return new LabelChanges(a.getInt("culprits"), a.getInt("changed"), a.getInt("restored_original"),
-        a.getInt("inputs_moved"), a.getBoolean("corruption_flags"), changes);
+        a.getInt("inputs_moved"), a.getInt("held"), a.getInt("dropped"), a.getBoolean("corruption_flags"), changes);
   }
 
   /** Reads a parsed report.json; a missing or mistyped field is bad input naming {@code source}. */

@@ -3,35 +3,51 @@ package dev.lethe.valuation;
 import dev.lethe.LetheInputException;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.InfluenceInputs;
+import dev.lethe.math.LogLikelihood;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * What a data-valuation method values: the training set D and the failures Fq with their penultimate-layer
  * embeddings at theta_hat ({@link PenultimateFeatures}), and the number of classes.
  *
- * @param train D
+ * @param train D with its embeddings, in id order
  * @param query Fq
- * @param x D's embeddings, in row order
  * @param q Fq's embeddings, in row order
  * @param numClasses the output layer's classes
  */
-record EmbeddedInputs(ExampleSet train, ExampleSet query, double[][] x, double[][] q, int numClasses) {
+record EmbeddedInputs(TrainingEmbeddings train, ExampleSet query, double[][] q, int numClasses) {
+
+  /** D's embeddings, in id order. */
+  double[][] x() {
+    return train.x();
+  }
 
   /**
+   * The inputs of {@code method}, with D's embeddings from {@code pass} (null: from the collected training set of
+   * {@code in}).
+   *
    * @throws LetheInputException when Fq is empty
-   * @throws IllegalArgumentException when the inputs carry no training set
+   * @throws IllegalArgumentException when there is no pass and the inputs carry no training set
    */
-  static EmbeddedInputs of(InfluenceInputs in, String method) {
-    ExampleSet train = in.train();
-    if (train == null || train.size() == 0) {
-      throw new IllegalArgumentException(method + " needs the whole training set");
-    }
+  static EmbeddedInputs of(InfluenceInputs in, String method, EmbeddingPass pass) {
     if (in.query().size() == 0) {
       throw LetheInputException.of("%s: the failure set Fq is empty: nothing to explain", method);
     }
+    EmbeddingPass p = pass;
+    if (p == null) {
+      ExampleSet train = in.train();
+      if (train == null || train.size() == 0) {
+        throw new IllegalArgumentException(method + " needs the whole training set");
+      }
+      p = EmbeddingPass.local(train);
+    }
     int batch = in.options().scoreBatchSize();
-    int k = (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) in.model().getLayerWiseConfigurations()
-        .getConf(in.model().getnLayers() - 1).getLayer()).getNOut();
-    return new EmbeddedInputs(train, in.query(), PenultimateFeatures.of(in.model(), train, batch),
-        PenultimateFeatures.of(in.model(), in.query(), batch), k);
+    MultiLayerNetwork net = PenultimateFeatures.inDouble(in.model());
+    TrainingEmbeddings d = p.embed(net, batch);
+    if (d.size() == 0) {
+      throw new IllegalArgumentException(method + " needs the whole training set");
+    }
+    return new EmbeddedInputs(d, in.query(), PenultimateFeatures.of(net, in.query(), batch),
+        LogLikelihood.numClasses(in.model()));
   }
 }

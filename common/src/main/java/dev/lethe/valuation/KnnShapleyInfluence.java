@@ -2,9 +2,7 @@ package dev.lethe.valuation;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.config.LetheConfig;
-import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.InfluenceInputs;
-import dev.lethe.influence.InfluenceMethod;
 import dev.lethe.influence.PreparedInfluence;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,24 +15,35 @@ import org.slf4j.LoggerFactory;
  * an example whose presence makes its neighbours in Fq more likely to be misclassified: a culprit. The culprits
  * table's score is minus the value.
  */
-public final class KnnShapleyInfluence implements InfluenceMethod {
+public final class KnnShapleyInfluence implements EmbeddingValuation {
   private static final Logger LOG = LoggerFactory.getLogger(KnnShapleyInfluence.class);
   public static final String NAME = "knn-shapley";
   static final String K_KEY = "identify.knn-shapley.k";
 
   private final int k;
   private final int threads;
+  private final EmbeddingPass pass;
 
   /**
    * @param k the number of neighbours (>= 1)
    * @param threads driver threads for the values (>= 1)
    */
   public KnnShapleyInfluence(int k, int threads) {
+    this(k, threads, null);
+  }
+
+  private KnnShapleyInfluence(int k, int threads, EmbeddingPass pass) {
     if (k < 1) {
       throw LetheInputException.of("config key '%s': must be >= 1, got %d", K_KEY, k);
     }
     this.k = k;
     this.threads = Math.max(1, threads);
+    this.pass = pass;
+  }
+
+  @Override
+  public KnnShapleyInfluence withEmbeddingPass(EmbeddingPass p) {
+    return new KnnShapleyInfluence(k, threads, p);
   }
 
   /** With {@code identify.knn-shapley.k} and every available core. */
@@ -49,14 +58,14 @@ public final class KnnShapleyInfluence implements InfluenceMethod {
 
   @Override
   public boolean needsTrainingSet() {
-    return true;
+    return pass == null;
   }
 
   @Override
   public PreparedInfluence prepare(InfluenceInputs in) {
     long t0 = System.nanoTime();
-    EmbeddedInputs e = EmbeddedInputs.of(in, NAME);
-    ExampleSet train = e.train();
+    EmbeddedInputs e = EmbeddedInputs.of(in, NAME, pass);
+    TrainingEmbeddings train = e.train();
     double[][] zTrain = e.x();
     long t1 = System.nanoTime();
     double[] values = KnnShapley.values(zTrain, train.labels(), e.q(), in.query().labels(), k, threads);
@@ -79,6 +88,6 @@ public final class KnnShapleyInfluence implements InfluenceMethod {
     diag.put("valueMillis", (t2 - t1) / 1_000_000);
     LOG.info("{}: values of {} training examples against {} failures (K = {}, {}-dimensional embeddings) in {} ms;"
         + " {} negative", NAME, train.size(), in.query().size(), k, zTrain[0].length, (t2 - t0) / 1_000_000, negative);
-    return new PreparedInfluence(ValueScores.of(train, values), null, diag);
+    return new PreparedInfluence(new ValueScores(train.ids(), values), null, diag);
   }
 }

@@ -2,9 +2,7 @@ package dev.lethe.valuation;
 
 import dev.lethe.Seeds;
 import dev.lethe.config.LetheConfig;
-import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.InfluenceInputs;
-import dev.lethe.influence.InfluenceMethod;
 import dev.lethe.influence.PreparedInfluence;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,16 +16,22 @@ import org.slf4j.LoggerFactory;
  * puts them (local threads by default; Spark tasks in the identify stage); the diagnostics record how many ran, the
  * convergence error and the largest standard error.
  */
-public final class TmcShapleyInfluence implements InfluenceMethod {
+public final class TmcShapleyInfluence implements EmbeddingValuation {
   private static final Logger LOG = LoggerFactory.getLogger(TmcShapleyInfluence.class);
   public static final String NAME = "tmc-shapley";
 
   private final TmcShapleyOptions options;
   private final PermutationRunner runner;
+  private final EmbeddingPass pass;
 
   public TmcShapleyInfluence(TmcShapleyOptions options, PermutationRunner runner) {
+    this(options, runner, null);
+  }
+
+  private TmcShapleyInfluence(TmcShapleyOptions options, PermutationRunner runner, EmbeddingPass pass) {
     this.options = options;
     this.runner = runner;
+    this.pass = pass;
   }
 
   /** With {@code identify.tmc-shapley.*}, on local threads (every available core). */
@@ -38,7 +42,12 @@ public final class TmcShapleyInfluence implements InfluenceMethod {
 
   /** This method with its permutations run by {@code r}. */
   public TmcShapleyInfluence withRunner(PermutationRunner r) {
-    return new TmcShapleyInfluence(options, r);
+    return new TmcShapleyInfluence(options, r, pass);
+  }
+
+  @Override
+  public TmcShapleyInfluence withEmbeddingPass(EmbeddingPass p) {
+    return new TmcShapleyInfluence(options, runner, p);
   }
 
   @Override
@@ -48,14 +57,14 @@ public final class TmcShapleyInfluence implements InfluenceMethod {
 
   @Override
   public boolean needsTrainingSet() {
-    return true;
+    return pass == null;
   }
 
   @Override
   public PreparedInfluence prepare(InfluenceInputs in) {
     long t0 = System.nanoTime();
-    EmbeddedInputs emb = EmbeddedInputs.of(in, NAME);
-    ExampleSet train = emb.train();
+    EmbeddedInputs emb = EmbeddedInputs.of(in, NAME, pass);
+    TrainingEmbeddings train = emb.train();
     double[][] x = emb.x();
     double[][] q = emb.q();
     int k = emb.numClasses();
@@ -88,6 +97,6 @@ public final class TmcShapleyInfluence implements InfluenceMethod {
     diag.put("prepareMillis", (t2 - t0) / 1_000_000);
     LOG.info("{}: {} permutations, convergence error {}, {} negative values ({})", NAME, e.permutations(),
         e.convergenceError(), negative, diag);
-    return new PreparedInfluence(ValueScores.of(train, e.values()), null, diag);
+    return new PreparedInfluence(new ValueScores(train.ids(), e.values()), null, diag);
   }
 }

@@ -1,6 +1,5 @@
 package dev.lethe.valuation;
 
-import dev.lethe.data.ExampleSet;
 import dev.lethe.influence.ScoredBlock;
 import dev.lethe.influence.Scorer;
 import dev.lethe.influence.ScorerSpec;
@@ -25,22 +24,6 @@ public record ValueScores(long[] ids, double[] values) implements ScorerSpec {
         throw new IllegalArgumentException("ids must be ascending and unique, at position " + i);
       }
     }
-  }
-
-  /** The values of the rows of {@code train} (any id order). */
-  public static ValueScores of(ExampleSet train, double[] values) {
-    Integer[] order = new Integer[train.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> Long.compare(train.id(a), train.id(b)));
-    long[] ids = new long[order.length];
-    double[] v = new double[order.length];
-    for (int i = 0; i < order.length; i++) {
-      ids[i] = train.id(order[i]);
-      v[i] = values[order[i]];
-    }
-    return new ValueScores(ids, v);
   }
 
   /** The value of training id {@code id}. */

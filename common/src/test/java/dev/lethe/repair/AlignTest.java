@@ -110,7 +110,50 @@ class AlignTest {
     assertThatOptionsNameTheirKeys();
   }
 
+  /**
+   * With a margin, only the culprits the model disputes by at least that many nats are relabelled; the others keep
+   * their label (held), or leave D under {@code unaligned = drop}.
+   */
+  @Test
+  void aMarginHoldsNarrowlyDisputedLabelsAndDropRemovesThem() {
+    double[][] z = LogLikelihood.logitsInDouble(fx.model, fx.culprits, 16);
+    List<Double> gaps = new ArrayList<>();
+    for (int i = 0; i < fx.culprits.size(); i++) {
+      int best = LabelAlignment.lowestEnergy(z[i]);
+      if (best != fx.culprits.label(i)) {
+        gaps.add(LabelAlignment.energyGap(z[i], fx.culprits.label(i), best));
+      }
+    }
+    gaps.sort(null);
+    assertThat(gaps).hasSizeGreaterThan(2);
+    double margin = gaps.get(gaps.size() / 2);
+    long above = gaps.stream().filter(g -> g >= margin).count();
+    for (String unaligned : new String[] {AlignOptions.KEEP, AlignOptions.DROP}) {
+      LabelAlignment a = LabelAlignment.of(inputs(new AlignOptions(0, 0.03, 0.01, 0, 1, margin, unaligned)));
+      RepairReport.LabelChanges c = a.changes(true);
+      assertThat(c.changed()).isEqualTo((int) above);
+      assertThat(c.held()).isEqualTo(gaps.size() - (int) above);
+      for (RepairReport.LabelChange ch : c.changes()) {
+        int i = java.util.Arrays.asList(java.util.Arrays.stream(fx.culprits.ids()).boxed().toArray(Long[]::new))
+            .indexOf(ch.id());
+        assertThat(LabelAlignment.energyGap(z[i], ch.from(), ch.to())).isGreaterThanOrEqualTo(margin);
+      }
+      int expectedDropped = unaligned.equals(AlignOptions.DROP) ? c.culprits() - c.changed() : 0;
+      assertThat(c.dropped()).isEqualTo(expectedDropped);
+      assertThat(a.alignedTrain(fx.train).size()).isEqualTo(fx.train.size() - expectedDropped);
+    }
+    // a margin no gap reaches relabels nothing
+    RepairReport.LabelChanges none = LabelAlignment.of(inputs(new AlignOptions(0, 0.03, 0.01, 0, 1, 1e6,
+        AlignOptions.KEEP))).changes(true);
+    assertThat(none.changed()).isZero();
+    assertThat(none.held()).isEqualTo(gaps.size());
+  }
+
   private static void assertThatOptionsNameTheirKeys() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AlignOptions(0, 0.1, 0.01, 0, 1, -0.5, "keep"))
+        .hasMessageContaining("repair.align.min-energy-gap");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AlignOptions(0, 0.1, 0.01, 0, 1, 0, "delete"))
+        .hasMessageContaining("repair.align.unaligned");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AlignOptions(-1, 0.1, 0.01, 0, 1))
         .hasMessageContaining("repair.align.input-steps");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AlignOptions(1, 0.1, 0, 0, 1))

@@ -31,6 +31,7 @@ import dev.lethe.spark.io.ModelFiles;
 import dev.lethe.spark.io.Provenance;
 import dev.lethe.spark.io.Workdir;
 import dev.lethe.spark.io.WorkdirLayout;
+import dev.lethe.valuation.EmbeddingValuation;
 import dev.lethe.valuation.PermutationRunner;
 import dev.lethe.valuation.ShapleyGame;
 import dev.lethe.valuation.TmcShapleyInfluence;
@@ -70,10 +71,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Phases: (1) on the driver, the method is prepared from theta_hat, the Fisher diagonal, Fq and, for linear
  * influence with full curvature, a seeded sample of the training set (ewc-influence runs its EWC update here and
- * the updated model is published as model/ewc-updated.zip); (2) the prepared {@link ScorerSpec} (bytes only) is
- * broadcast and every partition of the training set is scored in blocks of rows with batched forward passes
- * (ewc-influence: one per row at theta*, with log p(z | theta_hat) looked up in the fisher stage's fisher/logp.bin,
- * or two when the workdir has none);
+ * the updated model is published as model/ewc-updated.zip; knn-shapley and tmc-shapley have the penultimate-layer
+ * embeddings of the training table computed in Spark partitions, {@link EmbeddingTasks}); (2) the prepared
+ * {@link ScorerSpec} (bytes only) is broadcast and every partition of the training set is scored in blocks of rows
+ * with batched forward passes (ewc-influence: one per row at theta*, with log p(z | theta_hat) looked up in the
+ * fisher stage's fisher/logp.bin, or two when the workdir has none);
  * (3) ranks come from a global sort of (score descending, id ascending) over the scored RDD ({@code sortByKey}
  * then {@code zipWithIndex}; nothing is collected to the driver): rank 1 = the highest score, ties broken by the
  * smaller id. A row's score depends only on the row, so the table is the same for every partitioning.
@@ -213,13 +215,16 @@ public final class IdentifyJob implements StageJob {
         inputs = inputs.withBenchmark(ExampleTables.readCollected(ctx.spark(), benchmarkPath, ExampleTables.FAILURES,
             WorkdirLayout.BENCHMARK, true, numFeatures, numClasses, benchmarkPath));
       }
-      if (method.needsTrainingSet()) {
+      // the data-valuation methods embed the training table in Spark partitions instead of collecting it
+      InfluenceMethod preparing = method instanceof EmbeddingValuation v ? v.withEmbeddingPass(new EmbeddingTasks(ctx,
+          trainTable.rows(), trainTable.count(), partitions, numFeatures, numClasses, threads, trainPath)) : method;
+      if (preparing.needsTrainingSet()) {
         ctx.describe("collect the training set for " + name);
         inputs = inputs.withTrain(ExampleTables.collect(trainTable.rows()
             .select("id", "features", "label", "original_label", "corruption"), true, numFeatures, numClasses, trainPath));
       }
       InfluenceInputs prepareInputs = inputs;
-      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> method.prepare(prepareInputs));
+      prepared = Lissa.divergenceIsBadConfig("identify.linear.lissa.scale", () -> preparing.prepare(prepareInputs));
       prepareSeconds = (System.nanoTime() - tPrepare) / 1e9;
       if (overlap) {
         long tWait = System.nanoTime();

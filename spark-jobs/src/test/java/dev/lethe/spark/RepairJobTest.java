@@ -167,7 +167,11 @@ class RepairJobTest {
     assertThat(a.getInt("restored_original")).isEqualTo((int) restored);
     assertThat(a.getBoolean("corruption_flags")).isTrue();
     assertThat(a.getInt("inputs_moved")).isZero();
+    // the defaults (min-energy-gap 0, unaligned keep): no culprit held back, none dropped
+    assertThat(a.getInt("held")).isZero();
+    assertThat(a.getInt("dropped")).isZero();
     dev.lethe.repair.RepairReport back = dev.lethe.repair.RepairReport.of(rep, "report.json");
+    assertThat(back.labelAlignment().held()).isZero();
     assertThat(back.labelAlignment().changes()).hasSize(changes.size());
     assertThat(back.labelAlignment().restoredOriginal()).isEqualTo((int) restored);
     System.out.printf("align on the oracle's top 50: %d labels changed, %d restored to the original label%n",

@@ -50,6 +50,21 @@ final class Dl4jBackend implements ModelBackend {
   }
 
   @Override
+  public double[][] embeddings(ExampleSet s, int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+    }
+    double[][] out = new double[s.size()][];
+    for (int from = 0; from < s.size(); from += batchSize) {
+      int to = Math.min(s.size(), from + batchSize);
+      INDArray in = LogLikelihood.outputLayerInput(net, Batches.features(s, from, to, batchSize, type));
+      double[][] rows = in.castTo(DataType.DOUBLE).reshape(in.size(0), -1).toDoubleMatrix();
+      System.arraycopy(rows, 0, out, from, to - from);
+    }
+    return out;
+  }
+
+  @Override
   public boolean logLikFromGradientPass() {
     // a batch of one takes other kernels than the scoring pass's fixed batch shape: its values may differ
     return false;

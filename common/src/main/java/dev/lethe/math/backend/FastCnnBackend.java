@@ -33,6 +33,11 @@ final class FastCnnBackend implements ModelBackend {
   }
 
   @Override
+  public double[][] embeddings(ExampleSet s, int batchSize) {
+    return fast.embeddings(s, 0, s.size());
+  }
+
+  @Override
   public boolean logLikFromGradientPass() {
     return true;
   }

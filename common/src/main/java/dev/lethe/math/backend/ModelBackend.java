@@ -21,6 +21,13 @@ public interface ModelBackend {
    */
   double[][] logits(ExampleSet s, int batchSize);
 
+  /**
+   * The input of the softmax output layer (the penultimate-layer embedding) of every row of {@code s}, one row per
+   * example, in forward passes of {@code batchSize} rows (zero-padded, as {@link #logits}): for the paper CNN the
+   * globally pooled channels, for an MLP its last hidden layer, for softmax regression the features themselves.
+   */
+  double[][] embeddings(ExampleSet s, int batchSize);
+
   /** log p(y_i | x_i) of every row of {@code s}, in row order (a stable log-softmax of {@link #logits}). */
   default double[] logLikelihoods(ExampleSet s, int batchSize) {
     return LogLikelihood.ofLogits(logits(s, batchSize), s.labels());

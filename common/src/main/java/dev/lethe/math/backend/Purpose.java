@@ -12,7 +12,8 @@ public enum Purpose {
   SCORES,
   /**
    * Values in double precision from the network's parameters where the backend can (the fast path takes float
-   * parameters exactly): for gradients, curvature, and the criteria of early stopping.
+   * parameters exactly): for gradients, curvature, the criteria of early stopping, and the penultimate-layer
+   * embeddings the data-valuation methods compute distances and retrain a layer on.
    */
   DOUBLE,
   /**

@@ -151,6 +151,31 @@ public final class FastCnn {
   }
 
   /**
+   * The input of the output layer of rows {@code [from, to)} of {@code s} (their penultimate-layer embeddings: for
+   * the paper CNN the globally pooled channels), one row per example, in the same fixed groups as {@link #logits}.
+   */
+  public double[][] embeddings(ExampleSet s, int from, int to) {
+    if (from < 0 || to > s.size() || from > to) {
+      throw new IllegalArgumentException("rows [" + from + ", " + to + ") are outside [0, " + s.size() + ")");
+    }
+    plan.checkFeatures(s);
+    int d = plan.embeddingSize();
+    double[][] out = new double[to - from][];
+    int groups = (to - from + GROUP - 1) / GROUP;
+    GroupRunner.inWaves(threads(), groups, (i, ws) -> {
+      int g0 = from + i * GROUP;
+      int g1 = Math.min(to, g0 + GROUP);
+      return plan.embed(s, g0, g1, GROUP, ws);
+    }, (i, a) -> {
+      int g0 = from + i * GROUP;
+      for (int r = g0; r < Math.min(to, g0 + GROUP); r++) {
+        out[r - from] = java.util.Arrays.copyOfRange(a, (r - g0) * d, (r - g0 + 1) * d);
+      }
+    });
+    return out;
+  }
+
+  /**
    * The gradient of {@code sum_i -log p(y_i | x_i)} over all rows of {@code batch} (one forward and backward pass,
    * in double), written into the network's flattened gradient view in DL4J's parameter layout, as
    * {@code computeGradientAndScore} would (no regularisation terms: the caller adds its own).

@@ -129,6 +129,23 @@ record NetworkPlan(List<LayerOp> ops, int height, int width, int channels, int n
     return a;
   }
 
+  /**
+   * The input of the output layer (the penultimate-layer embedding) of rows {@code [from, to)} of {@code s}, as a
+   * zero-padded group of {@code group} images: {@code group} rows of {@link #embeddingSize()} values.
+   */
+  double[] embed(ExampleSet s, int from, int to, int group, Workspace ws) {
+    double[] a = input(s, from, to, group);
+    for (int i = 0; i < ops.size() - 1; i++) {
+      a = ops.get(i).forward(a, group, ws, null);
+    }
+    return a;
+  }
+
+  /** The length of an image's penultimate-layer embedding: the output layer's input size. */
+  int embeddingSize() {
+    return ((DenseOp) ops.get(ops.size() - 1)).nIn();
+  }
+
   /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
   GradientTape backprop(ExampleSet s, int from, int to, int group, boolean perExample, Workspace ws) {
     GradientTape t = new GradientTape(ops.size(), perExample, group);
