@@ -2,6 +2,7 @@ package dev.lethe.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,8 +21,10 @@ class EnsembleIdentifyTest {
       Stream.of("identify.ensemble.methods=[loss, random]")).toList();
 
   @Test
-  void aMemberWithoutItsTableIsBadInputNamingIt() {
+  void aMemberWithoutItsTableIsBadInputNamingIt() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
+    // other test classes leave their ranking tables in the shared fixture
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "loss");
     StageFixture.Run r = StageFixture.run("identify", wd, SETS, "--method", "ensemble");
     assertThat(r.code()).isEqualTo(2);
@@ -30,8 +33,9 @@ class EnsembleIdentifyTest {
   }
 
   @Test
-  void ensembleRanksByMeanRankAndIsBitIdenticalWithOneThreeAndSevenPartitions() {
+  void ensembleRanksByMeanRankAndIsBitIdenticalWithOneThreeAndSevenPartitions() throws IOException {
     Path wd = StageFixture.copy(StageFixture.small());
+    IdentifyJobTest.deleteTree(wd.resolve("rankings"));
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "loss");
     StageFixture.ok("identify", wd, StageFixture.SMALL, "--method", "random");
     Map<Long, Double> meanRank = new HashMap<>();

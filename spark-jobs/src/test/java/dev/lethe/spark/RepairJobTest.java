@@ -206,8 +206,9 @@ class RepairJobTest {
     assertThat(rep.getConfigList("frontier").stream().mapToDouble(p -> p.getDouble("query")).max().orElseThrow())
         .isGreaterThan(0.2);
     // one path per (L2 pull, learning rate) of the grid
+    dev.lethe.repair.RepairOptions.Search grid = dev.lethe.repair.RepairOptions.Search.defaults();
     assertThat(rep.getConfigList("frontier").stream().map(p -> p.getInt("setting")).distinct().count())
-        .isEqualTo(6);
+        .isEqualTo((long) grid.finetuneL2().length * grid.finetuneLearningRate().length);
   }
 
   @ParameterizedTest
