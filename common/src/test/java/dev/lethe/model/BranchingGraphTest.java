@@ -14,7 +14,6 @@ import dev.lethe.influence.Scorer;
 import dev.lethe.math.DiagonalFisher;
 import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
-import dev.lethe.math.PerExampleGradients;
 import dev.lethe.repair.EwcDeletion;
 import dev.lethe.repair.RepairInputs;
 import dev.lethe.repair.RepairOptions;
@@ -39,7 +38,6 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
@@ -114,29 +112,8 @@ class BranchingGraphTest {
     ComputationGraph g = BranchingGraphs.trained(BranchingGraphs.branching(true), train, 20);
     MultiLayerNetwork net = ModelImport.read(ModelImportTest.zip(g), "g.zip");
     ExampleSet rows = train.select(new int[] {0, 7, 19});
-    double[][] grads = new double[rows.size()][];
-    PerExampleGradients.forEach(net, rows, (i, grad) -> grads[i] = grad.toDoubleVector());
-    INDArray theta = net.params().dup();
-    int n = (int) theta.length();
-    double h = 1e-6;
     // every body parameter would take long: a spread of indices over the body and the head
-    int[] idx = IntStream.range(0, 40).map(k -> (int) ((long) k * (n - 1) / 39)).toArray();
-    for (int r = 0; r < rows.size(); r++) {
-      ExampleSet one = rows.select(new int[] {r});
-      for (int j : idx) {
-        INDArray p = theta.dup();
-        p.putScalar(j, theta.getDouble(j) + h);
-        net.setParams(p);
-        double up = LogLikelihood.perExample(net, one, 1)[0];
-        p.putScalar(j, theta.getDouble(j) - h);
-        net.setParams(p);
-        double down = LogLikelihood.perExample(net, one, 1)[0];
-        double fd = (up - down) / (2 * h);
-        assertThat(Math.abs(grads[r][j] - fd)).as("row %d parameter %d", r, j)
-            .isLessThanOrEqualTo(1e-6 * Math.abs(fd) + 1e-8);
-      }
-      net.setParams(theta);
-    }
+    GradientChecks.matchCentralDifferences(net, rows, 40);
   }
 
   @Test

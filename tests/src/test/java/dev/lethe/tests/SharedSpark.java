@@ -1,5 +1,7 @@
 package dev.lethe.tests;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.lethe.spark.StageRunner;
 import dev.lethe.spark.cli.Console;
 import java.io.ByteArrayOutputStream;
@@ -44,5 +46,20 @@ final class SharedSpark {
     List<String> all = new ArrayList<>(Arrays.asList(args));
     int code = StageRunner.run(stage, all.toArray(new String[0]), console);
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Runs prepare, failures, fisher and identify with {@code args} (a user's own model: no train stage), then repair
+   * with {@code --method repairMethod}, asserting that each exits 0.
+   */
+  static void runThroughRepair(List<String> args, String repairMethod) {
+    for (String stage : List.of("prepare", "failures", "fisher", "identify")) {
+      Run r = run(stage, args.toArray(new String[0]));
+      assertThat(r.code()).as(stage + ": " + r.err()).isZero();
+    }
+    List<String> repair = new ArrayList<>(args);
+    repair.addAll(List.of("--method", repairMethod));
+    Run r = run("repair", repair.toArray(new String[0]));
+    assertThat(r.code()).as("repair: " + r.err()).isZero();
   }
 }

@@ -73,14 +73,7 @@ class YourSequenceModelPipelineTest {
     common.addAll(settings(train, test, model.toString()));
     common.addAll(List.of("--set", "data.sequence-length=5", "--set", "identify.ewc.max-epochs=5",
         "--set", "repair.ewc-deletion.max-epochs=3"));
-    for (String stage : List.of("prepare", "failures", "fisher", "identify")) {
-      SharedSpark.Run r = SharedSpark.run(stage, common.toArray(new String[0]));
-      assertThat(r.code()).as(stage + ": " + r.err()).isZero();
-    }
-    List<String> repair = new ArrayList<>(common);
-    repair.addAll(List.of("--method", "ewc-deletion"));
-    SharedSpark.Run r = SharedSpark.run("repair", repair.toArray(new String[0]));
-    assertThat(r.code()).as(r.err()).isZero();
+    SharedSpark.runThroughRepair(common, "ewc-deletion");
 
     assertThat(Path.of(wd, "fisher/diag.bin")).exists();
     assertThat(SharedSpark.session().read().parquet(wd + "/rankings/ewc-influence.parquet").count())
