@@ -306,7 +306,7 @@ class BenchJobTest {
     assertThat(fresh).doesNotExist();
     StageFixture.Run scale = StageFixture.run("bench", fresh, TINY, "--suite", "scale", "--resume");
     assertThat(scale.code()).isEqualTo(2);
-    assertThat(scale.err()).contains("the scale suite is a single run");
+    assertThat(scale.err()).contains("the scale suite cannot be resumed", "--overwrite");
     StageFixture.Run paper = StageFixture.run("bench", copy, TINY, "--suite", "paper", "--resume");
     assertThat(paper.code()).isEqualTo(2);
     assertThat(paper.err()).contains("no bench-state.json");
