@@ -50,7 +50,9 @@ class RepairPipelineTest {
     Config finetune = ConfigFactory.parseFile(Path.of(wd, "repair/finetune/report.json").toFile());
     assertThat(finetune.getBoolean("distributed")).isTrue();
     // one path per learning rate of the grid, each at most repair.finetune.max-epochs long
-    assertThat(finetune.getConfigList("frontier")).extracting(c -> c.getInt("setting")).containsOnly(0, 1, 2);
+    int rates = dev.lethe.repair.RepairOptions.Search.defaults().finetuneLearningRate().length;
+    assertThat(finetune.getConfigList("frontier")).extracting(c -> c.getInt("setting"))
+        .containsOnly(java.util.stream.IntStream.range(0, rates).boxed().toArray(Integer[]::new));
     assertThat(finetune.getConfigList("frontier")).extracting(c -> c.getInt("knobs.epoch")).containsOnly(1, 2);
     Config ewc = ConfigFactory.parseFile(Path.of(wd, "repair/ewc-deletion/report.json").toFile());
     assertThat(ewc.getBoolean("distributed")).isFalse();
