@@ -3,20 +3,8 @@ package dev.lethe.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lethe.data.ExampleSet;
-import dev.lethe.influence.EwcInfluence;
-import dev.lethe.influence.EwcOptions;
-import dev.lethe.influence.InfluenceInputs;
-import dev.lethe.influence.InfluenceOptions;
-import dev.lethe.influence.PreparedInfluence;
-import dev.lethe.influence.Scorer;
 import dev.lethe.math.Batches;
-import dev.lethe.math.DiagonalFisher;
-import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
-import dev.lethe.repair.EwcDeletion;
-import dev.lethe.repair.Repaired;
-import dev.lethe.repair.RepairInputs;
-import dev.lethe.repair.RepairOptions;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -90,27 +78,7 @@ class BatchNormGraphTest {
       assertThat(Math.abs(got[i] - w)).as("log p of test row %d", i).isLessThanOrEqualTo(1e-9 * Math.abs(w) + 1e-12);
     }
 
-    DiagonalFisher fisher = EmpiricalFisher.compute(net, train);
-    assertThat(fisher.values()).hasSize((int) net.numParams());
-    assertThat(java.util.Arrays.stream(fisher.values()).allMatch(v -> Double.isFinite(v) && v >= 0)).isTrue();
-    assertThat(java.util.Arrays.stream(fisher.values()).sum()).isPositive();
-
     ExampleSet query = test.select(java.util.stream.IntStream.range(0, 10).toArray());
-    PreparedInfluence p = new EwcInfluence().prepare(new InfluenceInputs(net, fisher, query, null, train.size(),
-        InfluenceOptions.defaults().withEwc(new EwcOptions(0.03, 1e-3, 1e-2, 5, 20, 5, 0.0)), 7));
-    assertThat((double) p.diagnostics().get("queryMeanLogpAfter"))
-        .isGreaterThan((double) p.diagnostics().get("queryMeanLogpBefore"));
-    double[] r;
-    try (Scorer s = p.spec().open()) {
-      r = s.score(train).score();
-    }
-    assertThat(r).hasSize(train.size());
-    assertThat(java.util.Arrays.stream(r).allMatch(Double::isFinite)).isTrue();
-
-    ExampleSet culprits = train.select(java.util.stream.IntStream.range(0, 20).toArray());
-    Repaired t = new EwcDeletion().apply(new RepairInputs(net, fisher, train, culprits, query,
-        RepairOptions.defaults().withEwc(new RepairOptions.Ewc(0.1, 1e-3, 1e-2, 20, 20, 5)), 7));
-    assertThat((double) t.diagnostics().get("culpritMeanLogpAfter"))
-        .isLessThan((double) t.diagnostics().get("culpritMeanLogpBefore"));
+    MethodChecks.fisherEwcInfluenceAndEwcDeletion(net, train, query, query);
   }
 }

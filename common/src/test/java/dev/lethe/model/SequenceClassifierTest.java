@@ -5,19 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.LetheInputException;
 import dev.lethe.data.ExampleSet;
-import dev.lethe.influence.EwcInfluence;
-import dev.lethe.influence.EwcOptions;
-import dev.lethe.influence.InfluenceInputs;
-import dev.lethe.influence.InfluenceOptions;
-import dev.lethe.influence.PreparedInfluence;
-import dev.lethe.influence.Scorer;
-import dev.lethe.math.DiagonalFisher;
-import dev.lethe.math.EmpiricalFisher;
 import dev.lethe.math.LogLikelihood;
-import dev.lethe.repair.EwcDeletion;
-import dev.lethe.repair.RepairInputs;
-import dev.lethe.repair.RepairOptions;
-import dev.lethe.repair.Repaired;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
@@ -121,31 +109,10 @@ class SequenceClassifierTest {
     ExampleSet train = SequenceBlobs.sample(120, 6, 0, 20);
     MultiLayerNetwork net = imported(SequenceBlobs.trained(train, 40, 7));
 
-    DiagonalFisher fisher = EmpiricalFisher.compute(net, train);
-    assertThat(fisher.values()).hasSize((int) net.numParams());
-    assertThat(Arrays.stream(fisher.values()).allMatch(v -> Double.isFinite(v) && v >= 0)).isTrue();
-    assertThat(Arrays.stream(fisher.values()).sum()).isPositive();
-
-    // a failure set: sequences labelled as the next class, which the model gets wrong
-    ExampleSet query = SequenceBlobs.sample(10, 8, 2000, 10);
-    PreparedInfluence p = new EwcInfluence().prepare(new InfluenceInputs(net, fisher, query, null, train.size(),
-        InfluenceOptions.defaults().withEwc(new EwcOptions(0.03, 1e-3, 1e-2, 5, 20, 5, 0.0)), 7));
-    assertThat((double) p.diagnostics().get("queryMeanLogpAfter"))
-        .isGreaterThan((double) p.diagnostics().get("queryMeanLogpBefore"));
-    double[] r;
-    try (Scorer s = p.spec().open()) {
-      r = s.score(train).score();
-    }
-    assertThat(r).hasSize(train.size());
-    assertThat(Arrays.stream(r).allMatch(Double::isFinite)).isTrue();
-
-    // deletion of the 20 flipped rows, early-stopped on correctly labelled sequences (which the flips hurt)
-    ExampleSet culprits = train.select(IntStream.range(0, 20).toArray());
-    ExampleSet clean = SequenceBlobs.sample(10, 8, 2000, 0);
-    Repaired t = new EwcDeletion().apply(new RepairInputs(net, fisher, train, culprits, clean,
-        RepairOptions.defaults().withEwc(new RepairOptions.Ewc(0.1, 1e-3, 1e-2, 20, 20, 5)), 7));
-    assertThat((double) t.diagnostics().get("culpritMeanLogpAfter"))
-        .isLessThan((double) t.diagnostics().get("culpritMeanLogpBefore"));
+    // a failure set: sequences labelled as the next class, which the model gets wrong; deletion of the 20 flipped
+    // rows is early-stopped on correctly labelled sequences (which the flips hurt)
+    MethodChecks.fisherEwcInfluenceAndEwcDeletion(net, train, SequenceBlobs.sample(10, 8, 2000, 10),
+        SequenceBlobs.sample(10, 8, 2000, 0));
   }
 
   @Test
