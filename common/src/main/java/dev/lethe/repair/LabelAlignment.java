@@ -7,6 +7,7 @@ import dev.lethe.math.LogLikelihood;
 import dev.lethe.math.NetworkBytes;
 import dev.lethe.repair.RepairReport.LabelChange;
 import dev.lethe.repair.RepairReport.LabelChanges;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,30 +18,40 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Energy-based alignment of the culprits C with the model (the CS772 report's proposal, after the energy view of a
- * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at
- * theta_hat, a culprit's label becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap
- * E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats (the
- * margin by which the model must prefer y*; a culprit it disputes by less is held and keeps its label). The culprits
- * that are not relabelled stay in D as they are or leave it ({@code repair.align.unaligned}). Optionally, every
- * culprit's input takes {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y))) on its
- * final label that stay within the L-infinity ball of radius epsilon around the original input and within the
- * feature range.
+ * classifier, Grathwohl et al. 2020): with E(x, y) = -logit_y(x) + logsumexp_c logit_c(x) = -log p(y | x) at the
+ * energy model ({@link EnergyModel}: theta_hat, or a model trained from scratch on D \ C), a culprit's label
+ * becomes y* = argmin_y E(x, y) (the smallest class on ties) when its energy gap E(x, y) - E(x, y*) =
+ * log p(y* | x) - log p(y | x) is at least {@code repair.align.min-energy-gap} nats (the margin by which the model
+ * must prefer y*; a culprit it disputes by less is held and keeps its label). The culprits that are not relabelled
+ * stay in D as they are or leave it ({@code repair.align.unaligned}). Optionally, every culprit's input takes
+ * {@code inputSteps} signed-gradient steps x <- clip(x - step sign(grad_x E(x, y))) of the same energy on its final
+ * label that stay within the L-infinity ball of radius epsilon around the original input and within the feature
+ * range.
  *
  * @param original C as selected
  * @param aligned C with the aligned labels (and inputs), same ids and order
  * @param dropped per culprit (C's order): whether it leaves D
  * @param held the culprits whose label the model disputes (y* differs from it) by less than the margin
+ * @param energyModel which model gave the energy ({@link AlignOptions#BASE} or {@link AlignOptions#RETRAINED})
+ * @param energyModelEpochs epochs of its retraining (0 for theta_hat)
+ * @param energyModelMillis wall time of its retraining (0 for theta_hat)
  */
-public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] dropped, int held) {
+public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] dropped, int held,
+    String energyModel, int energyModelEpochs, long energyModelMillis) implements Serializable {
+  private static final long serialVersionUID = 1L;
 
-  /** The alignment of {@code in.culprits()} at {@code in.model()}. */
+  /**
+   * The alignment of {@code in.culprits()} at the energy model of {@code repair.align.energy-model} (trained here
+   * when it is {@link AlignOptions#RETRAINED}: compute it once per repair, {@link Align#prepare}).
+   */
   public static LabelAlignment of(RepairInputs in) {
     ExampleSet c = in.culprits();
     AlignOptions o = in.options().align();
     if (c.size() == 0) {
-      return new LabelAlignment(c, c, new boolean[0], 0);
+      return new LabelAlignment(c, c, new boolean[0], 0, o.energyModel(), 0, 0);
     }
-    double[][] z = LogLikelihood.logitsInDouble(in.model(), c, 128);
+    EnergyModel energy = EnergyModel.of(in);
+    double[][] z = LogLikelihood.logitsInDouble(energy.net(), c, 128);
     int[] labels = new int[c.size()];
     boolean[] dropped = new boolean[c.size()];
     int held = 0;
@@ -53,11 +64,10 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
       dropped[i] = !relabel && o.dropsUnaligned();
     }
     ExampleSet relabelled = c.withLabels(labels, c.corruptions());
-    if (o.inputSteps() == 0 || o.inputEpsilon() == 0) {
-      return new LabelAlignment(c, relabelled, dropped, held);
+    if (o.inputSteps() > 0 && o.inputEpsilon() > 0) {
+      relabelled = relabelled.withFeatures(stepInputs(energy.net(), relabelled, o), c.corruptions());
     }
-    return new LabelAlignment(c, relabelled.withFeatures(stepInputs(in.model(), relabelled, o), c.corruptions()),
-        dropped, held);
+    return new LabelAlignment(c, relabelled, dropped, held, energy.kind(), energy.epochsRun(), energy.millis());
   }
 
   /** E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x), in nats, from the logits. */
@@ -170,6 +180,6 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
       }
     }
     return new LabelChanges(original.size(), changes.size(), restored, inputsMoved, held, droppedCount,
-        corruptionFlags, changes);
+        corruptionFlags, changes, energyModel, energyModelEpochs, energyModelMillis / 1000.0);
   }
 }

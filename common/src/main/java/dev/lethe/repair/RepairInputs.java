@@ -22,9 +22,18 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *     loss on B)
  * @param options method options
  * @param seed the run's seed (methods derive their own streams from it)
+ * @param alignment the culprits' alignment computed once for the run by {@link Align#prepare} (its energy model may
+ *     be trained from scratch, which no setting of the search must repeat), or null before that and for the other
+ *     repairs
  */
 public record RepairInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
-    ExampleSet query, ExampleSet benchmark, RepairOptions options, long seed) {
+    ExampleSet query, ExampleSet benchmark, RepairOptions options, long seed, LabelAlignment alignment) {
+
+  /** Before any repair's {@link RepairMethod#prepare}. */
+  public RepairInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
+      ExampleSet query, ExampleSet benchmark, RepairOptions options, long seed) {
+    this(model, fisher, train, culprits, query, benchmark, options, seed, null);
+  }
 
   /** Without benchmark cases. */
   public RepairInputs(MultiLayerNetwork model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
@@ -50,6 +59,11 @@ public record RepairInputs(MultiLayerNetwork model, DiagonalFisher fisher, Examp
         throw LetheInputException.of("repair: culprit id %d is not in the training set", id);
       }
     }
+  }
+
+  /** These inputs with the culprits' alignment ({@link Align#prepare}). */
+  public RepairInputs withAlignment(LabelAlignment a) {
+    return new RepairInputs(model, fisher, train, culprits, query, benchmark, options, seed, a);
   }
 
   /** N = |D|. */

@@ -8,11 +8,21 @@ import java.util.List;
  * <p>A repair is run in two ways. {@link #apply} runs it once at its configured setting. The repair stage
  * instead searches its knobs for an operating point ({@link OperatingPointSearch}): it runs every setting of
  * {@link #grid} independently (one Spark task each) and {@link #trace}s the path of each, e.g. the model after every
- * epoch, or at every step size of a Newton-type step.
+ * epoch, or at every step size of a Newton-type step. Work that every setting shares and that needs doing once per
+ * run (align's energy model) is done by {@link #prepare} before the grid and travels in the inputs.
  */
 public interface RepairMethod {
   /** The configuration name ({@code lethe.repair.method}). */
   String name();
+
+  /**
+   * The inputs with whatever this repair computes once per run for all its settings ({@link Align}: the culprits'
+   * alignment, whose energy model may be trained from scratch); the repair stage calls it once, before
+   * {@link #grid}, and hands the result to every setting. Idempotent. By default the inputs as they are.
+   */
+  default RepairInputs prepare(RepairInputs in) {
+    return in;
+  }
 
   /**
    * Repairs {@code in.model()}, which is not modified. Deterministic: same inputs and seed give identical

@@ -108,9 +108,14 @@ public record RepairReport(String method, String status, String model, String mo
    * @param dropped culprits removed from D because they were not relabelled ({@code repair.align.unaligned = drop})
    * @param corruptionFlags whether the data carries corruption flags
    * @param changes every change, in C's order
+   * @param energyModel the model whose energy aligned the labels ({@code repair.align.energy-model}: base or
+   *     retrained)
+   * @param energyModelEpochs epochs of its training from scratch on D \ C (0 for base)
+   * @param energyModelSeconds wall time of that training (0 for base)
    */
   public record LabelChanges(int culprits, int changed, int restoredOriginal, int inputsMoved, int held, int dropped,
-      boolean corruptionFlags, List<LabelChange> changes) {
+      boolean corruptionFlags, List<LabelChange> changes, String energyModel, int energyModelEpochs,
+      double energyModelSeconds) {
     /** restoredOriginal / changed (NaN when nothing changed). */
     public double restoredShare() {
       return changed == 0 ? Double.NaN : (double) restoredOriginal / changed;
@@ -190,6 +195,9 @@ public record RepairReport(String method, String status, String model, String mo
     m.put("seconds", sec);
     if (labelAlignment != null) {
       Map<String, Object> a = new LinkedHashMap<>();
+      a.put("energy_model", labelAlignment.energyModel());
+      a.put("energy_model_epochs", labelAlignment.energyModelEpochs());
+      a.put("energy_model_seconds", labelAlignment.energyModelSeconds());
       a.put("culprits", labelAlignment.culprits());
       a.put("changed", labelAlignment.changed());
       a.put("restored_original", labelAlignment.restoredOriginal());
@@ -219,7 +227,11 @@ public record RepairReport(String method, String status, String model, String mo
           c.getBoolean("corrupted")));
     }
     return new LabelChanges(a.getInt("culprits"), a.getInt("changed"), a.getInt("restored_original"),
-        a.getInt("inputs_moved"), a.getInt("held"), a.getInt("dropped"), a.getBoolean("corruption_flags"), changes);
+        a.getInt("inputs_moved"), a.getInt("held"), a.getInt("dropped"), a.getBoolean("corruption_flags"), changes,
+        // reports written before repair.align.energy-model existed aligned with theta_hat
+        a.hasPath("energy_model") ? a.getString("energy_model") : AlignOptions.BASE,
+        a.hasPath("energy_model_epochs") ? a.getInt("energy_model_epochs") : 0,
+        a.hasPath("energy_model_seconds") ? a.getDouble("energy_model_seconds") : 0);
   }
 
   /** Reads a parsed report.json; a missing or mistyped field is bad input naming {@code source}. */

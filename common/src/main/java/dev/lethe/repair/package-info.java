@@ -12,7 +12,8 @@
  *   <li>{@link dev.lethe.repair.Finetune} ("finetune", on D \ C), {@link dev.lethe.repair.FinetuneQuery}
  *       ("finetune-fq") and {@link dev.lethe.repair.FinetuneCombined} ("finetune-combined"): baselines.
  *   <li>{@link dev.lethe.repair.Align} ("align"): relabel C to its lowest-energy labels
- *       ({@link dev.lethe.repair.LabelAlignment}) and fine-tune on D with the aligned examples kept.
+ *       ({@link dev.lethe.repair.LabelAlignment}) under theta_hat or a model trained from scratch on D \ C
+ *       ({@link dev.lethe.repair.EnergyModel}) and fine-tune on D with the aligned examples kept.
  *   <li>{@link dev.lethe.repair.RepairEvaluation}: accuracies on Fq, Fh, T \ F and T, and the guardrail on the
  *       T \ F drop.
  * </ul>

@@ -40,7 +40,9 @@ class RepairOptionsTest {
         {"repair.search.newton-removal.gamma=[0.1, -1]", "repair.search.newton-removal.gamma"},
         {"repair.search.finetune.l2=[-1]", "repair.search.finetune.l2"},
         {"repair.search.puma.eta=[0]", "repair.search.puma.eta"},
-        {"repair.search.finetune.points-per-epoch=0", "repair.search.finetune.points-per-epoch"}}) {
+        {"repair.search.finetune.points-per-epoch=0", "repair.search.finetune.points-per-epoch"},
+        {"repair.align.energy-model=oracle", "repair.align.energy-model"},
+        {"repair.align.unaligned=delete", "repair.align.unaligned"}}) {
       LetheConfig c = LetheConfig.load(null, null, List.of(kv[0]));
       assertThatThrownBy(() -> RepairOptions.from(c)).as(kv[0]).isInstanceOf(LetheInputException.class)
           .hasMessageContaining(kv[1]);

@@ -22,7 +22,6 @@ import dev.lethe.repair.EwcDeletion;
 import dev.lethe.repair.Finetune;
 import dev.lethe.repair.NewtonRemoval;
 import dev.lethe.repair.Knobs;
-import dev.lethe.repair.LabelAlignment;
 import dev.lethe.repair.OperatingPoint;
 import dev.lethe.repair.OperatingPointSearch;
 import dev.lethe.repair.PathRecorder.SettingOutcome;
@@ -207,18 +206,23 @@ public final class RepairJob implements StageJob {
     RepairMethod method = plan.runsDistributed()
         ? new Finetune((net, data, o, listener) -> DistributedTraining.fit(ctx, net, data, o,
             plan.averagingFrequency(), listener), "dl4j-spark parameter averaging") : plan.method();
-    RepairInputs in = new RepairInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
+    RepairInputs unprepared = new RepairInputs(base, fisher, train, culprits, sets.query(), sets.benchmark(),
         plan.options(), ctx.seed());
-    List<Knobs> grid = method.grid(in);
-    ctx.describe(name + " on " + culprits.size() + " culprits: " + grid.size() + " settings");
     long tSearch = System.nanoTime();
+    RepairInputs in;
     List<SettingOutcome> outcomes;
     TaskThreads.Setting driverThreads = TaskThreads.current();
     try {
       TaskThreads.limit(plan.nd4jThreads());
+      // once per run, on the driver: what every setting shares (align's alignment and its energy model)
+      ctx.describe(name + ": prepare the inputs every setting shares");
+      RepairInputs prepared = method.prepare(unprepared);
+      in = prepared;
+      List<Knobs> grid = method.grid(prepared);
+      ctx.describe(name + " on " + culprits.size() + " culprits: " + grid.size() + " settings");
       outcomes = Lissa.divergenceIsBadConfig("repair.newton-removal.lissa.scale", () -> plan.runsDistributed()
-          ? RepairSearch.onDriver(method, in, sets, before, plan.guardrail(), grid)
-          : RepairSearch.inTasks(ctx, method, in, sets, before, plan.guardrail(), grid, plan.taskThreads()));
+          ? RepairSearch.onDriver(method, prepared, sets, before, plan.guardrail(), grid)
+          : RepairSearch.inTasks(ctx, method, prepared, sets, before, plan.guardrail(), grid, plan.taskThreads()));
     } finally {
       TaskThreads.restore(driverThreads);
     }
@@ -245,7 +249,7 @@ public final class RepairJob implements StageJob {
         before, after, plan.guardrail().maxBenchmarkDropPoints(), chosen, result.frontier(),
         hyperparameters(ctx.config(), name), ctx.seed(), plan.runsDistributed(),
         new RepairReport.Seconds(readSeconds, searchSeconds, evalSeconds, totalSeconds),
-        Align.NAME.equals(name) ? LabelAlignment.of(in).changes(corruptedInTrain > 0) : null);
+        Align.NAME.equals(name) ? in.alignment().changes(corruptedInTrain > 0) : null);
 
     try (Workdir.Staging staging = wd.stage("repair-" + name)) {
       staging.writeInto(out, modelFile, ModelFiles.toBytes(repaired));

@@ -5,6 +5,7 @@ import dev.lethe.math.DiagonalFisher;
 import dev.lethe.spark.exec.ModelBytes;
 import dev.lethe.spark.exec.TaskThreads;
 import dev.lethe.repair.Knobs;
+import dev.lethe.repair.LabelAlignment;
 import dev.lethe.repair.OperatingPointSearch;
 import dev.lethe.repair.PathRecorder.SettingOutcome;
 import dev.lethe.repair.RepairEvaluation.Accuracies;
@@ -36,8 +37,8 @@ final class RepairSearch {
   static List<SettingOutcome> inTasks(JobContext ctx, RepairMethod method, RepairInputs in, Sets sets,
       Accuracies before, Guardrail guardrail, List<Knobs> grid, int taskThreads) {
     Task task = new Task(method.name(), ModelBytes.of(in.model()), in.fisher(), in.train(), in.culprits(),
-        in.query(), in.benchmark(), in.options(),
-        in.seed(), sets, before, guardrail, grid, taskThreads);
+        in.query(), in.benchmark(), in.options(), in.seed(), in.alignment(), sets, before, guardrail, grid,
+        taskThreads);
     Broadcast<Task> shared = ctx.jsc().broadcast(task);
     TaskThreads.Setting driverThreads = TaskThreads.current();
     try {
@@ -60,16 +61,19 @@ final class RepairSearch {
     return out;
   }
 
-  /** What a task needs to run one setting: the repair's inputs, with the network as bytes. */
+  /**
+   * What a task needs to run one setting: the repair's prepared inputs ({@link RepairMethod#prepare}), with the
+   * network as bytes.
+   */
   private record Task(String method, ModelBytes model, DiagonalFisher fisher, ExampleSet train, ExampleSet culprits,
-      ExampleSet query, ExampleSet benchmark, RepairOptions options, long seed, Sets sets, Accuracies before,
-      Guardrail guardrail, List<Knobs> grid, int threads) implements Serializable {
+      ExampleSet query, ExampleSet benchmark, RepairOptions options, long seed, LabelAlignment alignment, Sets sets,
+      Accuracies before, Guardrail guardrail, List<Knobs> grid, int threads) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     SettingOutcome run(int setting) {
       TaskThreads.limit(threads);
       RepairInputs in = new RepairInputs(model.rebuild(), fisher, train, culprits, query, benchmark, options,
-          seed);
+          seed, alignment);
       return OperatingPointSearch.runSetting(RepairMethods.byName(method), in, sets, before, guardrail, setting,
           grid.get(setting));
     }
