@@ -32,12 +32,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param aligned C with the aligned labels (and inputs), same ids and order
  * @param dropped per culprit (C's order): whether it leaves D
  * @param held the culprits whose label the model disputes (y* differs from it) by less than the margin
+ * @param energyGaps per culprit (C's order): E(x, y) - E(x, y*) under the energy model, in nats (0 when it agrees
+ *     with the label)
  * @param energyModel which model gave the energy ({@link AlignOptions#BASE} or {@link AlignOptions#RETRAINED})
  * @param energyModelEpochs epochs of its retraining (0 for theta_hat)
  * @param energyModelMillis wall time of its retraining (0 for theta_hat)
  */
 public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] dropped, int held,
-    String energyModel, int energyModelEpochs, long energyModelMillis) implements Serializable {
+    double[] energyGaps, String energyModel, int energyModelEpochs, long energyModelMillis) implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -48,17 +50,19 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
     ExampleSet c = in.culprits();
     AlignOptions o = in.options().align();
     if (c.size() == 0) {
-      return new LabelAlignment(c, c, new boolean[0], 0, o.energyModel(), 0, 0);
+      return new LabelAlignment(c, c, new boolean[0], 0, new double[0], o.energyModel(), 0, 0);
     }
     EnergyModel energy = EnergyModel.of(in);
     double[][] z = LogLikelihood.logitsInDouble(energy.net(), c, 128);
     int[] labels = new int[c.size()];
     boolean[] dropped = new boolean[c.size()];
+    double[] gaps = new double[c.size()];
     int held = 0;
     for (int i = 0; i < labels.length; i++) {
       int best = lowestEnergy(z[i]);
       int given = c.label(i);
-      boolean relabel = best != given && energyGap(z[i], given, best) >= o.minEnergyGap();
+      gaps[i] = best == given ? 0 : energyGap(z[i], given, best);
+      boolean relabel = best != given && gaps[i] >= o.minEnergyGap();
       held += best != given && !relabel ? 1 : 0;
       labels[i] = relabel ? best : given;
       dropped[i] = !relabel && o.dropsUnaligned();
@@ -67,7 +71,8 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
     if (o.inputSteps() > 0 && o.inputEpsilon() > 0) {
       relabelled = relabelled.withFeatures(stepInputs(energy.net(), relabelled, o), c.corruptions());
     }
-    return new LabelAlignment(c, relabelled, dropped, held, energy.kind(), energy.epochsRun(), energy.millis());
+    return new LabelAlignment(c, relabelled, dropped, held, gaps, energy.kind(), energy.epochsRun(),
+        energy.millis());
   }
 
   /** E(x, y) - E(x, y*) = log p(y* | x) - log p(y | x), in nats, from the logits. */
@@ -173,7 +178,7 @@ public record LabelAlignment(ExampleSet original, ExampleSet aligned, boolean[] 
       }
       if (original.label(i) != aligned.label(i)) {
         changes.add(new LabelChange(original.id(i), original.label(i), aligned.label(i), original.originalLabel(i),
-            original.corruption(i) != Corruption.NONE));
+            original.corruption(i) != Corruption.NONE, energyGaps[i]));
         if (aligned.label(i) == original.originalLabel(i)) {
           restored++;
         }

@@ -92,8 +92,10 @@ public record RepairReport(String method, String status, String model, String mo
    * @param to its aligned label
    * @param original its original (pre-corruption) label
    * @param corrupted whether its row carries a corruption flag
+   * @param energyGap E(x, from) - E(x, to) = log p(to | x) - log p(from | x) under the energy model, in nats: by how
+   *     much the model prefers the new label (what {@code repair.align.min-energy-gap} thresholds)
    */
-  public record LabelChange(long id, int from, int to, int original, boolean corrupted) {}
+  public record LabelChange(long id, int from, int to, int original, boolean corrupted, double energyGap) {}
 
   /**
    * The label changes of an alignment.
@@ -213,6 +215,7 @@ public record RepairReport(String method, String status, String model, String mo
         x.put("to", c.to());
         x.put("original", c.original());
         x.put("corrupted", c.corrupted());
+        x.put("energy_gap", c.energyGap());
         return x;
       }).toList());
       m.put("label_alignment", a);
@@ -224,7 +227,7 @@ public record RepairReport(String method, String status, String model, String mo
     List<LabelChange> changes = new ArrayList<>();
     for (Config c : a.getConfigList("changes")) {
       changes.add(new LabelChange(c.getLong("id"), c.getInt("from"), c.getInt("to"), c.getInt("original"),
-          c.getBoolean("corrupted")));
+          c.getBoolean("corrupted"), c.hasPath("energy_gap") ? c.getDouble("energy_gap") : Double.NaN));
     }
     return new LabelChanges(a.getInt("culprits"), a.getInt("changed"), a.getInt("restored_original"),
         a.getInt("inputs_moved"), a.getInt("held"), a.getInt("dropped"), a.getBoolean("corruption_flags"), changes,
