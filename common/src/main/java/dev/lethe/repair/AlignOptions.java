@@ -116,11 +116,11 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
   static final long REFERENCE_SEED = 42;
 
   /** {@code repair.align.min-energy-gap}'s default, in nats. */
-  static final double DEFAULT_MIN_ENERGY_GAP = 0.0;
+  static final double DEFAULT_MIN_ENERGY_GAP = 7.0;
   /** {@code repair.align.unaligned}'s default. */
   static final String DEFAULT_UNALIGNED = KEEP;
   /** {@code repair.align.energy-model}'s default. */
-  static final String DEFAULT_ENERGY_MODEL = BASE;
+  static final String DEFAULT_ENERGY_MODEL = RETRAINED;
 
   /** Whether the culprits that are not relabelled leave D. */
   public boolean dropsUnaligned() {
@@ -130,12 +130,6 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
   /** Whether the energy is that of a model trained on D \ C. */
   public boolean retrains() {
     return RETRAINED.equals(energyModel);
-  }
-
-  /** These options with another energy model. */
-  public AlignOptions withEnergyModel(String model, Retraining how) {
-    return new AlignOptions(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, minEnergyGap, unaligned,
-        model, how);
   }
 
   /** From {@code repair.align.*}, {@code data.feature-range}, {@code train.*} and {@code seed}. */

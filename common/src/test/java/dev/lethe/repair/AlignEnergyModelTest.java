@@ -74,8 +74,9 @@ class AlignEnergyModelTest {
   }
 
   static RepairInputs inputs(String energyModel) {
-    AlignOptions o = AlignOptions.defaults().withEnergyModel(energyModel, new AlignOptions.Retraining(
-        new TrainOptions(1e-2, 16, 30, 3, 0.2, 8), 9));
+    // no margin: every culprit the energy model disputes is relabelled
+    AlignOptions o = new AlignOptions(0, 0.03, 0.01, 0, 1, 0, AlignOptions.KEEP, energyModel,
+        new AlignOptions.Retraining(new TrainOptions(1e-2, 16, 30, 3, 0.2, 8), 9));
     return new RepairInputs(thetaHat, null, train, culprits, culprits.select(new int[0]),
         RepairOptions.defaults().withAlign(o), 7);
   }

@@ -13,9 +13,14 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Energy-based alignment on the convex fixture, whose culprits C are the 20 flipped labels (class 0 -> 1). */
+/**
+ * Energy-based alignment on the convex fixture, whose culprits C are the 20 flipped labels (class 0 -> 1), with
+ * theta_hat's energy ({@link AlignEnergyModelTest} has the retrained one).
+ */
 class AlignTest {
   static ConvexRepairFixture fx;
+  /** theta_hat's energy, no margin, the unaligned culprits kept. */
+  static final AlignOptions BASE_ENERGY = new AlignOptions(0, 0.03, 0.01, 0, 1);
 
   @BeforeAll
   static void fixture() {
@@ -33,7 +38,7 @@ class AlignTest {
 
   @Test
   void relabellingRestoresTheFlippedLabels() {
-    RepairInputs in = inputs(AlignOptions.defaults());
+    RepairInputs in = inputs(BASE_ENERGY);
     LabelAlignment a = LabelAlignment.of(in);
     RepairReport.LabelChanges c = a.changes(true);
     for (int i = 0; i < a.aligned().size(); i++) {
@@ -62,7 +67,7 @@ class AlignTest {
 
   @Test
   void fineTuningOnTheAlignedDataImprovesCleanAccuracyAndRunsInTheSearch() {
-    RepairInputs in = inputs(AlignOptions.defaults());
+    RepairInputs in = inputs(BASE_ENERGY);
     Repaired t = new Align().apply(in);
     double before = Predictor.accuracy(fx.model, fx.test);
     double after = Predictor.accuracy(t.model(), fx.test);

@@ -162,16 +162,19 @@ class RepairJobTest {
     assertThat(changes).allSatisfy(c -> {
       assertThat(c.getInt("to")).isNotEqualTo(c.getInt("from"));
       assertThat(c.getBoolean("corrupted")).isTrue();
+      assertThat(c.getDouble("energy_gap")).isPositive();
     });
+    assertThat(a.getString("energy_model")).isEqualTo(dev.lethe.repair.AlignOptions.defaults().energyModel());
     long restored = changes.stream().filter(c -> c.getInt("to") == c.getInt("original")).count();
     assertThat(a.getInt("restored_original")).isEqualTo((int) restored);
     assertThat(a.getBoolean("corruption_flags")).isTrue();
     assertThat(a.getInt("inputs_moved")).isZero();
-    // the defaults (min-energy-gap 0, unaligned keep): no culprit held back, none dropped
-    assertThat(a.getInt("held")).isZero();
+    // the defaults (unaligned keep): every change clears the margin, none dropped
+    double margin = dev.lethe.repair.AlignOptions.defaults().minEnergyGap();
+    assertThat(changes).allSatisfy(c -> assertThat(c.getDouble("energy_gap")).isGreaterThanOrEqualTo(margin));
     assertThat(a.getInt("dropped")).isZero();
     dev.lethe.repair.RepairReport back = dev.lethe.repair.RepairReport.of(rep, "report.json");
-    assertThat(back.labelAlignment().held()).isZero();
+    assertThat(back.labelAlignment().held()).isEqualTo(a.getInt("held"));
     assertThat(back.labelAlignment().changes()).hasSize(changes.size());
     assertThat(back.labelAlignment().restoredOriginal()).isEqualTo((int) restored);
     System.out.printf("align on the oracle's top 50: %d labels changed, %d restored to the original label%n",
