@@ -258,8 +258,8 @@ public final class ScaleSuite {
     rec.record(EXPERIMENT, "train-" + run.trainRows() + "-local1/local2", s.seed(), CONFIDENT_LEARNING,
         "fold_training_speedup", speedup, "x");
     return String.format(Locale.ROOT, "%nconfident-learning on %d rows, %d fold trainings of %d epoch(s) each as"
-        + " Spark tasks: local[1] %.1f s, local[2] %.1f s: speed-up **%.2fx** (at most %.2fx: %d tasks in %d waves"
-        + " on 2 cores against %d on 1).%n", run.trainRows(), k, s.trainEpochs(), folds[0], folds[1], speedup,
+        + " Spark tasks: local[1] %.1f s, local[2] %.1f s: speed-up **%.2fx** (%.2fx if every fold took as long: %d"
+        + " tasks in %d waves on 2 cores against %d on 1).%n", run.trainRows(), k, s.trainEpochs(), folds[0], folds[1], speedup,
         (double) k / ((k + 1) / 2), k, (k + 1) / 2, k);
   }
 
