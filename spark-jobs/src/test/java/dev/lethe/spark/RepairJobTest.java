@@ -80,8 +80,8 @@ class RepairJobTest {
       "align"})
   void everyMethodWritesAReportConsistentWithItsModel(String method) throws IOException {
     // align with its default energy model (retrained on D \ C) and no margin, so that it relabels on this small set
-    List<String> sets = method.equals("align") ? with(FAST, "repair.align.min-energy-gap=0") : FAST;
-    StageFixture.Run r = StageFixture.ok("repair", wd, sets, "--method", method, "--overwrite");
+    List<String> overrides = method.equals("align") ? with(FAST, "repair.align.min-energy-gap=0") : FAST;
+    StageFixture.Run r = StageFixture.ok("repair", wd, overrides, "--method", method, "--overwrite");
     Config rep = report(wd, method);
     assertThat(rep.getString("method")).isEqualTo(method);
     assertThat(rep.getString("ranking.table")).isEqualTo("rankings/oracle.parquet");
