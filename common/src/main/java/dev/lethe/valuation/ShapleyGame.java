@@ -89,17 +89,16 @@ public record ShapleyGame(double[][] x, int[] y, double[][] qx, int[] qy, int k,
       order[j] = s;
     }
     double[] out = new double[n + 1];
-    double[] w = new double[SoftmaxHead.size(x[0].length, k)];
-    double previous = utility(w);
-    double[] step = new double[1];
+    SoftmaxHead.Prefix fit = new SoftmaxHead.Prefix(x, y, order, k, lambda, tolerance, maxIterations);
+    double previous = utility(fit.weights());
     int truncated = 0;
     for (int m = 1; m <= n; m++) {
       if (truncation > 0 && Math.abs(fullUtility - previous) <= truncation * Math.abs(fullUtility)) {
         truncated = n - m + 1;
         break;
       }
-      SoftmaxHead.fit(x, y, order, m, k, lambda, tolerance, maxIterations, w, step);
-      double u = utility(w);
+      // no iteration leaves w, and so U, as it was
+      double u = fit.grow() == 0 ? previous : utility(fit.weights());
       out[order[m - 1]] = u - previous;
       previous = u;
     }
