@@ -57,6 +57,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       runs' (the median above) over the double-precision GEMM rate with as many threads, measured in this run.
  *   <li>On the largest size, identify with knn-shapley runs under {@code local[2]}: its wall time against issue 33's
  *       target (under 2 minutes on 2 cores), with its embedding pass and its values.
+ *   <li>On the smallest size, identify with confident-learning runs under {@code local[1]} and {@code local[2]}:
+ *       the parallel speed-up of its k fold trainings.
  * </ol>
  * Every comparison is between runs of one suite invocation on one machine.
  */
@@ -65,6 +67,7 @@ public final class ScaleSuite {
   static final String METHOD = EwcInfluence.NAME;
   static final String KNN = dev.lethe.valuation.KnnShapleyInfluence.NAME;
   static final double KNN_TARGET_SECONDS = 120;
+  static final String CONFIDENT_LEARNING = dev.lethe.influence.ConfidentLearning.NAME;
   static final List<String> STAGES = List.of("prepare", "train", "failures", "fisher", "identify");
   static final double RATIO_TARGET = 10.5;
   static final double OVERHEAD_TARGET = 1.2;
@@ -198,6 +201,7 @@ public final class ScaleSuite {
       md.append(roofline(spark, config, rec, s, large, largeWarm, gemmRate));
     }
     md.append(knnShapley(spark, s, rec, large, dir, userSets));
+    md.append(confidentLearning(spark, s, rec, small, dir, userSets));
     return md.toString();
   }
 
@@ -226,6 +230,37 @@ public final class ScaleSuite {
         + " which the embedding pass %.1f s and the values %.1f s (target < %.0f s: %s).%n", run.trainRows(),
         prov.getLong("query_rows"), r.seconds(), embedding, values, KNN_TARGET_SECONDS,
         r.seconds() < KNN_TARGET_SECONDS ? "met" : "not met");
+  }
+
+  /**
+   * identify with confident-learning on the smallest size's workdir, in a fresh JVM under {@code local[1]} and then
+   * {@code local[2]}: the wall time of its k fold trainings (one Spark task each) and their parallel speed-up (issue
+   * 31: confident-learning's trainings are reported apart from the other methods' identify times).
+   */
+  private static String confidentLearning(SparkSession spark, Settings s, Recorder rec, SizeRun run, Path dir,
+      List<String> userSets) throws IOException, InterruptedException {
+    List<String> sets = sets(s, run.size(), userSets).stream()
+        .map(x -> x.startsWith("identify.method=") ? "identify.method=" + CONFIDENT_LEARNING : x).toList();
+    double[] folds = new double[2];
+    int k = 0;
+    for (int cores = 1; cores <= 2; cores++) {
+      ChildStage.Result r = ChildStage.run("identify", run.workdir(), "local[" + cores + "]", sets,
+          dir.resolve("runs/confident-learning/identify-local" + cores + ".log"), true);
+      Config prov = RankingTables.provenance(Workdir.open(run.workdir().toString(),
+          spark.sparkContext().hadoopConfiguration(), false), CONFIDENT_LEARNING);
+      folds[cores - 1] = prov.getDouble("artefacts.fold_training_seconds");
+      k = prov.getInt("artefacts.folds");
+      String setting = "train-" + run.trainRows() + "-local" + cores;
+      rec.record(EXPERIMENT, setting, s.seed(), CONFIDENT_LEARNING, "identify_seconds", r.seconds(), "s");
+      rec.record(EXPERIMENT, setting, s.seed(), CONFIDENT_LEARNING, "fold_training_seconds", folds[cores - 1], "s");
+    }
+    double speedup = folds[0] / folds[1];
+    rec.record(EXPERIMENT, "train-" + run.trainRows() + "-local1/local2", s.seed(), CONFIDENT_LEARNING,
+        "fold_training_speedup", speedup, "x");
+    return String.format(Locale.ROOT, "%nconfident-learning on %d rows, %d fold trainings of %d epoch(s) each as"
+        + " Spark tasks: local[1] %.1f s, local[2] %.1f s: speed-up **%.2fx** (%.2fx if every fold took as long: %d"
+        + " tasks in %d waves on 2 cores against %d on 1).%n", run.trainRows(), k, s.trainEpochs(), folds[0], folds[1], speedup,
+        (double) k / ((k + 1) / 2), k, (k + 1) / 2, k);
   }
 
   /**

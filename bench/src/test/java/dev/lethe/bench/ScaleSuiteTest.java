@@ -123,6 +123,16 @@ class ScaleSuiteTest {
       assertThat(md).contains(String.format(java.util.Locale.ROOT, "- %d rows x %d forward pass(es) x %d FLOP",
           (long) rows, (int) passes, flops));
     }
+    // confident-learning's 5 fold trainings on the smallest size, under local[1] and local[2]
+    double f1 = value(got, "train-200-local1", "confident-learning", "fold_training_seconds");
+    double f2 = value(got, "train-200-local2", "confident-learning", "fold_training_seconds");
+    assertThat(f1).isPositive();
+    assertThat(f2).isPositive();
+    assertThat(value(got, "train-200-local1/local2", "confident-learning", "fold_training_speedup"))
+        .isCloseTo(f1 / f2, within(1e-12));
+    assertThat(dir.resolve("runs/train-200/rankings/confident-learning.parquet/_SUCCESS")).exists();
+    assertThat(md).contains("confident-learning on 200 rows, 5 fold trainings of 1 epoch(s) each")
+        .contains("1.67x if every fold took as long: 5 tasks in 3 waves on 2 cores against 5 on 1");
     assertThat(gemmThreads).hasSize(4);
     assertThat(md).contains("Roofline (ewc-influence scoring rate over the double-precision GEMM rate");
     assertThat(ScaleSuite.median(new double[] {3, 1, 2})).isEqualTo(2);

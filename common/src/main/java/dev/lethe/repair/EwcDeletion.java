@@ -9,8 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "ewc-deletion" (Tanno et al. 2022, Eq. 15): erase the culprits C from theta_hat by the EWC-regularised
@@ -34,7 +32,6 @@ import org.slf4j.LoggerFactory;
  * only when Fq is empty. An empty C is a no-op.
  */
 public final class EwcDeletion implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(EwcDeletion.class);
   public static final String NAME = "ewc-deletion";
 
   @Override
@@ -66,10 +63,7 @@ public final class EwcDeletion implements RepairMethod {
     RepairDiagnostics.keptEpoch(d, NAME, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
     MultiLayerNetwork out = in.modelWithParams(r.model().params());
-    RepairDiagnostics.finish(d, in, out);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    LOG.info("{}: {}", NAME, d);
-    return new Repaired(out, d, millis);
+    return RepairDiagnostics.finish(d, in, out, t0);
   }
 
   /** One setting per (gamma, learning rate) of {@code repair.search.ewc-deletion.*}; none for an empty C. */

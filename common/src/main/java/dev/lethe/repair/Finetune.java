@@ -10,8 +10,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "finetune" (Tanno et al. 2022, Section 5, the reference that needs the whole training set): continue training
@@ -22,7 +20,6 @@ import org.slf4j.LoggerFactory;
  * job passes dl4j-spark parameter averaging when {@code repair.finetune.distributed = true}).
  */
 public final class Finetune implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(Finetune.class);
   public static final String NAME = "finetune";
 
   /** Trains {@code net} (a copy of theta_hat) on {@code data} and returns the kept model. */
@@ -96,10 +93,7 @@ public final class Finetune implements RepairMethod {
     d.put("epochsRun", r.epochsRun());
     d.put("bestEpoch", r.bestEpoch());
     d.put("bestValidationLoss", r.bestValidationLoss());
-    RepairDiagnostics.finish(d, in, net);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    LOG.info("{}: {}", name, d);
-    return new Repaired(net, d, millis);
+    return RepairDiagnostics.finish(d, in, net, t0);
   }
 
   /** One setting per learning rate of {@code repair.search.finetune.learning-rate}; none for an empty C. */

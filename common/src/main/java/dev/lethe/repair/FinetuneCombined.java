@@ -1,8 +1,6 @@
 package dev.lethe.repair;
 
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "finetune-combined" (baseline, Tanno et al. 2022, Section 5): fine-tune theta_hat on (D \ C) together with Fq
@@ -10,7 +8,6 @@ import org.slf4j.LoggerFactory;
  * ({@link L2Finetuning}). An empty C does not make it a no-op (it then fine-tunes on D + Fq).
  */
 public final class FinetuneCombined implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(FinetuneCombined.class);
   public static final String NAME = "finetune-combined";
 
   @Override
@@ -21,9 +18,7 @@ public final class FinetuneCombined implements RepairMethod {
   @Override
   public Repaired apply(RepairInputs in) {
     long t0 = System.nanoTime();
-    Repaired t = L2Finetuning.run(NAME, in, L2Finetuning.join(in.retained(), in.query()), t0);
-    LOG.info("{}: {}", NAME, t.diagnostics());
-    return t;
+    return L2Finetuning.run(NAME, in, L2Finetuning.join(in.retained(), in.query()), t0);
   }
 
   @Override

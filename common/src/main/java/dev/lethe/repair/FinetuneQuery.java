@@ -1,8 +1,6 @@
 package dev.lethe.repair;
 
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "finetune-fq" (baseline, Tanno et al. 2022, Section 5): fine-tune theta_hat on the failures Fq alone under an L2
@@ -10,7 +8,6 @@ import org.slf4j.LoggerFactory;
  * use C (an empty C does not make it a no-op); an empty Fq does.
  */
 public final class FinetuneQuery implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(FinetuneQuery.class);
   public static final String NAME = "finetune-fq";
 
   @Override
@@ -24,9 +21,7 @@ public final class FinetuneQuery implements RepairMethod {
     if (in.query().size() == 0) {
       return RepairDiagnostics.unchanged(NAME, in, "empty failure set Fq", t0);
     }
-    Repaired t = L2Finetuning.run(NAME, in, in.query(), t0);
-    LOG.info("{}: {}", NAME, t.diagnostics());
-    return t;
+    return L2Finetuning.run(NAME, in, in.query(), t0);
   }
 
   @Override

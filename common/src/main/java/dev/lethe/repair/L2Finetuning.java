@@ -34,8 +34,7 @@ final class L2Finetuning {
     RepairDiagnostics.keptEpoch(d, method, r.epochsRun(), r.bestEpoch());
     d.put("bestValidationObjective", r.bestValidationObjective());
     MultiLayerNetwork out = in.modelWithParams(r.model().params());
-    RepairDiagnostics.finish(d, in, out);
-    return new Repaired(out, d, (System.nanoTime() - t0) / 1_000_000);
+    return RepairDiagnostics.finish(d, in, out, t0);
   }
 
   /** A zero Fisher diagonal: the EWC update then optimises the data term and the L2 pull alone. */

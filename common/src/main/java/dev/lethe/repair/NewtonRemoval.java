@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "newton-removal" (Tanno et al. 2022, Eq. 14): erase the culprits C with one Newton step,
@@ -30,7 +28,6 @@ import org.slf4j.LoggerFactory;
  * gamma along the one direction.
  */
 public final class NewtonRemoval implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(NewtonRemoval.class);
   public static final String NAME = "newton-removal";
 
   @Override
@@ -51,10 +48,7 @@ public final class NewtonRemoval implements RepairMethod {
     double[] x = direction(in, d);
     MultiLayerNetwork after = step(in, x, gamma);
     d.put("stepNorm", gamma / 2 * ConjugateGradient.norm(x));
-    RepairDiagnostics.finish(d, in, after);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    LOG.info("{}: {}", NAME, d);
-    return new Repaired(after, d, millis);
+    return RepairDiagnostics.finish(d, in, after, t0);
   }
 
   /**

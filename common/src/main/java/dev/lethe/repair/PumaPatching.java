@@ -5,8 +5,6 @@ import dev.lethe.math.PerExampleGradients;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * "puma": model patching by data valuation (PUMA). Remove the culprits' influence and compensate by upweighting
@@ -29,7 +27,6 @@ import org.slf4j.LoggerFactory;
  * a no-op; an empty B means no compensation.
  */
 public final class PumaPatching implements RepairMethod {
-  private static final Logger LOG = LoggerFactory.getLogger(PumaPatching.class);
   public static final String NAME = "puma";
 
   @Override
@@ -48,10 +45,7 @@ public final class PumaPatching implements RepairMethod {
     double eta = in.options().puma().eta();
     d.put("eta", eta);
     MultiLayerNetwork after = NewtonRemoval.step(in, direction(in, d), eta);
-    RepairDiagnostics.finish(d, in, after);
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    LOG.info("{}: {}", NAME, d);
-    return new Repaired(after, d, millis);
+    return RepairDiagnostics.finish(d, in, after, t0);
   }
 
   /** One setting: the direction is solved once; its path is the step sizes {@code repair.search.puma.eta}. */

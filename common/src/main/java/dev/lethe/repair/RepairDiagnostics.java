@@ -27,15 +27,19 @@ final class RepairDiagnostics {
   }
 
   /**
-   * Adds the parameter distance and the mean log-likelihoods of C and Fq before and after, in double precision from
-   * the networks' parameters ({@link LogLikelihood#meanInDouble}: the value the early-stopping criteria see, and for
-   * the CNNs FastCnn's forward pass rather than DL4J's).
+   * The repaired model {@code after} with its diagnostics completed, timed from {@code t0} (System.nanoTime) and
+   * logged: adds the parameter distance and the mean log-likelihoods of C and Fq before and after, in double
+   * precision from the networks' parameters ({@link LogLikelihood#meanInDouble}: the value the early-stopping
+   * criteria see, and for the CNNs FastCnn's forward pass rather than DL4J's).
    */
-  static void finish(Map<String, Object> d, RepairInputs in, MultiLayerNetwork after) {
+  static Repaired finish(Map<String, Object> d, RepairInputs in, MultiLayerNetwork after, long t0) {
     d.put("paramDistance", after.params().reshape(-1).sub(in.model().params().reshape(-1)).norm2Number()
         .doubleValue());
     logp(d, "culpritMeanLogp", in.culprits(), in.model(), after);
     logp(d, "queryMeanLogp", in.query(), in.model(), after);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    LOG.info("{}: {}", d.get("method"), d);
+    return new Repaired(after, d, millis);
   }
 
   private static void logp(Map<String, Object> d, String key, ExampleSet s, MultiLayerNetwork before,
