@@ -23,20 +23,24 @@ import org.slf4j.LoggerFactory;
  * @param tolerance the retraining's gradient-norm tolerance per row
  * @param maxIterations the retraining's iteration cap
  * @param truncation truncate a permutation once |U(D) - U(prefix)| <= truncation |U(D)| (0 = never)
+ * @param truncationPatience truncate only once that has held for this many successive prefixes (>= 1; 1 = Algorithm
+ *     1's rule as printed; the authors' implementation waits for several, since a utility that is not monotone in
+ *     the prefix can come within the tolerance by chance after a few examples)
  * @param fullUtility U(D)
  * @param seed the permutations' seed
  */
 public record ShapleyGame(double[][] x, int[] y, double[][] qx, int[] qy, int k, boolean logLikelihood,
-    double lambda, double tolerance, int maxIterations, double truncation, double fullUtility, long seed)
+    double lambda, double tolerance, int maxIterations, double truncation, int truncationPatience,
+    double fullUtility, long seed)
     implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(ShapleyGame.class);
 
   /** The game, with U(D) computed. */
   public static ShapleyGame of(double[][] x, int[] y, double[][] qx, int[] qy, int k, boolean logLikelihood,
-      double lambda, double tolerance, int maxIterations, double truncation, long seed) {
+      double lambda, double tolerance, int maxIterations, double truncation, int truncationPatience, long seed) {
     ShapleyGame g = new ShapleyGame(x, y, qx, qy, k, logLikelihood, lambda, tolerance, maxIterations, truncation,
-        Double.NaN, seed);
+        truncationPatience, Double.NaN, seed);
     int[] all = new int[x.length];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
@@ -44,7 +48,7 @@ public record ShapleyGame(double[][] x, int[] y, double[][] qx, int[] qy, int k,
     double[] w = new double[SoftmaxHead.size(x[0].length, k)];
     SoftmaxHead.fit(x, y, all, all.length, k, lambda, tolerance, maxIterations, w);
     return new ShapleyGame(x, y, qx, qy, k, logLikelihood, lambda, tolerance, maxIterations, truncation,
-        g.utility(w), seed);
+        truncationPatience, g.utility(w), seed);
   }
 
   /** U of the layer with parameters {@code w}. */
@@ -97,10 +101,15 @@ public record ShapleyGame(double[][] x, int[] y, double[][] qx, int[] qy, int k,
     int truncated = 0;
     long iterations = 0;
     long t0 = System.nanoTime();
+    int within = 0;
     for (int m = 1; m <= n; m++) {
-      if (truncation > 0 && Math.abs(fullUtility - previous) <= truncation * Math.abs(fullUtility)) {
-        truncated = n - m + 1;
-        break;
+      if (truncation > 0) {
+        // the prefix's utility has been within the tolerance of U(D) for this many successive prefixes
+        within = Math.abs(fullUtility - previous) <= truncation * Math.abs(fullUtility) ? within + 1 : 0;
+        if (within >= truncationPatience) {
+          truncated = n - m + 1;
+          break;
+        }
       }
       int it = fit.grow();
       iterations += it;

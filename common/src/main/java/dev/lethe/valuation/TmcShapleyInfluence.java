@@ -72,7 +72,8 @@ public final class TmcShapleyInfluence implements EmbeddingValuation {
     long tFit = System.nanoTime();
     ShapleyGame game = ShapleyGame.of(x, train.labels(), q, in.query().labels(), k,
         TmcShapleyOptions.LOG_LIKELIHOOD.equals(options.utility()), options.l2(), options.fitTolerance(),
-        options.fitMaxIterations(), options.truncationTolerance(), Seeds.derive(in.seed(), NAME));
+        options.fitMaxIterations(), options.truncationTolerance(), options.truncationPatience(),
+        Seeds.derive(in.seed(), NAME));
     long t1 = System.nanoTime();
     TmcShapley.Estimate e = TmcShapley.estimate(game, runner, options.maxPermutations(), options.checkEvery(),
         options.convergenceTolerance());

@@ -32,7 +32,7 @@ class TmcShapleyTest {
       qy[i] = i % 3;
       q[i] = new double[] {centres[qy[i]][0] + rng.nextGaussian(), centres[qy[i]][1] + rng.nextGaussian()};
     }
-    return ShapleyGame.of(x, y, q, qy, 3, logLikelihood, 0.1, 1e-8, 2000, truncation, seed);
+    return ShapleyGame.of(x, y, q, qy, 3, logLikelihood, 0.1, 1e-8, 2000, truncation, 1, seed);
   }
 
   /** phi_i = sum over S without i of |S|! (n - |S| - 1)! / n! (U(S + i) - U(S)). */
