@@ -1,6 +1,8 @@
 package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.config.Options;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.ConjugateGradient;
 import dev.lethe.math.PerExampleGradients;
@@ -8,6 +10,7 @@ import dev.lethe.model.TrainingCheckpoints;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -30,24 +33,98 @@ import org.slf4j.LoggerFactory;
  * Self-influence is failure-agnostic: examples the model kept struggling to fit (large gradients, often
  * mislabelled) come first. Gradients are taken in double precision from the float checkpoints, row by row, so a
  * score does not depend on the partitioning; log p(z | theta_hat) (the last checkpoint) is reported.
+ *
+ * <p>{@link Normalize#COSINE} ({@value #NORMALIZE_KEY} = cosine) is the renormalised TracIn of Hammoudeh and Lowd
+ * ("Identifying a training-set attack's target using renormalized influence estimation", CCS 2022, GAS):
+ *
+ * <pre>
+ *   "tracin", cosine: r(z) = -sum_c lr_c cos(grad log p(z | theta_c), grad log p(Fq | theta_c))
+ * </pre>
+ *
+ * <p>Each training example's gradient is divided by its own norm at each checkpoint, so examples with large
+ * gradients (outliers, hard or mislabelled rows) no longer dominate the ranking by magnitude alone; the summed
+ * failure gradient is divided by its norm too, which rescales each checkpoint's term by a constant and so only
+ * weighs the checkpoints equally (by lr_c). A zero gradient (either side) contributes 0 at that checkpoint. Each
+ * checkpoint contributes at most lr_c in absolute value. The option applies to tracin only: self-influence with
+ * cosine would be the constant sum_c lr_c, so self-influence ignores it.
  */
 public final class TracInInfluence implements InfluenceMethod {
   private static final Logger LOG = LoggerFactory.getLogger(TracInInfluence.class);
   public static final String TRACIN = "tracin";
   public static final String SELF_INFLUENCE = "self-influence";
+  /** Config key: how tracin normalises the checkpoint gradients. */
+  public static final String NORMALIZE_KEY = "identify.tracin.normalize";
 
-  private final boolean self;
+  /** How tracin normalises the per-checkpoint gradients before their dot product. */
+  public enum Normalize {
+    /** The plain dot product (Pruthi et al.). */
+    NONE("none"),
+    /** The cosine: both gradients divided by their norms (Hammoudeh and Lowd's renormalised TracIn). */
+    COSINE("cosine");
 
-  private TracInInfluence(boolean self) {
-    this.self = self;
+    private final String key;
+
+    Normalize(String key) {
+      this.key = key;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    /**
+     * The setting called {@code name} ({@code none} or {@code cosine}, case-insensitive).
+     *
+     * @throws IllegalArgumentException naming {@value #NORMALIZE_KEY} for another value
+     */
+    public static Normalize parse(String name) {
+      String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+      for (Normalize v : values()) {
+        if (v.key.equals(n)) {
+          return v;
+        }
+      }
+      throw new IllegalArgumentException(NORMALIZE_KEY + " must be none or cosine, got '" + name + "'");
+    }
   }
 
+  private final boolean self;
+  private final Normalize normalize;
+
+  private TracInInfluence(boolean self, Normalize normalize) {
+    if (normalize == null) {
+      throw new IllegalArgumentException("normalize must be given");
+    }
+    this.self = self;
+    this.normalize = normalize;
+  }
+
+  /** tracin with the plain dot product. */
   public static TracInInfluence tracin() {
-    return new TracInInfluence(false);
+    return new TracInInfluence(false, Normalize.NONE);
+  }
+
+  /** tracin with the given normalisation. */
+  public static TracInInfluence tracin(Normalize normalize) {
+    return new TracInInfluence(false, normalize);
+  }
+
+  /**
+   * tracin with {@value #NORMALIZE_KEY} from {@code c}.
+   *
+   * @throws LetheInputException for a bad value, naming the key
+   */
+  public static TracInInfluence tracin(LetheConfig c) {
+    return tracin(Options.valid(() -> Normalize.parse(c.getString(NORMALIZE_KEY))));
   }
 
   public static TracInInfluence selfInfluence() {
-    return new TracInInfluence(true);
+    return new TracInInfluence(true, Normalize.NONE);
+  }
+
+  /** The normalisation tracin applies (always {@link Normalize#NONE} for self-influence). */
+  public Normalize normalize() {
+    return normalize;
   }
 
   @Override
@@ -72,6 +149,9 @@ public final class TracInInfluence implements InfluenceMethod {
     double[][] query = self ? null : new double[k][];
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", name());
+    if (!self) {
+      diag.put("normalize", normalize.key());
+    }
     List<Integer> epochs = new ArrayList<>();
     List<Double> queryNorms = new ArrayList<>();
     for (int c = 0; c < k; c++) {
@@ -93,11 +173,13 @@ public final class TracInInfluence implements InfluenceMethod {
     long millis = (System.nanoTime() - t0) / 1_000_000;
     diag.put("prepareMillis", millis);
     LOG.info("{}: {} checkpoints (epochs {}) prepared in {} ms", name(), k, epochs, millis);
-    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, in.options().scoreBatchSize()), null, diag);
+    boolean cosine = normalize == Normalize.COSINE;
+    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, cosine, in.options().scoreBatchSize()),
+        null, diag);
   }
 
-  /** query == null: self-influence. */
-  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, int batchSize)
+  /** query == null: self-influence; cosine: divide both gradients by their norms at each checkpoint. */
+  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, boolean cosine, int batchSize)
       implements ScorerSpec {
     private static final long serialVersionUID = 1L;
 
@@ -113,6 +195,7 @@ public final class TracInInfluence implements InfluenceMethod {
         for (int c = 0; c < nets.size(); c++) {
           double rate = lr[c];
           double[] q = query == null ? null : query[c];
+          double qNorm = q == null ? 0 : ConjugateGradient.norm(q);
           PerExampleGradients.Visitor add = (row, g) -> {
             double[] v = g.toDoubleVector();
             double s = 0;
@@ -122,8 +205,14 @@ public final class TracInInfluence implements InfluenceMethod {
               }
               score[row] += rate * s;
             } else {
+              double vv = 0;
               for (int j = 0; j < v.length; j++) {
                 s += q[j] * v[j];
+                vv += v[j] * v[j];
+              }
+              if (cosine) {
+                double denominator = Math.sqrt(vv) * qNorm;
+                s = denominator > 0 ? s / denominator : 0;
               }
               score[row] -= rate * s;
             }

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * TracIn, self-influence and loss on the convex fixture (softmax regression on 2-D Gaussian classes, exact fit):
  * with one checkpoint at theta_hat, tracin equals linear influence with the identity as curvature (Fisher 0,
- * damping 1, gamma 1) times the learning rate; self-influence and loss equal closed forms of the reference model.
+ * damping 1, gamma 1) times the learning rate; with identify.tracin.normalize = cosine, tracin equals the lr-weighted
+ * sum of cosines computed directly; self-influence and loss equal closed forms of the reference model.
  */
 class TracInTest {
   /** Relative tolerance of a score against its closed form (double arithmetic on both sides), with a floor. */
@@ -116,6 +117,72 @@ class TracInTest {
     }
     // both signs occur, so the sign convention is tested, not only the magnitude
     assertThat(positive).isBetween(1, train.size() - 1);
+  }
+
+  @Test
+  void cosineTracinIsTheLearningRateWeightedSumOfCosines() {
+    // two distinct checkpoints with distinct learning rates: theta_hat / 2 at lr2, theta_hat at LR
+    double lr2 = 0.003;
+    double[] half = new double[thetaHat.length];
+    for (int p = 0; p < half.length; p++) {
+      half[p] = thetaHat[p] / 2;
+    }
+    double[][] thetas = {half, thetaHat};
+    double[] rates = {lr2, LR};
+    TrainingCheckpoints two = new TrainingCheckpoints(NetworkBytes.configBytes(model), ModelStore.fingerprint(model),
+        List.of(new TrainingCheckpoints.Checkpoint(2, lr2, NetworkBytes.paramBytes(network(half).params())),
+            oneCheckpoint().checkpoints().get(0)));
+    InfluenceInputs in = inputs(InfluenceOptions.defaults()).withCheckpoints(two);
+    PreparedInfluence prepared = TracInInfluence.tracin(TracInInfluence.Normalize.COSINE).prepare(in);
+    assertThat(prepared.diagnostics()).containsEntry("normalize", "cosine");
+    double[] cosine = score(TracInInfluence.tracin(TracInInfluence.Normalize.COSINE), in).score();
+    double[] plain = score(TracInInfluence.tracin(), in).score();
+    int positive = 0;
+    for (int i = 0; i < train.size(); i++) {
+      double expected = 0;
+      for (int c = 0; c < thetas.length; c++) {
+        double[] q = new double[thetaHat.length];
+        for (int j = 0; j < failures.size(); j++) {
+          double[] g = gradLogp(thetas[c], failures.features(j), failures.label(j));
+          for (int p = 0; p < q.length; p++) {
+            q[p] += g[p];
+          }
+        }
+        double[] g = gradLogp(thetas[c], train.features(i), train.label(i));
+        double dot = 0;
+        double gg = 0;
+        double qq = 0;
+        for (int p = 0; p < q.length; p++) {
+          dot += g[p] * q[p];
+          gg += g[p] * g[p];
+          qq += q[p] * q[p];
+        }
+        expected -= rates[c] * dot / Math.sqrt(gg * qq);
+      }
+      assertClose(cosine[i], expected, "cosine tracin of row " + i);
+      // each checkpoint adds at most its learning rate in absolute value
+      assertThat(Math.abs(cosine[i])).isLessThanOrEqualTo(lr2 + LR + ABS);
+      positive += cosine[i] > 0 ? 1 : 0;
+    }
+    assertThat(positive).isBetween(1, train.size() - 1);
+    // the normalisation changes the scores, not only their scale
+    assertThat(cosine).isNotEqualTo(plain);
+  }
+
+  @Test
+  void normalizeIsReadFromItsKeyAndABadValueIsBadInputNamingIt() {
+    dev.lethe.config.LetheConfig cosine = dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.tracin.normalize=Cosine"));
+    assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", cosine)).normalize())
+        .isEqualTo(TracInInfluence.Normalize.COSINE);
+    assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
+        List.of()))).normalize()).isEqualTo(TracInInfluence.Normalize.NONE);
+    // self-influence ignores the key
+    assertThat(((TracInInfluence) InfluenceMethods.byName("self-influence", cosine)).normalize())
+        .isEqualTo(TracInInfluence.Normalize.NONE);
+    assertThatThrownBy(() -> InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.tracin.normalize=l2")))).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("config key 'identify.tracin.normalize'").hasMessageContaining("'l2'");
   }
 
   @Test
