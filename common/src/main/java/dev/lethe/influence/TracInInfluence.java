@@ -10,7 +10,6 @@ import dev.lethe.model.TrainingCheckpoints;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -34,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * mislabelled) come first. Gradients are taken in double precision from the float checkpoints, row by row, so a
  * score does not depend on the partitioning; log p(z | theta_hat) (the last checkpoint) is reported.
  *
- * <p>{@link Normalize#COSINE} ({@value #NORMALIZE_KEY} = cosine) is the renormalised TracIn of Hammoudeh and Lowd
- * ("Identifying a training-set attack's target using renormalized influence estimation", CCS 2022, GAS):
+ * <p>{@link GradientNormalization#COSINE} ({@value #NORMALIZE_KEY} = cosine) is the renormalised TracIn of Hammoudeh
+ * and Lowd ("Identifying a training-set attack's target using renormalized influence estimation", CCS 2022, GAS):
  *
  * <pre>
  *   "tracin", cosine: r(z) = -sum_c lr_c cos(grad log p(z | theta_c), grad log p(Fq | theta_c))
@@ -55,43 +54,10 @@ public final class TracInInfluence implements InfluenceMethod {
   /** Config key: how tracin normalises the checkpoint gradients. */
   public static final String NORMALIZE_KEY = "identify.tracin.normalize";
 
-  /** How tracin normalises the per-checkpoint gradients before their dot product. */
-  public enum Normalize {
-    /** The plain dot product (Pruthi et al.). */
-    NONE("none"),
-    /** The cosine: both gradients divided by their norms (Hammoudeh and Lowd's renormalised TracIn). */
-    COSINE("cosine");
-
-    private final String key;
-
-    Normalize(String key) {
-      this.key = key;
-    }
-
-    public String key() {
-      return key;
-    }
-
-    /**
-     * The setting called {@code name} ({@code none} or {@code cosine}, case-insensitive).
-     *
-     * @throws IllegalArgumentException naming {@value #NORMALIZE_KEY} for another value
-     */
-    public static Normalize parse(String name) {
-      String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-      for (Normalize v : values()) {
-        if (v.key.equals(n)) {
-          return v;
-        }
-      }
-      throw new IllegalArgumentException(NORMALIZE_KEY + " must be none or cosine, got '" + name + "'");
-    }
-  }
-
   private final boolean self;
-  private final Normalize normalize;
+  private final GradientNormalization normalize;
 
-  private TracInInfluence(boolean self, Normalize normalize) {
+  private TracInInfluence(boolean self, GradientNormalization normalize) {
     if (normalize == null) {
       throw new IllegalArgumentException("normalize must be given");
     }
@@ -101,11 +67,11 @@ public final class TracInInfluence implements InfluenceMethod {
 
   /** tracin with the plain dot product. */
   public static TracInInfluence tracin() {
-    return new TracInInfluence(false, Normalize.NONE);
+    return new TracInInfluence(false, GradientNormalization.NONE);
   }
 
   /** tracin with the given normalisation. */
-  public static TracInInfluence tracin(Normalize normalize) {
+  public static TracInInfluence tracin(GradientNormalization normalize) {
     return new TracInInfluence(false, normalize);
   }
 
@@ -115,15 +81,15 @@ public final class TracInInfluence implements InfluenceMethod {
    * @throws LetheInputException for a bad value, naming the key
    */
   public static TracInInfluence tracin(LetheConfig c) {
-    return tracin(Options.valid(() -> Normalize.parse(c.getString(NORMALIZE_KEY))));
+    return tracin(Options.valid(() -> GradientNormalization.parse(NORMALIZE_KEY, c.getString(NORMALIZE_KEY))));
   }
 
   public static TracInInfluence selfInfluence() {
-    return new TracInInfluence(true, Normalize.NONE);
+    return new TracInInfluence(true, GradientNormalization.NONE);
   }
 
-  /** The normalisation tracin applies (always {@link Normalize#NONE} for self-influence). */
-  public Normalize normalize() {
+  /** The normalisation tracin applies (always {@link GradientNormalization#NONE} for self-influence). */
+  public GradientNormalization normalize() {
     return normalize;
   }
 
@@ -173,13 +139,13 @@ public final class TracInInfluence implements InfluenceMethod {
     long millis = (System.nanoTime() - t0) / 1_000_000;
     diag.put("prepareMillis", millis);
     LOG.info("{}: {} checkpoints (epochs {}) prepared in {} ms", name(), k, epochs, millis);
-    boolean cosine = normalize == Normalize.COSINE;
-    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, cosine, in.options().scoreBatchSize()),
+    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, normalize, in.options().scoreBatchSize()),
         null, diag);
   }
 
-  /** query == null: self-influence; cosine: divide both gradients by their norms at each checkpoint. */
-  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, boolean cosine, int batchSize)
+  /** query == null: self-influence; normalize: how each checkpoint compares the two gradients. */
+  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, GradientNormalization normalize,
+      int batchSize)
       implements ScorerSpec {
     private static final long serialVersionUID = 1L;
 
@@ -210,11 +176,7 @@ public final class TracInInfluence implements InfluenceMethod {
                 s += q[j] * v[j];
                 vv += v[j] * v[j];
               }
-              if (cosine) {
-                double denominator = Math.sqrt(vv) * qNorm;
-                s = denominator > 0 ? s / denominator : 0;
-              }
-              score[row] -= rate * s;
+              score[row] -= rate * normalize.apply(s, vv, qNorm);
             }
           };
           if (c == nets.size() - 1) {

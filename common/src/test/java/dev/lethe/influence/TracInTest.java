@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * TracIn, self-influence and loss on the convex fixture (softmax regression on 2-D Gaussian classes, exact fit):
  * with one checkpoint at theta_hat, tracin equals linear influence with the identity as curvature (Fisher 0,
  * damping 1, gamma 1) times the learning rate; with identify.tracin.normalize = cosine, tracin equals the lr-weighted
- * sum of cosines computed directly; self-influence and loss equal closed forms of the reference model.
+ * sum of cosines computed directly (and linear influence with identify.linear.normalize = cosine its plain score over
+ * both norms); self-influence and loss equal closed forms of the reference model.
  */
 class TracInTest {
   /** Relative tolerance of a score against its closed form (double arithmetic on both sides), with a floor. */
@@ -133,9 +134,9 @@ class TracInTest {
         List.of(new TrainingCheckpoints.Checkpoint(2, lr2, NetworkBytes.paramBytes(network(half).params())),
             oneCheckpoint().checkpoints().get(0)));
     InfluenceInputs in = inputs(InfluenceOptions.defaults()).withCheckpoints(two);
-    PreparedInfluence prepared = TracInInfluence.tracin(TracInInfluence.Normalize.COSINE).prepare(in);
+    PreparedInfluence prepared = TracInInfluence.tracin(GradientNormalization.COSINE).prepare(in);
     assertThat(prepared.diagnostics()).containsEntry("normalize", "cosine");
-    double[] cosine = score(TracInInfluence.tracin(TracInInfluence.Normalize.COSINE), in).score();
+    double[] cosine = score(TracInInfluence.tracin(GradientNormalization.COSINE), in).score();
     double[] plain = score(TracInInfluence.tracin(), in).score();
     int positive = 0;
     for (int i = 0; i < train.size(); i++) {
@@ -174,15 +175,42 @@ class TracInTest {
     dev.lethe.config.LetheConfig cosine = dev.lethe.config.LetheConfig.load("", "test",
         List.of("identify.tracin.normalize=Cosine"));
     assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", cosine)).normalize())
-        .isEqualTo(TracInInfluence.Normalize.COSINE);
+        .isEqualTo(GradientNormalization.COSINE);
     assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
-        List.of()))).normalize()).isEqualTo(TracInInfluence.Normalize.NONE);
+        List.of()))).normalize()).isEqualTo(GradientNormalization.NONE);
     // self-influence ignores the key
     assertThat(((TracInInfluence) InfluenceMethods.byName("self-influence", cosine)).normalize())
-        .isEqualTo(TracInInfluence.Normalize.NONE);
+        .isEqualTo(GradientNormalization.NONE);
     assertThatThrownBy(() -> InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
         List.of("identify.tracin.normalize=l2")))).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("config key 'identify.tracin.normalize'").hasMessageContaining("'l2'");
+  }
+
+  @Test
+  void cosineLinearInfluenceIsThePlainScoreOverTheGradientAndSolutionNorms() {
+    InfluenceInputs in = inputs(InfluenceOptions.defaults().withCurvature(InfluenceOptions.DIAGONAL, 1.0));
+    dev.lethe.config.LetheConfig c = dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.linear.normalize=cosine"));
+    LinearInfluence cosine = (LinearInfluence) InfluenceMethods.byName("linear-cg", c);
+    assertThat(cosine.normalize()).isEqualTo(GradientNormalization.COSINE);
+    PreparedInfluence prepared = cosine.prepare(in);
+    assertThat(prepared.diagnostics()).containsEntry("normalize", "cosine");
+    double sNorm = (Double) prepared.diagnostics().get("solutionNorm");
+    double[] plain = score(LinearInfluence.cg(), in).score();
+    double[] renormalised = score(cosine, in).score();
+    double gamma = in.options().linearGamma();
+    for (int i = 0; i < train.size(); i++) {
+      double[] g = gradLogp(thetaHat, train.features(i), train.label(i));
+      double gg = 0;
+      for (double v : g) {
+        gg += v * v;
+      }
+      assertClose(renormalised[i], plain[i] / (Math.sqrt(gg) * sNorm), "cosine linear-cg of row " + i);
+      assertThat(Math.abs(renormalised[i])).isLessThanOrEqualTo(gamma + ABS);
+    }
+    assertThatThrownBy(() -> InfluenceMethods.byName("linear-lissa", dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.linear.normalize=unit")))).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("config key 'identify.linear.normalize'");
   }
 
   @Test

@@ -56,6 +56,7 @@ final class MethodArtefacts {
   static void validate(LetheConfig c) {
     Options.confidentLearning(c);
     TracInInfluence.tracin(c);
+    dev.lethe.influence.LinearInfluence.of(false, c);
   }
 
   /**
