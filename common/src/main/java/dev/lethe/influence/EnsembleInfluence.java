@@ -90,17 +90,10 @@ public final class EnsembleInfluence implements InfluenceMethod {
   /** Spearman's rank correlation of every pair of members, as "a/b" -> rho. */
   private static Map<String, Double> spearman(List<Ranking> used) {
     Map<String, Double> m = new LinkedHashMap<>();
-    double n = used.get(0).size();
     for (int a = 0; a < used.size(); a++) {
       for (int b = a + 1; b < used.size(); b++) {
-        double d2 = 0;
-        long[] ra = used.get(a).ranks();
-        long[] rb = used.get(b).ranks();
-        for (int i = 0; i < ra.length; i++) {
-          double d = ra[i] - rb[i];
-          d2 += d * d;
-        }
-        m.put(used.get(a).method() + "/" + used.get(b).method(), n < 2 ? 1.0 : 1 - 6 * d2 / (n * (n * n - 1)));
+        m.put(used.get(a).method() + "/" + used.get(b).method(),
+            Ranking.spearman(used.get(a).ranks(), used.get(b).ranks()));
       }
     }
     return m;

@@ -45,6 +45,23 @@ public record Ranking(String method, long[] ids, long[] ranks) {
     return new Ranking(method, si, sr);
   }
 
+  /**
+   * Spearman's rank correlation of two rankings of the same examples without ties, 1 - 6 sum d^2 / (n (n^2 - 1)),
+   * with d the difference of an example's ranks (1 for fewer than two examples).
+   */
+  public static double spearman(long[] ranksA, long[] ranksB) {
+    if (ranksA.length != ranksB.length) {
+      throw new IllegalArgumentException("rank correlation of " + ranksA.length + " and " + ranksB.length + " ranks");
+    }
+    double n = ranksA.length;
+    double d2 = 0;
+    for (int i = 0; i < ranksA.length; i++) {
+      double d = ranksA[i] - ranksB[i];
+      d2 += d * d;
+    }
+    return n < 2 ? 1.0 : 1 - 6 * d2 / (n * (n * n - 1));
+  }
+
   public int size() {
     return ids.length;
   }

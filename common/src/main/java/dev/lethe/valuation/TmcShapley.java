@@ -1,5 +1,8 @@
 package dev.lethe.valuation;
 
+import dev.lethe.influence.Ranking;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,12 +13,27 @@ import org.slf4j.LoggerFactory;
  * rounds of {@code checkEvery} permutations. Convergence rule (ibid., Section 2.2): after each round, the error is
  * the mean over examples of |phi_t - phi_{t - checkEvery}| / |phi_t|; the estimate stops once it is below
  * {@code convergenceTolerance}, or after {@code maxPermutations}. Rounds are summed in permutation order, so the
- * values do not depend on where the permutations ran.
+ * values do not depend on where the permutations ran. Each round also records the Spearman correlation of the values'
+ * ranking with the last round's, and the ranking is called stable from the first round where it reaches
+ * {@value #STABLE_SPEARMAN}.
  */
 public final class TmcShapley {
   private static final Logger LOG = LoggerFactory.getLogger(TmcShapley.class);
 
+  /** The Spearman correlation between successive rounds' rankings from which the ranking is called stable. */
+  public static final double STABLE_SPEARMAN = 0.95;
+
   private TmcShapley() {}
+
+  /**
+   * One round of the estimate.
+   *
+   * @param permutations permutations run by the end of the round
+   * @param seconds time since the estimate started
+   * @param convergenceError the convergence rule's error (NaN for the first round)
+   * @param spearman Spearman's correlation of the values' ranking with the last round's (NaN for the first round)
+   */
+  public record Round(int permutations, double seconds, double convergenceError, double spearman) {}
 
   /**
    * The estimate.
@@ -26,9 +44,15 @@ public final class TmcShapley {
    * @param permutations permutations run
    * @param convergenceError the convergence rule's error after the last round (NaN after a single round)
    * @param truncatedShare the share of marginal contributions set to 0 by truncation
+   * @param rounds every round, in order
    */
   public record Estimate(double[] values, double[] standardErrors, int permutations, double convergenceError,
-      double truncatedShare) {
+      double truncatedShare, List<Round> rounds) {
+    /** The first round whose ranking correlates with the last round's by at least {@link #STABLE_SPEARMAN}, if any. */
+    public java.util.Optional<Round> rankingStable() {
+      return rounds.stream().filter(r -> r.spearman() >= STABLE_SPEARMAN).findFirst();
+    }
+
     /** The largest standard error. */
     public double maxStandardError() {
       double m = 0;
@@ -53,6 +77,8 @@ public final class TmcShapley {
     double[] sum = new double[n];
     double[] sumSq = new double[n];
     double[] previous = null;
+    long[] previousRanks = null;
+    List<Round> rounds = new ArrayList<>();
     int done = 0;
     double truncated = 0;
     double error = Double.NaN;
@@ -80,9 +106,14 @@ public final class TmcShapley {
         error = e / n;
       }
       previous = now;
+      long[] ranks = ranks(now);
+      double rho = previousRanks == null ? Double.NaN : Ranking.spearman(previousRanks, ranks);
+      previousRanks = ranks;
       double secs = (System.nanoTime() - t0) / 1e9;
-      LOG.info("tmc-shapley: {}/{} permutations, {} permutations/s, convergence error {}", done, maxPermutations,
-          String.format("%.2f", done / Math.max(secs, 1e-9)), String.format("%.4f", error));
+      rounds.add(new Round(done, secs, error, rho));
+      LOG.info("tmc-shapley: {}/{} permutations, {} permutations/s, convergence error {}, Spearman with the last "
+          + "round {}", done, maxPermutations, String.format("%.3f", done / Math.max(secs, 1e-9)),
+          String.format("%.4f", error), String.format("%.4f", rho));
       if (error < convergenceTolerance) {
         break;
       }
@@ -93,6 +124,23 @@ public final class TmcShapley {
       double var = done > 1 ? Math.max(0, (sumSq[i] - done * mean * mean) / (done - 1)) : 0;
       se[i] = Math.sqrt(var / done);
     }
-    return new Estimate(previous, se, done, error, truncated / ((double) n * done));
+    return new Estimate(previous, se, done, error, truncated / ((double) n * done), List.copyOf(rounds));
+  }
+
+  /** The rank of each value, 1 = the lowest (the most harmful), ties by smaller index. */
+  static long[] ranks(double[] values) {
+    Integer[] order = new Integer[values.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> {
+      int c = Double.compare(values[a], values[b]);
+      return c != 0 ? c : Integer.compare(a, b);
+    });
+    long[] r = new long[values.length];
+    for (int i = 0; i < order.length; i++) {
+      r[order[i]] = i + 1;
+    }
+    return r;
   }
 }

@@ -65,12 +65,15 @@ public final class TmcShapleyInfluence implements EmbeddingValuation {
     long t0 = System.nanoTime();
     EmbeddedInputs emb = EmbeddedInputs.of(in, NAME, pass);
     TrainingEmbeddings train = emb.train();
-    double[][] x = emb.x();
-    double[][] q = emb.q();
+    Standardisation scale = Standardisation.of(emb.x());
+    double[][] x = scale.apply(emb.x());
+    double[][] q = scale.apply(emb.q());
     int k = emb.numClasses();
+    long tFit = System.nanoTime();
     ShapleyGame game = ShapleyGame.of(x, train.labels(), q, in.query().labels(), k,
         TmcShapleyOptions.LOG_LIKELIHOOD.equals(options.utility()), options.l2(), options.fitTolerance(),
-        options.fitMaxIterations(), options.truncationTolerance(), Seeds.derive(in.seed(), NAME));
+        options.fitMaxIterations(), options.truncationTolerance(), options.truncationPatience(),
+        Seeds.derive(in.seed(), NAME));
     long t1 = System.nanoTime();
     TmcShapley.Estimate e = TmcShapley.estimate(game, runner, options.maxPermutations(), options.checkEvery(),
         options.convergenceTolerance());
@@ -90,6 +93,10 @@ public final class TmcShapleyInfluence implements EmbeddingValuation {
     diag.put("maxStandardError", e.maxStandardError());
     diag.put("truncatedShare", e.truncatedShare());
     diag.put("permutationsPerSecond", e.permutations() / Math.max((t2 - t1) / 1e9, 1e-9));
+    diag.put("fullFitMillis", (t1 - tFit) / 1_000_000);
+    diag.put("rankingStablePermutations", e.rankingStable().map(TmcShapley.Round::permutations).orElse(null));
+    diag.put("rankingStableSeconds", e.rankingStable().map(TmcShapley.Round::seconds).orElse(null));
+    diag.put("rounds", e.rounds().stream().map(TmcShapleyInfluence::round).toList());
     diag.put("negativeValues", negative);
     diag.put("trainRows", train.size());
     diag.put("queryRows", in.query().size());
@@ -98,5 +105,15 @@ public final class TmcShapleyInfluence implements EmbeddingValuation {
     LOG.info("{}: {} permutations, convergence error {}, {} negative values ({})", NAME, e.permutations(),
         e.convergenceError(), negative, diag);
     return new PreparedInfluence(new ValueScores(train.ids(), e.values()), null, diag);
+  }
+
+  /** A round for the provenance (NaN, as in the first round, written as null). */
+  private static Map<String, Object> round(TmcShapley.Round r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("permutations", r.permutations());
+    m.put("seconds", r.seconds());
+    m.put("convergenceError", Double.isFinite(r.convergenceError()) ? r.convergenceError() : null);
+    m.put("spearman", Double.isFinite(r.spearman()) ? r.spearman() : null);
+    return m;
   }
 }

@@ -13,12 +13,13 @@ import java.util.Locale;
  * @param convergenceTolerance stop once the mean relative change of the values over a round is below it (> 0)
  * @param truncationTolerance truncate a permutation once its prefix's utility is within this fraction of |U(D)|
  *     (>= 0; 0 = never)
+ * @param truncationPatience truncate only once that has held for this many successive prefixes (>= 1)
  * @param l2 the L2 weight lambda of the retrained layer (> 0)
  * @param fitTolerance the retraining's gradient-norm target per row (> 0)
  * @param fitMaxIterations the retraining's iteration cap (>= 1)
  */
 public record TmcShapleyOptions(String utility, int maxPermutations, int checkEvery, double convergenceTolerance,
-    double truncationTolerance, double l2, double fitTolerance, int fitMaxIterations) {
+    double truncationTolerance, int truncationPatience, double l2, double fitTolerance, int fitMaxIterations) {
   public static final String ACCURACY = "accuracy";
   public static final String LOG_LIKELIHOOD = "log-likelihood";
   private static final String P = "identify.tmc-shapley.";
@@ -44,6 +45,9 @@ public record TmcShapleyOptions(String utility, int maxPermutations, int checkEv
       throw new IllegalArgumentException(P + "truncation-tolerance: must be finite and >= 0, got "
           + truncationTolerance);
     }
+    if (truncationPatience < 1) {
+      throw new IllegalArgumentException(P + "truncation-patience: must be >= 1, got " + truncationPatience);
+    }
     if (!(l2 > 0) || Double.isInfinite(l2)) {
       throw new IllegalArgumentException(P + "l2: must be finite and > 0, got " + l2);
     }
@@ -57,14 +61,14 @@ public record TmcShapleyOptions(String utility, int maxPermutations, int checkEv
 
   /** The defaults of conf/reference.conf. */
   public static TmcShapleyOptions defaults() {
-    return new TmcShapleyOptions(LOG_LIKELIHOOD, 200, 20, 0.05, 0.01, 1e-2, 1e-4, 200);
+    return new TmcShapleyOptions(LOG_LIKELIHOOD, 16, 4, 0.05, 0.01, 5, 1.0, 1e-3, 200);
   }
 
   /** From {@code identify.tmc-shapley.*}; a bad value is bad input naming its key. */
   public static TmcShapleyOptions from(LetheConfig c) {
     return Options.valid(() -> new TmcShapleyOptions(c.getString(P + "utility"), c.getInt(P + "max-permutations"),
         c.getInt(P + "check-every"), c.getDouble(P + "convergence-tolerance"),
-        c.getDouble(P + "truncation-tolerance"), c.getDouble(P + "l2"), c.getDouble(P + "fit-tolerance"),
+        c.getDouble(P + "truncation-tolerance"), c.getInt(P + "truncation-patience"), c.getDouble(P + "l2"), c.getDouble(P + "fit-tolerance"),
         c.getInt(P + "fit-max-iterations")));
   }
 }

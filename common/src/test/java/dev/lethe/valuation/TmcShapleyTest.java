@@ -16,6 +16,10 @@ import org.junit.jupiter.api.Test;
 class TmcShapleyTest {
 
   static ShapleyGame game(long seed, boolean logLikelihood, double truncation) {
+    return game(seed, logLikelihood, truncation, 1);
+  }
+
+  static ShapleyGame game(long seed, boolean logLikelihood, double truncation, int patience) {
     Random rng = new Random(3);
     double[][] centres = {{0, 0}, {2, 0}, {1, 1.8}};
     int n = 8;
@@ -32,7 +36,7 @@ class TmcShapleyTest {
       qy[i] = i % 3;
       q[i] = new double[] {centres[qy[i]][0] + rng.nextGaussian(), centres[qy[i]][1] + rng.nextGaussian()};
     }
-    return ShapleyGame.of(x, y, q, qy, 3, logLikelihood, 0.1, 1e-8, 2000, truncation, seed);
+    return ShapleyGame.of(x, y, q, qy, 3, logLikelihood, 0.1, 1e-8, 2000, truncation, patience, seed);
   }
 
   /** phi_i = sum over S without i of |S|! (n - |S| - 1)! / n! (U(S + i) - U(S)). */
@@ -95,11 +99,28 @@ class TmcShapleyTest {
   }
 
   @Test
+  void truncationWaitsForItsPatience() {
+    // accuracy on Fq reaches U(D) within a few of the 8 examples: the literal rule truncates, a patience longer
+    // than the permutation never does, and a longer patience never truncates more
+    double[] share = new double[3];
+    int[] patience = {1, 3, 9};
+    for (int p = 0; p < 3; p++) {
+      share[p] = TmcShapley.estimate(game(5, false, 0.05, patience[p]), PermutationRunner.local(2), 40, 40, 1e-9)
+          .truncatedShare();
+    }
+    assertThat(share[0]).isPositive();
+    assertThat(share[1]).isLessThanOrEqualTo(share[0]);
+    assertThat(share[2]).isZero();
+  }
+
+  @Test
   void aZeroBudgetIsBadInputNamingItsKey() {
     LetheConfig c = LetheConfig.defaults();
     assertThat(TmcShapleyOptions.from(c)).isEqualTo(TmcShapleyOptions.defaults());
     assertThatThrownBy(() -> TmcShapleyOptions.from(c.withString("identify.tmc-shapley.max-permutations", "0")))
         .isInstanceOf(LetheInputException.class).hasMessageContaining("identify.tmc-shapley.max-permutations");
+    assertThatThrownBy(() -> TmcShapleyOptions.from(c.withString("identify.tmc-shapley.truncation-patience", "0")))
+        .isInstanceOf(LetheInputException.class).hasMessageContaining("identify.tmc-shapley.truncation-patience");
     assertThatThrownBy(() -> TmcShapleyOptions.from(c.withString("identify.tmc-shapley.utility", "f1")))
         .isInstanceOf(LetheInputException.class).hasMessageContaining("identify.tmc-shapley.utility");
     assertThat(List.of(TmcShapleyInfluence.NAME)).containsExactly("tmc-shapley");

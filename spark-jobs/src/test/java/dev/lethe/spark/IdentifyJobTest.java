@@ -32,7 +32,7 @@ class IdentifyJobTest {
   /** Cheap linear-influence settings for the 400-row fixture. */
   private static final List<String> FAST = Stream.concat(StageFixture.SMALL.stream(), Stream.of(
       "identify.linear.curvature-samples=150", "identify.linear.cg.max-iterations=30",
-      "identify.linear.lissa.depth=100", "identify.tmc-shapley.max-permutations=2",
+      "identify.linear.lissa.depth=100", "identify.tmc-shapley.max-permutations=4",
       "identify.tmc-shapley.check-every=2", "identify.tmc-shapley.fit-max-iterations=5")).toList();
 
   @ParameterizedTest
@@ -74,11 +74,17 @@ class IdentifyJobTest {
       assertThat(r.out()).contains("top 1% 100.0%");
     }
     if (method.equals("tmc-shapley")) {
-      // the permutations run and the convergence error are on record
+      // the permutations run, the convergence error and each round's rank correlation with the last are on record
       com.typesafe.config.Config d = RankingTables.provenance(dev.lethe.spark.io.Workdir.open(wd.toString(),
           SharedSpark.get().sparkContext().hadoopConfiguration(), false), method).getConfig("diagnostics");
-      assertThat(d.getInt("permutations")).isEqualTo(2);
+      assertThat(d.getInt("permutations")).isEqualTo(4);
       assertThat(d.hasPath("convergenceError")).isTrue();
+      List<? extends com.typesafe.config.Config> rounds = d.getConfigList("rounds");
+      assertThat(rounds).hasSize(2);
+      assertThat(rounds.get(0).getInt("permutations")).isEqualTo(2);
+      assertThat(rounds.get(0).hasPath("spearman")).isFalse();
+      assertThat(rounds.get(1).getInt("permutations")).isEqualTo(4);
+      assertThat(rounds.get(1).getDouble("spearman")).isBetween(-1.0, 1.0);
     }
     assertThat(wd.resolve("rankings/" + method + ".parquet.provenance.json")).exists();
     // ewc-influence prepares from theta_hat, the Fisher and Fq: the training table is read meanwhile; the linear
