@@ -52,14 +52,17 @@ public final class InfluenceMethods {
   }
 
   /**
-   * The method {@code name} with its options from {@code c} (the data-valuation methods read their own keys; the
-   * others take theirs from {@link InfluenceOptions}).
+   * The method {@code name} with its options from {@code c} (tracin, linear-cg, linear-lissa and the data-valuation
+   * methods read their own keys; the others take theirs from {@link InfluenceOptions}).
    *
    * @throws LetheInputException for an unknown name or a bad option, naming the key
    */
   public static InfluenceMethod byName(String name, dev.lethe.config.LetheConfig c) {
     String n = name == null ? "" : name.trim();
     return switch (n) {
+      case TracInInfluence.TRACIN -> TracInInfluence.tracin(c);
+      case LinearInfluence.CG -> LinearInfluence.of(false, c);
+      case LinearInfluence.LISSA -> LinearInfluence.of(true, c);
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
       case KnnShapleyInfluence.NAME -> KnnShapleyInfluence.from(c);
       case TmcShapleyInfluence.NAME -> TmcShapleyInfluence.from(c);

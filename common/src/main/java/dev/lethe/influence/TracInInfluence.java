@@ -1,6 +1,8 @@
 package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.config.Options;
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.ConjugateGradient;
 import dev.lethe.math.PerExampleGradients;
@@ -30,24 +32,65 @@ import org.slf4j.LoggerFactory;
  * Self-influence is failure-agnostic: examples the model kept struggling to fit (large gradients, often
  * mislabelled) come first. Gradients are taken in double precision from the float checkpoints, row by row, so a
  * score does not depend on the partitioning; log p(z | theta_hat) (the last checkpoint) is reported.
+ *
+ * <p>{@link GradientNormalization#COSINE} ({@value #NORMALIZE_KEY} = cosine) is the renormalised TracIn of Hammoudeh
+ * and Lowd ("Identifying a training-set attack's target using renormalized influence estimation", CCS 2022, GAS):
+ *
+ * <pre>
+ *   "tracin", cosine: r(z) = -sum_c lr_c cos(grad log p(z | theta_c), grad log p(Fq | theta_c))
+ * </pre>
+ *
+ * <p>Each training example's gradient is divided by its own norm at each checkpoint, so examples with large
+ * gradients (outliers, hard or mislabelled rows) no longer dominate the ranking by magnitude alone; the summed
+ * failure gradient is divided by its norm too, which rescales each checkpoint's term by a constant and so only
+ * weighs the checkpoints equally (by lr_c). A zero gradient (either side) contributes 0 at that checkpoint. Each
+ * checkpoint contributes at most lr_c in absolute value. The option applies to tracin only: self-influence with
+ * cosine would be the constant sum_c lr_c, so self-influence ignores it.
  */
 public final class TracInInfluence implements InfluenceMethod {
   private static final Logger LOG = LoggerFactory.getLogger(TracInInfluence.class);
   public static final String TRACIN = "tracin";
   public static final String SELF_INFLUENCE = "self-influence";
+  /** Config key: how tracin normalises the checkpoint gradients. */
+  public static final String NORMALIZE_KEY = "identify.tracin.normalize";
 
   private final boolean self;
+  private final GradientNormalization normalize;
 
-  private TracInInfluence(boolean self) {
+  private TracInInfluence(boolean self, GradientNormalization normalize) {
+    if (normalize == null) {
+      throw new IllegalArgumentException("normalize must be given");
+    }
     this.self = self;
+    this.normalize = normalize;
   }
 
+  /** tracin with the plain dot product. */
   public static TracInInfluence tracin() {
-    return new TracInInfluence(false);
+    return new TracInInfluence(false, GradientNormalization.NONE);
+  }
+
+  /** tracin with the given normalisation. */
+  public static TracInInfluence tracin(GradientNormalization normalize) {
+    return new TracInInfluence(false, normalize);
+  }
+
+  /**
+   * tracin with {@value #NORMALIZE_KEY} from {@code c}.
+   *
+   * @throws LetheInputException for a bad value, naming the key
+   */
+  public static TracInInfluence tracin(LetheConfig c) {
+    return tracin(Options.valid(() -> GradientNormalization.parse(NORMALIZE_KEY, c.getString(NORMALIZE_KEY))));
   }
 
   public static TracInInfluence selfInfluence() {
-    return new TracInInfluence(true);
+    return new TracInInfluence(true, GradientNormalization.NONE);
+  }
+
+  /** The normalisation tracin applies (always {@link GradientNormalization#NONE} for self-influence). */
+  public GradientNormalization normalize() {
+    return normalize;
   }
 
   @Override
@@ -72,6 +115,9 @@ public final class TracInInfluence implements InfluenceMethod {
     double[][] query = self ? null : new double[k][];
     Map<String, Object> diag = new LinkedHashMap<>();
     diag.put("method", name());
+    if (!self) {
+      diag.put("normalize", normalize.key());
+    }
     List<Integer> epochs = new ArrayList<>();
     List<Double> queryNorms = new ArrayList<>();
     for (int c = 0; c < k; c++) {
@@ -93,11 +139,13 @@ public final class TracInInfluence implements InfluenceMethod {
     long millis = (System.nanoTime() - t0) / 1_000_000;
     diag.put("prepareMillis", millis);
     LOG.info("{}: {} checkpoints (epochs {}) prepared in {} ms", name(), k, epochs, millis);
-    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, in.options().scoreBatchSize()), null, diag);
+    return new PreparedInfluence(new Spec(cps.config(), params, lr, query, normalize, in.options().scoreBatchSize()),
+        null, diag);
   }
 
-  /** query == null: self-influence. */
-  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, int batchSize)
+  /** query == null: self-influence; normalize: how each checkpoint compares the two gradients. */
+  private record Spec(byte[] config, byte[][] params, double[] lr, double[][] query, GradientNormalization normalize,
+      int batchSize)
       implements ScorerSpec {
     private static final long serialVersionUID = 1L;
 
@@ -113,6 +161,7 @@ public final class TracInInfluence implements InfluenceMethod {
         for (int c = 0; c < nets.size(); c++) {
           double rate = lr[c];
           double[] q = query == null ? null : query[c];
+          double qNorm = q == null ? 0 : ConjugateGradient.norm(q);
           PerExampleGradients.Visitor add = (row, g) -> {
             double[] v = g.toDoubleVector();
             double s = 0;
@@ -122,10 +171,12 @@ public final class TracInInfluence implements InfluenceMethod {
               }
               score[row] += rate * s;
             } else {
+              double vv = 0;
               for (int j = 0; j < v.length; j++) {
                 s += q[j] * v[j];
+                vv += v[j] * v[j];
               }
-              score[row] -= rate * s;
+              score[row] -= rate * normalize.apply(s, vv, qNorm);
             }
           };
           if (c == nets.size() - 1) {

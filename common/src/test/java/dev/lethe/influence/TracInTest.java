@@ -25,7 +25,9 @@ import org.junit.jupiter.api.Test;
 /**
  * TracIn, self-influence and loss on the convex fixture (softmax regression on 2-D Gaussian classes, exact fit):
  * with one checkpoint at theta_hat, tracin equals linear influence with the identity as curvature (Fisher 0,
- * damping 1, gamma 1) times the learning rate; self-influence and loss equal closed forms of the reference model.
+ * damping 1, gamma 1) times the learning rate; with identify.tracin.normalize = cosine, tracin equals the lr-weighted
+ * sum of cosines computed directly (and linear influence with identify.linear.normalize = cosine its plain score over
+ * both norms); self-influence and loss equal closed forms of the reference model.
  */
 class TracInTest {
   /** Relative tolerance of a score against its closed form (double arithmetic on both sides), with a floor. */
@@ -116,6 +118,99 @@ class TracInTest {
     }
     // both signs occur, so the sign convention is tested, not only the magnitude
     assertThat(positive).isBetween(1, train.size() - 1);
+  }
+
+  @Test
+  void cosineTracinIsTheLearningRateWeightedSumOfCosines() {
+    // two distinct checkpoints with distinct learning rates: theta_hat / 2 at lr2, theta_hat at LR
+    double lr2 = 0.003;
+    double[] half = new double[thetaHat.length];
+    for (int p = 0; p < half.length; p++) {
+      half[p] = thetaHat[p] / 2;
+    }
+    double[][] thetas = {half, thetaHat};
+    double[] rates = {lr2, LR};
+    TrainingCheckpoints two = new TrainingCheckpoints(NetworkBytes.configBytes(model), ModelStore.fingerprint(model),
+        List.of(new TrainingCheckpoints.Checkpoint(2, lr2, NetworkBytes.paramBytes(network(half).params())),
+            oneCheckpoint().checkpoints().get(0)));
+    InfluenceInputs in = inputs(InfluenceOptions.defaults()).withCheckpoints(two);
+    PreparedInfluence prepared = TracInInfluence.tracin(GradientNormalization.COSINE).prepare(in);
+    assertThat(prepared.diagnostics()).containsEntry("normalize", "cosine");
+    double[] cosine = score(TracInInfluence.tracin(GradientNormalization.COSINE), in).score();
+    double[] plain = score(TracInInfluence.tracin(), in).score();
+    int positive = 0;
+    for (int i = 0; i < train.size(); i++) {
+      double expected = 0;
+      for (int c = 0; c < thetas.length; c++) {
+        double[] q = new double[thetaHat.length];
+        for (int j = 0; j < failures.size(); j++) {
+          double[] g = gradLogp(thetas[c], failures.features(j), failures.label(j));
+          for (int p = 0; p < q.length; p++) {
+            q[p] += g[p];
+          }
+        }
+        double[] g = gradLogp(thetas[c], train.features(i), train.label(i));
+        double dot = 0;
+        double gg = 0;
+        double qq = 0;
+        for (int p = 0; p < q.length; p++) {
+          dot += g[p] * q[p];
+          gg += g[p] * g[p];
+          qq += q[p] * q[p];
+        }
+        expected -= rates[c] * dot / Math.sqrt(gg * qq);
+      }
+      assertClose(cosine[i], expected, "cosine tracin of row " + i);
+      // each checkpoint adds at most its learning rate in absolute value
+      assertThat(Math.abs(cosine[i])).isLessThanOrEqualTo(lr2 + LR + ABS);
+      positive += cosine[i] > 0 ? 1 : 0;
+    }
+    assertThat(positive).isBetween(1, train.size() - 1);
+    // the normalisation changes the scores, not only their scale
+    assertThat(cosine).isNotEqualTo(plain);
+  }
+
+  @Test
+  void normalizeIsReadFromItsKeyAndABadValueIsBadInputNamingIt() {
+    dev.lethe.config.LetheConfig cosine = dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.tracin.normalize=Cosine"));
+    assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", cosine)).normalize())
+        .isEqualTo(GradientNormalization.COSINE);
+    assertThat(((TracInInfluence) InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
+        List.of()))).normalize()).isEqualTo(GradientNormalization.NONE);
+    // self-influence ignores the key
+    assertThat(((TracInInfluence) InfluenceMethods.byName("self-influence", cosine)).normalize())
+        .isEqualTo(GradientNormalization.NONE);
+    assertThatThrownBy(() -> InfluenceMethods.byName("tracin", dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.tracin.normalize=l2")))).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("config key 'identify.tracin.normalize'").hasMessageContaining("'l2'");
+  }
+
+  @Test
+  void cosineLinearInfluenceIsThePlainScoreOverTheGradientAndSolutionNorms() {
+    InfluenceInputs in = inputs(InfluenceOptions.defaults().withCurvature(InfluenceOptions.DIAGONAL, 1.0));
+    dev.lethe.config.LetheConfig c = dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.linear.normalize=cosine"));
+    LinearInfluence cosine = (LinearInfluence) InfluenceMethods.byName("linear-cg", c);
+    assertThat(cosine.normalize()).isEqualTo(GradientNormalization.COSINE);
+    PreparedInfluence prepared = cosine.prepare(in);
+    assertThat(prepared.diagnostics()).containsEntry("normalize", "cosine");
+    double sNorm = (Double) prepared.diagnostics().get("solutionNorm");
+    double[] plain = score(LinearInfluence.cg(), in).score();
+    double[] renormalised = score(cosine, in).score();
+    double gamma = in.options().linearGamma();
+    for (int i = 0; i < train.size(); i++) {
+      double[] g = gradLogp(thetaHat, train.features(i), train.label(i));
+      double gg = 0;
+      for (double v : g) {
+        gg += v * v;
+      }
+      assertClose(renormalised[i], plain[i] / (Math.sqrt(gg) * sNorm), "cosine linear-cg of row " + i);
+      assertThat(Math.abs(renormalised[i])).isLessThanOrEqualTo(gamma + ABS);
+    }
+    assertThatThrownBy(() -> InfluenceMethods.byName("linear-lissa", dev.lethe.config.LetheConfig.load("", "test",
+        List.of("identify.linear.normalize=unit")))).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("config key 'identify.linear.normalize'");
   }
 
   @Test

@@ -55,6 +55,8 @@ final class MethodArtefacts {
   /** Checks the settings the artefacts read (the pipeline's check). */
   static void validate(LetheConfig c) {
     Options.confidentLearning(c);
+    TracInInfluence.tracin(c);
+    dev.lethe.influence.LinearInfluence.of(false, c);
   }
 
   /**

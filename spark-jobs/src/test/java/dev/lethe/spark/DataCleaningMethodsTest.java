@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The identify methods from the data-cleaning literature (loss, tracin, self-influence, confident-learning) on the
  * small fixture: each writes one ranked row per training example, and the table is bit for bit the same with 1, 3
- * and 7 scoring partitions.
+ * and 7 scoring partitions (tracin also with identify.tracin.normalize = cosine).
  */
 class DataCleaningMethodsTest {
   /** Three folds of at most 3 epochs keep confident-learning's runs short. */
@@ -46,14 +46,17 @@ class DataCleaningMethodsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"loss", "tracin", "self-influence", "confident-learning"})
-  void culpritsAreBitIdenticalWithOneThreeAndSevenPartitions(String method) throws IOException {
+  @ValueSource(strings = {"loss", "tracin", "tracin:cosine", "self-influence", "confident-learning"})
+  void culpritsAreBitIdenticalWithOneThreeAndSevenPartitions(String variant) throws IOException {
+    String method = variant.split(":")[0];
+    String normalize = variant.contains(":") ? variant.split(":")[1] : "none";
     Path wd = workdir();
     assertThat(wd.resolve("model/checkpoints.bin")).exists();
     List<Row> reference = null;
     for (int p : new int[] {1, 3, 7}) {
       List<String> sets = new ArrayList<>(SETS);
       sets.add("identify.partitions=" + p);
+      sets.add("identify.tracin.normalize=" + normalize);
       StageFixture.Run r = StageFixture.ok("identify", wd, sets, "--method", method, "--overwrite");
       assertThat(r.out()).contains("identify: " + method + " scored 400 training examples");
       List<Row> rows = IdentifyJobTest.culprits(wd, method);
@@ -80,6 +83,9 @@ class DataCleaningMethodsTest {
     if (method.equals("tracin") || method.equals("self-influence")) {
       assertThat(prov.getIntList("artefacts.checkpoint_epochs")).hasSize(1);
       assertThat(Files.exists(wd.resolve("model/checkpoints.bin.provenance.json"))).isTrue();
+    }
+    if (method.equals("tracin")) {
+      assertThat(prov.getString("diagnostics.normalize")).isEqualTo(normalize);
     }
   }
 }
