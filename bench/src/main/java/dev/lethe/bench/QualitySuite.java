@@ -47,7 +47,8 @@ final class QualitySuite {
   static final List<String> IDENTIFY_METHODS = List.of(EwcInfluence.NAME, LinearInfluence.CG, LinearInfluence.LISSA,
       RandomInfluence.NAME, OracleInfluence.NAME, dev.lethe.influence.TracInInfluence.TRACIN,
       dev.lethe.influence.TracInInfluence.SELF_INFLUENCE, dev.lethe.influence.LossInfluence.NAME,
-      dev.lethe.influence.ConfidentLearning.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME);
+      dev.lethe.influence.ConfidentLearning.NAME, PumaInfluence.NAME, KnnShapleyInfluence.NAME,
+      dev.lethe.valuation.TmcShapleyInfluence.NAME);
   /** The ranking the repairs and the fine-tuning sweep use. */
   static final String RANKING = EwcInfluence.NAME;
   /** The paper's protocol size: sweep sizes are given for it and scaled to the actual training-set size. */

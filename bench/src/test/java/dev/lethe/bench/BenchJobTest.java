@@ -24,12 +24,13 @@ import org.junit.jupiter.api.Test;
  */
 class BenchJobTest {
   static final List<String> METHODS = List.of("ewc-influence", "linear-cg", "linear-lissa", "random", "oracle",
-      "tracin", "self-influence", "loss", "confident-learning", "puma", "knn-shapley");
+      "tracin", "self-influence", "loss", "confident-learning", "puma", "knn-shapley", "tmc-shapley");
   static final List<String> TINY = List.of("data.train-size=400", "data.test-size=300", "model.architecture=mlp",
       "train.max-epochs=3", "identify.ewc.max-epochs=5", "identify.linear.curvature-samples=100",
       "identify.linear.cg.max-iterations=30", "identify.linear.lissa.depth=50", "repair.ewc-deletion.max-epochs=3",
       "repair.newton-removal.curvature-samples=100", "repair.newton-removal.cg.max-iterations=30",
-      "repair.finetune.max-epochs=1", "train.checkpoints=2", "identify.confident-learning.folds=2");
+      "repair.finetune.max-epochs=1", "train.checkpoints=2", "identify.confident-learning.folds=2",
+      "identify.tmc-shapley.max-permutations=2", "identify.tmc-shapley.check-every=1");
   static Path root;
   static StageFixture.Run run;
 
