@@ -212,12 +212,10 @@ public final class ScaleSuite {
    */
   private static String knnShapley(SparkSession spark, Settings s, Recorder rec, SizeRun run, Path dir,
       List<String> userSets) throws IOException, InterruptedException {
-    List<String> sets = sets(s, run.size(), userSets).stream()
-        .map(x -> x.startsWith("identify.method=") ? "identify.method=" + KNN : x).toList();
+    List<String> sets = sets(s, run.size(), userSets, KNN);
     ChildStage.Result r = ChildStage.run("identify", run.workdir(), "local[2]", sets,
         dir.resolve("runs/knn-shapley/identify-local2.log"), true);
-    Config prov = RankingTables.provenance(Workdir.open(run.workdir().toString(),
-        spark.sparkContext().hadoopConfiguration(), false), KNN);
+    Config prov = provenance(spark, run.workdir(), KNN);
     double embedding = prov.getDouble("diagnostics.embeddingMillis") / 1e3;
     double values = prov.getDouble("diagnostics.valueMillis") / 1e3;
     String setting = "train-" + run.trainRows() + "-local2";
@@ -239,15 +237,13 @@ public final class ScaleSuite {
    */
   private static String confidentLearning(SparkSession spark, Settings s, Recorder rec, SizeRun run, Path dir,
       List<String> userSets) throws IOException, InterruptedException {
-    List<String> sets = sets(s, run.size(), userSets).stream()
-        .map(x -> x.startsWith("identify.method=") ? "identify.method=" + CONFIDENT_LEARNING : x).toList();
+    List<String> sets = sets(s, run.size(), userSets, CONFIDENT_LEARNING);
     double[] folds = new double[2];
     int k = 0;
     for (int cores = 1; cores <= 2; cores++) {
       ChildStage.Result r = ChildStage.run("identify", run.workdir(), "local[" + cores + "]", sets,
           dir.resolve("runs/confident-learning/identify-local" + cores + ".log"), true);
-      Config prov = RankingTables.provenance(Workdir.open(run.workdir().toString(),
-          spark.sparkContext().hadoopConfiguration(), false), CONFIDENT_LEARNING);
+      Config prov = provenance(spark, run.workdir(), CONFIDENT_LEARNING);
       folds[cores - 1] = prov.getDouble("artefacts.fold_training_seconds");
       k = prov.getInt("artefacts.folds");
       String setting = "train-" + run.trainRows() + "-local" + cores;
@@ -426,9 +422,20 @@ public final class ScaleSuite {
     return sets;
   }
 
+  /** {@link #sets} with {@code method} as the identification method. */
+  static List<String> sets(Settings s, int size, List<String> userSets, String method) {
+    return sets(s, size, userSets).stream()
+        .map(x -> x.startsWith("identify.method=") ? "identify.method=" + method : x).toList();
+  }
+
   private static Config provenance(SparkSession spark, Path wd) {
+    return provenance(spark, wd, METHOD);
+  }
+
+  /** The provenance of {@code method}'s ranking table in workdir {@code wd}. */
+  private static Config provenance(SparkSession spark, Path wd, String method) {
     return RankingTables.provenance(Workdir.open(wd.toString(), spark.sparkContext().hadoopConfiguration(), false),
-        METHOD);
+        method);
   }
 
   /**
