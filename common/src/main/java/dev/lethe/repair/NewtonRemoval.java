@@ -52,7 +52,8 @@ public final class NewtonRemoval implements RepairMethod {
   }
 
   /**
-   * One setting: the direction is solved once; its path is the step sizes {@code repair.search.newton-removal.gamma}.
+   * One setting: the direction is solved once; its path is the step sizes {@code repair.search.newton-removal.gamma},
+   * refined towards the guardrail's edge ({@link StepSizePath}).
    */
   @Override
   public List<Knobs> grid(RepairInputs in) {
@@ -61,18 +62,8 @@ public final class NewtonRemoval implements RepairMethod {
 
   @Override
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
-    followSteps(in, direction(in, RepairDiagnostics.start(NAME, in)), setting, "gamma",
-        in.options().search().newtonGamma(), path);
-  }
-
-  /** The path theta_hat - (s / 2) x for the step sizes s of {@code steps} in order, as knob {@code knob}. */
-  static void followSteps(RepairInputs in, double[] x, Knobs setting, String knob, double[] steps,
-      RepairPath path) {
-    for (double s : steps) {
-      if (!path.offer(setting.with(knob, s), step(in, x, s))) {
-        return;
-      }
-    }
+    StepSizePath.follow(in, direction(in, RepairDiagnostics.start(NAME, in)), setting, "gamma",
+        in.options().search().newtonGamma(), in.options().search().stepRefinements(), path);
   }
 
   /** x = (F + damping I)^-1 g_C, g_C the mean log-likelihood gradient of C at theta_hat; solver figures into d. */

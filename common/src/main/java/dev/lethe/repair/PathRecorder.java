@@ -28,6 +28,7 @@ public final class PathRecorder implements RepairPath {
   private KeptPoint bestOverall;
   private OperatingPoint bestWithinLimit;
   private int sinceProgress;
+  private boolean lastWithinGuardrail;
 
   /**
    * @param setting the setting's index in the method's grid
@@ -56,7 +57,8 @@ public final class PathRecorder implements RepairPath {
       closestFixing = keepBetter(closestFixing, p, model, OperatingPointSearch.CLOSEST_FIRST);
     }
     bestOverall = keepBetter(bestOverall, p, model, OperatingPointSearch.BETTER_FIRST);
-    boolean progress = guardrail.admits(before, p.accuracies())
+    lastWithinGuardrail = guardrail.admits(before, p.accuracies());
+    boolean progress = lastWithinGuardrail
         && (bestWithinLimit == null || OperatingPointSearch.BETTER_FIRST.compare(p, bestWithinLimit) < 0);
     if (progress) {
       bestWithinLimit = p;
@@ -65,6 +67,11 @@ public final class PathRecorder implements RepairPath {
       sinceProgress++;
     }
     return sinceProgress < patience;
+  }
+
+  @Override
+  public boolean lastWithinGuardrail() {
+    return lastWithinGuardrail;
   }
 
   private static KeptPoint keepBetter(KeptPoint kept, OperatingPoint p, MultiLayerNetwork model,

@@ -48,7 +48,10 @@ public final class PumaPatching implements RepairMethod {
     return RepairDiagnostics.finish(d, in, after, t0);
   }
 
-  /** One setting: the direction is solved once; its path is the step sizes {@code repair.search.puma.eta}. */
+  /**
+   * One setting: the direction is solved once; its path is the step sizes {@code repair.search.puma.eta}, refined
+   * towards the guardrail's edge ({@link StepSizePath}).
+   */
   @Override
   public List<Knobs> grid(RepairInputs in) {
     return in.culprits().size() == 0 ? List.of() : List.of(Knobs.none());
@@ -56,8 +59,8 @@ public final class PumaPatching implements RepairMethod {
 
   @Override
   public void trace(RepairInputs in, Knobs setting, RepairPath path) {
-    NewtonRemoval.followSteps(in, direction(in, RepairDiagnostics.start(NAME, in)), setting, "eta",
-        in.options().search().pumaEta(), path);
+    StepSizePath.follow(in, direction(in, RepairDiagnostics.start(NAME, in)), setting, "eta",
+        in.options().search().pumaEta(), in.options().search().stepRefinements(), path);
   }
 
   /**

@@ -209,14 +209,17 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
    * @param finetuneL2 finetune-fq's and finetune-combined's L2 pulls (each >= 0); their settings are every
    *     (L2 pull, learning rate), finetune's every learning rate, and the path of each is its epochs
    * @param pumaEta puma's step sizes eta (each > 0), one path in increasing order
+   * @param stepRefinements newton-removal's and puma's bisection steps after their step-size grid ({@link StepSizePath};
+   *     >= 0, 0 = the grid only)
    * @param finetunePointsPerEpoch points of a fine-tuning path per epoch of training (>= 1; finetune, finetune-fq,
    *     finetune-combined and align): the model after every {@code 1/finetunePointsPerEpoch} of an epoch's
    *     minibatch steps ({@link TrainingPath}); 1 = after every epoch only
    */
   public record Search(int patience, double[] ewcGamma, double[] ewcLearningRate, double[] newtonGamma,
-      double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta, int finetunePointsPerEpoch)
-      implements Serializable {
+      double[] finetuneLearningRate, double[] finetuneL2, double[] pumaEta, int stepRefinements,
+      int finetunePointsPerEpoch) implements Serializable {
     public Search {
+      nonNegative("repair.search.step-refinements", stepRefinements);
       atLeastOne("repair.search.finetune.points-per-epoch", finetunePointsPerEpoch);
       atLeastOne("repair.search.patience", patience);
       ewcGamma = grid("repair.search.ewc-deletion.gamma", ewcGamma, false);
@@ -234,7 +237,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
           && java.util.Arrays.equals(newtonGamma, s.newtonGamma)
           && java.util.Arrays.equals(finetuneLearningRate, s.finetuneLearningRate)
           && java.util.Arrays.equals(finetuneL2, s.finetuneL2) && java.util.Arrays.equals(pumaEta, s.pumaEta)
-          && finetunePointsPerEpoch == s.finetunePointsPerEpoch;
+          && stepRefinements == s.stepRefinements && finetunePointsPerEpoch == s.finetunePointsPerEpoch;
     }
 
     @Override
@@ -242,7 +245,8 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
       return java.util.Objects.hash(patience, java.util.Arrays.hashCode(ewcGamma),
           java.util.Arrays.hashCode(ewcLearningRate),
           java.util.Arrays.hashCode(newtonGamma), java.util.Arrays.hashCode(finetuneLearningRate),
-          java.util.Arrays.hashCode(finetuneL2), java.util.Arrays.hashCode(pumaEta), finetunePointsPerEpoch);
+          java.util.Arrays.hashCode(finetuneL2), java.util.Arrays.hashCode(pumaEta), stepRefinements,
+          finetunePointsPerEpoch);
     }
 
     @Override
@@ -251,14 +255,15 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
           + java.util.Arrays.toString(ewcLearningRate) + ", newtonGamma="
           + java.util.Arrays.toString(newtonGamma) + ", finetuneLearningRate="
           + java.util.Arrays.toString(finetuneLearningRate) + ", finetuneL2=" + java.util.Arrays.toString(finetuneL2)
-          + ", pumaEta=" + java.util.Arrays.toString(pumaEta) + ", finetunePointsPerEpoch=" + finetunePointsPerEpoch
+          + ", pumaEta=" + java.util.Arrays.toString(pumaEta) + ", stepRefinements=" + stepRefinements
+          + ", finetunePointsPerEpoch=" + finetunePointsPerEpoch
           + "]";
     }
 
     public static Search defaults() {
       return new Search(3, new double[] {0.03, 0.3}, new double[] {3e-6, 1e-5, 3e-5, 1e-4},
           new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1}, new double[] {1e-6, 3e-6, 3e-5, 3e-4}, new double[] {1e-2, 1e-1},
-          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1, 3}, 4);
+          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1, 3}, 4, 4);
     }
 
     /** A copy of a non-empty grid of finite values, each > 0 (or >= 0), in increasing order without repeats. */
@@ -304,7 +309,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
             c.getDoubleArray(s + "ewc-deletion.learning-rate"), c.getDoubleArray(s + "newton-removal.gamma"),
             c.getDoubleArray(s + "finetune.learning-rate"),
             c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"),
-            c.getInt(s + "finetune.points-per-epoch"))))
+            c.getInt(s + "step-refinements"), c.getInt(s + "finetune.points-per-epoch"))))
         .withAlign(AlignOptions.from(c));
   }
 

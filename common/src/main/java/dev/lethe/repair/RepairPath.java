@@ -14,4 +14,12 @@ public interface RepairPath {
    * @return whether the path should go on
    */
   boolean offer(Knobs point, MultiLayerNetwork model);
+
+  /**
+   * Whether the last point offered kept the accuracy on B within the guardrail ({@link StepSizePath} bisects towards
+   * the guardrail's edge with it). A path that does not measure B says false, and so gets no bisection.
+   */
+  default boolean lastWithinGuardrail() {
+    return false;
+  }
 }

@@ -31,7 +31,7 @@ class AlignTest {
     RepairOptions o = RepairOptions.defaults()
         .withFinetune(new RepairOptions.Finetuning(1e-2, 32, 8, 3, 0.1, 1e-2))
         .withSearch(new RepairOptions.Search(2, new double[] {0.1}, new double[] {1e-4}, new double[] {0.1},
-            new double[] {1e-2}, new double[] {0.0}, new double[] {0.1}, 1))
+            new double[] {1e-2}, new double[] {0.0}, new double[] {0.1}, 0, 1))
         .withAlign(align);
     return new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits, fx.query, o, 7);
   }

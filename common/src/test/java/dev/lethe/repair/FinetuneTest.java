@@ -73,7 +73,7 @@ class FinetuneTest {
     RepairOptions.Search d = RepairOptions.Search.defaults();
     RepairOptions o = RepairOptions.defaults().withFinetune(new RepairOptions.Finetuning(1e-2, 32, 2, 5, 0.1, 1e-2))
         .withSearch(new RepairOptions.Search(d.patience(), d.ewcGamma(), d.ewcLearningRate(), d.newtonGamma(),
-            new double[] {1e-2}, new double[] {1e-2}, d.pumaEta(), pointsPerEpoch));
+            new double[] {1e-2}, new double[] {1e-2}, d.pumaEta(), d.stepRefinements(), pointsPerEpoch));
     return new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits, fx.query, o, 3);
   }
 

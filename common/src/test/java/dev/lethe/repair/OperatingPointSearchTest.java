@@ -120,16 +120,23 @@ class OperatingPointSearchTest {
   }
 
   static RepairInputs inputs(Sets s) {
+    return inputs(s, 0);
+  }
+
+  static RepairInputs inputs(Sets s, int refinements) {
     RepairOptions o = RepairOptions.defaults()
         .withNewton(new RepairOptions.Newton(0.0, DAMPING, "cg", "full", 0, 200, 1e-13, 0.0, 100, 1, 16))
         .withSearch(new RepairOptions.Search(GAMMAS.length, new double[] {0.1}, new double[] {1e-4}, GAMMAS,
-            new double[] {1e-3},
-            new double[] {0.0}, new double[] {0.1}, 1));
+            new double[] {1e-3}, new double[] {0.0}, new double[] {0.1}, refinements, 1));
     return new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits, s.query(), s.benchmark(), o, 7);
   }
 
   static OperatingPointSearch.Result search(Sets s, Guardrail g) {
-    RepairInputs in = inputs(s);
+    return search(s, g, 0);
+  }
+
+  static OperatingPointSearch.Result search(Sets s, Guardrail g, int refinements) {
+    RepairInputs in = inputs(s, refinements);
     NewtonRemoval m = new NewtonRemoval();
     Accuracies before = Accuracies.of(fx.model, s);
     List<PathRecorder.SettingOutcome> outcomes = new ArrayList<>();
@@ -138,6 +145,69 @@ class OperatingPointSearchTest {
       outcomes.add(OperatingPointSearch.runSetting(m, in, s, before, g, i, grid.get(i)));
     }
     return OperatingPointSearch.merge(outcomes, before, g);
+  }
+
+  /** theta_hat - (gamma / 2) x. */
+  static double[] newtonPoint(double[] x, double gamma) {
+    double[] t = fx.thetaHat.clone();
+    for (int a = 0; a < P; a++) {
+      t[a] -= gamma / 2 * x[a];
+    }
+    return t;
+  }
+
+  @Test
+  void bisectsTowardsTheGuardrailsEdgeAfterTheGrid() {
+    int refinements = 3;
+    double[] x = referenceDirection();
+    double bBefore = accuracy(fx.thetaHat, sets.benchmark());
+    int movedPastTheGrid = 0;
+    for (double limit : new double[] {1.0, 2.0, 5.0, 10.0, 20.0}) {
+      // the bisection, written out on the exact frontier
+      List<Double> gammas = new ArrayList<>();
+      for (double g : GAMMAS) {
+        gammas.add(g);
+      }
+      double lo = Double.NaN;
+      double hi = Double.NaN;
+      for (double g : GAMMAS) {
+        boolean within = 100 * (bBefore - accuracy(newtonPoint(x, g), sets.benchmark())) <= limit + 1e-9;
+        if (within) {
+          lo = g;
+          hi = Double.NaN;
+        } else if (!Double.isNaN(lo) && Double.isNaN(hi)) {
+          hi = g;
+        }
+      }
+      double gridLo = lo;
+      if (!Double.isNaN(lo) && !Double.isNaN(hi)) {
+        for (int i = 0; i < refinements; i++) {
+          double mid = Math.sqrt(lo * hi);
+          gammas.add(mid);
+          if (100 * (bBefore - accuracy(newtonPoint(x, mid), sets.benchmark())) <= limit + 1e-9) {
+            lo = mid;
+          } else {
+            hi = mid;
+          }
+        }
+      }
+      movedPastTheGrid += lo > gridLo ? 1 : 0;
+
+      OperatingPointSearch.Result r = search(sets, new Guardrail(limit), refinements);
+      assertThat(r.frontier()).as("limit %s", limit).hasSize(gammas.size());
+      for (int k = 0; k < gammas.size(); k++) {
+        OperatingPoint p = r.frontier().get(k);
+        double[] t = newtonPoint(x, gammas.get(k));
+        assertThat(p.knobs().get("gamma")).as("limit %s, point %s", limit, k).isCloseTo(gammas.get(k), within(1e-15));
+        assertThat(p.accuracies().benchmark()).isEqualTo(accuracy(t, sets.benchmark()));
+        assertThat(p.accuracies().query()).isEqualTo(accuracy(t, sets.query()));
+      }
+      // the choice is the rule's over every point, refined ones included
+      Accuracies before = Accuracies.of(fx.model, sets);
+      assertThat(r.choice()).isEqualTo(OperatingPointSearch.choose(r.frontier(), before, new Guardrail(limit)));
+    }
+    // on this fixture the bisection finds a larger step within the guardrail than the grid did for some limit
+    assertThat(movedPastTheGrid).isGreaterThan(0);
   }
 
   @Test

@@ -41,6 +41,7 @@ class RepairOptionsTest {
         {"repair.search.finetune.l2=[-1]", "repair.search.finetune.l2"},
         {"repair.search.puma.eta=[0]", "repair.search.puma.eta"},
         {"repair.search.finetune.points-per-epoch=0", "repair.search.finetune.points-per-epoch"},
+        {"repair.search.step-refinements=-1", "repair.search.step-refinements"},
         {"repair.align.energy-model=oracle", "repair.align.energy-model"},
         {"repair.align.unaligned=delete", "repair.align.unaligned"}}) {
       LetheConfig c = LetheConfig.load(null, null, List.of(kv[0]));
