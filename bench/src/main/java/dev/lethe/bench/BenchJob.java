@@ -39,6 +39,7 @@ public final class BenchJob implements BenchCommand {
   /** Config key: the number of seeds of the paper suite (the configured seed and the next ones). */
   static final String PAPER_SEEDS = "bench.paper.seeds";
   static final String PAPER_SETTINGS = "bench.paper.settings";
+  static final String PAPER_REPAIR_SETTINGS = "bench.paper.repair-settings";
 
   /** The {@code bench} command, as {@link BenchCommand#load()} finds it (META-INF/services). */
   public BenchJob() {}
@@ -82,7 +83,7 @@ public final class BenchJob implements BenchCommand {
       default -> 1;
     };
     if (suite == BenchSuite.PAPER) {
-      QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)); // an unknown setting stops the suite here
+      paperPlan(ctx.config()); // an unknown setting stops the suite here
     }
     List<BenchResults.Row> previous = resume && root.exists(name + "/" + BenchResults.FILE)
         ? BenchResults.read(root.fileSystem(), root.path(name + "/" + BenchResults.FILE)) : List.of();
@@ -116,7 +117,7 @@ public final class BenchJob implements BenchCommand {
       }
       failed = switch (suite) {
         case QUICK -> QualitySuite.run(b, QualitySuite.quick());
-        case PAPER -> QualitySuite.run(b, QualitySuite.paper(ctx.config().getStringList(PAPER_SETTINGS)));
+        case PAPER -> QualitySuite.run(b, paperPlan(ctx.config()));
         case EWC_STUDY -> EwcStudy.run(b);
         case SCALE -> {
           ScaleSuite.run(b);
@@ -141,6 +142,11 @@ public final class BenchJob implements BenchCommand {
   }
 
   /** summary.md and the plots, published together. */
+  /** The paper suite's plan from {@code bench.paper.settings} and {@code bench.paper.repair-settings}. */
+  private static QualitySuite.Plan paperPlan(dev.lethe.config.LetheConfig c) {
+    return QualitySuite.paper(c.getStringList(PAPER_SETTINGS), c.getStringList(PAPER_REPAIR_SETTINGS));
+  }
+
   private static void publish(BenchContext b, String started, double wall, Map<String, String> machine) {
     List<String> notes = new ArrayList<>();
     Map<String, byte[]> pngs = new LinkedHashMap<>();

@@ -79,8 +79,13 @@ final class QualitySuite {
   /** One kind of corruption: its config layers (under the user's) and why it cannot run, if it cannot. */
   record Setting(String name, List<LetheConfig.Source> layers, String unavailable) {}
 
-  /** What a suite runs. */
-  record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize) {}
+  /**
+   * What a suite runs.
+   *
+   * @param repairing the settings whose runs also repair (the repairs, the fine-tuning sweep and the roofline); the
+   *     others identify only
+   */
+  record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize, List<String> repairing) {}
 
   private final BenchContext ctx;
   private final Plan plan;
@@ -97,25 +102,31 @@ final class QualitySuite {
   /** The quick suite: one seed, label flips with the demo's noise and epoch caps (conf/demo.conf). */
   static Plan quick() {
     return new Plan(List.of(new Setting(LABEL_FLIP, List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")),
-        null)), List.of(100, 200, 400));
+        null)), List.of(100, 200, 400), List.of(LABEL_FLIP));
   }
 
   /**
-   * The paper suite's settings (see {@link #paper()}); only the
-   * settings named in {@code only} when it is not empty (bad input naming {@code bench.paper.settings} for an
-   * unknown one).
+   * The paper suite's settings (see {@link #paper()}); only the settings named in {@code only} when it is not empty,
+   * and repairs only in those named in {@code repairing}. An unknown name is bad input naming its key,
+   * {@code bench.paper.settings} or {@code bench.paper.repair-settings}.
    */
-  static Plan paper(List<String> only) {
+  static Plan paper(List<String> only, List<String> repairing) {
     Plan all = paper();
     List<String> known = all.settings().stream().map(Setting::name).toList();
-    for (String name : only) {
+    requireKnown(BenchJob.PAPER_SETTINGS, only, known);
+    requireKnown(BenchJob.PAPER_REPAIR_SETTINGS, repairing, known);
+    return new Plan(only.isEmpty() ? all.settings()
+        : all.settings().stream().filter(s -> only.contains(s.name())).toList(), all.sweepAtProtocolSize(),
+        List.copyOf(repairing));
+  }
+
+  private static void requireKnown(String key, List<String> names, List<String> known) {
+    for (String name : names) {
       if (!known.contains(name)) {
-        throw LetheInputException.of("config key 'bench.paper.settings': unknown setting '%s' (known: %s)", name,
+        throw LetheInputException.of("config key '%s': unknown setting '%s' (known: %s)", key, name,
             String.join(", ", known));
       }
     }
-    return only.isEmpty() ? all : new Plan(all.settings().stream().filter(s -> only.contains(s.name())).toList(),
-        all.sweepAtProtocolSize());
   }
 
   /**
@@ -138,7 +149,7 @@ final class QualitySuite {
     }
     settings.add(paperSetting(LABEL_FLIP_SYMMETRIC, "noise.label-flip { rate = 0.2, pairs = [[0, 6], [2, 4], [7, 9]],"
         + " symmetric = true }"));
-    return new Plan(settings, List.of(50, 100, 200, 400, 800));
+    return new Plan(settings, List.of(50, 100, 200, 400, 800), settings.stream().map(Setting::name).toList());
   }
 
   /**
@@ -172,11 +183,17 @@ final class QualitySuite {
         ctx.describeConfiguration("```");
         ctx.describeConfiguration("");
       }
-      ctx.describeConfiguration(String.format(Locale.ROOT, "Repairs: %s, each searching its operating point under"
+      if (!plan.repairing().contains(setting.name())) {
+        ctx.describeConfiguration(String.format(Locale.ROOT, "Rankings %s; no repairs in this setting.",
+            IDENTIFY_METHODS));
+        ctx.describeConfiguration("");
+      } else {
+        ctx.describeConfiguration(String.format(Locale.ROOT, "Repairs: %s, each searching its operating point under"
           + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
           + " size); rankings %s; repairs and sweep from the %s ranking.", RepairMethods.names(),
           Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
-      ctx.describeConfiguration("");
+        ctx.describeConfiguration("");
+      }
       for (long seed : ctx.seeds()) {
         if (ctx.completedEarlier(setting.name(), seed)) {
           ctx.console().line("== bench %s seed %d: completed by an earlier invocation, kept (--resume)",
@@ -247,6 +264,9 @@ final class QualitySuite {
       recordCurves(wd, base, setting.name(), seed, ranked);
     } catch (Exception e) {
       failed(where + ": identification curves", e);
+    }
+    if (!plan.repairing().contains(setting.name())) {
+      return;
     }
     if (!ranked.contains(RANKING)) {
       ctx.note("%s: no %s ranking, so no repairs, fine-tuning sweep or roofline", where, RANKING);
