@@ -32,9 +32,15 @@ public final class Align implements RepairMethod {
     return in.alignment() != null ? in : in.withAlignment(LabelAlignment.of(in));
   }
 
-  /** The inputs' alignment ({@link #prepare}d), or computed for this call alone when they carry none. */
+  /**
+   * The inputs' alignment. The search runs on {@link #prepare}d inputs (the energy model is trained once, not once per
+   * setting), so inputs without one are a programming error.
+   */
   static LabelAlignment alignment(RepairInputs in) {
-    return in.alignment() != null ? in.alignment() : LabelAlignment.of(in);
+    if (in.alignment() == null) {
+      throw new IllegalStateException("align: the repair inputs carry no alignment; call Align.prepare first");
+    }
+    return in.alignment();
   }
 
   @Override

@@ -83,11 +83,12 @@ class AlignTest {
     Accuracies base = Accuracies.of(fx.model, s);
     Guardrail g = new Guardrail(5.0);
     Align m = new Align();
-    List<Knobs> grid = m.grid(in);
+    RepairInputs prepared = m.prepare(in);
+    List<Knobs> grid = m.grid(prepared);
     assertThat(grid).hasSize(1);
     List<PathRecorder.SettingOutcome> outcomes = new ArrayList<>();
     for (int i = 0; i < grid.size(); i++) {
-      outcomes.add(OperatingPointSearch.runSetting(m, in, s, base, g, i, grid.get(i)));
+      outcomes.add(OperatingPointSearch.runSetting(m, prepared, s, base, g, i, grid.get(i)));
     }
     OperatingPointSearch.Result r = OperatingPointSearch.merge(outcomes, base, g);
     assertThat(r.frontier()).isNotEmpty();
