@@ -141,12 +141,12 @@ public final class BenchJob implements BenchCommand {
     }
   }
 
-  /** summary.md and the plots, published together. */
   /** The paper suite's plan from {@code bench.paper.settings} and {@code bench.paper.repair-settings}. */
   private static QualitySuite.Plan paperPlan(dev.lethe.config.LetheConfig c) {
     return QualitySuite.paper(c.getStringList(PAPER_SETTINGS), c.getStringList(PAPER_REPAIR_SETTINGS));
   }
 
+  /** summary.md and the plots, published together. */
   private static void publish(BenchContext b, String started, double wall, Map<String, String> machine) {
     List<String> notes = new ArrayList<>();
     Map<String, byte[]> pngs = new LinkedHashMap<>();

@@ -195,9 +195,9 @@ final class QualitySuite {
         ctx.describeConfiguration("");
       } else {
         ctx.describeConfiguration(String.format(Locale.ROOT, "Repairs: %s, each searching its operating point under"
-          + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
-          + " size); rankings %s; repairs and sweep from the %s ranking.", RepairMethods.names(),
-          Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
+            + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
+            + " size); rankings %s; repairs and sweep from the %s ranking.", RepairMethods.names(),
+            Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
         ctx.describeConfiguration("");
       }
       for (long seed : ctx.seeds()) {
