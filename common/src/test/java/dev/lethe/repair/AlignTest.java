@@ -1,6 +1,7 @@
 package dev.lethe.repair;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.data.ExampleSet;
 import dev.lethe.math.LogLikelihood;
@@ -95,6 +96,16 @@ class AlignTest {
     assertThat(r.frontier()).allSatisfy(p -> assertThat(p.knobs().asMap()).containsKeys("learning_rate", "epoch"));
     assertThat(m.grid(new RepairInputs(fx.model, fx.fisher, fx.train, fx.culprits.select(new int[0]), fx.query,
         in.options(), 7))).isEmpty();
+  }
+
+  @Test
+  void theSearchRefusesInputsThatWereNotPrepared() {
+    RepairInputs unprepared = inputs(AlignOptions.defaults());
+    assertThat(unprepared.alignment()).isNull();
+    Align m = new Align();
+    Knobs setting = m.grid(unprepared).get(0);
+    assertThatThrownBy(() -> m.trace(unprepared, setting, (k, net) -> true))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("Align.prepare");
   }
 
   @Test
