@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.influence.InfluenceMethods;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +27,18 @@ class LetheConfigTest {
     LetheConfig c = LetheConfig.load(List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")), List.of());
     assertThat(c.getDouble("noise.label-flip.rate")).isPositive();
     assertThat(c.getString("data.source")).isEqualTo("bundled");
+  }
+
+  @Test
+  void demoRanksWithEveryMethodButTmcShapley() {
+    LetheConfig demo = LetheConfig.load(List.of(LetheConfig.classpathSource("lethe-conf/demo.conf")), List.of());
+    List<String> ranked = new ArrayList<>(demo.getStringList("pipeline.identify-methods"));
+    ranked.add(demo.getString("identify.method"));
+    List<String> expected = new ArrayList<>(InfluenceMethods.names());
+    expected.remove("tmc-shapley");
+    assertThat(ranked).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(ranked.indexOf("ensemble")).isGreaterThan(ranked.indexOf("tracin"))
+        .isGreaterThan(ranked.indexOf("linear-lissa"));
   }
 
   @Test
