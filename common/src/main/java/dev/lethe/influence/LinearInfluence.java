@@ -124,6 +124,14 @@ public final class LinearInfluence implements InfluenceMethod {
         // log p(z | theta_hat) along with the gradients (FastCnn: from their forward pass or its scoring pass)
         double[] lb = new double[block.size()];
         double[] score = new double[block.size()];
+        if (normalize == GradientNormalization.NONE) {
+          // the dot products alone: the fast path computes them without forming the gradients
+          double[] d = PerExampleGradients.dots(net, block, s, lb, batchSize);
+          for (int row = 0; row < d.length; row++) {
+            score[row] = -gamma * d[row];
+          }
+          return new ScoredBlock(score, lb, ScoredBlock.nan(score.length));
+        }
         PerExampleGradients.forEach(net, block, lb, batchSize, (row, g) -> {
           double[] v = g.toDoubleVector();
           double dot = 0;

@@ -161,6 +161,16 @@ public final class TracInInfluence implements InfluenceMethod {
         for (int c = 0; c < nets.size(); c++) {
           double rate = lr[c];
           double[] q = query == null ? null : query[c];
+          boolean last = c == nets.size() - 1;
+          if (q != null && normalize == GradientNormalization.NONE) {
+            // the dot products alone: the fast path computes them without forming the gradients
+            double[] d = last ? PerExampleGradients.dots(nets.get(c), block, q, logp, batchSize)
+                : PerExampleGradients.dots(nets.get(c), block, q);
+            for (int row = 0; row < d.length; row++) {
+              score[row] -= rate * d[row];
+            }
+            continue;
+          }
           double qNorm = q == null ? 0 : ConjugateGradient.norm(q);
           PerExampleGradients.Visitor add = (row, g) -> {
             double[] v = g.toDoubleVector();
@@ -179,7 +189,7 @@ public final class TracInInfluence implements InfluenceMethod {
               score[row] -= rate * normalize.apply(s, vv, qNorm);
             }
           };
-          if (c == nets.size() - 1) {
+          if (last) {
             PerExampleGradients.forEach(nets.get(c), block, logp, batchSize, add);
           } else {
             PerExampleGradients.forEach(nets.get(c), block, add);

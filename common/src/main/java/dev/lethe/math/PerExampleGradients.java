@@ -84,6 +84,36 @@ public final class PerExampleGradients {
   }
 
   /**
+   * grad log p(y_i | x_i) . {@code direction} for every row i of {@code s} ({@code direction} in the order of
+   * {@code net.params()}): the products of {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)}'s gradients with
+   * the direction, to rounding, from the backend's {@link ModelBackend#exampleGradientDots} (the CNN fast path
+   * computes them without forming the gradients, at about the cost of two forward passes).
+   */
+  public static double[] dots(MultiLayerNetwork net, ExampleSet s, double[] direction) {
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientDots(s, direction, null);
+  }
+
+  /**
+   * As {@link #dots(MultiLayerNetwork, ExampleSet, double[])}, and writes log p(y_i | x_i) into {@code logLik} as
+   * {@link #forEach(MultiLayerNetwork, ExampleSet, double[], int, Visitor)} does: from the same pass where the
+   * backend that scores the network computes it there, otherwise from a separate scoring pass of {@code batchSize}.
+   */
+  public static double[] dots(MultiLayerNetwork net, ExampleSet s, double[] direction, double[] logLik,
+      int batchSize) {
+    requireOnePerRow(logLik, s);
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
+    if (backend.logLikFromGradientPass()) {
+      return backend.exampleGradientDots(s, direction, logLik);
+    }
+    System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
+    return dots(net, s, direction);
+  }
+
+  /**
    * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)} (the same gradients), and, when {@link FastCnn}
    * supports {@code net}, writes log p(y_i | x_i) in double precision from the network's parameters into
    * {@code logLik[i]}, from the gradient's own forward pass or FastCnn's scoring pass (as

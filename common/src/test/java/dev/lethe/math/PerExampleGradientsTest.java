@@ -120,6 +120,34 @@ class PerExampleGradientsTest {
   }
 
   @Test
+  void dotsAreThePerExampleGradientsDottedWithTheDirection() {
+    // DL4J's per-row backward passes (MLP: the backend's default) and FastCnn's projected pass (ReLU CNN)
+    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
+        TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
+      int d = net.getnLayers() == 2 ? 6 : 36;
+      ExampleSet s = TestNets.randomSet(23, d, 3, 17, 0);
+      double[] q = new java.util.SplittableRandom(8).doubles(net.numParams(), -1, 1).toArray();
+      double[] want = new double[23];
+      double[] scale = new double[23];
+      PerExampleGradients.forEach(net, s, (row, g) -> {
+        double[] v = g.toDoubleVector();
+        for (int j = 0; j < v.length; j++) {
+          want[row] += v[j] * q[j];
+          scale[row] += Math.abs(v[j] * q[j]);
+        }
+      });
+      double[] logLik = new double[23];
+      double[] got = PerExampleGradients.dots(net, s, q, logLik, 10);
+      double[] plain = PerExampleGradients.dots(net, s, q);
+      for (int r = 0; r < 23; r++) {
+        assertThat(got[r]).isCloseTo(want[r], org.assertj.core.data.Offset.offset(1e-12 * scale[r]));
+        assertThat(plain[r]).isEqualTo(got[r]);
+      }
+      assertThat(logLik).containsExactly(LogLikelihood.perExample(net, s, 10));
+    }
+  }
+
+  @Test
   void sumEqualsSumOfPerExampleGradients() {
     // DL4J's backward passes (MLP, tanh CNN) and FastCnn's (ReLU CNN)
     for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),

@@ -47,6 +47,12 @@ final class FastCnnBackend implements ModelBackend {
     fast.forEachExampleGradient(s, logLik, v);
   }
 
+  /** The fast path's projected backward pass ({@link FastCnn#gradientDots}): no per-example gradient is formed. */
+  @Override
+  public double[] exampleGradientDots(ExampleSet s, double[] direction, double[] logLik) {
+    return fast.gradientDots(s, direction, logLik);
+  }
+
   @Override
   public double[] gradLogLikSum(ExampleSet s, int chunk) {
     if (s.size() == 0) {

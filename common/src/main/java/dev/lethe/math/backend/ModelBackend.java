@@ -47,6 +47,29 @@ public interface ModelBackend {
   void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v);
 
   /**
+   * grad log p(y_i | x_i) . {@code direction} for every row i of {@code s} ({@code direction} in the flattened
+   * parameter order), in row order, with {@code logLik} as in {@link #forEachExampleGradient}. By default each
+   * gradient of {@link #forEachExampleGradient} dotted with the direction (a sum in parameter order); a backend may
+   * compute the products without forming the gradients.
+   */
+  default double[] exampleGradientDots(ExampleSet s, double[] direction, double[] logLik) {
+    double[] dots = new double[s.size()];
+    forEachExampleGradient(s, logLik, (row, g) -> {
+      double[] v = g.toDoubleVector();
+      if (v.length != direction.length) {
+        throw new IllegalArgumentException("the direction has " + direction.length + " entries for "
+            + v.length + " parameters");
+      }
+      double d = 0;
+      for (int j = 0; j < v.length; j++) {
+        d += direction[j] * v[j];
+      }
+      dots[row] = d;
+    });
+    return dots;
+  }
+
+  /**
    * sum_i grad log p(y_i | x_i) over the rows of {@code s}, in double precision where the backend computes in double
    * (before any rounding to the network's type): the fast path in one batched backward pass, DL4J in backward passes
    * of {@code chunk} rows, summed with compensation.

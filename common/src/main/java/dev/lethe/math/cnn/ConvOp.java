@@ -87,13 +87,21 @@ final class ConvOp implements LayerOp {
     int cOut = (int) cl.getNOut();
     // DL4J's kernel [c_out, c_in, kH, kW] in c order is the GEMM's [(c_in, ky, kx), c_out] matrix in f order
     int kk = k[0] * k[1] * c;
-    INDArray kernel = Nd4j.create(java.util.Arrays.copyOf(wb, kk * cOut), new long[] {kk, cOut}, 'f');
-    if (type != DataType.DOUBLE) {
-      kernel = kernel.castTo(type);
-    }
+    INDArray kernel = kernel(wb, kk, cOut, type);
     ConvOp conv = new ConvOp(layer, h, w, c, k[0], k[1], top, left, outH, outW, cOut, relu.get(), type, kernel,
         java.util.Arrays.copyOfRange(wb, kk * cOut, kk * cOut + cOut));
     return Optional.of(conv);
+  }
+
+  /** DL4J's kernel [c_out, c_in, kH, kW] in c order (wb's first kk * c_out values) as the GEMM's f-order [kk, c_out]. */
+  private static INDArray kernel(double[] wb, int kk, int cOut, DataType type) {
+    INDArray kernel = Nd4j.create(java.util.Arrays.copyOf(wb, kk * cOut), new long[] {kk, cOut}, 'f');
+    return type == DataType.DOUBLE ? kernel : kernel.castTo(type);
+  }
+
+  /** {@code wb} (W in DL4J's c-order shape, then b: this layer's parameters or a direction in their space) as a kernel. */
+  INDArray kernelOf(double[] wb) {
+    return kernel(wb, kH * kW * cIn, cOut, type);
   }
 
   @Override
@@ -220,12 +228,32 @@ final class ConvOp implements LayerOp {
     INDArray dzm = dzb.array();
     double[] dz = ws.buf(List.of("conv-dz", geometry), rows);
     int p = outH * outW;
-    double[][] dbs = new double[tape.perExample() ? g : 1][cOut];
+    boolean perImage = tape.perExample() || tape.projects();
+    double[][] dbs = new double[perImage ? g : 1][cOut];
+    // the forward pass's im2col matrix, still this convolution's
+    NativeMatrix col = ws.zeroMatrix(type, List.of("conv-col", geometry, g), rows, kk);
+    INDArray colm = col.array();
+    // projecting: col q_W, whose channels are dotted with dz's, image by image, as dz is written
+    NativeMatrix colq = null;
+    double[] colqChannel = null;
+    double[] qb = null;
+    if (tape.projects()) {
+      colq = ws.matrix(type, rows, cOut, 6);
+      Nd4j.gemm(colm, tape.directionKernel(), colq.array(), false, false, 1.0, 0.0);
+      colqChannel = ws.buf(List.of("conv-colq", geometry), rows);
+      qb = tape.direction();
+    }
     for (int co = 0; co < cOut; co++) {
       int off = co * rows;
       dzOf.write(co, dz);
       dzb.put(off, dz, 0, rows);
-      if (tape.perExample()) {
+      if (colq != null) {
+        colq.get(off, colqChannel, 0, rows);
+        for (int im = 0; im < g; im++) {
+          tape.addDot(im, dot(dz, colqChannel, im * p, im * p + p));
+        }
+      }
+      if (perImage) {
         for (int im = 0; im < g; im++) {
           dbs[im][co] = sum(dz, im * p, im * p + p);
         }
@@ -233,10 +261,16 @@ final class ConvOp implements LayerOp {
         dbs[0][co] = sum(dz, 0, rows);
       }
     }
-    // the forward pass's im2col matrix, still this convolution's
-    NativeMatrix col = ws.zeroMatrix(type, List.of("conv-col", geometry, g), rows, kk);
-    INDArray colm = col.array();
-    if (tape.perExample()) {
+    if (qb != null) {
+      int w = kk * cOut;
+      for (int im = 0; im < g; im++) {
+        double s = 0;
+        for (int co = 0; co < cOut; co++) {
+          s += qb[w + co] * dbs[im][co];
+        }
+        tape.addDot(im, s);
+      }
+    } else if (tape.perExample()) {
       // one [K, c_out] = col_i^T dz_i product per image, over that image's rows of col and dz
       double[][] grads = new double[g][];
       NativeMatrix cb = ws.matrix(type, p, kk, 3);
@@ -338,6 +372,25 @@ final class ConvOp implements LayerOp {
         }
       }
     }
+  }
+
+  /** {@code a[from..to) . b[from..to)} in four independent partial sums, as {@link #sum}. */
+  private static double dot(double[] a, double[] b, int from, int to) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = from;
+    for (; i + 3 < to; i += 4) {
+      s0 += a[i] * b[i];
+      s1 += a[i + 1] * b[i + 1];
+      s2 += a[i + 2] * b[i + 2];
+      s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < to; i++) {
+      s0 += a[i] * b[i];
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   /**

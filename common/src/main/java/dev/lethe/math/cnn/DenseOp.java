@@ -46,6 +46,10 @@ record DenseOp(int layer, double[] w, double[] b, int nIn, int nOut, boolean rel
       }
     }
     double[] din = needInput ? new double[g * nIn] : null;
+    if (tape.projects()) {
+      project(dz, g, tape, in, din);
+      return din;
+    }
     int size = nIn * nOut + nOut;
     double[][] grads = tape.perExample() ? new double[g][size] : new double[1][size];
     for (int im = 0; im < g; im++) {
@@ -68,5 +72,35 @@ record DenseOp(int layer, double[] w, double[] b, int nIn, int nOut, boolean rel
     }
     tape.grads(grads);
     return din;
+  }
+
+  /**
+   * The backward pass of a projection: per image, {@code dz . q_b + sum_k a_k (dz . q_W[k])} goes to the tape
+   * instead of the gradient, and the input gradient (when {@code din} is not null) into {@code din}.
+   */
+  private void project(double[] dz, int g, OpGradients tape, double[] in, double[] din) {
+    double[] q = tape.direction();
+    int wSize = nIn * nOut;
+    for (int im = 0; im < g; im++) {
+      double s = 0;
+      for (int j = 0; j < nOut; j++) {
+        s += dz[im * nOut + j] * q[wSize + j];
+      }
+      for (int k = 0; k < nIn; k++) {
+        double v = in[im * nIn + k];
+        double acc = 0;
+        double qd = 0;
+        for (int j = 0; j < nOut; j++) {
+          double d = dz[im * nOut + j];
+          qd += d * q[k * nOut + j];
+          acc += d * w[k * nOut + j];
+        }
+        s += v * qd;
+        if (din != null) {
+          din[im * nIn + k] = acc;
+        }
+      }
+      tape.addDot(im, s);
+    }
   }
 }

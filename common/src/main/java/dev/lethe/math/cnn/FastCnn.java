@@ -301,6 +301,37 @@ public final class FastCnn {
   }
 
   /**
+   * grad log p(y_i | x_i) . {@code direction} for every row i of {@code s} ({@code direction} in the network's
+   * flattened parameter order), without forming the per-example gradients: the backward pass dots each image's
+   * layer gradients with the direction's ({@link Projection}), which for a convolution is one GEMM of the shape of
+   * the forward pass's instead of one small GEMM per image. The values are those of
+   * {@link #forEachExampleGradient} dotted with the direction, to rounding; rows go through the pass in the same
+   * zero-padded groups of {@value #GROUP}, so a row's value does not depend on the other rows. With {@code logLik}
+   * not null, writes log p(y_i | x_i) into it as {@link #forEachExampleGradient} does.
+   */
+  public double[] gradientDots(ExampleSet s, double[] direction, double[] logLik) {
+    plan.checkFeatures(s);
+    if (logLik != null) {
+      PerExampleGradients.requireOnePerRow(logLik, s);
+    }
+    Projection projection = Projection.of(net, ops, direction);
+    double[] dots = new double[s.size()];
+    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
+      int g0 = i * GROUP;
+      return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, projection, ws);
+    }, (i, t) -> {
+      int g0 = i * GROUP;
+      for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
+        if (logLik != null) {
+          logLik[r] = t.logLik[r - g0];
+        }
+        dots[r] = -t.dots[r - g0]; // the pass's gradient is of -log p
+      }
+    });
+    return dots;
+  }
+
+  /**
    * This instance with {@code threads} threads for groups of images (0 = {@link #defaultThreads()}). Results do not
    * depend on it: groups are fixed, independent and combined in order.
    */

@@ -148,7 +148,18 @@ record NetworkPlan(List<LayerOp> ops, int height, int width, int channels, int n
 
   /** Forward and backward pass of rows [from, to) as a group of {@code group} images (padded rows: zero loss). */
   GradientTape backprop(ExampleSet s, int from, int to, int group, boolean perExample, Workspace ws) {
-    GradientTape t = new GradientTape(ops.size(), perExample, group);
+    return backprop(s, from, to, group, new GradientTape(ops.size(), perExample, group), ws);
+  }
+
+  /**
+   * Forward and backward pass of rows [from, to) as a group of {@code group} images, each image's loss gradient
+   * dotted with {@code projection}'s direction ({@link GradientTape#dots}) instead of recorded.
+   */
+  GradientTape backprop(ExampleSet s, int from, int to, int group, Projection projection, Workspace ws) {
+    return backprop(s, from, to, group, new GradientTape(ops.size(), projection, group), ws);
+  }
+
+  private GradientTape backprop(ExampleSet s, int from, int to, int group, GradientTape t, Workspace ws) {
     double[] a = input(s, from, to, group);
     for (int i = 0; i < ops.size(); i++) {
       t.inputs[i] = a;
@@ -175,7 +186,7 @@ record NetworkPlan(List<LayerOp> ops, int height, int width, int channels, int n
       int y = labels[from + r];
       double logp = a[base + y] - max - Math.log(sum);
       t.loss -= logp;
-      if (perExample) {
+      if (t.logLik != null) {
         t.logLik[r] = logp;
       }
       d[base + y] -= 1.0;

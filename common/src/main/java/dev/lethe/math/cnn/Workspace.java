@@ -54,7 +54,8 @@ final class Workspace {
 
   /**
    * A reused native f-order matrix [rows, cols] of {@code type} and {@code role} (the role in a convolution: 1 its
-   * output or output gradient, 2 the im2col gradient, 3-5 the per-example operands), with whatever its last user
+   * output or output gradient, 2 the im2col gradient, 3-5 the per-example operands, 6 a projection's
+   * product), with whatever its last user
    * left in it.
    */
   NativeMatrix matrix(DataType type, int rows, int cols, int role) {

@@ -378,6 +378,55 @@ class FastCnnTest {
   }
 
   @Test
+  void gradientDotsArePerExampleGradientsDottedWithTheDirection() {
+    for (MultiLayerNetwork net : List.of(paperCnn(), otherLayers(), oddPooling())) {
+      int d = (int) (net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof
+          org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor p
+          ? p.getInputHeight() * p.getInputWidth() * p.getNumChannels() : 0);
+      int k = (int) net.getLayer(net.getnLayers() - 1).getParam("b").length();
+      // 19 rows: a full group of 16 and a padded one
+      ExampleSet s = TestNets.randomSet(19, d, k, 21, 0);
+      double[] q = new java.util.SplittableRandom(4).doubles(net.numParams(), -1, 1).toArray();
+      double[] wantLogLik = new double[19];
+      double[] want = new double[19];
+      double[] scale = new double[19];
+      FastCnn.forGradients(net).orElseThrow().forEachExampleGradient(s, wantLogLik, (row, g) -> {
+        double[] v = g.toDoubleVector();
+        for (int j = 0; j < v.length; j++) {
+          want[row] += v[j] * q[j];
+          scale[row] += Math.abs(v[j] * q[j]);
+        }
+      });
+      double[] logLik = new double[19];
+      double[] got = FastCnn.forGradients(net).orElseThrow().gradientDots(s, q, logLik);
+      for (int r = 0; r < 19; r++) {
+        // the same products, summed in another order: within 1e-12 of the sum of their absolute values
+        assertThat(got[r]).as("row %d of %s", r, net.getLayerWiseConfigurations().getConf(0).getLayer())
+            .isCloseTo(want[r], within(1e-12 * scale[r]));
+        assertThat(scale[r]).isPositive();
+      }
+      assertThat(logLik).containsExactly(wantLogLik); // the same forward pass
+    }
+  }
+
+  @Test
+  void gradientDotsDoNotDependOnTheOtherRowsOrTheThreadCount() {
+    MultiLayerNetwork net = paperCnn();
+    ExampleSet s = TestNets.randomSet(40, 784, 10, 23, 0);
+    double[] q = new java.util.SplittableRandom(5).doubles(net.numParams(), -1, 1).toArray();
+    double[] all = FastCnn.forGradients(net).orElseThrow().withThreads(1).gradientDots(s, q, null);
+    double[] threaded = FastCnn.forGradients(net).orElseThrow().withThreads(3).gradientDots(s, q, null);
+    assertThat(threaded).containsExactly(all);
+    int[] rows = IntStream.range(7, 30).toArray();
+    double[] middle = FastCnn.forGradients(net).orElseThrow().gradientDots(s.select(rows), q, null);
+    for (int r = 7; r < 30; r++) {
+      assertThat(middle[r - 7]).isEqualTo(all[r]);
+    }
+    assertThatThrownBy(() -> FastCnn.forGradients(net).orElseThrow().gradientDots(s, new double[3], null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 entries");
+  }
+
+  @Test
   void resultsDoNotDependOnTheThreadCount() {
     MultiLayerNetwork net = paperCnn();
     // 53 rows: four groups (the last padded) and, for the summed gradient, four chunks (the last of 5 rows)
