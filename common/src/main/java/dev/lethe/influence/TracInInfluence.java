@@ -162,7 +162,15 @@ public final class TracInInfluence implements InfluenceMethod {
           double rate = lr[c];
           double[] q = query == null ? null : query[c];
           boolean last = c == nets.size() - 1;
-          if (q != null && normalize == GradientNormalization.NONE) {
+          if (q == null) {
+            // self-influence: the squared norms alone, summed where the fast path computes the gradients
+            double[] gg = PerExampleGradients.squaredNorms(nets.get(c), block, last ? logp : null, batchSize);
+            for (int row = 0; row < gg.length; row++) {
+              score[row] += rate * gg[row];
+            }
+            continue;
+          }
+          if (normalize == GradientNormalization.NONE) {
             // the dot products alone: the fast path computes them without forming the gradients
             double[] d = last ? PerExampleGradients.dots(nets.get(c), block, q, logp, batchSize)
                 : PerExampleGradients.dots(nets.get(c), block, q);
@@ -171,23 +179,17 @@ public final class TracInInfluence implements InfluenceMethod {
             }
             continue;
           }
-          double qNorm = q == null ? 0 : ConjugateGradient.norm(q);
+          // cosine: each gradient's dot product with q and its norm
+          double qNorm = ConjugateGradient.norm(q);
           PerExampleGradients.Visitor add = (row, g) -> {
             double[] v = g.toDoubleVector();
             double s = 0;
-            if (q == null) {
-              for (double x : v) {
-                s += x * x;
-              }
-              score[row] += rate * s;
-            } else {
-              double vv = 0;
-              for (int j = 0; j < v.length; j++) {
-                s += q[j] * v[j];
-                vv += v[j] * v[j];
-              }
-              score[row] -= rate * normalize.apply(s, vv, qNorm);
+            double vv = 0;
+            for (int j = 0; j < v.length; j++) {
+              s += q[j] * v[j];
+              vv += v[j] * v[j];
             }
+            score[row] -= rate * normalize.apply(s, vv, qNorm);
           };
           if (last) {
             PerExampleGradients.forEach(nets.get(c), block, logp, batchSize, add);

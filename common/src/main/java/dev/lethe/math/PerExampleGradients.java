@@ -114,6 +114,26 @@ public final class PerExampleGradients {
   }
 
   /**
+   * ||grad log p(y_i | x_i)||^2 for every row i of {@code s}, from the backend's
+   * {@link ModelBackend#exampleGradientSquaredNorms}, with {@code logLik} (when not null) written as
+   * {@link #dots(MultiLayerNetwork, ExampleSet, double[], double[], int)} writes it.
+   */
+  public static double[] squaredNorms(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize) {
+    requireInferenceEquivalent(net);
+    LogLikelihood.requireSoftmaxOutput(net);
+    if (logLik == null) {
+      return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientSquaredNorms(s, null);
+    }
+    requireOnePerRow(logLik, s);
+    ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
+    if (backend.logLikFromGradientPass()) {
+      return backend.exampleGradientSquaredNorms(s, logLik);
+    }
+    System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
+    return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientSquaredNorms(s, null);
+  }
+
+  /**
    * As {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)} (the same gradients), and, when {@link FastCnn}
    * supports {@code net}, writes log p(y_i | x_i) in double precision from the network's parameters into
    * {@code logLik[i]}, from the gradient's own forward pass or FastCnn's scoring pass (as

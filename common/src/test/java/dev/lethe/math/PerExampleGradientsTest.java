@@ -148,6 +148,30 @@ class PerExampleGradientsTest {
   }
 
   @Test
+  void squaredNormsAreThoseOfThePerExampleGradients() {
+    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
+        TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
+      int d = net.getnLayers() == 2 ? 6 : 36;
+      ExampleSet s = TestNets.randomSet(23, d, 3, 19, 0);
+      double[] want = new double[23];
+      PerExampleGradients.forEach(net, s, (row, g) -> {
+        for (double v : g.toDoubleVector()) {
+          want[row] += v * v;
+        }
+      });
+      double[] logLik = new double[23];
+      double[] got = PerExampleGradients.squaredNorms(net, s, logLik, 10);
+      double[] plain = PerExampleGradients.squaredNorms(net, s, null, 10);
+      for (int r = 0; r < 23; r++) {
+        assertThat(want[r]).isPositive();
+        assertThat(got[r]).isCloseTo(want[r], org.assertj.core.data.Offset.offset(1e-12 * want[r]));
+        assertThat(plain[r]).isEqualTo(got[r]);
+      }
+      assertThat(logLik).containsExactly(LogLikelihood.perExample(net, s, 10));
+    }
+  }
+
+  @Test
   void sumEqualsSumOfPerExampleGradients() {
     // DL4J's backward passes (MLP, tanh CNN) and FastCnn's (ReLU CNN)
     for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),

@@ -54,6 +54,11 @@ final class FastCnnBackend implements ModelBackend {
   }
 
   @Override
+  public double[] exampleGradientSquaredNorms(ExampleSet s, double[] logLik) {
+    return fast.gradientSquaredNorms(s, logLik);
+  }
+
+  @Override
   public double[] gradLogLikSum(ExampleSet s, int chunk) {
     if (s.size() == 0) {
       return new double[(int) net.numParams()];

@@ -70,6 +70,23 @@ public interface ModelBackend {
   }
 
   /**
+   * ||grad log p(y_i | x_i)||^2 for every row i of {@code s}, in row order, with {@code logLik} as in
+   * {@link #forEachExampleGradient}. By default from {@link #forEachExampleGradient}; a backend may sum the squares
+   * where it computes the gradient.
+   */
+  default double[] exampleGradientSquaredNorms(ExampleSet s, double[] logLik) {
+    double[] norms = new double[s.size()];
+    forEachExampleGradient(s, logLik, (row, g) -> {
+      double sum = 0;
+      for (double x : g.toDoubleVector()) {
+        sum += x * x;
+      }
+      norms[row] = sum;
+    });
+    return norms;
+  }
+
+  /**
    * sum_i grad log p(y_i | x_i) over the rows of {@code s}, in double precision where the backend computes in double
    * (before any rounding to the network's type): the fast path in one batched backward pass, DL4J in backward passes
    * of {@code chunk} rows, summed with compensation.

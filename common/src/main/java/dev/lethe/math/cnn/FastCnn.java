@@ -332,6 +332,41 @@ public final class FastCnn {
   }
 
   /**
+   * ||grad log p(y_i | x_i)||^2 for every row i of {@code s}: the per-example gradients of
+   * {@link #forEachExampleGradient}, each summed in squares layer by layer where the backward pass leaves it, without
+   * copying it into the network's flattened order. With {@code logLik} not null, writes log p(y_i | x_i) into it as
+   * {@link #forEachExampleGradient} does.
+   */
+  public double[] gradientSquaredNorms(ExampleSet s, double[] logLik) {
+    plan.checkFeatures(s);
+    if (logLik != null) {
+      PerExampleGradients.requireOnePerRow(logLik, s);
+    }
+    double[] norms = new double[s.size()];
+    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
+      int g0 = i * GROUP;
+      return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
+    }, (i, t) -> {
+      int g0 = i * GROUP;
+      for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
+        if (logLik != null) {
+          logLik[r] = t.logLik[r - g0];
+        }
+        double sum = 0;
+        for (double[][] grads : t.paramGrads) {
+          if (grads != null) {
+            for (double v : grads[r - g0]) {
+              sum += v * v;
+            }
+          }
+        }
+        norms[r] = sum;
+      }
+    });
+    return norms;
+  }
+
+  /**
    * This instance with {@code threads} threads for groups of images (0 = {@link #defaultThreads()}). Results do not
    * depend on it: groups are fixed, independent and combined in order.
    */
