@@ -40,6 +40,7 @@ public final class BenchJob implements BenchCommand {
   static final String PAPER_SEEDS = "bench.paper.seeds";
   static final String PAPER_SETTINGS = "bench.paper.settings";
   static final String PAPER_REPAIR_SETTINGS = "bench.paper.repair-settings";
+  static final String PAPER_METHODS = "bench.paper.methods";
 
   /** The {@code bench} command, as {@link BenchCommand#load()} finds it (META-INF/services). */
   public BenchJob() {}
@@ -141,9 +142,13 @@ public final class BenchJob implements BenchCommand {
     }
   }
 
-  /** The paper suite's plan from {@code bench.paper.settings} and {@code bench.paper.repair-settings}. */
+  /**
+   * The paper suite's plan from {@code bench.paper.settings}, {@code bench.paper.repair-settings} and
+   * {@code bench.paper.methods}.
+   */
   private static QualitySuite.Plan paperPlan(dev.lethe.config.LetheConfig c) {
-    return QualitySuite.paper(c.getStringList(PAPER_SETTINGS), c.getStringList(PAPER_REPAIR_SETTINGS));
+    return QualitySuite.paper(c.getStringList(PAPER_SETTINGS), c.getStringList(PAPER_REPAIR_SETTINGS),
+        c.getStringList(PAPER_METHODS));
   }
 
   /** summary.md and the plots, published together. */

@@ -91,7 +91,18 @@ final class QualitySuite {
    * @param repairing the settings whose runs also repair (the repairs, the fine-tuning sweep and the roofline); the
    *     others identify only
    */
-  record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize, List<String> repairing) {}
+  /**
+   * @param settings the settings run, in order
+   * @param sweepAtProtocolSize the fine-tuning sweep's k at {@link #PROTOCOL_ROWS} training examples
+   * @param repairing the settings whose runs also repair
+   * @param methods the identify methods ranked, in {@link #IDENTIFY_METHODS}' order
+   */
+  record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize, List<String> repairing,
+      List<String> methods) {
+    Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize, List<String> repairing) {
+      this(settings, sweepAtProtocolSize, repairing, IDENTIFY_METHODS);
+    }
+  }
 
   private final BenchContext ctx;
   private final Plan plan;
@@ -117,19 +128,29 @@ final class QualitySuite {
    * {@code bench.paper.settings} or {@code bench.paper.repair-settings}.
    */
   static Plan paper(List<String> only, List<String> repairing) {
-    Plan all = paper();
-    List<String> known = all.settings().stream().map(Setting::name).toList();
-    requireKnown(BenchJob.PAPER_SETTINGS, only, known);
-    requireKnown(BenchJob.PAPER_REPAIR_SETTINGS, repairing, known);
-    return new Plan(only.isEmpty() ? all.settings()
-        : all.settings().stream().filter(s -> only.contains(s.name())).toList(), all.sweepAtProtocolSize(),
-        List.copyOf(repairing));
+    return paper(only, repairing, List.of());
   }
 
-  private static void requireKnown(String key, List<String> names, List<String> known) {
+  /**
+   * As {@link #paper(List, List)}, ranking only with the identify methods named in {@code methods} when it is not
+   * empty (an unknown name is bad input naming {@code bench.paper.methods}).
+   */
+  static Plan paper(List<String> only, List<String> repairing, List<String> methods) {
+    Plan all = paper();
+    List<String> known = all.settings().stream().map(Setting::name).toList();
+    requireKnown(BenchJob.PAPER_SETTINGS, "setting", only, known);
+    requireKnown(BenchJob.PAPER_REPAIR_SETTINGS, "setting", repairing, known);
+    requireKnown(BenchJob.PAPER_METHODS, "identify method", methods, IDENTIFY_METHODS);
+    return new Plan(only.isEmpty() ? all.settings()
+        : all.settings().stream().filter(s -> only.contains(s.name())).toList(), all.sweepAtProtocolSize(),
+        List.copyOf(repairing),
+        methods.isEmpty() ? IDENTIFY_METHODS : IDENTIFY_METHODS.stream().filter(methods::contains).toList());
+  }
+
+  private static void requireKnown(String key, String what, List<String> names, List<String> known) {
     for (String name : names) {
       if (!known.contains(name)) {
-        throw LetheInputException.of("config key '%s': unknown setting '%s' (known: %s)", key, name,
+        throw LetheInputException.of("config key '%s': unknown %s '%s' (known: %s)", key, what, name,
             String.join(", ", known));
       }
     }
@@ -191,13 +212,13 @@ final class QualitySuite {
       }
       if (!plan.repairing().contains(setting.name())) {
         ctx.describeConfiguration(String.format(Locale.ROOT, "Rankings %s; no repairs in this setting.",
-            IDENTIFY_METHODS));
+            plan.methods()));
         ctx.describeConfiguration("");
       } else {
         ctx.describeConfiguration(String.format(Locale.ROOT, "Repairs: %s, each searching its operating point under"
             + " repair.max-benchmark-drop = %s; fine-tuning sweep k %s at %d training examples (scaled to the actual"
             + " size); rankings %s; repairs and sweep from the %s ranking.", RepairMethods.names(),
-            Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, IDENTIFY_METHODS, RANKING));
+            Console.plain(SEARCH_LIMIT), plan.sweepAtProtocolSize(), PROTOCOL_ROWS, plan.methods(), RANKING));
         ctx.describeConfiguration("");
       }
       for (long seed : ctx.seeds()) {
@@ -251,7 +272,7 @@ final class QualitySuite {
       warmUp(wd, setting, seed, where);
     }
     List<String> ranked = new ArrayList<>();
-    for (String method : IDENTIFY_METHODS) {
+    for (String method : plan.methods()) {
       try {
         ctx.console().line("== bench %s: identify %s", where, method);
         double s = ctx.runStage(wd, Stage.IDENTIFY, config(setting, seed, "identify.method=" + method));
@@ -316,7 +337,7 @@ final class QualitySuite {
    */
   private void warmUp(Workdir wd, Setting setting, long seed, String where) {
     warmedUp = true;
-    for (String method : IDENTIFY_METHODS.stream().filter(m -> !NOT_WARMED_UP.contains(m)).toList()) {
+    for (String method : plan.methods().stream().filter(m -> !NOT_WARMED_UP.contains(m)).toList()) {
       try {
         ctx.console().line("== bench %s: identify %s (untimed warm-up of this JVM)", where, method);
         double s = ctx.runStage(wd, Stage.IDENTIFY, config(setting, seed, "identify.method=" + method));

@@ -28,6 +28,16 @@ class PaperSettingsTest {
   }
 
   @Test
+  void namedMethodsRankAloneInTheSuitesOrderAndAnUnknownOneIsBadInput() {
+    assertThat(QualitySuite.paper(List.of(), List.of()).methods()).isEqualTo(QualitySuite.IDENTIFY_METHODS);
+    assertThat(QualitySuite.paper(List.of(), List.of(), List.of("tracin", "ewc-influence")).methods())
+        .containsExactly("ewc-influence", "tracin");
+    assertThatThrownBy(() -> QualitySuite.paper(List.of(), List.of(), List.of("tracin-cp")))
+        .isInstanceOf(LetheInputException.class).hasMessageContaining("bench.paper.methods")
+        .hasMessageContaining("tracin-cp").hasMessageContaining("linear-lissa");
+  }
+
+  @Test
   void anUnknownSettingIsBadInputNamingTheKey() {
     assertThatThrownBy(() -> QualitySuite.paper(List.of("label-flips"), List.of())).isInstanceOf(LetheInputException.class)
         .hasMessageContaining("bench.paper.settings").hasMessageContaining("label-flips")
