@@ -279,25 +279,12 @@ public final class FastCnn {
    * ({@link #logits}) gives: the gradient's own forward pass.
    */
   public void forEachExampleGradient(ExampleSet s, double[] logLik, PerExampleGradients.Visitor v) {
-    plan.checkFeatures(s);
-    if (logLik != null) {
-      PerExampleGradients.requireOnePerRow(logLik, s);
-    }
     double[] flat = new double[(int) net.numParams()];
     float[] floatCopy = new float[flat.length];
-    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
-      int g0 = i * GROUP;
-      return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
-    }, (i, t) -> {
-      int g0 = i * GROUP;
-      for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
-        if (logLik != null) {
-          logLik[r] = t.logLik[r - g0];
-        }
-        // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
-        v.accept(r, ParameterLayout.writeGradient(net, flatGradient(t, r - g0, -1.0, flat), floatCopy));
-      }
-    });
+    // one flat array (and one float copy) for all rows: each row's gradient overwrites the last one's
+    forEachRow(s, logLik, (g0, ws) -> plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws),
+        (r, t, image) -> v.accept(r, ParameterLayout.writeGradient(net, flatGradient(t, image, -1.0, flat),
+            floatCopy)));
   }
 
   /**
@@ -311,23 +298,10 @@ public final class FastCnn {
    */
   public double[] gradientDots(ExampleSet s, double[] direction, double[] logLik) {
     plan.checkFeatures(s);
-    if (logLik != null) {
-      PerExampleGradients.requireOnePerRow(logLik, s);
-    }
     Projection projection = Projection.of(net, ops, direction);
     double[] dots = new double[s.size()];
-    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
-      int g0 = i * GROUP;
-      return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, projection, ws);
-    }, (i, t) -> {
-      int g0 = i * GROUP;
-      for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
-        if (logLik != null) {
-          logLik[r] = t.logLik[r - g0];
-        }
-        dots[r] = -t.dots[r - g0]; // the pass's gradient is of -log p
-      }
-    });
+    forEachRow(s, logLik, (g0, ws) -> plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, projection, ws),
+        (r, t, image) -> dots[r] = -t.dots[image]); // the pass's gradient is of -log p
     return dots;
   }
 
@@ -338,32 +312,51 @@ public final class FastCnn {
    * {@link #forEachExampleGradient} does.
    */
   public double[] gradientSquaredNorms(ExampleSet s, double[] logLik) {
+    double[] norms = new double[s.size()];
+    forEachRow(s, logLik, (g0, ws) -> plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws),
+        (r, t, image) -> {
+          double sum = 0;
+          for (double[][] grads : t.paramGrads) {
+            if (grads != null) {
+              for (double v : grads[image]) {
+                sum += v * v;
+              }
+            }
+          }
+          norms[r] = sum;
+        });
+    return norms;
+  }
+
+  /** The backward pass of the group of rows from {@code g0}, with a workspace no other thread uses meanwhile. */
+  private interface GroupPass {
+    GradientTape run(int g0, Workspace ws);
+  }
+
+  /** Takes row {@code r}'s results: image {@code image} of its group's tape {@code t}. */
+  private interface RowSink {
+    void accept(int r, GradientTape t, int image);
+  }
+
+  /**
+   * Runs {@code pass} over the zero-padded groups of {@value #GROUP} rows of {@code s} ({@link GroupRunner}) and
+   * gives each row, in row order on the calling thread, to {@code sink}, after writing its log p(y | x) into
+   * {@code logLik} (when not null).
+   */
+  private void forEachRow(ExampleSet s, double[] logLik, GroupPass pass, RowSink sink) {
     plan.checkFeatures(s);
     if (logLik != null) {
       PerExampleGradients.requireOnePerRow(logLik, s);
     }
-    double[] norms = new double[s.size()];
-    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> {
-      int g0 = i * GROUP;
-      return plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, true, ws);
-    }, (i, t) -> {
+    GroupRunner.inWaves(threads(), (s.size() + GROUP - 1) / GROUP, (i, ws) -> pass.run(i * GROUP, ws), (i, t) -> {
       int g0 = i * GROUP;
       for (int r = g0; r < Math.min(s.size(), g0 + GROUP); r++) {
         if (logLik != null) {
           logLik[r] = t.logLik[r - g0];
         }
-        double sum = 0;
-        for (double[][] grads : t.paramGrads) {
-          if (grads != null) {
-            for (double v : grads[r - g0]) {
-              sum += v * v;
-            }
-          }
-        }
-        norms[r] = sum;
+        sink.accept(r, t, r - g0);
       }
     });
-    return norms;
   }
 
   /**
