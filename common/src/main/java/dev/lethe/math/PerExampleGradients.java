@@ -87,12 +87,10 @@ public final class PerExampleGradients {
    * grad log p(y_i | x_i) . {@code direction} for every row i of {@code s} ({@code direction} in the order of
    * {@code net.params()}): the products of {@link #forEach(MultiLayerNetwork, ExampleSet, Visitor)}'s gradients with
    * the direction, to rounding, from the backend's {@link ModelBackend#exampleGradientDots} (the CNN fast path
-   * computes them without forming the gradients, at about the cost of two forward passes).
+   * computes them without forming the gradients, at the cost of about three forward passes).
    */
   public static double[] dots(MultiLayerNetwork net, ExampleSet s, double[] direction) {
-    requireInferenceEquivalent(net);
-    LogLikelihood.requireSoftmaxOutput(net);
-    return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientDots(s, direction, null);
+    return perRow(net, s, null, 0, (backend, logLik) -> backend.exampleGradientDots(s, direction, logLik));
   }
 
   /**
@@ -103,14 +101,7 @@ public final class PerExampleGradients {
   public static double[] dots(MultiLayerNetwork net, ExampleSet s, double[] direction, double[] logLik,
       int batchSize) {
     requireOnePerRow(logLik, s);
-    requireInferenceEquivalent(net);
-    LogLikelihood.requireSoftmaxOutput(net);
-    ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
-    if (backend.logLikFromGradientPass()) {
-      return backend.exampleGradientDots(s, direction, logLik);
-    }
-    System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
-    return dots(net, s, direction);
+    return perRow(net, s, logLik, batchSize, (backend, l) -> backend.exampleGradientDots(s, direction, l));
   }
 
   /**
@@ -119,18 +110,28 @@ public final class PerExampleGradients {
    * {@link #dots(MultiLayerNetwork, ExampleSet, double[], double[], int)} writes it.
    */
   public static double[] squaredNorms(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize) {
+    return perRow(net, s, logLik, batchSize, (backend, l) -> backend.exampleGradientSquaredNorms(s, l));
+  }
+
+  /**
+   * One value per row of {@code s} from {@code pass} (given the backend and where to write log p(y_i | x_i), or
+   * null), with {@code logLik} (when not null) filled as {@link #forEach(MultiLayerNetwork, ExampleSet, double[],
+   * int, Visitor)} fills it.
+   */
+  private static double[] perRow(MultiLayerNetwork net, ExampleSet s, double[] logLik, int batchSize,
+      java.util.function.BiFunction<ModelBackend, double[], double[]> pass) {
     requireInferenceEquivalent(net);
     LogLikelihood.requireSoftmaxOutput(net);
-    if (logLik == null) {
-      return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientSquaredNorms(s, null);
+    if (logLik != null) {
+      requireOnePerRow(logLik, s);
+      // the backend that scores the network: where its gradient pass has the same logits, one pass gives both
+      ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
+      if (backend.logLikFromGradientPass()) {
+        return pass.apply(backend, logLik);
+      }
+      System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
     }
-    requireOnePerRow(logLik, s);
-    ModelBackend backend = BackendSelector.current().select(net, Purpose.SCORES);
-    if (backend.logLikFromGradientPass()) {
-      return backend.exampleGradientSquaredNorms(s, logLik);
-    }
-    System.arraycopy(backend.logLikelihoods(s, batchSize), 0, logLik, 0, logLik.length);
-    return BackendSelector.current().select(net, Purpose.DOUBLE).exampleGradientSquaredNorms(s, null);
+    return pass.apply(BackendSelector.current().select(net, Purpose.DOUBLE), null);
   }
 
   /**
