@@ -42,9 +42,14 @@ public final class LetheConfig implements Serializable {
   /** A HOCON text and the name it is reported under (a file path, a classpath resource). */
   public record Source(String name, String text) {}
 
-  /** The defaults alone. */
+  /** The defaults alone (conf/reference.conf): the one place every default is written. */
   public static LetheConfig defaults() {
-    return load(List.of(), List.of());
+    return Defaults.CONFIG;
+  }
+
+  /** Parsed once, on first use. */
+  private static final class Defaults {
+    static final LetheConfig CONFIG = load(List.of(), List.of());
   }
 
   /** One optional config file over the defaults, then overrides. */

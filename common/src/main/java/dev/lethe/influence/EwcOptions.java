@@ -79,7 +79,7 @@ public record EwcOptions(double gamma, double lambda, double learningRate, int b
 
   /** The defaults of conf/reference.conf ({@code lethe.identify.ewc}). */
   public static EwcOptions defaults() {
-    return new EwcOptions(0.003, 1e-3, 1e-3, 64, 100, 5, 0.1);
+    return dev.lethe.config.Options.identifyEwc(dev.lethe.config.LetheConfig.defaults());
   }
 
   public EwcOptions withGamma(double g) {

@@ -66,7 +66,7 @@ public record InfluenceOptions(EwcOptions ewc, double linearGamma, String curvat
 
   /** The defaults of conf/reference.conf. */
   public static InfluenceOptions defaults() {
-    return new InfluenceOptions(EwcOptions.defaults(), 0.03, FULL, 10.0, 100, 1e-6, 10.0, 1000, 1, 16, 128);
+    return dev.lethe.config.Options.influence(dev.lethe.config.LetheConfig.defaults());
   }
 
   public InfluenceOptions withEwc(EwcOptions e) {

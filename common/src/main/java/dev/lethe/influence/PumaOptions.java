@@ -54,7 +54,7 @@ public record PumaOptions(String metric, int recallClass, String calibrationSet,
 
   /** The defaults of conf/reference.conf. */
   public static PumaOptions defaults() {
-    return new PumaOptions(QUERY_LOSS, -1, QUERY_AND_BENCHMARK, 10, LISSA);
+    return from(LetheConfig.defaults());
   }
 
   /** These options with another solver. */

@@ -5,6 +5,7 @@ import dev.lethe.config.LetheConfig;
 import dev.lethe.config.Options;
 import dev.lethe.model.TrainOptions;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -56,8 +57,12 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
 
     /** {@code train.*}'s defaults (conf/reference.conf) with the train stage's seeds for run seed {@code seed}. */
     public static Retraining defaults(long seed) {
-      return new Retraining(new TrainOptions(1e-3, 64, 30, 5, 0.1, Seeds.derive(seed, "train")),
-          Seeds.derive(seed, "model.init"));
+      return of(LetheConfig.load(List.of(), List.of("seed = " + seed)));
+    }
+
+    /** {@code train.*} with the train stage's seeds for {@code c}'s {@code seed}. */
+    static Retraining of(LetheConfig c) {
+      return new Retraining(Options.train(c), Seeds.derive(c.getLong("seed"), "model.init"));
     }
   }
 
@@ -97,7 +102,7 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
   public AlignOptions(int inputSteps, double inputEpsilon, double inputStepSize, double featureMin,
       double featureMax, double minEnergyGap, String unaligned) {
     this(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, minEnergyGap, unaligned, BASE,
-        Retraining.defaults(REFERENCE_SEED));
+        Retraining.of(LetheConfig.defaults()));
   }
 
   /** With theta_hat's energy, without a margin or dropping: every culprit relabelled to y*, the rest kept. */
@@ -106,21 +111,10 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
     this(inputSteps, inputEpsilon, inputStepSize, featureMin, featureMax, 0, KEEP);
   }
 
-  /** The defaults of conf/reference.conf (no input steps; the retraining seeded from its {@code seed}). */
+  /** The defaults of conf/reference.conf (the retraining seeded from its {@code seed}). */
   public static AlignOptions defaults() {
-    return new AlignOptions(0, 0.03, 0.01, 0, 1, DEFAULT_MIN_ENERGY_GAP, DEFAULT_UNALIGNED, DEFAULT_ENERGY_MODEL,
-        Retraining.defaults(REFERENCE_SEED));
+    return from(LetheConfig.defaults());
   }
-
-  /** conf/reference.conf's {@code seed}. */
-  static final long REFERENCE_SEED = 42;
-
-  /** {@code repair.align.min-energy-gap}'s default, in nats. */
-  static final double DEFAULT_MIN_ENERGY_GAP = 7.0;
-  /** {@code repair.align.unaligned}'s default. */
-  static final String DEFAULT_UNALIGNED = KEEP;
-  /** {@code repair.align.energy-model}'s default. */
-  static final String DEFAULT_ENERGY_MODEL = RETRAINED;
 
   /** Whether the culprits that are not relabelled leave D. */
   public boolean dropsUnaligned() {
@@ -138,7 +132,7 @@ public record AlignOptions(int inputSteps, double inputEpsilon, double inputStep
     if (range.size() != 2) {
       throw dev.lethe.LetheInputException.of("config key 'data.feature-range': expected [min, max], got %s", range);
     }
-    Retraining retraining = new Retraining(Options.train(c), Seeds.derive(c.getLong("seed"), "model.init"));
+    Retraining retraining = Retraining.of(c);
     return Options.valid(() -> new AlignOptions(c.getInt("repair.align.input-steps"),
         c.getDouble("repair.align.input-epsilon"), c.getDouble("repair.align.input-step-size"), range.get(0),
         range.get(1), c.getDouble("repair.align.min-energy-gap"), c.getString("repair.align.unaligned"),

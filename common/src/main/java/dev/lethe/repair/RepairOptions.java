@@ -190,8 +190,9 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
       }
     }
 
+    /** The defaults of conf/reference.conf. */
     public static Puma defaults() {
-      return new Puma(0.03, 1e-6, RETAINED);
+      return RepairOptions.defaults().puma();
     }
   }
 
@@ -260,10 +261,9 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
           + "]";
     }
 
+    /** The defaults of conf/reference.conf. */
     public static Search defaults() {
-      return new Search(3, new double[] {0.03, 0.3}, new double[] {3e-6, 1e-5, 3e-5, 1e-4},
-          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1}, new double[] {1e-6, 3e-6, 3e-5, 3e-4}, new double[] {1e-2, 1e-1},
-          new double[] {0.003, 0.01, 0.03, 0.1, 0.3, 1, 3}, 4, 4);
+      return RepairOptions.defaults().search();
     }
 
     /** A copy of a non-empty grid of finite values, each > 0 (or >= 0), in increasing order without repeats. */
@@ -284,9 +284,7 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
 
   /** The defaults of conf/reference.conf. */
   public static RepairOptions defaults() {
-    return new RepairOptions(new Ewc(0.03, 1e-3, 1e-4, 64, 20, 5),
-        new Newton(0.03, 1e-3, Newton.CG, Newton.FULL, 1000, 100, 1e-6, 0, 1000, 1, 16),
-        new Finetuning(1e-3, 64, 30, 5, 0.1, 1e-2));
+    return from(LetheConfig.defaults());
   }
 
   /** From the {@code repair.*} keys; a bad value is a {@link dev.lethe.LetheInputException} naming its key. */
@@ -309,8 +307,8 @@ public record RepairOptions(Ewc ewc, Newton newton, Finetuning finetune, Puma pu
             c.getDoubleArray(s + "ewc-deletion.learning-rate"), c.getDoubleArray(s + "newton-removal.gamma"),
             c.getDoubleArray(s + "finetune.learning-rate"),
             c.getDoubleArray(s + "finetune.l2"), c.getDoubleArray(s + "puma.eta"),
-            c.getInt(s + "step-refinements"), c.getInt(s + "finetune.points-per-epoch"))))
-        .withAlign(AlignOptions.from(c));
+            c.getInt(s + "step-refinements"), c.getInt(s + "finetune.points-per-epoch")),
+        AlignOptions.from(c)));
   }
 
   public RepairOptions withEwc(Ewc x) {

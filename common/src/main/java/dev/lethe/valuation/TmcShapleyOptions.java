@@ -61,7 +61,7 @@ public record TmcShapleyOptions(String utility, int maxPermutations, int checkEv
 
   /** The defaults of conf/reference.conf. */
   public static TmcShapleyOptions defaults() {
-    return new TmcShapleyOptions(LOG_LIKELIHOOD, 24, 4, 0.05, 0.01, 5, 1.0, 1e-3, 200);
+    return from(LetheConfig.defaults());
   }
 
   /** From {@code identify.tmc-shapley.*}; a bad value is bad input naming its key. */
