@@ -1,10 +1,10 @@
 package dev.lethe.influence;
 
 import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
+import dev.lethe.config.Options;
 import dev.lethe.valuation.KnnShapleyInfluence;
-import dev.lethe.valuation.PermutationRunner;
 import dev.lethe.valuation.TmcShapleyInfluence;
-import dev.lethe.valuation.TmcShapleyOptions;
 import java.util.List;
 
 /** The registry of influence methods by configuration name. */
@@ -23,51 +23,43 @@ public final class InfluenceMethods {
   private InfluenceMethods() {}
 
   /**
-   * The method {@code name} with its default options; ensemble, whose members only the configuration names, is bad
-   * input here (use {@link #byName(String, dev.lethe.config.LetheConfig)}).
+   * The method {@code name} with the options of conf/reference.conf; ensemble, whose members only the configuration
+   * names, is bad input here (use {@link #byName(String, LetheConfig)}).
    *
    * @throws LetheInputException for an unknown name, listing the known ones
    */
   public static InfluenceMethod byName(String name) {
-    String n = name == null ? "" : name.trim();
-    return switch (n) {
-      case EnsembleInfluence.NAME -> throw LetheInputException.of("%s takes its members from %s: build it from the"
-          + " configuration", n, ENSEMBLE_METHODS);
-      case EwcInfluence.NAME -> new EwcInfluence();
-      case LinearInfluence.CG -> LinearInfluence.cg();
-      case LinearInfluence.LISSA -> LinearInfluence.lissa();
-      case RandomInfluence.NAME -> new RandomInfluence();
-      case OracleInfluence.NAME -> new OracleInfluence();
-      case LossInfluence.NAME -> new LossInfluence();
-      case TracInInfluence.TRACIN -> TracInInfluence.tracin();
-      case TracInInfluence.SELF_INFLUENCE -> TracInInfluence.selfInfluence();
-      case ConfidentLearning.NAME -> new ConfidentLearning(LabelQuality.Score.SELF_CONFIDENCE);
-      case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.defaults());
-      case KnnShapleyInfluence.NAME -> new KnnShapleyInfluence(10, Runtime.getRuntime().availableProcessors());
-      case TmcShapleyInfluence.NAME -> new TmcShapleyInfluence(TmcShapleyOptions.defaults(),
-          PermutationRunner.local(Runtime.getRuntime().availableProcessors()));
-      default -> throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)",
-          name, String.join(", ", NAMES));
-    };
+    if (name != null && EnsembleInfluence.NAME.equals(name.trim())) {
+      throw LetheInputException.of("%s takes its members from %s: build it from the configuration",
+          EnsembleInfluence.NAME, ENSEMBLE_METHODS);
+    }
+    return byName(name, LetheConfig.defaults());
   }
 
   /**
-   * The method {@code name} with its options from {@code c} (tracin, linear-cg, linear-lissa and the data-valuation
-   * methods read their own keys; the others take theirs from {@link InfluenceOptions}).
+   * The method {@code name} with its options from {@code c} (tracin, linear-cg, linear-lissa, confident-learning and
+   * the data-valuation methods read their own keys; the others take theirs from {@link InfluenceOptions}).
    *
    * @throws LetheInputException for an unknown name or a bad option, naming the key
    */
-  public static InfluenceMethod byName(String name, dev.lethe.config.LetheConfig c) {
+  public static InfluenceMethod byName(String name, LetheConfig c) {
     String n = name == null ? "" : name.trim();
     return switch (n) {
-      case TracInInfluence.TRACIN -> TracInInfluence.tracin(c);
+      case EwcInfluence.NAME -> new EwcInfluence();
       case LinearInfluence.CG -> LinearInfluence.of(false, c);
       case LinearInfluence.LISSA -> LinearInfluence.of(true, c);
+      case RandomInfluence.NAME -> new RandomInfluence();
+      case OracleInfluence.NAME -> new OracleInfluence();
+      case LossInfluence.NAME -> new LossInfluence();
+      case TracInInfluence.TRACIN -> TracInInfluence.tracin(c);
+      case TracInInfluence.SELF_INFLUENCE -> TracInInfluence.selfInfluence();
+      case ConfidentLearning.NAME -> new ConfidentLearning(Options.confidentLearning(c).score());
       case PumaInfluence.NAME -> new PumaInfluence(PumaOptions.from(c));
       case KnnShapleyInfluence.NAME -> KnnShapleyInfluence.from(c);
       case TmcShapleyInfluence.NAME -> TmcShapleyInfluence.from(c);
       case EnsembleInfluence.NAME -> ensemble(c);
-      default -> byName(name);
+      default -> throw LetheInputException.of("lethe.identify.method: unknown influence method '%s' (known: %s)",
+          name, String.join(", ", NAMES));
     };
   }
 
@@ -86,7 +78,7 @@ public final class InfluenceMethods {
   }
 
   /** ensemble with the members of {@value #ENSEMBLE_METHODS}: known methods, at least two, distinct, not itself. */
-  static EnsembleInfluence ensemble(dev.lethe.config.LetheConfig c) {
+  static EnsembleInfluence ensemble(LetheConfig c) {
     List<String> members = c.getStringList(ENSEMBLE_METHODS).stream().map(String::trim).toList();
     for (String m : members) {
       if (!NAMES.contains(m)) {

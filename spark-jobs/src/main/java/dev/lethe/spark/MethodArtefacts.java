@@ -46,10 +46,9 @@ final class MethodArtefacts {
   private boolean checkpointsRead;
   private final List<String> rankingsRead = new ArrayList<>();
 
-  /** The method of {@code name}, built with its options ({@code identify.confident-learning.score}). */
+  /** The method of {@code name}, built with its options. */
   static InfluenceMethod method(LetheConfig c, String name) {
-    InfluenceMethod m = InfluenceMethods.byName(name, c);
-    return m instanceof ConfidentLearning ? new ConfidentLearning(Options.confidentLearning(c).score()) : m;
+    return InfluenceMethods.byName(name, c);
   }
 
   /** Checks the settings the artefacts read (the pipeline's check). */
