@@ -121,11 +121,7 @@ class PerExampleGradientsTest {
 
   @Test
   void dotsAreThePerExampleGradientsDottedWithTheDirection() {
-    // DL4J's per-row backward passes (MLP: the backend's default) and FastCnn's projected pass (ReLU CNN)
-    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
-        TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
-      int d = net.getnLayers() == 2 ? 6 : 36;
-      ExampleSet s = TestNets.randomSet(23, d, 3, 17, 0);
+    forEachBackend(17, (net, s) -> {
       double[] q = new java.util.SplittableRandom(8).doubles(net.numParams(), -1, 1).toArray();
       double[] want = new double[23];
       double[] scale = new double[23];
@@ -144,15 +140,12 @@ class PerExampleGradientsTest {
         assertThat(plain[r]).isEqualTo(got[r]);
       }
       assertThat(logLik).containsExactly(LogLikelihood.perExample(net, s, 10));
-    }
+    });
   }
 
   @Test
   void squaredNormsAreThoseOfThePerExampleGradients() {
-    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
-        TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
-      int d = net.getnLayers() == 2 ? 6 : 36;
-      ExampleSet s = TestNets.randomSet(23, d, 3, 19, 0);
+    forEachBackend(19, (net, s) -> {
       double[] want = new double[23];
       PerExampleGradients.forEach(net, s, (row, g) -> {
         for (double v : g.toDoubleVector()) {
@@ -168,6 +161,18 @@ class PerExampleGradientsTest {
         assertThat(plain[r]).isEqualTo(got[r]);
       }
       assertThat(logLik).containsExactly(LogLikelihood.perExample(net, s, 10));
+    });
+  }
+
+  /**
+   * Runs {@code check} on DL4J's per-row backward passes (an MLP: the backend's default) and on FastCnn's (a ReLU
+   * CNN), each with 23 random rows drawn with {@code seed}.
+   */
+  private static void forEachBackend(long seed, java.util.function.BiConsumer<MultiLayerNetwork, ExampleSet> check) {
+    for (MultiLayerNetwork net : List.of(TestNets.mlp(6, 3, 3, DataType.DOUBLE),
+        TestNets.reluCnn(3, 4, DataType.DOUBLE))) {
+      int d = net.getnLayers() == 2 ? 6 : 36;
+      check.accept(net, TestNets.randomSet(23, d, 3, seed, 0));
     }
   }
 
