@@ -28,6 +28,11 @@ public final class ConfidentLearning implements InfluenceMethod {
     this.score = score;
   }
 
+  /** The label-quality score the ranking uses. */
+  public LabelQuality.Score score() {
+    return score;
+  }
+
   @Override
   public String name() {
     return NAME;

@@ -1,6 +1,10 @@
 package dev.lethe.influence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lethe.LetheInputException;
+import dev.lethe.config.LetheConfig;
 
 import dev.lethe.data.Corruption;
 import dev.lethe.data.ExampleSet;
@@ -50,6 +54,19 @@ class ConfidentLearningTest {
       corr[r] = Corruption.LABEL_FLIP;
     }
     return new ExampleSet(ids, f, labels, y, corr, 4);
+  }
+
+  @Test
+  void theRegistryTakesTheScoreFromTheConfiguration() {
+    LetheConfig margin = LetheConfig.load(null, null,
+        List.of("identify.confident-learning.score = normalized-margin"));
+    assertThat(((ConfidentLearning) InfluenceMethods.byName(ConfidentLearning.NAME, margin)).score())
+        .isEqualTo(LabelQuality.Score.NORMALIZED_MARGIN);
+    assertThat(((ConfidentLearning) InfluenceMethods.byName(ConfidentLearning.NAME)).score())
+        .isEqualTo(LabelQuality.Score.SELF_CONFIDENCE);
+    assertThatThrownBy(() -> InfluenceMethods.byName(ConfidentLearning.NAME, LetheConfig.load(null, null,
+        List.of("identify.confident-learning.score = margin")))).isInstanceOf(LetheInputException.class)
+        .hasMessageContaining("identify.confident-learning.score");
   }
 
   @Test
