@@ -138,7 +138,7 @@ public final class IdentifyJob implements StageJob {
   public void run(JobContext ctx) {
     LetheConfig c = ctx.config();
     Workdir wd = ctx.workdir();
-    InfluenceMethod configured = MethodArtefacts.method(c, c.getString("identify.method"));
+    InfluenceMethod configured = InfluenceMethods.byName(c.getString("identify.method"), c);
     // tmc-shapley's permutations run as Spark tasks
     InfluenceMethod method = configured instanceof TmcShapleyInfluence tmc
         ? tmc.withRunner(permutationTasks(ctx, ctx.partitions("identify.partitions"))) : configured;

@@ -9,7 +9,6 @@ import dev.lethe.influence.ConfidentLearning;
 import dev.lethe.influence.ConfidentLearningOptions;
 import dev.lethe.influence.EnsembleInfluence;
 import dev.lethe.influence.InfluenceInputs;
-import dev.lethe.influence.InfluenceMethod;
 import dev.lethe.influence.InfluenceMethods;
 import dev.lethe.influence.OutOfFold;
 import dev.lethe.influence.OutOfFoldTraining;
@@ -45,11 +44,6 @@ final class MethodArtefacts {
   final Map<String, Object> record = new LinkedHashMap<>();
   private boolean checkpointsRead;
   private final List<String> rankingsRead = new ArrayList<>();
-
-  /** The method of {@code name}, built with its options. */
-  static InfluenceMethod method(LetheConfig c, String name) {
-    return InfluenceMethods.byName(name, c);
-  }
 
   /** Checks the settings the artefacts read (the pipeline's check). */
   static void validate(LetheConfig c) {
