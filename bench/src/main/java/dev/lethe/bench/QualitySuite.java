@@ -88,13 +88,10 @@ final class QualitySuite {
   /**
    * What a suite runs.
    *
-   * @param repairing the settings whose runs also repair (the repairs, the fine-tuning sweep and the roofline); the
-   *     others identify only
-   */
-  /**
    * @param settings the settings run, in order
    * @param sweepAtProtocolSize the fine-tuning sweep's k at {@link #PROTOCOL_ROWS} training examples
-   * @param repairing the settings whose runs also repair
+   * @param repairing the settings whose runs also repair (the repairs, the fine-tuning sweep and the roofline); the
+   *     others identify only
    * @param methods the identify methods ranked, in {@link #IDENTIFY_METHODS}' order
    */
   record Plan(List<Setting> settings, List<Integer> sweepAtProtocolSize, List<String> repairing,

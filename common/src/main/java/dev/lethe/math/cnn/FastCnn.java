@@ -297,7 +297,6 @@ public final class FastCnn {
    * not null, writes log p(y_i | x_i) into it as {@link #forEachExampleGradient} does.
    */
   public double[] gradientDots(ExampleSet s, double[] direction, double[] logLik) {
-    plan.checkFeatures(s);
     Projection projection = Projection.of(net, ops, direction);
     double[] dots = new double[s.size()];
     forEachRow(s, logLik, (g0, ws) -> plan.backprop(s, g0, Math.min(s.size(), g0 + GROUP), GROUP, projection, ws),
